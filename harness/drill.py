@@ -1,0 +1,520 @@
+"""The ``Drill``: steady state, ledger, inject, detect, recover, verify, reconcile, revert.
+
+One ``Drill`` per test. The pytest plugin creates it (the ``drill`` fixture),
+and calls :meth:`Drill.finish` right after the test body, in the test's call
+phase, so that a drill that is not PASS fails its test like an assertion would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from fault_injectors.base import Fault
+from harness import registry
+from harness.durations import format_duration, parse_duration
+from harness.errors import (
+    FaultError,
+    InvalidDrillConfig,
+    RecoveryTimeout,
+    RevertFailed,
+    SteadyStateNotMet,
+)
+from harness.ledger.reconcile import Reconciliation
+from harness.ledger.store import LedgerStore
+from harness.ledger.writer import Ledger
+from harness.marker import DrillSpec
+from harness.probes import Probe, as_probe
+from harness.records import (
+    DrillInfo,
+    DrillResult,
+    EnvironmentInfo,
+    FaultRecord,
+    Measured,
+    PhaseRecord,
+    Status,
+    Targets,
+    TimelineEvent,
+    Verification,
+)
+from harness.redact import redact, redact_text
+from harness.settings import DrillSettings
+from harness.steady import Check, Monitor, check_all
+from harness.timing import Clock
+from harness.undolog import UndoLog
+
+T = TypeVar("T")
+Duration = str | float | int | timedelta
+FaultGuard = Callable[[Fault], None]
+Progress = Callable[[str], None]
+
+# The DR procedures' expected timeline (Scenario 1), the phase names drills use.
+DETECTION = "detection & initial response"
+ASSESSMENT = "assessment & decision"
+ACTIVATION = "DR activation"
+RESTORATION = "service restoration"
+VERIFICATION = "verification & testing"
+PHASES = (DETECTION, ASSESSMENT, ACTIVATION, RESTORATION, VERIFICATION)
+
+
+@dataclass
+class _Injected:
+    fault: Fault
+    seq: int
+    record: FaultRecord
+    reverted: bool = False
+
+
+class Drill:
+    """Orchestrates one drill. The method names are drillbook's public contract."""
+
+    def __init__(
+        self,
+        spec: DrillSpec,
+        *,
+        nodeid: str,
+        run_id: str,
+        record_id: str,
+        settings: DrillSettings,
+        undo_log: UndoLog,
+        environment: EnvironmentInfo,
+        guard: FaultGuard | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.spec = spec
+        self.nodeid = nodeid
+        self.run_id = run_id
+        self.record_id = record_id
+        self.settings = settings
+        self.undo_log = undo_log
+        self.environment = environment
+        self.clock = Clock()
+        self.extra: dict[str, Any] = {}
+        self._guard = guard
+        self._progress = progress
+        self._probes: list[Probe] = []
+        self._monitor: Monitor | None = None
+        self._faults: list[_Injected] = []
+        self._ledgers: list[Ledger] = []
+        self._reconciliations: list[Reconciliation] = []
+        self._timeline: list[TimelineEvent] = []
+        self._phases: list[PhaseRecord] = []
+        self._verification: list[Verification] = []
+        self._reasons: list[str] = []
+        self._steady_failed: str | None = None
+        self._aborted: str | None = None
+        self._timed_out: str | None = None
+        self.t_fault: float | None = None
+        self._detected: float | None = None
+        self._recovered: float | None = None
+        self._finished: DrillResult | None = None
+        self._event("test start", spec.scenario)
+
+    # -- the public contract -------------------------------------------------
+
+    def steady_state(self, *probes: Probe | Callable[[], Any]) -> Check:
+        """Declare the steady state and check it now, before any fault.
+
+        If it does not hold the drill is FAIL with that reason, nothing can be
+        injected, and :class:`SteadyStateNotMet` ends the test body.
+        """
+        if self._faults:
+            raise InvalidDrillConfig("declare the steady state before injecting any fault")
+        if not probes:
+            raise InvalidDrillConfig("steady_state() needs at least one probe")
+        self._probes = [as_probe(p) for p in probes]
+        check = check_all(self._probes)
+        if not check.passed:
+            self._steady_failed = check.detail
+            self._event("steady state not met", check.detail)
+            raise SteadyStateNotMet(f"steady state does not hold before the fault: {check.detail}")
+        self._event("steady state holds", ", ".join(p.name for p in self._probes))
+        return check
+
+    def inject(self, fault: Fault) -> Fault:
+        """Record ``fault`` in the undo log, inject it, record ``t_fault``, push its revert."""
+        if self._steady_failed is not None:
+            raise SteadyStateNotMet(f"not injecting {fault.name}: steady state did not hold")
+        if self._guard is not None:
+            self._guard(fault)
+        params = fault.describe()
+        seq = self.undo_log.before_inject(fault.name, params, registry.is_registered(fault), self.nodeid)
+        record = FaultRecord(name=fault.name, params=redact(params))
+        entry = _Injected(fault, seq, record)
+        self._faults.append(entry)  # pushed before inject: a half-done injection is reverted too
+        self._say(f"injecting {fault.name}")
+        try:
+            fault.inject()
+        except Exception as exc:
+            self._event("fault injection failed", f"{fault.name}: {exc}")
+            raise FaultError(f"injecting {fault.name} failed: {redact_text(str(exc))}") from exc
+        now = time.monotonic()
+        self.undo_log.mark(seq, "injected")
+        record.injected_at = self.clock.iso(now)
+        if self.t_fault is None:
+            self.t_fault = now
+            if self._probes:
+                self._monitor = Monitor(self._probes, self.settings.probe_interval, self.settings.consecutive)
+                self._monitor.start()
+        self._event("fault injected", fault.name, now)
+        return fault
+
+    def heal(self, fault: Fault) -> None:
+        """Revert one fault now (e.g. the end of a timed partition); safe to repeat."""
+        for entry in self._faults:
+            if entry.fault is fault:
+                self._revert(entry)
+                return
+        raise InvalidDrillConfig(f"{fault.name} was not injected by this drill")
+
+    @contextmanager
+    def phase(self, name: str, expected: Duration | None = None) -> Iterator[PhaseRecord]:
+        """Time one phase of the recovery, against its expected duration."""
+        expected_s = None if expected is None else parse_duration(expected, what=f"expected duration of {name!r}")
+        start = time.monotonic()
+        record = PhaseRecord(name=name, started_at=self.clock.iso(start), duration_s=0.0, expected_s=expected_s)
+        self._say(f"phase: {name}")
+        self._event("phase start", name, start)
+        try:
+            yield record
+        except BaseException as exc:
+            record.passed = False
+            record.detail = redact_text(f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            end = time.monotonic()
+            record.duration_s = end - start
+            self._phases.append(record)
+            self._event("phase end", f"{name} ({format_duration(record.duration_s)})", end)
+
+    def wait_until(
+        self,
+        check: Callable[[], T],
+        *,
+        timeout: Duration = 30.0,
+        interval: Duration = 0.1,
+        what: str = "condition",
+    ) -> T:
+        """Poll ``check`` until it returns a truthy value (returned); exceptions count as not yet.
+
+        Raises :class:`RecoveryTimeout` ``(measured, objective)`` on expiry.
+        """
+        limit = parse_duration(timeout, what="timeout")
+        step = parse_duration(interval, what="interval")
+        start = time.monotonic()
+        last_error = ""
+        while True:
+            try:
+                value = check()
+                if value:
+                    return value
+            except Exception as exc:
+                last_error = f" (last error: {type(exc).__name__}: {redact_text(str(exc))})"
+            waited = time.monotonic() - start
+            if waited >= limit:
+                raise RecoveryTimeout(waited, limit, what + last_error)
+            time.sleep(min(step, max(0.0, limit - waited)))
+
+    def await_detection(self, timeout: Duration = 30.0) -> float:
+        """Wait until the steady state has been seen failing; returns ``detect_s``."""
+        monitor = self._require_monitor()
+        self.wait_until(lambda: monitor.snapshot()[0] is not None, timeout=timeout, interval=0.02,
+                        what="detection of the fault by the steady-state probes")
+        self._note_detection()
+        assert self._detected is not None and self.t_fault is not None
+        return self._detected - self.t_fault
+
+    def await_recovery(self, timeout: Duration | None = None) -> float:
+        """Wait until the steady state holds K consecutive times; returns and records ``rto_s``.
+
+        ``rto_s`` is the time the first check of that run was answered, minus
+        ``t_fault``. On expiry (default: the hard timeout) raises RecoveryTimeout.
+        """
+        monitor = self._require_monitor()
+        assert self.t_fault is not None
+        limit = (self.settings.hard_timeout_for(self.spec.rto_s) if timeout is None
+                 else parse_duration(timeout, what="recovery timeout"))
+        self._say("awaiting recovery")
+        run_start = monitor.wait_recovered(self.t_fault + limit)
+        self._note_detection()
+        if run_start is None:
+            waited = time.monotonic() - self.t_fault
+            self._timed_out = f"not recovered within {format_duration(limit)} of the fault"
+            self._event("recovery timeout", self._timed_out)
+            raise RecoveryTimeout(waited, limit, "recovery (steady state holding "
+                                  f"{self.settings.consecutive} times in a row)")
+        self._recovered = run_start.observed
+        if self._detected is None:
+            self._event("steady state never failed", "the probes did not see the fault")
+        self._event("recovery complete", f"steady state held {self.settings.consecutive} times", run_start.observed)
+        rto = self._recovered - self.t_fault
+        self._say(f"recovered: rto {format_duration(rto)}")
+        return rto
+
+    def verify(self, name: str, check: Callable[[], Any] | bool) -> bool:
+        """Record a verification result. ``check`` is a bool or a callable (as for probes)."""
+        if isinstance(check, bool):
+            passed, detail = check, ""
+        else:
+            result = as_probe(check).run()
+            passed, detail = result.passed, result.detail
+        self._verification.append(Verification(name=name, passed=passed, detail=detail))
+        self._event("verification", f"{name}: {'pass' if passed else 'FAIL'} {detail}".strip())
+        return passed
+
+    def ledger(self, store: LedgerStore, *, interval: Duration | None = None,
+               timeout: Duration | None = None) -> Ledger:
+        """Start the acknowledged-write ledger on ``store`` in the background.
+
+        Use the returned ``Ledger`` as a context manager, or let the drill stop
+        it: it is reconciled after recovery, before any fault is reverted.
+        """
+        ledger = Ledger(
+            store, f"{self.record_id}#{len(self._ledgers) + 1}",
+            interval=self.settings.ledger_interval if interval is None else parse_duration(interval),
+            timeout=self.settings.ledger_timeout if timeout is None else parse_duration(timeout),
+        )
+        self._ledgers.append(ledger)
+        ledger.start()
+        self._event("ledger started", type(store).__name__)
+        return ledger
+
+    def reconcile(self) -> Reconciliation:
+        """Reconcile every ledger now (after recovery); fills the RPO figures."""
+        if not self._ledgers:
+            raise InvalidDrillConfig("no ledger to reconcile: start one with drill.ledger(store)")
+        for ledger in self._ledgers:
+            if ledger.result is None:
+                rec = ledger.reconcile(self.t_fault)
+                self._reconciliations.append(rec)
+                self._event("ledger reconciled", _rec_text(rec))
+        return _combine(self._reconciliations)
+
+    def note(self, event: str, detail: str = "") -> None:
+        """Add an event to the drill's timeline."""
+        self._event(event, detail)
+
+    @property
+    def result(self) -> DrillResult:
+        """The drill's result: final after the test body, provisional before."""
+        return self._finished if self._finished is not None else self._build(final=False)
+
+    @property
+    def finished(self) -> DrillResult | None:
+        """The final result once :meth:`finish` ran, else None."""
+        return self._finished
+
+    # -- the end of a drill ----------------------------------------------------
+
+    def finish(self, exc: BaseException | None = None) -> DrillResult:
+        """Reconcile, revert newest first, judge, and return the final result. Idempotent."""
+        if self._finished is not None:
+            return self._finished
+        try:
+            if exc is not None:
+                self._record_exception(exc)
+            elif self._faults and self._probes and self._recovered is None and self._timed_out is None:
+                try:
+                    self.await_recovery()
+                except RecoveryTimeout:
+                    pass
+            if self._ledgers:
+                try:
+                    self.reconcile()
+                except Exception as rexc:
+                    self._reasons.append(f"ledger reconciliation failed: {redact_text(str(rexc))}")
+        finally:
+            revert_errors = self.revert_all()
+            if self._monitor is not None:
+                self._monitor.stop()
+            for ledger in self._ledgers:
+                ledger.stop()
+                ledger.store.close()
+        if not revert_errors and self._faults and self._probes:
+            self._check_after_revert()
+        self._event("test end", "")
+        self._finished = self._build(final=True)
+        return self._finished
+
+    def revert_all(self) -> list[str]:
+        """Revert every fault, newest first; failures stay in the undo log."""
+        errors = []
+        for entry in reversed(self._faults):
+            error = self._revert(entry)
+            if error:
+                errors.append(error)
+        if errors:
+            self._reasons.append("revert failed: " + "; ".join(errors))
+        else:
+            self.undo_log.close_if_clean()
+        return errors
+
+    def _revert(self, entry: _Injected) -> str:
+        if entry.reverted:
+            return ""
+        try:
+            entry.fault.revert()
+        except Exception as exc:
+            error = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
+            entry.record.revert_error = error
+            self.undo_log.mark(entry.seq, "failed", error)
+            self._event("revert FAILED", error)
+            self._say(f"REVERT FAILED {error} (left in {self.undo_log.path})")
+            return error
+        now = time.monotonic()
+        entry.reverted = True
+        entry.record.reverted_at = self.clock.iso(now)
+        self.undo_log.mark(entry.seq, "reverted")
+        self._event("fault reverted", entry.fault.name, now)
+        return ""
+
+    def _check_after_revert(self) -> None:
+        deadline = time.monotonic() + 30.0
+        while True:
+            check = check_all(self._probes)
+            if check.passed:
+                self._event("steady state holds after revert", "")
+                return
+            if time.monotonic() > deadline:
+                self._reasons.append(f"steady state does not hold after revert: {check.detail}")
+                self._event("steady state broken after revert", check.detail)
+                return
+            time.sleep(self.settings.probe_interval)
+
+    def _record_exception(self, exc: BaseException) -> None:
+        if isinstance(exc, SteadyStateNotMet):
+            return  # already recorded
+        if isinstance(exc, RecoveryTimeout):
+            if self._timed_out is None:
+                self._timed_out = str(exc)
+            return
+        if isinstance(exc, KeyboardInterrupt):
+            self._aborted = f"interrupted ({type(exc).__name__})"
+        else:
+            self._aborted = redact_text(f"{type(exc).__name__}: {exc}")
+        self._event("drill aborted", self._aborted)
+
+    def _note_detection(self) -> None:
+        if self._detected is None and self._monitor is not None:
+            first_failure, _, _ = self._monitor.snapshot()
+            if first_failure is not None:
+                self._detected = first_failure.observed
+                self._event("issue detected", first_failure.detail, first_failure.observed)
+
+    def _require_monitor(self) -> Monitor:
+        if not self._probes:
+            raise InvalidDrillConfig("declare the steady state with drill.steady_state(...) first")
+        if self._monitor is None or self.t_fault is None:
+            raise InvalidDrillConfig("inject a fault before awaiting detection or recovery")
+        return self._monitor
+
+    # -- building the record ---------------------------------------------------
+
+    def _judge(self, measured: Measured) -> tuple[Status, list[str]]:
+        fail: list[str] = []
+        if self._steady_failed is not None:
+            fail.append(f"steady state did not hold before the fault: {self._steady_failed}")
+        if self._aborted is not None:
+            fail.append(f"drill aborted: {self._aborted}")
+        if self._timed_out is not None:
+            fail.append(self._timed_out)
+        fail += [f"verification failed: {v.name}" + (f" ({v.detail})" if v.detail else "")
+                 for v in self._verification if not v.passed]
+        if measured.unexpected_writes:
+            fail.append(f"data integrity violated: {measured.unexpected_writes} writes present "
+                        "that were never acknowledged")
+        fail += self._reasons
+        if fail:
+            return Status.FAIL, fail
+        partial: list[str] = []
+        rto_t, rpo_t = self.spec.rto_s, self.spec.rpo_s
+        if rto_t is not None and measured.rto_s is not None and measured.rto_s > rto_t:
+            partial.append(f"RTO target missed: measured {format_duration(measured.rto_s)} > target "
+                           f"{format_duration(rto_t)} (by {format_duration(measured.rto_s - rto_t)})")
+        if rpo_t is not None and measured.rpo_s is not None and measured.rpo_s > rpo_t:
+            partial.append(f"RPO target missed: measured {format_duration(measured.rpo_s)} > target "
+                           f"{format_duration(rpo_t)} (by {format_duration(measured.rpo_s - rpo_t)})")
+        return (Status.PARTIAL, partial) if partial else (Status.PASS, [])
+
+    def _build(self, *, final: bool) -> DrillResult:
+        measured = Measured()
+        if self.t_fault is not None:
+            if self._detected is not None:
+                measured.detect_s = self._detected - self.t_fault
+            if self._recovered is not None:
+                measured.rto_s = self._recovered - self.t_fault
+        if self._reconciliations:
+            rec = _combine(self._reconciliations)
+            measured.rpo_s = rec.rpo_s
+            measured.acked_writes = rec.acked_writes
+            measured.lost_writes = rec.lost_writes
+            measured.indeterminate_writes = rec.indeterminate_writes
+            measured.unexpected_writes = rec.unexpected_writes
+            measured.acked_after_fault = rec.acked_after_fault
+            measured.lost_after_fault = rec.lost_after_fault
+            self.extra["lost_seqs"] = [list(r) for r in rec.lost_seqs]
+        status, reasons = self._judge(measured) if final else (Status.FAIL, ["drill not finished"])
+        if final and measured.lost_after_fault:
+            self.extra["finding_lost_after_fault"] = (
+                f"{measured.lost_after_fault} writes acknowledged after the fault were lost")
+        spec = self.spec
+        return DrillResult(
+            run_id=self.run_id,
+            record_id=self.record_id,
+            drill=DrillInfo(nodeid=self.nodeid, scenario=spec.scenario, tier=spec.tier,
+                            severity=spec.severity, component=spec.component, option=spec.option,
+                            description=spec.description),
+            environment=self.environment,
+            targets=Targets(rto_s=spec.rto_s, rpo_s=spec.rpo_s, rto_source=spec.rto_source,
+                            rpo_source=spec.rpo_source),
+            measured=measured,
+            status=status,
+            reasons=reasons,
+            timeline=list(self._timeline),
+            phases=list(self._phases),
+            faults=[e.record for e in self._faults],
+            verification=list(self._verification),
+            started_at=self.clock.iso(self.clock.mono0),
+            finished_at=self.clock.iso() if final else None,
+            extra=redact(dict(self.extra, schedule=self.settings.schedule,
+                              probe_interval_s=self.settings.probe_interval,
+                              consecutive=self.settings.consecutive)),
+        )
+
+    def _event(self, event: str, detail: str, mono: float | None = None) -> None:
+        at = time.monotonic() if mono is None else mono
+        self._timeline.append(TimelineEvent(at=self.clock.iso(at), event=event,
+                                            detail=redact_text(detail), t_s=round(self.clock.since_start(at), 6)))
+
+    def _say(self, message: str) -> None:
+        if self._progress is not None:
+            self._progress(message)
+
+
+def _combine(recs: list[Reconciliation]) -> Reconciliation:
+    if len(recs) == 1:
+        return recs[0]
+    rpos = [r.rpo_s for r in recs if r.rpo_s is not None]
+    return Reconciliation(
+        rpo_s=max(rpos) if rpos else None,
+        acked_writes=sum(r.acked_writes for r in recs),
+        lost_writes=sum(r.lost_writes for r in recs),
+        indeterminate_writes=sum(r.indeterminate_writes for r in recs),
+        unexpected_writes=sum(r.unexpected_writes for r in recs),
+        acked_after_fault=sum(r.acked_after_fault for r in recs),
+        lost_after_fault=sum(r.lost_after_fault for r in recs),
+        lost_seqs=[s for r in recs for s in r.lost_seqs],
+    )
+
+
+def _rec_text(rec: Reconciliation) -> str:
+    rpo = "n/a" if rec.rpo_s is None else format_duration(rec.rpo_s)
+    return (f"rpo {rpo}, acked {rec.acked_writes}, lost {rec.lost_writes}, "
+            f"indeterminate {rec.indeterminate_writes}, unexpected {rec.unexpected_writes}")
+
+
+__all__ = ["PHASES", "Drill", "RevertFailed"]

@@ -1,0 +1,1 @@
+"""Environments: named profiles exposing resources by role (DESIGN.md)."""

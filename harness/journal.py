@@ -1,0 +1,141 @@
+"""The journal: one JSON file per drill run, each hash-chained to the one before.
+
+A record's ``hash`` is the sha256 of its canonical JSON (sorted keys, compact,
+UTF-8) without the ``hash`` key; ``prev_hash`` is the hash of the record before
+it in the directory (``None`` for the first). Files are written in an indented
+canonical form too, so that changing any byte of a file is detected: either the
+JSON no longer parses, the content no longer matches its hash, or the bytes are
+no longer the canonical encoding.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import JournalError
+from harness.records import DrillResult
+
+_NAME = re.compile(r"^(\d{6,})-[A-Za-z0-9_.-]+\.json$")
+LOCK_NAME = ".journal.lock"
+
+
+def canonical_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def file_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def record_hash(data: dict[str, Any]) -> str:
+    body = {k: v for k, v in data.items() if k != "hash"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / LOCK_NAME, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def record_files(directory: Path) -> list[Path]:
+    """The journal files of ``directory`` in chain order."""
+    if not directory.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := _NAME.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def append(directory: Path, result: DrillResult) -> Path:
+    """Chain ``result`` to the last record of ``directory`` and write it durably."""
+    with _locked(directory):
+        files = record_files(directory)
+        prev_hash = None
+        seq = 1
+        if files:
+            last = json.loads(files[-1].read_text(encoding="utf-8"))
+            prev_hash = last.get("hash")
+            seq = int(_NAME.match(files[-1].name).group(1)) + 1  # type: ignore[union-attr]
+        result.prev_hash = prev_hash
+        result.hash = None
+        data = result.to_dict()
+        data.pop("hash")
+        digest = record_hash(data)
+        data["hash"] = digest
+        result.hash = digest
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", result.record_id or result.run_id)[:80]
+        path = directory / f"{seq:06d}-{slug}.json"
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(file_text(data))
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+        return path
+
+
+@dataclass
+class ChainReport:
+    directory: Path
+    records: int
+    ok: bool
+    broken_at: Path | None = None
+    problem: str = ""
+
+
+def verify_chain(directory: Path) -> ChainReport:
+    """Check every record's hash and link; name the first broken record."""
+    prev: str | None = None
+    files = record_files(directory)
+    for index, path in enumerate(files):
+        problem = _check_one(path, prev)
+        if problem:
+            return ChainReport(directory, index, False, path, problem)
+        prev = json.loads(path.read_text(encoding="utf-8"))["hash"]
+    return ChainReport(directory, len(files), True)
+
+
+def _check_one(path: Path, prev: str | None) -> str:
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"not valid JSON ({exc})"
+    if not isinstance(data, dict) or "hash" not in data:
+        return "not a journal record (no hash)"
+    if record_hash(data) != data["hash"]:
+        return "content does not match its hash (the record was changed)"
+    if file_text(data).encode("utf-8") != raw:
+        return "bytes differ from the canonical encoding (the file was edited)"
+    if data.get("prev_hash") != prev:
+        return "prev_hash does not match the record before it (a record was removed or reordered)"
+    return ""
+
+
+def load(directory: Path) -> list[DrillResult]:
+    """Every record of ``directory`` in chain order."""
+    results = []
+    for path in record_files(directory):
+        try:
+            results.append(DrillResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise JournalError(f"{path}: unreadable journal record ({exc})") from exc
+    return results
+
+
+def load_dicts(directory: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in record_files(directory)]

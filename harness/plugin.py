@@ -1,0 +1,279 @@
+"""The pytest plugin: the ``drill`` marker and fixture, options, JUnit properties,
+tier selection, the summary table, and SIGTERM handling. Loaded through the
+``pytest11`` entry point."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import journal, signals
+from harness.config import Config, find_config
+from harness.drill import Drill, FaultGuard
+from harness.durations import format_duration, parse_duration
+from harness.errors import InvalidDrillConfig
+from harness.fingerprint import fingerprint
+from harness.marker import MARKER_HELP, TIERS, DrillSpec, spec_from_marker
+from harness.records import DrillResult, EnvironmentInfo, Status
+from harness.settings import DrillSettings
+from harness.undolog import UndoLog, leftovers
+
+
+class DrillFailed(AssertionError):
+    """The drill's status is not PASS; the message says why, with the numbers."""
+
+    __module__ = "harness"
+
+
+@dataclass
+class RunState:
+    run_id: str
+    settings: DrillSettings
+    config: Config
+    undo_log: UndoLog
+    results: list[DrillResult] = field(default_factory=list)
+    counter: int = 0
+    fingerprint: dict[str, Any] | None = None
+
+
+RUN_KEY = pytest.StashKey[RunState]()
+DRILL_KEY = pytest.StashKey[Drill]()
+SPEC_KEY = pytest.StashKey["DrillSpec | InvalidDrillConfig"]()
+#: Set by an environment that restricts faults (the production guard).
+FAULT_GUARD_KEY = pytest.StashKey[FaultGuard]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drillbook", "drillbook DR drills")
+    group.addoption("--drill-results", metavar="DIR", default=None,
+                    help="directory of the drill journal (default: drill-results/)")
+    group.addoption("--drill-state-dir", metavar="DIR", default=None,
+                    help="state directory for the undo log and environments (default: .drillbook/)")
+    group.addoption("--drill-tier", choices=TIERS, default=None,
+                    help="run only the drills of this tier (annual runs every drill)")
+    group.addoption("--drill-env", metavar="NAME", default=None,
+                    help="environment profile the drills run against (default: local)")
+    group.addoption("--drill-allow-partial", action="store_true", default=False,
+                    help="report PARTIAL drills without failing their test")
+    group.addoption("--drill-probe-interval", metavar="DURATION", default=None,
+                    help="steady-state probe interval while awaiting recovery (default 100ms)")
+    group.addoption("--drill-consecutive", metavar="K", type=int, default=None,
+                    help="consecutive passing checks that mean recovered (default 3)")
+    group.addoption("--drill-hard-timeout", metavar="DURATION", default=None,
+                    help="give up recovery after this long (default: twice the RTO target)")
+    group.addoption("--drill-run-id", metavar="ID", default=None, help="the run id (default: generated)")
+    group.addoption("--drill-quiet", action="store_true", default=False,
+                    help="do not print drill progress lines")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    cfg = find_config(Path(str(config.rootpath)))
+    settings = _settings(config, cfg)
+    run_id = config.getoption("drill_run_id") or _new_run_id()
+    config.stash[RUN_KEY] = RunState(run_id, settings, cfg, UndoLog(settings.state_dir, run_id))
+    signals.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    signals.uninstall()
+
+
+def _settings(config: pytest.Config, cfg: Config) -> DrillSettings:
+    def pick(option: str, key: str, default: Any) -> Any:
+        value = config.getoption(option)
+        return value if value is not None else cfg.get(key, default)
+
+    try:
+        interval = parse_duration(pick("drill_probe_interval", "probe_interval", 0.1), what="probe interval")
+        hard = pick("drill_hard_timeout", "hard_timeout", None)
+        consecutive = int(pick("drill_consecutive", "consecutive", 3))
+        ledger_interval = parse_duration(cfg.get("ledger_interval", 0.05), what="ledger_interval")
+        ledger_timeout = parse_duration(cfg.get("ledger_timeout", 1.0), what="ledger_timeout")
+    except (InvalidDrillConfig, ValueError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if interval <= 0 or consecutive < 1:
+        raise pytest.UsageError("probe interval must be > 0 and --drill-consecutive at least 1")
+    root = cfg.root
+    results = config.getoption("drill_results") or cfg.get("results_dir") or "drill-results"
+    state = config.getoption("drill_state_dir") or cfg.get("state_dir") or ".drillbook"
+    return DrillSettings(
+        results_dir=_under(root, results),
+        state_dir=_under(root, state),
+        probe_interval=interval,
+        consecutive=consecutive,
+        hard_timeout=None if hard is None else parse_duration(hard, what="hard timeout"),
+        ledger_interval=ledger_interval,
+        ledger_timeout=ledger_timeout,
+        allow_partial=bool(config.getoption("drill_allow_partial") or cfg.get("allow_partial", False)),
+        env_name=config.getoption("drill_env") or os.environ.get("DRILLBOOK_ENV") or "local",
+        schedule=config.getoption("drill_tier"),
+        progress=not config.getoption("drill_quiet"),
+    )
+
+
+def _under(root: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path)
+
+
+def _new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash[RUN_KEY]
+    left = leftovers(state.settings.state_dir)
+    if left:
+        count = sum(len(log.outstanding) for log in left)
+        names = ", ".join(sorted({e.name for log in left for e in log.outstanding}))
+        message = (f"drillbook: {count} fault(s) left behind by a dead runner ({names}); "
+                   "run `drillbook revert` to undo them")
+        tr = session.config.pluginmanager.getplugin("terminalreporter")
+        if tr is not None:
+            tr.write_line(message, yellow=True, bold=True)
+        session.config.issue_config_time_warning(pytest.PytestWarning(message), stacklevel=2)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[RUN_KEY]
+    tier = state.settings.schedule
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("drill")
+        if marker is None:
+            keep.append(item)
+            continue
+        try:
+            spec: DrillSpec | InvalidDrillConfig = spec_from_marker(
+                marker.args, marker.kwargs, config=state.config, where=item.nodeid)
+        except InvalidDrillConfig as exc:
+            spec = exc
+        item.stash[SPEC_KEY] = spec
+        if tier is None or tier == "annual" or isinstance(spec, InvalidDrillConfig) or spec.tier == tier:
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
+    """A :class:`Drill` for this test; needs ``@pytest.mark.drill(...)``."""
+    item = request.node
+    spec = item.stash.get(SPEC_KEY, None)
+    if spec is None:
+        marker = item.get_closest_marker("drill")
+        if marker is None:
+            pytest.fail(f"{item.nodeid}: the drill fixture needs "
+                        "@pytest.mark.drill(scenario=..., tier=...)", pytrace=False)
+        try:
+            spec = spec_from_marker(marker.args, marker.kwargs,
+                                    config=request.config.stash[RUN_KEY].config, where=item.nodeid)
+        except InvalidDrillConfig as exc:
+            spec = exc
+    if isinstance(spec, InvalidDrillConfig):
+        pytest.fail(f"InvalidDrillConfig: {spec}", pytrace=False)
+    state = request.config.stash[RUN_KEY]
+    state.counter += 1
+    if state.fingerprint is None:
+        state.fingerprint = fingerprint(Path(str(request.config.rootpath)), state.config.hash)
+    env_info = EnvironmentInfo(name=state.settings.env_name, fingerprint=dict(state.fingerprint))
+    drill_obj = Drill(
+        spec, nodeid=item.nodeid, run_id=state.run_id, record_id=f"{state.run_id}-{state.counter:03d}",
+        settings=state.settings, undo_log=state.undo_log, environment=env_info,
+        guard=request.config.stash.get(FAULT_GUARD_KEY, None), progress=_progress(request.config) if state.settings.progress else None,
+    )
+    item.stash[DRILL_KEY] = drill_obj
+    yield drill_obj
+    # Normally finished in the call phase; this covers errors before it.
+    _finish(request.config, drill_obj, None)
+
+
+def _progress(config: pytest.Config) -> Any:
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    capman = config.pluginmanager.getplugin("capturemanager")
+    if tr is None:
+        return None
+
+    def say(message: str) -> None:
+        if capman is not None:
+            with capman.global_and_fixture_disabled():
+                tr.write_line(f"    drill: {message}", cyan=True)
+        else:
+            tr.write_line(f"    drill: {message}", cyan=True)
+
+    return say
+
+
+def _finish(config: pytest.Config, drill_obj: Drill, exc: BaseException | None) -> DrillResult:
+    if drill_obj.finished is not None:
+        return drill_obj.finished
+    state = config.stash[RUN_KEY]
+    with signals.critical():
+        result = drill_obj.finish(exc)
+        journal.append(state.settings.results_dir, result)
+    state.results.append(result)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    drill_obj = item.stash.get(DRILL_KEY, None)
+    if drill_obj is None:
+        return (yield)
+    try:
+        outcome = yield
+    except BaseException as exc:
+        result = _finish(item.config, drill_obj, exc)
+        _properties(item, result)
+        raise
+    result = _finish(item.config, drill_obj, None)
+    _properties(item, result)
+    allow = item.config.stash[RUN_KEY].settings.allow_partial
+    if result.status is Status.FAIL or (result.status is Status.PARTIAL and not allow):
+        raise DrillFailed(f"drill {result.status}: " + "; ".join(result.reasons))
+    return outcome
+
+
+def _properties(item: pytest.Item, result: DrillResult) -> None:
+    item.user_properties.append(("status", result.status.value))
+    item.user_properties.append(("rto_s", _num(result.measured.rto_s)))
+    item.user_properties.append(("rpo_s", _num(result.measured.rpo_s)))
+    item.user_properties.append(("run_id", result.run_id))
+    item.user_properties.append(("record_id", result.record_id or ""))
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(RUN_KEY, None)
+    if state is None or not state.results:
+        return
+    tr = terminalreporter
+    tr.section("drillbook summary")
+    headers = ("scenario", "option", "tier", "RTO target", "RTO measured", "RPO target",
+               "RPO measured", "status")
+    rows = [
+        (r.drill.scenario, r.drill.option or "", r.drill.tier or "",
+         format_duration(r.targets.rto_s), format_duration(r.measured.rto_s),
+         format_duration(r.targets.rpo_s), format_duration(r.measured.rpo_s), r.status.value)
+        for r in state.results
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    tr.write_line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    for row in rows:
+        colour = {"PASS": "green", "PARTIAL": "yellow", "FAIL": "red"}[row[-1]]
+        tr.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)), **{colour: True})
+    tr.write_line(f"run {state.run_id}: journal in {state.settings.results_dir}")
