@@ -1,0 +1,239 @@
+"""Roles: what faults, probes and runbooks may use of an environment.
+
+Drills talk to roles, never to a driver: the same drill file runs on the local
+environment and in staging. Each environment (``local``, ``staging``,
+``containers``) provides these roles with its own drivers. A role an
+environment cannot provide raises :class:`RoleUnavailable` naming the role,
+so a drill can skip itself with a clear reason.
+
+Every call that touches the network has a timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from harness.errors import DrillbookError
+
+ROLES = ("database", "replica", "cache", "app", "workers", "network", "object_store", "dns",
+         "secrets", "backups")
+
+
+class RoleUnavailable(DrillbookError):
+    """The environment has no driver for this role."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A restorable copy of the database (a base backup locally, an RDS snapshot in AWS)."""
+
+    id: str
+    started_at: datetime
+    finished_at: datetime
+    lsn: str | None = None
+    size_bytes: int | None = None
+    verified: bool | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class DatabaseInstance(Protocol):
+    """One PostgreSQL server (primary, restored copy, promoted replica)."""
+
+    name: str
+
+    def dsn(self, dbname: str | None = None) -> str:
+        """An admin DSN (may embed no password: secrets by reference)."""
+        ...
+
+    def running(self) -> bool: ...
+
+    def start(self, timeout: float = 60.0) -> None: ...
+
+    def stop(self, mode: str = "fast", timeout: float = 60.0) -> None:
+        """``fast`` (clean shutdown) or ``immediate`` (like a crash)."""
+        ...
+
+
+@runtime_checkable
+class DatabaseRole(DatabaseInstance, Protocol):
+    """The primary database and its DR operations."""
+
+    def snapshot(self, timeout: float = 600.0) -> Snapshot: ...
+
+    def snapshots(self) -> list[Snapshot]:
+        """Newest first."""
+        ...
+
+    def restore(self, snapshot: Snapshot, name: str, timeout: float = 1800.0) -> DatabaseInstance:
+        """A new instance from ``snapshot``; the primary is left as it is."""
+        ...
+
+    def restore_to_time(self, target: datetime, name: str, timeout: float = 1800.0) -> DatabaseInstance:
+        """Point-in-time recovery into a new instance."""
+        ...
+
+
+@runtime_checkable
+class ReplicaRole(DatabaseInstance, Protocol):
+    def lag_s(self) -> float | None:
+        """Replication lag in seconds (None when unknown)."""
+        ...
+
+    def promote(self, timeout: float = 600.0) -> DatabaseInstance: ...
+
+
+@runtime_checkable
+class CacheRole(Protocol):
+    def url(self) -> str: ...
+
+    def ping(self, timeout: float = 1.0) -> bool: ...
+
+    def flush(self) -> None: ...
+
+    def dbsize(self) -> int: ...
+
+
+@dataclass
+class ReplicaStatus:
+    """One replica (a pod) of a deployment."""
+
+    name: str
+    zone: str | None
+    phase: str  # Running, Pending, CrashLoopBackOff, Terminated
+    ready: bool
+    restarts: int = 0
+    pid: int | None = None
+    release: str | None = None
+
+
+@runtime_checkable
+class DeploymentRole(Protocol):
+    """A deployment (the API service, the workers): Kubernetes semantics."""
+
+    name: str
+
+    def replicas(self) -> list[ReplicaStatus]: ...
+
+    def scale(self, count: int) -> None: ...
+
+    def set_env(self, **env: str | None) -> None:
+        """A new release with these variables set (None removes one)."""
+        ...
+
+    def set_image(self, version: str) -> None:
+        """A new release running ``version``."""
+        ...
+
+    def rollout_restart(self) -> None: ...
+
+    def rollout_undo(self) -> None:
+        """Back to the previous release."""
+        ...
+
+    def kill(self, count: int | None = None, zone: str | None = None) -> list[str]:
+        """Kill replicas with a real signal; returns their names."""
+        ...
+
+    def wait_available(self, timeout: float = 120.0) -> None: ...
+
+    def env(self) -> dict[str, str]:
+        """The current release's environment (secrets as references)."""
+        ...
+
+
+@runtime_checkable
+class ObjectStoreRole(Protocol):
+    def put(self, bucket: str, key: str, body: bytes, *, sse: bool = True) -> dict[str, Any]: ...
+
+    def list(self, bucket: str, prefix: str = "") -> list[str]: ...
+
+
+@runtime_checkable
+class DnsRole(Protocol):
+    def upsert(self, name: str, value: str, *, wait: bool = True, timeout: float = 300.0) -> None: ...
+
+    def resolve(self, name: str) -> str | None: ...
+
+
+@runtime_checkable
+class SecretsRole(Protocol):
+    def get(self, secret_id: str) -> str: ...
+
+    def put(self, secret_id: str, value: str) -> None: ...
+
+
+@runtime_checkable
+class NetworkRole(Protocol):
+    """The toxiproxy in front of the links (``app-db``, ``app-cache``)."""
+
+    def api_url(self) -> str: ...
+
+    def proxies(self) -> list[str]: ...
+
+
+class Environment:
+    """A named profile exposing resources by role. Subclasses fill ``_roles``."""
+
+    name: str = "unnamed"
+    production: bool = False
+
+    def __init__(self) -> None:
+        self._roles: dict[str, Any] = {}
+
+    def role(self, name: str) -> Any:
+        if name not in ROLES:
+            raise RoleUnavailable(f"{name!r} is not a role; roles are {', '.join(ROLES)}")
+        try:
+            return self._roles[name]
+        except KeyError:
+            raise RoleUnavailable(f"environment {self.name!r} provides no {name!r} role") from None
+
+    def has(self, name: str) -> bool:
+        return name in self._roles
+
+    @property
+    def database(self) -> DatabaseRole:
+        return self.role("database")  # type: ignore[no-any-return]
+
+    @property
+    def replica(self) -> ReplicaRole:
+        return self.role("replica")  # type: ignore[no-any-return]
+
+    @property
+    def cache(self) -> CacheRole:
+        return self.role("cache")  # type: ignore[no-any-return]
+
+    @property
+    def app(self) -> DeploymentRole:
+        return self.role("app")  # type: ignore[no-any-return]
+
+    @property
+    def workers(self) -> DeploymentRole:
+        return self.role("workers")  # type: ignore[no-any-return]
+
+    @property
+    def network(self) -> NetworkRole:
+        return self.role("network")  # type: ignore[no-any-return]
+
+    @property
+    def object_store(self) -> ObjectStoreRole:
+        return self.role("object_store")  # type: ignore[no-any-return]
+
+    @property
+    def dns(self) -> DnsRole:
+        return self.role("dns")  # type: ignore[no-any-return]
+
+    @property
+    def secrets(self) -> SecretsRole:
+        return self.role("secrets")  # type: ignore[no-any-return]
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Versions of what the environment runs, for the journal."""
+        return {}
+
+    def steady_probes(self) -> list[Any]:
+        """The platform's steady state (health endpoint, database, cache)."""
+        return []

