@@ -1,0 +1,29 @@
+"""Contract cases: one module per registered fault, named after the fault."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fault_injectors.base import Fault
+
+
+@dataclass
+class ContractCase:
+    fault: Fault
+    steady: Callable[[], bool]
+    #: Checks the fault took effect; None for faults with no observable effect (noop).
+    broken: Callable[[], bool] | None = None
+    timeout: float = 15.0
+
+    def wait(self, check: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                if check():
+                    return True
+            except Exception:
+                pass
+            time.sleep(0.05)
+        return False

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import pytest
+
+from fault_injectors.noop import NoopFault
+from tests.fault_injectors.cases import ContractCase
+
+
+def make(request: pytest.FixtureRequest) -> ContractCase:
+    fault = NoopFault("contract")
+    return ContractCase(fault, steady=lambda: True)

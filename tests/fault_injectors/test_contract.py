@@ -1,0 +1,72 @@
+"""The contract every registered fault keeps (STYLE.md): a unique name, a docstring,
+inject then revert restores the steady state, revert twice is harmless, and
+``describe()`` rebuilds an equivalent fault with no secret in it.
+
+Each fault has a case in ``tests/fault_injectors/cases/<name>.py`` defining
+``make(request) -> ContractCase`` on a real resource; a fault without a case
+fails this test, so no fault escapes the contract.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from harness.redact import redact
+from harness.registry import registered_faults
+from tests.fault_injectors.cases import ContractCase
+
+CASES = Path(__file__).parent / "cases"
+NAMES = sorted(registered_faults())
+
+
+def _case_module(name: str) -> ModuleType:
+    path = CASES / f"{name}.py"
+    if not path.is_file():
+        pytest.fail(f"fault {name!r} has no contract case: add {path.relative_to(Path.cwd())}")
+    spec = importlib.util.spec_from_file_location(f"contract_case_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_names_are_unique_and_documented() -> None:
+    classes = registered_faults()
+    assert len({cls.name for cls in classes.values()}) == len(classes)
+    for name, cls in classes.items():
+        assert cls.__doc__ and cls.__doc__.strip(), f"{name} has no docstring"
+        assert cls.name == name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inject_then_revert_restores_steady_state(name: str, request: pytest.FixtureRequest) -> None:
+    case: ContractCase = _case_module(name).make(request)
+    assert case.steady(), f"{name}: steady state must hold before the fault"
+    params = case.fault.describe()
+    assert json.loads(json.dumps(params)) == params, f"{name}: describe() must be JSON"
+    assert redact(params) == params, f"{name}: describe() must not hold secrets"
+    case.fault.inject()
+    try:
+        if case.broken is not None:
+            assert case.wait(case.broken), f"{name}: the fault had no effect"
+    finally:
+        case.fault.revert()
+    assert case.wait(case.steady), f"{name}: steady state not restored after revert"
+    case.fault.revert()  # twice is harmless
+    assert case.wait(case.steady)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rebuilt_from_describe_reverts(name: str, request: pytest.FixtureRequest) -> None:
+    """What ``drillbook revert`` does after the runner died."""
+    case: ContractCase = _case_module(name).make(request)
+    case.fault.inject()
+    rebuilt = type(case.fault).from_params(json.loads(json.dumps(case.fault.describe())))
+    rebuilt.revert()
+    assert case.wait(case.steady), f"{name}: a fault rebuilt from describe() did not revert"
+    case.fault.revert()
