@@ -93,6 +93,17 @@ class RunAs:
             return {}
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
+    def reach(self, path: Path) -> None:
+        """Let this user traverse every ancestor of ``path`` (adds search permission, o+x,
+        where missing; never read permission): pytest's and mkdtemp's 0700 temp dirs
+        would otherwise hide the data directory from the server user."""
+        if self.is_self:
+            return
+        for ancestor in reversed(path.resolve().parents):
+            mode = ancestor.stat().st_mode
+            if not mode & 0o001:
+                os.chmod(ancestor, mode | 0o001)
+
     def own(self, path: Path) -> None:
         """Give ``path`` (recursively) to this user."""
         if self.is_self:

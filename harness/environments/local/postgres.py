@@ -167,4 +167,5 @@ class PostgresCluster:
     def _own_parent(self, parent: Path) -> None:
         # The server user must be able to create the data directory and its log.
         if not self.user.is_self:
+            self.user.reach(parent)
             os.chown(parent, self.user.uid, self.user.gid)
