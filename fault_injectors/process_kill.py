@@ -55,8 +55,12 @@ class ProcessKill(Fault):
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         try:
             proc = subprocess.Popen(
-                self.argv, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.argv,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         except OSError as exc:
             raise FaultError(f"cannot restart {self.argv[0]}: {exc}") from exc
@@ -76,6 +80,11 @@ class ProcessKill(Fault):
 
     def describe(self) -> dict[str, Any]:
         return {
-            "pid": self.pid, "argv": self.argv, "pidfile": self.pidfile, "cwd": self.cwd,
-            "log": self.log, "signal_name": self.signal_name, "start_ticks": self.start_ticks,
+            "pid": self.pid,
+            "argv": self.argv,
+            "pidfile": self.pidfile,
+            "cwd": self.cwd,
+            "log": self.log,
+            "signal_name": self.signal_name,
+            "start_ticks": self.start_ticks,
         }

@@ -29,9 +29,7 @@ class Config:
     def section(self, key: str) -> dict[str, Any]:
         value = self.data.get(key, {})
         if not isinstance(value, dict):
-            raise InvalidDrillConfig(
-                f"{self.where()}: [{key}] must be a table, not {type(value).__name__}"
-            )
+            raise InvalidDrillConfig(f"{self.where()}: [{key}] must be a table, not {type(value).__name__}")
         return value
 
     def where(self) -> str:

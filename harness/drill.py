@@ -7,6 +7,7 @@ phase, so that a drill that is not PASS fails its test like an assertion would.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -174,9 +175,13 @@ class Drill:
     @contextmanager
     def phase(self, name: str, expected: Duration | None = None) -> Iterator[PhaseRecord]:
         """Time one phase of the recovery, against its expected duration."""
-        expected_s = None if expected is None else parse_duration(expected, what=f"expected duration of {name!r}")
+        expected_s = (
+            None if expected is None else parse_duration(expected, what=f"expected duration of {name!r}")
+        )
         start = time.monotonic()
-        record = PhaseRecord(name=name, started_at=self.clock.iso(start), duration_s=0.0, expected_s=expected_s)
+        record = PhaseRecord(
+            name=name, started_at=self.clock.iso(start), duration_s=0.0, expected_s=expected_s
+        )
         self._say(f"phase: {name}")
         self._event("phase start", name, start)
         try:
@@ -222,8 +227,12 @@ class Drill:
     def await_detection(self, timeout: Duration = 30.0) -> float:
         """Wait until the steady state has been seen failing; returns ``detect_s``."""
         monitor = self._require_monitor()
-        self.wait_until(lambda: monitor.snapshot()[0] is not None, timeout=timeout, interval=0.02,
-                        what="detection of the fault by the steady-state probes")
+        self.wait_until(
+            lambda: monitor.snapshot()[0] is not None,
+            timeout=timeout,
+            interval=0.02,
+            what="detection of the fault by the steady-state probes",
+        )
         self._note_detection()
         assert self._detected is not None and self.t_fault is not None
         return self._detected - self.t_fault
@@ -236,8 +245,11 @@ class Drill:
         """
         monitor = self._require_monitor()
         assert self.t_fault is not None
-        limit = (self.settings.hard_timeout_for(self.spec.rto_s) if timeout is None
-                 else parse_duration(timeout, what="recovery timeout"))
+        limit = (
+            self.settings.hard_timeout_for(self.spec.rto_s)
+            if timeout is None
+            else parse_duration(timeout, what="recovery timeout")
+        )
         self._say("awaiting recovery")
         run_start = monitor.wait_recovered(self.t_fault + limit)
         self._note_detection()
@@ -245,12 +257,15 @@ class Drill:
             waited = time.monotonic() - self.t_fault
             self._timed_out = f"not recovered within {format_duration(limit)} of the fault"
             self._event("recovery timeout", self._timed_out)
-            raise RecoveryTimeout(waited, limit, "recovery (steady state holding "
-                                  f"{self.settings.consecutive} times in a row)")
+            raise RecoveryTimeout(
+                waited, limit, f"recovery (steady state holding {self.settings.consecutive} times in a row)"
+            )
         self._recovered = run_start.observed
         if self._detected is None:
             self._event("steady state never failed", "the probes did not see the fault")
-        self._event("recovery complete", f"steady state held {self.settings.consecutive} times", run_start.observed)
+        self._event(
+            "recovery complete", f"steady state held {self.settings.consecutive} times", run_start.observed
+        )
         rto = self._recovered - self.t_fault
         self._say(f"recovered: rto {format_duration(rto)}")
         return rto
@@ -266,15 +281,17 @@ class Drill:
         self._event("verification", f"{name}: {'pass' if passed else 'FAIL'} {detail}".strip())
         return passed
 
-    def ledger(self, store: LedgerStore, *, interval: Duration | None = None,
-               timeout: Duration | None = None) -> Ledger:
+    def ledger(
+        self, store: LedgerStore, *, interval: Duration | None = None, timeout: Duration | None = None
+    ) -> Ledger:
         """Start the acknowledged-write ledger on ``store`` in the background.
 
         Use the returned ``Ledger`` as a context manager, or let the drill stop
         it: it is reconciled after recovery, before any fault is reverted.
         """
         ledger = Ledger(
-            store, f"{self.record_id}#{len(self._ledgers) + 1}",
+            store,
+            f"{self.record_id}#{len(self._ledgers) + 1}",
             interval=self.settings.ledger_interval if interval is None else parse_duration(interval),
             timeout=self.settings.ledger_timeout if timeout is None else parse_duration(timeout),
         )
@@ -318,10 +335,8 @@ class Drill:
             if exc is not None:
                 self._record_exception(exc)
             elif self._faults and self._probes and self._recovered is None and self._timed_out is None:
-                try:
+                with contextlib.suppress(RecoveryTimeout):
                     self.await_recovery()
-                except RecoveryTimeout:
-                    pass
             if self._ledgers:
                 try:
                     self.reconcile()
@@ -422,22 +437,31 @@ class Drill:
             fail.append(f"drill aborted: {self._aborted}")
         if self._timed_out is not None:
             fail.append(self._timed_out)
-        fail += [f"verification failed: {v.name}" + (f" ({v.detail})" if v.detail else "")
-                 for v in self._verification if not v.passed]
+        fail += [
+            f"verification failed: {v.name}" + (f" ({v.detail})" if v.detail else "")
+            for v in self._verification
+            if not v.passed
+        ]
         if measured.unexpected_writes:
-            fail.append(f"data integrity violated: {measured.unexpected_writes} writes present "
-                        "that were never acknowledged")
+            fail.append(
+                f"data integrity violated: {measured.unexpected_writes} writes present "
+                "that were never acknowledged"
+            )
         fail += self._reasons
         if fail:
             return Status.FAIL, fail
         partial: list[str] = []
         rto_t, rpo_t = self.spec.rto_s, self.spec.rpo_s
         if rto_t is not None and measured.rto_s is not None and measured.rto_s > rto_t:
-            partial.append(f"RTO target missed: measured {format_duration(measured.rto_s)} > target "
-                           f"{format_duration(rto_t)} (by {format_duration(measured.rto_s - rto_t)})")
+            partial.append(
+                f"RTO target missed: measured {format_duration(measured.rto_s)} > target "
+                f"{format_duration(rto_t)} (by {format_duration(measured.rto_s - rto_t)})"
+            )
         if rpo_t is not None and measured.rpo_s is not None and measured.rpo_s > rpo_t:
-            partial.append(f"RPO target missed: measured {format_duration(measured.rpo_s)} > target "
-                           f"{format_duration(rpo_t)} (by {format_duration(measured.rpo_s - rpo_t)})")
+            partial.append(
+                f"RPO target missed: measured {format_duration(measured.rpo_s)} > target "
+                f"{format_duration(rpo_t)} (by {format_duration(measured.rpo_s - rpo_t)})"
+            )
         return (Status.PARTIAL, partial) if partial else (Status.PASS, [])
 
     def _build(self, *, final: bool) -> DrillResult:
@@ -460,17 +484,25 @@ class Drill:
         status, reasons = self._judge(measured) if final else (Status.FAIL, ["drill not finished"])
         if final and measured.lost_after_fault:
             self.extra["finding_lost_after_fault"] = (
-                f"{measured.lost_after_fault} writes acknowledged after the fault were lost")
+                f"{measured.lost_after_fault} writes acknowledged after the fault were lost"
+            )
         spec = self.spec
         return DrillResult(
             run_id=self.run_id,
             record_id=self.record_id,
-            drill=DrillInfo(nodeid=self.nodeid, scenario=spec.scenario, tier=spec.tier,
-                            severity=spec.severity, component=spec.component, option=spec.option,
-                            description=spec.description),
+            drill=DrillInfo(
+                nodeid=self.nodeid,
+                scenario=spec.scenario,
+                tier=spec.tier,
+                severity=spec.severity,
+                component=spec.component,
+                option=spec.option,
+                description=spec.description,
+            ),
             environment=self.environment,
-            targets=Targets(rto_s=spec.rto_s, rpo_s=spec.rpo_s, rto_source=spec.rto_source,
-                            rpo_source=spec.rpo_source),
+            targets=Targets(
+                rto_s=spec.rto_s, rpo_s=spec.rpo_s, rto_source=spec.rto_source, rpo_source=spec.rpo_source
+            ),
             measured=measured,
             status=status,
             reasons=reasons,
@@ -480,15 +512,26 @@ class Drill:
             verification=list(self._verification),
             started_at=self.clock.iso(self.clock.mono0),
             finished_at=self.clock.iso() if final else None,
-            extra=redact(dict(self.extra, schedule=self.settings.schedule,
-                              probe_interval_s=self.settings.probe_interval,
-                              consecutive=self.settings.consecutive)),
+            extra=redact(
+                dict(
+                    self.extra,
+                    schedule=self.settings.schedule,
+                    probe_interval_s=self.settings.probe_interval,
+                    consecutive=self.settings.consecutive,
+                )
+            ),
         )
 
     def _event(self, event: str, detail: str, mono: float | None = None) -> None:
         at = time.monotonic() if mono is None else mono
-        self._timeline.append(TimelineEvent(at=self.clock.iso(at), event=event,
-                                            detail=redact_text(detail), t_s=round(self.clock.since_start(at), 6)))
+        self._timeline.append(
+            TimelineEvent(
+                at=self.clock.iso(at),
+                event=event,
+                detail=redact_text(detail),
+                t_s=round(self.clock.since_start(at), 6),
+            )
+        )
 
     def _say(self, message: str) -> None:
         if self._progress is not None:
@@ -513,8 +556,10 @@ def _combine(recs: list[Reconciliation]) -> Reconciliation:
 
 def _rec_text(rec: Reconciliation) -> str:
     rpo = "n/a" if rec.rpo_s is None else format_duration(rec.rpo_s)
-    return (f"rpo {rpo}, acked {rec.acked_writes}, lost {rec.lost_writes}, "
-            f"indeterminate {rec.indeterminate_writes}, unexpected {rec.unexpected_writes}")
+    return (
+        f"rpo {rpo}, acked {rec.acked_writes}, lost {rec.lost_writes}, "
+        f"indeterminate {rec.indeterminate_writes}, unexpected {rec.unexpected_writes}"
+    )
 
 
 __all__ = ["PHASES", "Drill", "RevertFailed"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from harness.config import Config
@@ -38,7 +39,7 @@ class DrillSpec:
 
 
 def spec_from_marker(
-    args: tuple[Any, ...], kwargs: dict[str, Any], *, config: Config | None = None, where: str = ""
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], *, config: Config | None = None, where: str = ""
 ) -> DrillSpec:
     """Validate the marker's arguments; every error names the bad value and the fix."""
     prefix = f"{where}: " if where else ""
@@ -52,8 +53,7 @@ def spec_from_marker(
     unknown = sorted(set(values) - set(ALLOWED))
     if unknown:
         raise InvalidDrillConfig(
-            f"{prefix}unknown drill marker argument(s) {', '.join(unknown)}; "
-            f"accepted: {', '.join(ALLOWED)}"
+            f"{prefix}unknown drill marker argument(s) {', '.join(unknown)}; accepted: {', '.join(ALLOWED)}"
         )
     scenario = values.get("scenario")
     if not isinstance(scenario, str) or not scenario.strip():
@@ -71,9 +71,16 @@ def spec_from_marker(
     rto_s, rto_source = _target("rto", values, component, config, prefix)
     rpo_s, rpo_source = _target("rpo", values, component, config, prefix)
     return DrillSpec(
-        scenario=scenario.strip(), tier=tier, rto_s=rto_s, rpo_s=rpo_s, severity=severity,
-        component=component, option=values.get("option"), description=values.get("description"),
-        rto_source=rto_source, rpo_source=rpo_source,
+        scenario=scenario.strip(),
+        tier=tier,
+        rto_s=rto_s,
+        rpo_s=rpo_s,
+        severity=severity,
+        component=component,
+        option=values.get("option"),
+        description=values.get("description"),
+        rto_source=rto_source,
+        rpo_source=rpo_source,
     )
 
 

@@ -69,7 +69,9 @@ def execute(
         return list(cur.fetchall()) if cur.description else []
 
 
-def query(dsn: str, sql: str, params: Sequence[Any] | None = None, timeout: float = 5.0) -> list[tuple[Any, ...]]:
+def query(
+    dsn: str, sql: str, params: Sequence[Any] | None = None, timeout: float = 5.0
+) -> list[tuple[Any, ...]]:
     """Connect, run one statement, close."""
     with connect(dsn, timeout) as conn:
         return execute(conn, sql, params, timeout)

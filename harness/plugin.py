@@ -52,25 +52,59 @@ FAULT_GUARD_KEY = pytest.StashKey[FaultGuard]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("drillbook", "drillbook DR drills")
-    group.addoption("--drill-results", metavar="DIR", default=None,
-                    help="directory of the drill journal (default: drill-results/)")
-    group.addoption("--drill-state-dir", metavar="DIR", default=None,
-                    help="state directory for the undo log and environments (default: .drillbook/)")
-    group.addoption("--drill-tier", choices=TIERS, default=None,
-                    help="run only the drills of this tier (annual runs every drill)")
-    group.addoption("--drill-env", metavar="NAME", default=None,
-                    help="environment profile the drills run against (default: local)")
-    group.addoption("--drill-allow-partial", action="store_true", default=False,
-                    help="report PARTIAL drills without failing their test")
-    group.addoption("--drill-probe-interval", metavar="DURATION", default=None,
-                    help="steady-state probe interval while awaiting recovery (default 100ms)")
-    group.addoption("--drill-consecutive", metavar="K", type=int, default=None,
-                    help="consecutive passing checks that mean recovered (default 3)")
-    group.addoption("--drill-hard-timeout", metavar="DURATION", default=None,
-                    help="give up recovery after this long (default: twice the RTO target)")
+    group.addoption(
+        "--drill-results",
+        metavar="DIR",
+        default=None,
+        help="directory of the drill journal (default: drill-results/)",
+    )
+    group.addoption(
+        "--drill-state-dir",
+        metavar="DIR",
+        default=None,
+        help="state directory for the undo log and environments (default: .drillbook/)",
+    )
+    group.addoption(
+        "--drill-tier",
+        choices=TIERS,
+        default=None,
+        help="run only the drills of this tier (annual runs every drill)",
+    )
+    group.addoption(
+        "--drill-env",
+        metavar="NAME",
+        default=None,
+        help="environment profile the drills run against (default: local)",
+    )
+    group.addoption(
+        "--drill-allow-partial",
+        action="store_true",
+        default=False,
+        help="report PARTIAL drills without failing their test",
+    )
+    group.addoption(
+        "--drill-probe-interval",
+        metavar="DURATION",
+        default=None,
+        help="steady-state probe interval while awaiting recovery (default 100ms)",
+    )
+    group.addoption(
+        "--drill-consecutive",
+        metavar="K",
+        type=int,
+        default=None,
+        help="consecutive passing checks that mean recovered (default 3)",
+    )
+    group.addoption(
+        "--drill-hard-timeout",
+        metavar="DURATION",
+        default=None,
+        help="give up recovery after this long (default: twice the RTO target)",
+    )
     group.addoption("--drill-run-id", metavar="ID", default=None, help="the run id (default: generated)")
-    group.addoption("--drill-quiet", action="store_true", default=False,
-                    help="do not print drill progress lines")
+    group.addoption(
+        "--drill-quiet", action="store_true", default=False, help="do not print drill progress lines"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -134,8 +168,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if left:
         count = sum(len(log.outstanding) for log in left)
         names = ", ".join(sorted({e.name for log in left for e in log.outstanding}))
-        message = (f"drillbook: {count} fault(s) left behind by a dead runner ({names}); "
-                   "run `drillbook revert` to undo them")
+        message = (
+            f"drillbook: {count} fault(s) left behind by a dead runner ({names}); "
+            "run `drillbook revert` to undo them"
+        )
         tr = session.config.pluginmanager.getplugin("terminalreporter")
         if tr is not None:
             tr.write_line(message, yellow=True, bold=True)
@@ -153,7 +189,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         try:
             spec: DrillSpec | InvalidDrillConfig = spec_from_marker(
-                marker.args, marker.kwargs, config=state.config, where=item.nodeid)
+                marker.args, marker.kwargs, config=state.config, where=item.nodeid
+            )
         except InvalidDrillConfig as exc:
             spec = exc
         item.stash[SPEC_KEY] = spec
@@ -174,11 +211,14 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
     if spec is None:
         marker = item.get_closest_marker("drill")
         if marker is None:
-            pytest.fail(f"{item.nodeid}: the drill fixture needs "
-                        "@pytest.mark.drill(scenario=..., tier=...)", pytrace=False)
+            pytest.fail(
+                f"{item.nodeid}: the drill fixture needs @pytest.mark.drill(scenario=..., tier=...)",
+                pytrace=False,
+            )
         try:
-            spec = spec_from_marker(marker.args, marker.kwargs,
-                                    config=request.config.stash[RUN_KEY].config, where=item.nodeid)
+            spec = spec_from_marker(
+                marker.args, marker.kwargs, config=request.config.stash[RUN_KEY].config, where=item.nodeid
+            )
         except InvalidDrillConfig as exc:
             spec = exc
     if isinstance(spec, InvalidDrillConfig):
@@ -189,9 +229,15 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
         state.fingerprint = fingerprint(Path(str(request.config.rootpath)), state.config.hash)
     env_info = EnvironmentInfo(name=state.settings.env_name, fingerprint=dict(state.fingerprint))
     drill_obj = Drill(
-        spec, nodeid=item.nodeid, run_id=state.run_id, record_id=f"{state.run_id}-{state.counter:03d}",
-        settings=state.settings, undo_log=state.undo_log, environment=env_info,
-        guard=request.config.stash.get(FAULT_GUARD_KEY, None), progress=_progress(request.config) if state.settings.progress else None,
+        spec,
+        nodeid=item.nodeid,
+        run_id=state.run_id,
+        record_id=f"{state.run_id}-{state.counter:03d}",
+        settings=state.settings,
+        undo_log=state.undo_log,
+        environment=env_info,
+        guard=request.config.stash.get(FAULT_GUARD_KEY, None),
+        progress=_progress(request.config) if state.settings.progress else None,
     )
     item.stash[DRILL_KEY] = drill_obj
     yield drill_obj
@@ -263,12 +309,27 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     tr = terminalreporter
     tr.section("drillbook summary")
-    headers = ("scenario", "option", "tier", "RTO target", "RTO measured", "RPO target",
-               "RPO measured", "status")
+    headers = (
+        "scenario",
+        "option",
+        "tier",
+        "RTO target",
+        "RTO measured",
+        "RPO target",
+        "RPO measured",
+        "status",
+    )
     rows = [
-        (r.drill.scenario, r.drill.option or "", r.drill.tier or "",
-         format_duration(r.targets.rto_s), format_duration(r.measured.rto_s),
-         format_duration(r.targets.rpo_s), format_duration(r.measured.rpo_s), r.status.value)
+        (
+            r.drill.scenario,
+            r.drill.option or "",
+            r.drill.tier or "",
+            format_duration(r.targets.rto_s),
+            format_duration(r.measured.rto_s),
+            format_duration(r.targets.rpo_s),
+            format_duration(r.measured.rpo_s),
+            r.status.value,
+        )
         for r in state.results
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]

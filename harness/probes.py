@@ -70,7 +70,7 @@ def http_probe(url: str, *, name: str | None = None, timeout: float = 1.0, expec
 
     def check() -> tuple[bool, str]:
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             status = exc.code
@@ -105,7 +105,9 @@ def sql_probe(
         target = dsn() if callable(dsn) else dsn
         ms = int(timeout * 1000)
         with psycopg.connect(
-            target, connect_timeout=max(1, int(timeout + 0.999)), autocommit=True,
+            target,
+            connect_timeout=max(1, int(timeout + 0.999)),
+            autocommit=True,
             options=f"-c statement_timeout={ms}",
         ) as conn:
             row = conn.execute(query).fetchone()  # type: ignore[arg-type]

@@ -27,9 +27,7 @@ class RevertReport:
         return all(o.status == "reverted" for o in self.outcomes)
 
 
-def revert_leftovers(
-    state_dir: Path, run_id: str | None = None, *, force: bool = False
-) -> RevertReport:
+def revert_leftovers(state_dir: Path, run_id: str | None = None, *, force: bool = False) -> RevertReport:
     """Revert the outstanding faults of dead runners (or of ``run_id``), newest first.
 
     A log whose runner is still alive is skipped unless ``force``: that runner
@@ -51,10 +49,16 @@ def revert_leftovers(
             continue
         if log.runner_alive and not force:
             for entry in log.outstanding:
-                report.outcomes.append(RevertOutcome(
-                    log.run_id, entry.name, entry.params, "skipped",
-                    f"runner pid {log.pid} is still running; it reverts its own faults (--force to override)",
-                ))
+                report.outcomes.append(
+                    RevertOutcome(
+                        log.run_id,
+                        entry.name,
+                        entry.params,
+                        "skipped",
+                        f"runner pid {log.pid} is still running; it reverts its own faults "
+                        "(--force to override)",
+                    )
+                )
             continue
         for entry in log.outstanding:
             report.outcomes.append(_revert_one(log, entry))
@@ -65,15 +69,18 @@ def revert_leftovers(
 
 def _revert_one(log: undolog.UndoLogFile, entry: undolog.UndoEntry) -> RevertOutcome:
     if not entry.registered:
-        return RevertOutcome(log.run_id, entry.name, entry.params, "manual",
-                             "not a registered fault: revert it by hand, then delete "
-                             f"{log.path}")
+        return RevertOutcome(
+            log.run_id,
+            entry.name,
+            entry.params,
+            "manual",
+            f"not a registered fault: revert it by hand, then delete {log.path}",
+        )
     try:
         fault = registry.build(entry.name, entry.params)
         fault.revert()
     except Exception as exc:  # each leftover is tried even if one fails
         undolog.append_mark(log.path, entry.seq, "failed", f"{type(exc).__name__}: {exc}")
-        return RevertOutcome(log.run_id, entry.name, entry.params, "failed",
-                             f"{type(exc).__name__}: {exc}")
+        return RevertOutcome(log.run_id, entry.name, entry.params, "failed", f"{type(exc).__name__}: {exc}")
     undolog.append_mark(log.path, entry.seq, "reverted")
     return RevertOutcome(log.run_id, entry.name, entry.params, "reverted")

@@ -33,9 +33,15 @@ SCENARIO_TARGETS: dict[str, tuple[str | None, str | None]] = {
 }
 
 ALIASES = {
-    "api_service": "api", "service": "api", "app": "api", "db": "database",
-    "postgres": "database", "postgresql": "database", "redis": "cache",
-    "workers": "background_jobs", "audit_log": "audit_logs",
+    "api_service": "api",
+    "service": "api",
+    "app": "api",
+    "db": "database",
+    "postgres": "database",
+    "postgresql": "database",
+    "redis": "cache",
+    "workers": "background_jobs",
+    "audit_log": "audit_logs",
 }
 
 

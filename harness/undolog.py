@@ -62,8 +62,13 @@ class UndoLog:
     def _append(self, record: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
-            header = {"op": "run", "run_id": self.run_id, "pid": os.getpid(),
-                      "pid_ticks": procs.start_ticks(os.getpid()), "at": utcnow_iso()}
+            header = {
+                "op": "run",
+                "run_id": self.run_id,
+                "pid": os.getpid(),
+                "pid_ticks": procs.start_ticks(os.getpid()),
+                "at": utcnow_iso(),
+            }
             self._write_line(header)
         self._write_line(record)
 
@@ -77,8 +82,17 @@ class UndoLog:
 
     def before_inject(self, name: str, params: dict[str, Any], registered: bool, nodeid: str) -> int:
         self._seq += 1
-        self._append({"op": "inject", "seq": self._seq, "name": name, "params": redact(params),
-                      "registered": registered, "nodeid": nodeid, "at": utcnow_iso()})
+        self._append(
+            {
+                "op": "inject",
+                "seq": self._seq,
+                "name": name,
+                "params": redact(params),
+                "registered": registered,
+                "nodeid": nodeid,
+                "at": utcnow_iso(),
+            }
+        )
         return self._seq
 
     def mark(self, seq: int, state: str, error: str = "") -> None:
@@ -107,8 +121,12 @@ def read(path: Path) -> UndoLogFile:
             run_id, pid, ticks = record.get("run_id", run_id), record.get("pid"), record.get("pid_ticks")
         elif op == "inject":
             entries[record["seq"]] = UndoEntry(
-                record["seq"], record["name"], record.get("params", {}),
-                bool(record.get("registered")), record.get("at", ""), record.get("nodeid", ""),
+                record["seq"],
+                record["name"],
+                record.get("params", {}),
+                bool(record.get("registered")),
+                record.get("at", ""),
+                record.get("nodeid", ""),
             )
         elif op in ("injected", "reverted", "failed") and record.get("seq") in entries:
             entry = entries[record["seq"]]
@@ -132,8 +150,15 @@ def leftovers(state_dir: Path) -> list[UndoLogFile]:
 def append_mark(path: Path, seq: int, state: str, error: str = "") -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(fd, (json.dumps({"op": state, "seq": seq, "at": utcnow_iso(),
-                                  "error": redact(error)}, sort_keys=True) + "\n").encode())
+        os.write(
+            fd,
+            (
+                json.dumps(
+                    {"op": state, "seq": seq, "at": utcnow_iso(), "error": redact(error)}, sort_keys=True
+                )
+                + "\n"
+            ).encode(),
+        )
         os.fsync(fd)
     finally:
         os.close(fd)

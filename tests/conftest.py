@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import HttpServer, http_server as start_http_server
+from harness.environments.local.postgres import PostgresCluster
+from tests.servers import HttpServer
+from tests.servers import http_server as start_http_server
 
 
 @pytest.fixture
@@ -17,3 +19,15 @@ def http_server(tmp_path: Path) -> Iterator[HttpServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster for the whole test session."""
+    cluster = PostgresCluster(tmp_path_factory.mktemp("pg") / "data").init()
+    cluster.start()
+    try:
+        cluster.wait_ready()
+        yield cluster
+    finally:
+        cluster.stop("immediate")

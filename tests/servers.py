@@ -38,8 +38,13 @@ class HttpServer:
             return False
 
     def start(self) -> HttpServer:
-        proc = subprocess.Popen(self.argv, cwd=self.directory, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            self.argv,
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.pidfile.write_text(f"{proc.pid} {procs.start_ticks(proc.pid)}\n")
         deadline = time.monotonic() + 10
         while not self.up():

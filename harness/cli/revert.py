@@ -11,14 +11,14 @@ from harness.revert import revert_leftovers
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
-        "revert", help="revert faults left behind by a runner that died",
+        "revert",
+        help="revert faults left behind by a runner that died",
         description="Replay the persisted undo log newest first: registered faults are rebuilt "
         "from their name and parameters and reverted; others are listed for a manual revert.",
     )
     p.add_argument("--run-id", default=None, help="only this run's faults")
     p.add_argument("--state-dir", type=Path, default=None, help="state directory (default .drillbook/)")
-    p.add_argument("--force", action="store_true",
-                   help="also revert faults of a runner that is still alive")
+    p.add_argument("--force", action="store_true", help="also revert faults of a runner that is still alive")
     p.set_defaults(handler=run)
 
 

@@ -13,14 +13,23 @@ from harness.marker import TIERS
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
-        "run", help="run the drill suite (default: the monthly tier on the local environment)",
+        "run",
+        help="run the drill suite (default: the monthly tier on the local environment)",
         description="Run drills through pytest. Arguments after `--` go to pytest unchanged.",
     )
-    p.add_argument("--schedule", choices=TIERS, default="monthly",
-                   help="the tier to run (default monthly; annual runs every drill)")
+    p.add_argument(
+        "--schedule",
+        choices=TIERS,
+        default="monthly",
+        help="the tier to run (default monthly; annual runs every drill)",
+    )
     p.add_argument("--env", default=None, help="environment profile (default local)")
-    p.add_argument("--suite", default=None, type=Path,
-                   help="a drill suite (file or directory) instead of drillbook's own drills/")
+    p.add_argument(
+        "--suite",
+        default=None,
+        type=Path,
+        help="a drill suite (file or directory) instead of drillbook's own drills/",
+    )
     p.add_argument("--drill-results", default=None, help="journal directory (default drill-results/)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
     p.set_defaults(handler=run)
@@ -39,8 +48,19 @@ def command(args: argparse.Namespace) -> list[str]:
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
-    cmd = [sys.executable, "-m", "pytest", str(suite), "-v", "-p", "no:cacheprovider",
-           "--drill-tier", args.schedule, "-o", "console_output_style=progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(suite),
+        "-v",
+        "-p",
+        "no:cacheprovider",
+        "--drill-tier",
+        args.schedule,
+        "-o",
+        "console_output_style=progress",
+    ]
     if args.env:
         cmd += ["--drill-env", args.env]
     if args.drill_results:

@@ -10,16 +10,26 @@ from harness.journal import verify_chain
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("verify", help="verify the journal's hash chain",
-                              description="Check every record's hash and its link to the one before.")
-    p.add_argument("directory", nargs="?", type=Path, default=Path("drill-results"),
-                   help="journal directory (default drill-results/)")
+    p = subparsers.add_parser(
+        "verify",
+        help="verify the journal's hash chain",
+        description="Check every record's hash and its link to the one before.",
+    )
+    p.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=Path("drill-results"),
+        help="journal directory (default drill-results/)",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.directory.is_dir():
-        raise DrillbookError(f"journal directory {args.directory} does not exist; pass the --drill-results DIR")
+        raise DrillbookError(
+            f"journal directory {args.directory} does not exist; pass the --drill-results DIR"
+        )
     report = verify_chain(args.directory)
     if report.ok:
         print(f"drillbook verify: {report.records} record(s) in {args.directory}: chain OK")

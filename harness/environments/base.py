@@ -17,8 +17,18 @@ from typing import Any, Protocol, runtime_checkable
 
 from harness.errors import DrillbookError
 
-ROLES = ("database", "replica", "cache", "app", "workers", "network", "object_store", "dns",
-         "secrets", "backups")
+ROLES = (
+    "database",
+    "replica",
+    "cache",
+    "app",
+    "workers",
+    "network",
+    "object_store",
+    "dns",
+    "secrets",
+    "backups",
+)
 
 
 class RoleUnavailable(DrillbookError):

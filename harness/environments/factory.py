@@ -16,6 +16,5 @@ def build_environment(name: str, config: Config, state_dir: Path) -> Environment
 
         return LocalEnvironment(state_dir / "local", config=config)
     raise InvalidDrillConfig(
-        f"unknown environment {name!r}: define [environments.{name}] in drillbook.toml "
-        "or use --env local"
+        f"unknown environment {name!r}: define [environments.{name}] in drillbook.toml or use --env local"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +47,9 @@ class PostgresLedgerStore:
             self._drop()
             raise WriteFailed(f"connect failed: {exc}") from exc
         try:
-            pg.execute(conn, f"INSERT INTO {self.table} (run_id, seq) VALUES (%s, %s)", (run_id, seq), timeout)
+            pg.execute(
+                conn, f"INSERT INTO {self.table} (run_id, seq) VALUES (%s, %s)", (run_id, seq), timeout
+            )
         except psycopg.Error as exc:
             answered = exc.sqlstate is not None and not conn.broken
             self._drop()
@@ -78,8 +81,6 @@ class PostgresLedgerStore:
 
     def _drop(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 self._conn.close()
-            except psycopg.Error:
-                pass
             self._conn = None

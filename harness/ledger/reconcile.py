@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class WriteOutcome(str, Enum):
+class WriteOutcome(StrEnum):
     ACKED = "acked"
     FAILED = "failed"
     INDETERMINATE = "indeterminate"
