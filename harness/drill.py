@@ -514,7 +514,8 @@ class Drill:
             finished_at=self.clock.iso() if final else None,
             extra=redact(
                 dict(
-                    self.extra,
+                    self.settings.run_extra,
+                    **self.extra,
                     schedule=self.settings.schedule,
                     probe_interval_s=self.settings.probe_interval,
                     consecutive=self.settings.consecutive,

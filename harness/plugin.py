@@ -4,6 +4,7 @@ tier selection, the summary table, and SIGTERM handling. Loaded through the
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Generator
@@ -105,6 +106,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--drill-quiet", action="store_true", default=False, help="do not print drill progress lines"
     )
+    group.addoption(
+        "--drill-extra",
+        metavar="FILE",
+        default=None,
+        help="a JSON object merged into every journal record's extra (e.g. an unannounced drill's reveal)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -150,7 +157,20 @@ def _settings(config: pytest.Config, cfg: Config) -> DrillSettings:
         env_name=config.getoption("drill_env") or os.environ.get("DRILLBOOK_ENV") or "local",
         schedule=config.getoption("drill_tier"),
         progress=not config.getoption("drill_quiet"),
+        run_extra=_run_extra(config.getoption("drill_extra")),
     )
+
+
+def _run_extra(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise pytest.UsageError(f"--drill-extra {path}: cannot read a JSON object ({exc})") from None
+    if not isinstance(data, dict):
+        raise pytest.UsageError(f"--drill-extra {path}: must hold a JSON object, not {type(data).__name__}")
+    return data
 
 
 def _under(root: Path, value: str) -> Path:

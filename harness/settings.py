@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class DrillSettings:
     env_name: str = "local"
     schedule: str | None = None
     progress: bool = True
+    #: Merged into every record's ``extra`` (e.g. an unannounced drill's commitment).
+    run_extra: dict[str, Any] = field(default_factory=dict)
 
     def hard_timeout_for(self, rto_target: float | None) -> float:
         if self.hard_timeout is not None:
