@@ -47,3 +47,21 @@ CREATE INDEX IF NOT EXISTS audit_log_user_id_idx ON audit_log (user_id, created_
 GRANT SELECT, INSERT, UPDATE, DELETE ON users, projects TO compliant_app;
 GRANT SELECT, INSERT ON audit_log TO compliant_app;
 GRANT USAGE, SELECT ON SEQUENCE users_id_seq, projects_id_seq, audit_log_id_seq TO compliant_app;
+
+-- Background work for the `workers` deployment: the API enqueues a job in the
+-- same transaction as the write that needs it; a worker claims pending jobs
+-- (FOR UPDATE SKIP LOCKED, so several workers never take the same one) and
+-- marks them done. The backlog is what the "Background Jobs" RTO is about.
+CREATE TABLE IF NOT EXISTS jobs (
+    id           bigserial PRIMARY KEY,
+    kind         text NOT NULL,
+    payload      jsonb NOT NULL DEFAULT '{}'::jsonb,
+    status       text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+    attempts     integer NOT NULL DEFAULT 0,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    processed_at timestamptz,
+    processed_by text
+);
+CREATE INDEX IF NOT EXISTS jobs_pending_idx ON jobs (id) WHERE status = 'pending';
+GRANT SELECT, INSERT, UPDATE ON jobs TO compliant_app;
+GRANT USAGE, SELECT ON SEQUENCE jobs_id_seq TO compliant_app;
