@@ -102,7 +102,7 @@ class RunAs:
         for ancestor in reversed(path.resolve().parents):
             mode = ancestor.stat().st_mode
             if not mode & 0o001:
-                os.chmod(ancestor, mode | 0o001)
+                ancestor.chmod(mode | 0o001)
 
     def own(self, path: Path) -> None:
         """Give ``path`` (recursively) to this user."""
@@ -111,7 +111,7 @@ class RunAs:
         for root, dirs, files in os.walk(path):
             os.chown(root, self.uid, self.gid)
             for name in dirs + files:
-                os.lchown(os.path.join(root, name), self.uid, self.gid)
+                os.lchown(Path(root) / name, self.uid, self.gid)
 
 
 UNPRIVILEGED_USERS = ("postgres", "drillbook")

