@@ -1,7 +1,9 @@
 """Typed journal records. ``DrillResult`` mirrors the journal keys of DESIGN.md.
 
 Schema version 1. Keys may be added, none renamed; old records stay loadable
-(``from_dict`` ignores keys it does not know and fills the ones it misses).
+(``from_dict`` ignores keys it does not know and fills the ones it misses). A
+record without ``schema_version`` predates the key: it loads as version 0, with
+its status read case-insensitively and an environment given as a bare name.
 """
 
 from __future__ import annotations
@@ -134,10 +136,10 @@ class DrillResult:
         return cls(
             run_id=data["run_id"],
             drill=_build(DrillInfo, data.get("drill") or {}),
-            environment=_build(EnvironmentInfo, data.get("environment") or {"name": "unknown"}),
+            environment=_build(EnvironmentInfo, _environment(data.get("environment"))),
             targets=_build(Targets, data.get("targets") or {}),
             measured=_build(Measured, data.get("measured") or {}),
-            status=Status(data.get("status", "FAIL")),
+            status=Status(str(data.get("status") or "FAIL").upper()),
             reasons=list(data.get("reasons") or []),
             timeline=[_build(TimelineEvent, e) for e in data.get("timeline") or []],
             phases=[_build(PhaseRecord, p) for p in data.get("phases") or []],
@@ -147,10 +149,16 @@ class DrillResult:
             finished_at=data.get("finished_at"),
             record_id=data.get("record_id"),
             extra=dict(data.get("extra") or {}),
-            schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
+            schema_version=int(data.get("schema_version", 0)),
             prev_hash=data.get("prev_hash"),
             hash=data.get("hash"),
         )
+
+
+def _environment(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):  # pre-1 records may name the environment only
+        return {"name": value}
+    return value or {"name": "unknown"}
 
 
 def _build(cls: type[T], data: dict[str, Any]) -> T:
