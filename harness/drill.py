@@ -8,6 +8,7 @@ phase, so that a drill that is not PASS fails its test like an assertion would.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,7 @@ class _Injected:
     seq: int
     record: FaultRecord
     reverted: bool = False
+    kind: str = "fault"  # or "change": made by the recovery, undone like a fault
 
 
 class Drill:
@@ -99,6 +101,7 @@ class Drill:
         self._progress = progress
         self._probes: list[Probe] = []
         self._monitor: Monitor | None = None
+        self._recovery_monitors: list[Monitor] = []
         self._faults: list[_Injected] = []
         self._ledgers: list[Ledger] = []
         self._reconciliations: list[Reconciliation] = []
@@ -163,6 +166,25 @@ class Drill:
                 self._monitor.start()
         self._event("fault injected", fault.name, now)
         return fault
+
+    def apply(self, change: Fault) -> Fault:
+        """Make a recovery change the environment must lose again at the end (a switchover,
+        a restored cluster, a DNS record): logged before it is made, undone newest first
+        with the faults. Unlike ``inject`` it is not a fault and sets no ``t_fault``."""
+        params = change.describe()
+        seq = self.undo_log.before_inject(change.name, params, registry.is_registered(change), self.nodeid)
+        entry = _Injected(change, seq, FaultRecord(name=change.name, params=redact(params)), kind="change")
+        self._faults.append(entry)
+        try:
+            change.inject()
+        except Exception as exc:
+            self._event("change failed", f"{change.name}: {exc}")
+            raise
+        now = time.monotonic()
+        self.undo_log.mark(seq, "injected")
+        entry.record.injected_at = self.clock.iso(now)
+        self._event("change applied", change.name, now)
+        return change
 
     def heal(self, fault: Fault) -> None:
         """Revert one fault now (e.g. the end of a timed partition); safe to repeat."""
@@ -237,13 +259,24 @@ class Drill:
         assert self._detected is not None and self.t_fault is not None
         return self._detected - self.t_fault
 
-    def await_recovery(self, timeout: Duration | None = None) -> float:
+    def await_recovery(
+        self, timeout: Duration | None = None, *, probes: list[Probe | Callable[[], Any]] | None = None
+    ) -> float:
         """Wait until the steady state holds K consecutive times; returns and records ``rto_s``.
 
         ``rto_s`` is the time the first check of that run was answered, minus
         ``t_fault``. On expiry (default: the hard timeout) raises RecoveryTimeout.
+        ``probes`` judges recovery by other probes than the steady state (e.g. a
+        restored copy answering), polled from now on.
         """
         monitor = self._require_monitor()
+        if probes is not None:
+            monitor.stop()
+            monitor = Monitor(
+                [as_probe(p) for p in probes], self.settings.probe_interval, self.settings.consecutive
+            )
+            self._recovery_monitors.append(monitor)
+            monitor.start()
         assert self.t_fault is not None
         limit = (
             self.settings.hard_timeout_for(self.spec.rto_s)
@@ -334,7 +367,9 @@ class Drill:
         try:
             if exc is not None:
                 self._record_exception(exc)
-            elif self._faults and self._probes and self._recovered is None and self._timed_out is None:
+            elif (
+                self.t_fault is not None and self._probes and self._recovered is None and not self._timed_out
+            ):
                 with contextlib.suppress(RecoveryTimeout):
                     self.await_recovery()
             if self._ledgers:
@@ -344,8 +379,9 @@ class Drill:
                     self._reasons.append(f"ledger reconciliation failed: {redact_text(str(rexc))}")
         finally:
             revert_errors = self.revert_all()
-            if self._monitor is not None:
-                self._monitor.stop()
+            for monitor in [self._monitor, *self._recovery_monitors]:
+                if monitor is not None:
+                    monitor.stop()
             for ledger in self._ledgers:
                 ledger.stop()
                 ledger.store.close()
@@ -508,7 +544,7 @@ class Drill:
             reasons=reasons,
             timeline=list(self._timeline),
             phases=list(self._phases),
-            faults=[e.record for e in self._faults],
+            faults=[e.record for e in self._faults if e.kind == "fault"],
             verification=list(self._verification),
             started_at=self.clock.iso(self.clock.mono0),
             finished_at=self.clock.iso() if final else None,
@@ -516,6 +552,7 @@ class Drill:
                 dict(
                     self.settings.run_extra,
                     **self.extra,
+                    changes=[dataclasses.asdict(e.record) for e in self._faults if e.kind == "change"],
                     schedule=self.settings.schedule,
                     probe_interval_s=self.settings.probe_interval,
                     consecutive=self.settings.consecutive,
