@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import pg
 from harness.environments.local.postgres import PostgresCluster
 from tests.servers import HttpServer
 from tests.servers import http_server as start_http_server
@@ -31,3 +32,25 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresClu
         yield cluster
     finally:
         cluster.stop("immediate")
+
+
+MINI_SCHEMA = """
+CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL DEFAULT '',
+                    updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE projects (id bigserial PRIMARY KEY, owner_id bigint NOT NULL REFERENCES users (id),
+                       name text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX projects_owner_id_idx ON projects (owner_id);
+INSERT INTO users (email, name) SELECT 'user' || g || '@example.com', 'User ' || g
+    FROM generate_series(1, 50) g;
+INSERT INTO projects (owner_id, name) SELECT 1 + g % 50, 'Project ' || g FROM generate_series(1, 500) g;
+"""
+
+
+@pytest.fixture
+def pg_database(pg_cluster: PostgresCluster, request: pytest.FixtureRequest) -> str:
+    """A fresh database with small users/projects tables; returns its DSN."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[-50:]
+    pg_cluster.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_cluster.sql(f'CREATE DATABASE "{name}"')
+    pg.query(pg_cluster.dsn(name), MINI_SCHEMA)
+    return pg_cluster.dsn(name)
