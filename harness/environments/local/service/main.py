@@ -1,0 +1,85 @@
+"""Start one replica of the Compliant API: configuration, secrets, then serve.
+
+Exit status: 78 (EX_CONFIG) for a missing or bad environment variable, 1 when a
+secret cannot be read or the port cannot be bound, 0 after SIGTERM (graceful).
+A database or Redis that is down at start does not stop it: the replica starts
+unready (``/api/health`` answers 503) and becomes ready when they come back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from harness.environments.local.service.api import Secrets, Service
+from harness.environments.local.service.awssecrets import SecretError, SecretsClient
+from harness.environments.local.service.config import EX_CONFIG, ConfigError, ServiceConfig
+from harness.environments.local.service.server import ServiceServer
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()
+    parser = argparse.ArgumentParser(prog="compliant-api", description=__doc__)
+    parser.add_argument("--require", action="append", default=[], metavar="NAME",
+                        help="an extra environment variable this version cannot start without")
+    args = parser.parse_args(argv)
+    try:
+        config = ServiceConfig.from_env(os.environ, args.require)
+    except ConfigError as exc:
+        return fail(f"configuration error: {exc}", EX_CONFIG)
+    try:
+        secrets = load_secrets(config)
+    except SecretError as exc:
+        return fail(f"cannot start: {exc}", 1)
+    service = Service(config, secrets)
+    try:
+        server = ServiceServer((config.host, config.port), service)
+    except OSError as exc:
+        service.close()
+        return fail(f"cannot listen on {config.host}:{config.port}: {exc}", 1)
+    stop_on_sigterm(server.shutdown)
+    say(f"compliant-api {config.version} replica={config.replica} zone={config.zone or '-'} "
+         f"listening on http://{config.host}:{config.port} read_only={config.read_only} "
+         f"(started in {(time.monotonic() - started) * 1000:.0f}ms)")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        service.close()
+    say("stopped (SIGTERM)")
+    return 0
+
+
+def load_secrets(config: ServiceConfig) -> Secrets:
+    client = SecretsClient.from_env(os.environ, timeout=config.secrets_timeout_s)
+    return Secrets(
+        jwt=client.get(config.jwt_secret_id),
+        db_password=client.get(config.db_password_secret_id),
+        encryption_key=client.get(config.encryption_key_secret_id),
+    )
+
+
+def stop_on_sigterm(shutdown: Callable[[], None]) -> None:
+    """SIGTERM/SIGINT stop the server loop (from another thread: shutdown() blocks)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}Z {message}\n")
+    sys.stderr.flush()
+
+
+def fail(message: str, status: int) -> int:
+    say(message)
+    return status
