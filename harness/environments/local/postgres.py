@@ -48,13 +48,17 @@ class PostgresCluster:
     host: str = "127.0.0.1"
     #: What drills and the status table call this server (primary, dr-replica, ...).
     name: str = "postgres"
+    #: The database :meth:`dsn` names when none is given.
+    dbname: str = "postgres"
     #: Extra environment of the server processes: the environment's label, by which
     #: a later ``env down`` finds them even if the runner died before recording them.
     environ: dict[str, str] = field(default_factory=dict)
+    #: The server log (default: beside the data directory).
+    log: Path | None = None
 
     @property
     def logfile(self) -> Path:
-        return self.datadir.parent / f"{self.datadir.name}.log"
+        return self.log if self.log is not None else self.datadir.parent / f"{self.datadir.name}.log"
 
     @property
     def version(self) -> str:
@@ -62,7 +66,7 @@ class PostgresCluster:
 
     def dsn(self, dbname: str | None = None, user: str = SUPERUSER, password: str | None = None) -> str:
         auth = f"{user}:{password}@" if password else f"{user}@"
-        return f"postgresql://{auth}{self.host}:{self.port}/{dbname or 'postgres'}"
+        return f"postgresql://{auth}{self.host}:{self.port}/{dbname or self.dbname}"
 
     def tool(self, name: str) -> Path:
         """A PostgreSQL program of the same installation (pg_basebackup, pg_amcheck, ...)."""
@@ -197,7 +201,7 @@ class PostgresCluster:
 
     def ready(self, timeout: float = 2.0) -> bool:
         try:
-            pg.query(self.dsn(), "SELECT 1", timeout=timeout)
+            pg.query(self.dsn("postgres"), "SELECT 1", timeout=timeout)
         except Exception:
             return False
         return True
@@ -246,6 +250,12 @@ class PostgresCluster:
         parent = self.datadir.parent
         parent.mkdir(parents=True, exist_ok=True)
         self._own_parent(parent)
+        if self.log is not None:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            self.log.touch()
+            self.user.reach(self.log.parent)
+            if not self.user.is_self:
+                os.chown(self.log, self.user.uid, self.user.gid)
 
     def _own_parent(self, parent: Path) -> None:
         # The server user must be able to create the data directory and its log.

@@ -50,7 +50,7 @@ def schema_sql() -> str:
 
 def create_app_database(cluster: PostgresCluster, password: str, timeout: float = 30.0) -> None:
     """The ``compliant`` database, the ``compliant_app`` role (scram) and the schema."""
-    with pg.connect(cluster.dsn(), timeout) as conn:
+    with pg.connect(cluster.dsn("postgres"), timeout) as conn:
         exists = pg.execute(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_USER,), timeout)
         if not exists:
             pg.execute(conn, sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(APP_USER)).as_string(conn),
@@ -64,7 +64,7 @@ def create_app_database(cluster: PostgresCluster, password: str, timeout: float 
 def set_app_password(cluster: PostgresCluster, password: str, *, user: str = APP_USER,
                      timeout: float = 10.0) -> None:
     """Set the role's password from its SCRAM verifier: the clear text never reaches the server."""
-    with pg.connect(cluster.dsn(), timeout) as conn:
+    with pg.connect(cluster.dsn("postgres"), timeout) as conn:
         statement = sql.SQL("ALTER ROLE {} PASSWORD {}").format(
             sql.Identifier(user), sql.Literal(scram_sha256_verifier(password)))
         pg.execute(conn, statement.as_string(conn), timeout=timeout)

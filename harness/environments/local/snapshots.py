@@ -60,7 +60,7 @@ class SnapshotCatalogue:
         began = time.monotonic()
         try:
             source.run_tool(
-                [str(source.tool("pg_basebackup")), "-d", source.dsn(), "-D", str(data),
+                [str(source.tool("pg_basebackup")), "-d", source.dsn("postgres"), "-D", str(data),
                  "-X", "stream", "-c", "fast", "--label", snap_id, "--no-password"],
                 timeout=timeout)
         except ClusterError as exc:

@@ -61,7 +61,8 @@ def build_standby(primary: PostgresCluster, standby: PostgresCluster, archive: W
     standby.prepare_parent()
     try:
         standby.run_tool(
-            [str(standby.tool("pg_basebackup")), "-d", primary.dsn(), "-D", str(standby.datadir),
+            [str(standby.tool("pg_basebackup")), "-d", primary.dsn("postgres"), "-D",
+             str(standby.datadir),
              "-X", "stream", "-c", "fast", "-C", "-S", slot, "--no-password", "--no-manifest"],
             timeout=timeout)
     except ClusterError as exc:

@@ -1,0 +1,248 @@
+"""The local environment: the reference platform in a box (DESIGN.md, "The local environment").
+
+A PostgreSQL primary (checksums, WAL archive, scheduled snapshots) and its
+streaming DR replica, Redis for sessions, moto's server for the AWS APIs, the
+toxiproxy-compatible server on the app→database and app→cache links, and the
+Compliant API under a supervisor with Kubernetes semantics behind a front door.
+
+``up()`` starts it all and records every process in the state directory;
+``down()`` stops it all, from any process; ``status()`` reports each component.
+Roles (``env.database``, ``env.replica``, ...) are available once it is up,
+also in another process than the one that started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from harness.config import Config
+from harness.environments.base import Environment
+from harness.environments.lifecycle import ComponentStatus, DownReport
+from harness.environments.local import processes
+from harness.environments.local.archive import WalArchive
+from harness.environments.local.aws import AwsEndpoint, Route53Dns, S3ObjectStore, SecretsManagerSecrets
+from harness.environments.local.aws_platform import PlatformAws
+from harness.environments.local.cache import LocalCache
+from harness.environments.local.database import ClusterBook, LocalDatabase, LocalReplica
+from harness.environments.local.layout import Layout
+from harness.environments.local.pgbin import find_bindir, server_version
+from harness.environments.local.primary import APP_DATABASE, APP_USER
+from harness.environments.local.redis import redis_version
+from harness.environments.local.settings import LocalSettings
+from harness.environments.local.shutdown import stop_environment
+from harness.environments.local.snapshots import SnapshotCatalogue
+from harness.environments.local.startup import Startup
+from harness.environments.local.state import LABEL_VARIABLE, EnvRecord, ProcessRecord, StateFile
+from harness.environments.local.status import collect, default_health
+from harness.errors import DrillbookError
+from harness.probes import Probe, sql_probe
+
+Progress = Callable[[str], None]
+OPERATION_LOCK = "operation.lock"
+
+
+class EnvironmentBusy(DrillbookError):
+    """Another process is starting or stopping this environment."""
+
+
+class EnvironmentNotUp(DrillbookError):
+    """The environment is not up (run ``drillbook env up``)."""
+
+
+class LocalEnvironment(Environment):
+    name = "local"
+
+    def __init__(self, state_dir: Path, *, config: Config | None = None,
+                 settings: LocalSettings | None = None) -> None:
+        super().__init__()
+        self.state_dir = Path(state_dir).absolute()
+        self.config = config
+        self.settings = settings if settings is not None else LocalSettings.from_config(config)
+        self.layout = Layout(self.state_dir)
+        self.state = StateFile(self.state_dir)
+        self.record: EnvRecord | None = None
+        #: True when this object's ``up()`` started the environment (not merely attached to it).
+        self.started_here = False
+        current = self.state.read()
+        if current is not None and current.phase == "up":
+            self._attach(current)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def up(self, progress: Progress | None = None) -> bool:
+        """Start everything; False (and nothing done) if it is already up and healthy."""
+        with self._operation("up"):
+            current = self.state.read()
+            if current is not None and current.phase == "up" and self._core_alive(current):
+                self._attach(current)
+                if progress is not None:
+                    progress(f"already up since {current.started_at} ({self.state_dir})")
+                return False
+            if current is not None and current.phase != "down":
+                if progress is not None:
+                    progress(f"cleaning up a previous run left in phase {current.phase!r}")
+                stop_environment(self.state, self.layout, timeout=self.settings.stop_timeout_s,
+                                 progress=progress)
+            Startup(self, progress).run()
+            self._attach(self._read())
+            self.started_here = True
+            return True
+
+    def down(self, progress: Progress | None = None) -> DownReport:
+        """Stop everything this environment started (also after its runner died)."""
+        with self._operation("down"):
+            report = stop_environment(self.state, self.layout, timeout=self.settings.stop_timeout_s,
+                                      progress=progress)
+            self._roles.clear()
+            self.record = None
+            self.started_here = False
+            return report
+
+    def is_up(self) -> bool:
+        current = self.state.read()
+        return current is not None and current.phase == "up" and self._core_alive(current)
+
+    def status(self) -> list[ComponentStatus]:
+        current = self.state.read()
+        if current is None or current.phase == "down":
+            return []
+        return collect(self, current)
+
+    def phase(self) -> str:
+        current = self.state.read()
+        return "down" if current is None else current.phase
+
+    @contextmanager
+    def _operation(self, what: str) -> Iterator[None]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_dir / OPERATION_LOCK
+        with open(path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise EnvironmentBusy(f"{holder} is already starting or stopping the environment in "
+                                      f"{self.state_dir}; wait for it, or stop it first") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"drillbook env {what} (pid {os.getpid()})")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read(self) -> EnvRecord:
+        current = self.state.read()
+        if current is None:
+            raise EnvironmentNotUp(f"no local environment in {self.state_dir}; run `drillbook env up`")
+        return current
+
+    def _core_alive(self, record: EnvRecord) -> bool:
+        primary = record.clusters.get("primary")
+        if primary is None or not ClusterBook(self.state, self.layout.clusters, environ={}).cluster(
+                primary).running():
+            return False
+        return all(processes.alive(p) for name, p in record.processes.items() if name in ("moto", "redis"))
+
+    # -- roles -----------------------------------------------------------------
+
+    def _attach(self, record: EnvRecord) -> None:
+        """Build the role drivers from the state file (works in any process)."""
+        self.record = record
+        environ = {LABEL_VARIABLE: record.label}
+        book = ClusterBook(self.state, self.layout.clusters, environ=environ, logs=self.layout.logs)
+        archive = WalArchive(self.layout.archive)
+        roles: dict[str, Any] = {}
+        primary = record.clusters.get("primary")
+        if primary is not None:
+            roles["database"] = LocalDatabase(book.cluster(primary), catalogue=SnapshotCatalogue(
+                self.layout.snapshots), archive=archive, book=book)
+            replica = record.clusters.get("dr-replica")
+            if replica is not None:
+                roles["replica"] = LocalReplica(book.cluster(replica), primary=book.cluster(primary),
+                                                archive=archive, book=book)
+        redis = record.processes.get("redis")
+        if redis is not None and redis.port:
+            roles["cache"] = LocalCache("127.0.0.1", redis.port)
+        moto_url = record.facts.get("moto_url")
+        if moto_url:
+            endpoint = AwsEndpoint(str(moto_url))
+            roles["object_store"] = S3ObjectStore(endpoint)
+            roles["dns"] = Route53Dns(endpoint)
+            roles["secrets"] = SecretsManagerSecrets(endpoint)
+        self._roles = roles
+
+    @property
+    def platform(self) -> PlatformAws:
+        return PlatformAws(domain=str((self.record.facts if self.record else {}).get("domain",
+                                                                                    self.settings.domain)))
+
+    @property
+    def local_database(self) -> LocalDatabase:
+        """The database role with its local-only operations (data directory, archive)."""
+        return self.role("database")  # type: ignore[no-any-return]
+
+    @property
+    def local_replica(self) -> LocalReplica:
+        return self.role("replica")  # type: ignore[no-any-return]
+
+    @property
+    def aws_endpoint(self) -> AwsEndpoint:
+        url = (self.record.facts if self.record else {}).get("moto_url")
+        if not url:
+            raise EnvironmentNotUp("the AWS APIs (moto) are not up; run `drillbook env up`")
+        return AwsEndpoint(str(url))
+
+    def app_database_url(self, instance: Any = None) -> str:
+        """The DATABASE_URL (no password: the service reads it from Secrets Manager) by which
+        the application reaches ``instance`` (default: the primary)."""
+        target = instance if instance is not None else self.database
+        port = getattr(target, "port", None)
+        if port is None:
+            raise DrillbookError(f"{target!r} has no port: pass a local instance")
+        return f"postgresql://{APP_USER}@127.0.0.1:{port}/{APP_DATABASE}"
+
+    # -- probes, versions ------------------------------------------------------
+
+    def steady_probes(self) -> list[Any]:
+        """Health through the front door, the database, the cache."""
+        probes: list[Probe] = []
+        if self.has("database"):
+            probes.append(sql_probe(lambda: self.database.dsn(), name="database", timeout=2.0))
+        if self.has("cache"):
+            cache = self.cache
+            probes.append(Probe("cache", lambda: cache.ping(timeout=1.0)))
+        return probes
+
+    def versions(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with contextlib.suppress(DrillbookError):
+            found["postgresql"] = server_version(find_bindir())
+        redis_server = self.record.processes.get("redis") if self.record else None
+        if redis_server is not None:
+            found["redis"] = redis_version(Path(redis_server.argv[0]))
+        with contextlib.suppress(PackageNotFoundError):
+            found["moto"] = version("moto")
+        return found
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"environment": "local", **self.versions()}
+
+    def component_health(self, proc: ProcessRecord) -> tuple[str, str]:
+        if proc.name == "moto" and proc.port:
+            return default_health(proc)
+        if proc.name == "redis" and proc.port:
+            ok = LocalCache("127.0.0.1", proc.port).ping(timeout=1.0)
+            return ("healthy", "PING ok") if ok else ("unhealthy", "no PONG")
+        return default_health(proc)
