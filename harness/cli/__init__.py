@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from harness.errors import DrillbookError
 
-COMMANDS = ("run", "revert", "verify")
+COMMANDS = ("run", "revert", "verify", "plan", "unannounced", "ack")
 
 
 def build_parser() -> argparse.ArgumentParser:

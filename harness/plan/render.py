@@ -1,0 +1,49 @@
+"""Render a :class:`DrillPlan` as Markdown or HTML (jinja2; HTML autoescaped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from harness.durations import format_duration
+from harness.errors import InvalidDrillConfig
+from harness.plan.model import DrillPlan
+
+FORMATS = ("md", "html")
+
+
+def _cell(value: object) -> str:
+    """Keep a Markdown table cell on one line and its pipes literal."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("harness.plan", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["dur"] = lambda s: "n/a" if s is None else format_duration(s)
+    env.filters["cell"] = _cell
+    return env
+
+
+def render(plan: DrillPlan, fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise InvalidDrillConfig(f"unknown plan format {fmt!r}: use {' or '.join(FORMATS)}")
+    return _environment().get_template(f"plan.{fmt}.j2").render(plan=plan)
+
+
+def write(plan: DrillPlan, directory: Path, formats: list[str]) -> list[Path]:
+    """``drill-plan-<tier|all>.<fmt>`` in ``directory``, one file per format."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = directory / f"drill-plan-{plan.schedule or 'all'}.{fmt}"
+        path.write_text(render(plan, fmt), encoding="utf-8")
+        written.append(path)
+    return written
