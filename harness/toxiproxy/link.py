@@ -1,0 +1,171 @@
+"""One direction of one proxied connection (toxiproxy's ``ToxicLink``):
+
+    source socket -> reader -> [toxic] -> [toxic] -> ... -> writer -> destination socket
+
+Each toxic runs as a task between two pipes. Adding a toxic appends a stage in
+front of the writer; removing one interrupts it, puts back what it held, and
+hands its queue and producer on to the next stage, so no byte is lost,
+duplicated or reordered while toxics come and go on open connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from harness.toxiproxy.chain import ToxicSpec
+from harness.toxiproxy.stream import Chunk, Pipe, Stream
+from harness.toxiproxy.stub import ToxicStub
+from harness.toxiproxy.toxics.noop import Noop
+
+log = logging.getLogger("drillbook.toxiproxy")
+
+READ_SIZE = 64 * 1024
+#: Chunks waiting for the writer: lets the reader run one read ahead.
+WRITER_QUEUE = 4
+
+
+class Feed:
+    """The reader's end of the link: where it puts what it reads."""
+
+    def __init__(self, output: Pipe) -> None:
+        self.output = output
+
+
+class Stage:
+    """One toxic running on one link."""
+
+    def __init__(self, spec: ToxicSpec, stub: ToxicStub, on_crash: Callable[[BaseException], None]) -> None:
+        self.spec = spec
+        self.stub = stub
+        self.active = False
+        self.task: asyncio.Task[None] | None = None
+        self._on_crash = on_crash
+
+    def start(self) -> None:
+        # toxicity is drawn per connection, as toxiproxy does: 0.3 acts on ~30 % of them.
+        self.active = self.stub.rng.random() < self.spec.toxicity
+        toxic = self.spec.toxic if self.active else Noop()
+        self.task = asyncio.get_running_loop().create_task(toxic.pipe(self.stub))
+        self.task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._on_crash(task.exception())  # type: ignore[arg-type]
+
+    @property
+    def finished(self) -> bool:
+        """The toxic ended its stream (closed or reset) rather than being interrupted."""
+        return self.task is not None and self.task.done() and not self.task.cancelled()
+
+    async def interrupt(self) -> None:
+        """Stop the toxic and put back the bytes it had read and not forwarded."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            await asyncio.wait([self.task])
+        self.stub.rollback()
+
+
+class Link:
+    def __init__(
+        self,
+        direction: Stream,
+        source: asyncio.StreamReader,
+        dest: asyncio.StreamWriter,
+        specs: list[ToxicSpec],
+        *,
+        reset: Callable[[], None],
+        rng: random.Random,
+        on_crash: Callable[[BaseException], None],
+    ) -> None:
+        self.direction = direction
+        self.source = source
+        self.dest = dest
+        self.out = Pipe(WRITER_QUEUE)
+        self.feed = Feed(self.out)
+        self.stages: list[Stage] = []
+        self._reset = reset
+        self._rng = rng
+        self._on_crash = on_crash
+        self._specs = list(specs)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> asyncio.Task[None]:
+        """Start carrying data; returns the writer's task, done when this direction ended."""
+        for spec in self._specs:
+            self.add_toxic(spec)
+        loop = asyncio.get_running_loop()
+        writer = loop.create_task(self._write())
+        self.tasks = [loop.create_task(self._read()), writer]
+        return writer
+
+    def all_tasks(self) -> list[asyncio.Task[None]]:
+        return [*self.tasks, *(s.task for s in self.stages if s.task is not None)]
+
+    # -- toxics ----------------------------------------------------------------
+
+    def add_toxic(self, spec: ToxicSpec) -> None:
+        producer = self.stages[-1].stub if self.stages else self.feed
+        if producer.output.closed:
+            return  # the stream already ended; nothing more will flow here
+        pipe = Pipe(spec.toxic.buffer_size)
+        stub = ToxicStub(
+            pipe, producer.output, reset=self._reset, rng=self._rng, state=spec.toxic.new_state()
+        )
+        # A put the producer is blocked in still lands in the old pipe, ahead of
+        # everything that now goes through the new toxic: order is kept.
+        producer.output = pipe
+        stage = Stage(spec, stub, self._on_crash)
+        self.stages.append(stage)
+        stage.start()
+
+    def _stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.spec.name == name), None)
+
+    async def update_toxic(self, spec: ToxicSpec) -> None:
+        stage = self._stage(spec.name)
+        if stage is None or stage.finished:
+            return
+        await stage.interrupt()
+        stage.spec = spec
+        stage.start()
+
+    async def remove_toxic(self, name: str) -> None:
+        stage = self._stage(name)
+        if stage is None:
+            return
+        await stage.interrupt()
+        index = self.stages.index(stage)
+        self.stages.remove(stage)
+        producer = self.stages[index - 1].stub if index > 0 else self.feed
+        if stage.active and stage.spec.toxic.closes_on_removal:
+            stage.stub.output.close()
+            return
+        stage.stub.input.redirect(stage.stub.output)
+        producer.output = stage.stub.output
+
+    # -- the ends ----------------------------------------------------------------
+
+    async def _read(self) -> None:
+        try:
+            while data := await self.source.read(READ_SIZE):
+                await self.feed.output.put(Chunk(data, time.monotonic()))
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self.feed.output.close()
+
+    async def _write(self) -> None:
+        try:
+            while (chunk := await self.out.get()) is not None:
+                self.dest.write(chunk.data)
+                await self.dest.drain()
+        except (ConnectionError, OSError):
+            self.dest.transport.abort()
+            return
+        # Like toxiproxy: the end of one direction closes the destination socket,
+        # which ends the other direction once it has delivered what it holds.
+        self.dest.close()

@@ -1,0 +1,18 @@
+"""noop: passes data through unchanged; also runs in place of a toxic that
+``toxicity`` left out for a connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.toxiproxy.stub import ToxicStub
+from harness.toxiproxy.toxics.base import Toxic, register
+
+
+@register("noop")
+@dataclass
+class Noop(Toxic):
+    async def pipe(self, stub: ToxicStub) -> None:
+        while (chunk := await stub.read()) is not None:
+            await stub.write(chunk)
+        stub.close()

@@ -1,0 +1,110 @@
+"""Real services behind drillbook's toxiproxy server, for tests and contract cases."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from harness.environments.local.redis import RedisServer
+from harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
+
+
+def redis_client(port: int, timeout: float = 2.0) -> redis.Redis:
+    """A client that fails fast: no retries, so a test sees each failure as it happens."""
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
+                       retry=Retry(NoBackoff(), 0))
+
+
+@dataclass
+class ProxiedRedis:
+    redis: RedisServer
+    server: ToxiproxyServer
+    api: ToxiproxyClient
+    proxy: ProxyInfo
+
+    @property
+    def port(self) -> int:
+        return self.proxy.listen_port
+
+    def client(self, timeout: float = 2.0) -> redis.Redis:
+        return redis_client(self.port, timeout)
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        """PING over a new connection through the proxy."""
+        client = self.client(timeout)
+        try:
+            return bool(client.ping())
+        except (redis.RedisError, OSError):
+            return False
+        finally:
+            client.close()
+
+    def ping_seconds(self, timeout: float = 5.0) -> float:
+        """How long a PING takes over a new connection (connect included)."""
+        client = self.client(timeout)
+        try:
+            start = time.monotonic()
+            client.ping()
+            return time.monotonic() - start
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        try:
+            self.server.stop()
+        finally:
+            self.redis.stop()
+
+
+def start_proxied_redis(workdir: Path, name: str = "app-cache") -> ProxiedRedis:
+    server = RedisServer(workdir / "redis").start()
+    try:
+        toxiproxy = ToxiproxyServer().start()
+    except BaseException:
+        server.stop()
+        raise
+    api = ToxiproxyClient(toxiproxy.url)
+    proxy = api.create_proxy(name, f"127.0.0.1:{server.port}")
+    return ProxiedRedis(server, toxiproxy, api, proxy)
+
+
+def proxied_redis(request: pytest.FixtureRequest) -> ProxiedRedis:
+    """A Redis behind a fresh toxiproxy server, stopped when the test ends."""
+    tmp: Path = request.getfixturevalue("tmp_path")
+    service = start_proxied_redis(tmp)
+    request.addfinalizer(service.stop)
+    return service
+
+
+def connect_fails(port: int, timeout: float = 0.5) -> bool:
+    """True if a TCP connect to ``port`` is refused or times out."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return False
+    except OSError:
+        return True
+
+
+def median_of(samples: int, measure: Callable[[], float]) -> float:
+    values = sorted(measure() for _ in range(samples))
+    return values[len(values) // 2]
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {check}")
+        time.sleep(interval)
