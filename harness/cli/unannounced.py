@@ -97,9 +97,10 @@ def store_for(args: argparse.Namespace) -> SealStore:
 def run_seal(args: argparse.Namespace) -> int:
     from harness.cli.plan import default_suite
 
-    window = parse_window(args.window)
+    parse_window(args.window)  # a bad window fails before the (slow) collection
     suite = args.suite if args.suite is not None else default_suite()
     collection = collect(suite, schedule=args.tier)
+    window = parse_window(args.window)  # "now" is now, after the collection
     if collection.errors:
         raise InvalidDrillConfig(f"the suite does not collect cleanly: {collection.errors[0]}; fix it first")
     candidates: dict[str, list[str]] = {}
