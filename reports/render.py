@@ -1,0 +1,133 @@
+"""Rendering: jinja2 templates (autoescape on) to HTML and Markdown, the model to JSON.
+
+One environment serves every template of ``reports/templates/``, so later work
+(readiness, drill plans) renders with the same filters, CSS and escaping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from harness.durations import format_duration
+from harness.fingerprint import drillbook_version
+from harness.redact import redact, redact_text
+from reports.charts import bars_svg, timeline_svg
+from reports.model import RunReport
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+FORMATS = ("html", "md", "json")
+JSON_FORMAT = "drillbook.report"
+JSON_VERSION = 1
+
+
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
+def md_escape(value: Any) -> Markup:
+    """Escaping for Markdown: no HTML tag or entity can be formed, everything else stays readable.
+
+    The Markdown environment has autoescape on; this runs first (as its
+    ``finalize``) and returns Markup, so ``'`` and ``&`` are not turned into
+    entities that would clutter wikis and PR comments, while ``<`` and ``>``
+    still are.
+    """
+    if isinstance(value, Markup):
+        return value
+    text = redact_text("" if value is None else str(value))
+    return Markup(_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def md_cell(value: Any) -> Markup:
+    """Text for a Markdown table cell: escaped, no pipe or line break to break the table."""
+    return Markup(str(md_escape(value)).replace("|", "\\|").replace("\n", " "))
+
+
+def _redacted(value: Any) -> Any:
+    # Every printed value passes through redaction, whatever its origin.
+    return redact_text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+def _make(finalize: Any) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=finalize,
+    )
+    env.filters["cell"] = md_cell
+    env.filters["dur"] = format_duration
+    return env
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """For HTML templates: autoescape on, every value redacted."""
+    return _make(_redacted)
+
+
+@cache
+def md_environment() -> jinja2.Environment:
+    """For Markdown templates (``*.md.j2``): autoescape on, values escaped by :func:`md_escape`."""
+    return _make(md_escape)
+
+
+def generator() -> str:
+    return f"drillbook {drillbook_version()}"
+
+
+def render(template: str, **context: Any) -> str:
+    env = md_environment() if template.endswith(".md.j2") else environment()
+    return env.get_template(template).render(**context)
+
+
+def run_html(report: RunReport) -> str:
+    charts = [{"timeline": Markup(timeline_svg(d, chart_id=f"timeline-{i}")),
+               "bars": Markup(bars_svg(d, chart_id=f"bars-{i}"))} for i, d in enumerate(report.drills, 1)]
+    return render("report.html.j2", run=report, charts=charts)
+
+
+def run_markdown(report: RunReport) -> str:
+    return tidy(render("report.md.j2", run=report))
+
+
+def to_jsonable(obj: Any) -> Any:
+    return redact(json.loads(json.dumps(dataclasses.asdict(obj), default=str)))
+
+
+def run_json(report: RunReport) -> str:
+    body = {"format": JSON_FORMAT, "version": JSON_VERSION, **to_jsonable(report)}
+    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_RENDERERS = {"html": run_html, "md": run_markdown, "json": run_json}
+
+
+def write_run(report: RunReport, out_dir: Path, formats: Iterable[str]) -> list[Path]:
+    """Write ``report.<fmt>`` under ``out_dir/<run id>/``; returns the files written."""
+    target = out_dir / safe_name(report.run_id)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = target / f"report.{fmt}"
+        path.write_text(_RENDERERS[fmt](report), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:100] or "run"
+
+
+def tidy(text: str) -> str:
+    """At most one blank line in a row (templates leave more where blocks are empty)."""
+    return re.sub(r"\n{3,}", "\n\n", text)
