@@ -12,16 +12,33 @@ from reports.options import ReportOptions, from_config
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--results", metavar="DIR", type=Path, default=None,
-                   help="journal directory (default: the config's results_dir, else drill-results/)")
-    p.add_argument("--config", metavar="FILE", type=Path, default=None,
-                   help="drillbook.toml or pyproject.toml to read [report] from (default: the nearest)")
+    p.add_argument(
+        "--results",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="journal directory (default: the config's results_dir, else drill-results/)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="drillbook.toml or pyproject.toml to read [report] from (default: the nearest)",
+    )
 
 
 def add_people(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--led-by", metavar="NAME", default=None, help="who led the drill (default: [report] led_by)")
-    p.add_argument("--participant", metavar="'NAME (ROLE)'", action="append", default=None,
-                   help="a participant, repeatable (default: [report] participants)")
+    p.add_argument(
+        "--led-by", metavar="NAME", default=None, help="who led the drill (default: [report] led_by)"
+    )
+    p.add_argument(
+        "--participant",
+        metavar="'NAME (ROLE)'",
+        action="append",
+        default=None,
+        help="a participant, repeatable (default: [report] participants)",
+    )
 
 
 def config(args: argparse.Namespace) -> Config:

@@ -8,9 +8,11 @@ Large journals are parsed by two processes when the machine has the cores.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,24 @@ import pandas as pd
 from harness import journal
 from harness.redact import redact_text
 
-COLUMNS = ("record_id", "run_id", "scenario", "option", "drill", "tier", "schedule", "status", "started",
-           "rto_s", "rpo_s", "rto_target", "rpo_target", "detect_s", "environment", "file")
+COLUMNS = (
+    "record_id",
+    "run_id",
+    "scenario",
+    "option",
+    "drill",
+    "tier",
+    "schedule",
+    "status",
+    "started",
+    "rto_s",
+    "rpo_s",
+    "rto_target",
+    "rpo_target",
+    "detect_s",
+    "environment",
+    "file",
+)
 PARALLEL_FROM = 3000  # below this, starting worker processes costs more than it saves
 
 Row = tuple[Any, ...]
@@ -39,16 +57,38 @@ def row(data: dict[str, Any], name: str) -> Row:
     option = str(drill.get("option") or "")
     return (
         data.get("record_id") or f"{data.get('run_id')}-{str(data.get('hash') or '')[:8]}",
-        str(data.get("run_id")), scenario, option, f"{scenario} / {option}" if option else scenario,
-        str(drill.get("tier") or ""), str(extra.get("schedule") or ""), str(data.get("status") or "FAIL").upper(),
+        str(data.get("run_id")),
+        scenario,
+        option,
+        f"{scenario} / {option}" if option else scenario,
+        str(drill.get("tier") or ""),
+        str(extra.get("schedule") or ""),
+        str(data.get("status") or "FAIL").upper(),
         data.get("started_at") or timeline[0].get("at"),
-        measured.get("rto_s"), measured.get("rpo_s"), targets.get("rto_s"), targets.get("rpo_s"),
-        measured.get("detect_s"), env if isinstance(env, str) else (env or {}).get("name", "unknown"), name,
+        measured.get("rto_s"),
+        measured.get("rpo_s"),
+        targets.get("rto_s"),
+        targets.get("rpo_s"),
+        measured.get("detect_s"),
+        env if isinstance(env, str) else (env or {}).get("name", "unknown"),
+        name,
     )
 
 
-_WANTED = frozenset(("drill", "environment", "extra", "measured", "targets", "record_id", "run_id",
-                     "started_at", "status", "hash"))
+_WANTED = frozenset(
+    (
+        "drill",
+        "environment",
+        "extra",
+        "measured",
+        "targets",
+        "record_id",
+        "run_id",
+        "started_at",
+        "status",
+        "hash",
+    )
+)
 
 
 def top_level(text: str, wanted: frozenset[str] = _WANTED) -> dict[str, Any]:
@@ -85,7 +125,7 @@ def _rows(paths: Sequence[str]) -> list[Row]:
     out = []
     for path in paths:
         with open(path, encoding="utf-8") as handle:
-            out.append(row(top_level(handle.read()), os.path.basename(path)))
+            out.append(row(top_level(handle.read()), path.rsplit("/", 1)[-1]))
     return out
 
 
@@ -96,12 +136,14 @@ def load_rows(directory: Path, *, workers: int | None = None, files: list[Path] 
     if workers < 2 or len(paths) < PARALLEL_FROM:
         return _rows(paths)
     size = -(-len(paths) // workers)
-    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
         return [r for part in pool.map(_rows, chunks) for r in part]
 
 
-def load_frame(directory: Path, *, workers: int | None = None, files: list[Path] | None = None) -> pd.DataFrame:
+def load_frame(
+    directory: Path, *, workers: int | None = None, files: list[Path] | None = None
+) -> pd.DataFrame:
     """One row per record, in chain order; ``started`` is a UTC datetime."""
     rows = load_rows(directory, workers=workers, files=files)
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
@@ -109,5 +151,23 @@ def load_frame(directory: Path, *, workers: int | None = None, files: list[Path]
     for column in ("rto_s", "rpo_s", "rto_target", "rpo_target", "detect_s"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in ("scenario", "option", "drill", "environment"):  # few distinct values: redact those
-        frame[column] = frame[column].map(dict(zip(u := frame[column].unique(), map(redact_text, u), strict=True)))
+        frame[column] = frame[column].map(
+            dict(zip(u := frame[column].unique(), map(redact_text, u), strict=True))
+        )
     return frame
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A frame cell as an aware datetime, None for NaT/None."""
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    return None if pd.isna(stamp) else stamp.to_pydatetime()
+
+
+def as_float(value: Any) -> float | None:
+    """A frame cell as a float, None for NaN/None."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number

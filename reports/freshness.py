@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from reports.frame import as_datetime
 from reports.reference import TIERS
 
 FRESH = "fresh"
@@ -66,10 +67,12 @@ class Matrix:
         return [c for c in self.cells.values() if c.overdue]
 
 
-def matrix(frame: pd.DataFrame, as_of: datetime, cadence_days: dict[str, int], *, key: str = "drill") -> Matrix:
+def matrix(
+    frame: pd.DataFrame, as_of: datetime, cadence_days: dict[str, int], *, key: str = "drill"
+) -> Matrix:
     """The scenario x tier matrix of ``frame`` (a :func:`reports.frame.load_frame` frame) at ``as_of``."""
     scenarios = tuple(sorted(frame[key].unique())) if len(frame) else ()
-    own_tiers = frame.groupby(key)["tier"].agg(lambda s: set(s)) if len(frame) else pd.Series(dtype=object)
+    own_tiers = {str(k): {str(t) for t in v} for k, v in frame.groupby(key)["tier"].unique().items()}
     passed = frame["status"] == "PASS"
     cells: dict[tuple[str, str], Cell] = {}
     for tier in TIERS:
@@ -82,12 +85,13 @@ def matrix(frame: pd.DataFrame, as_of: datetime, cadence_days: dict[str, int], *
             expected = tier == "annual" or tier in own_tiers.get(scenario, set())
             n = int(runs.get(scenario, 0))
             if scenario in last.index:
-                at = last.at[scenario, "started"].to_pydatetime()
+                at = as_datetime(last.at[scenario, "started"]) or as_of
                 age = (as_of - at).total_seconds() / 86400
                 due = at + timedelta(days=cadence)
                 state = OVERDUE if age > cadence else DUE_SOON if age > DUE_SOON_AT * cadence else FRESH
-                cells[(scenario, tier)] = Cell(scenario, tier, state, cadence, n, at,
-                                               str(last.at[scenario, "record_id"]), age, due)
+                cells[(scenario, tier)] = Cell(
+                    scenario, tier, state, cadence, n, at, str(last.at[scenario, "record_id"]), age, due
+                )
             else:
                 state = NEVER if expected or n else NOT_SCHEDULED
                 cells[(scenario, tier)] = Cell(scenario, tier, state, cadence, n, None, "", None, None)

@@ -48,7 +48,9 @@ def read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise JournalError(f"{path}: unreadable journal record ({exc}); `drillbook verify` names the damage") from exc
+        raise JournalError(
+            f"{path}: unreadable journal record ({exc}); `drillbook verify` names the damage"
+        ) from exc
     if not isinstance(data, dict) or "run_id" not in data:
         raise JournalError(f"{path}: not a journal record (no run_id)")
     return data
@@ -91,8 +93,9 @@ def to_result(data: dict[str, Any], path: Path) -> DrillResult:
 
 def files_or_fail(directory: Path) -> list[Path]:
     if not directory.is_dir():
-        raise NoJournal(f"results directory {directory} does not exist; pass --results DIR "
-                        "(the drills' --drill-results)")
+        raise NoJournal(
+            f"results directory {directory} does not exist; pass --results DIR (the drills' --drill-results)"
+        )
     files = journal.record_files(directory)
     if not files:
         raise NoJournal(f"no journal records in {directory}; run the drills first (pytest drills/)")
@@ -115,11 +118,16 @@ def run_records(directory: Path, run_id: str | None = None, *, verify: bool = Tr
     if not picked:
         picked = [(i, p, d) for i, p in enumerate(files) if (d := read(p))["run_id"] == run_id]
     if not picked:
-        raise NoJournal(f"no run {run_id!r} in {directory}; the latest runs are: "
-                        f"{', '.join(latest_run_ids(files, 5))} (or use --latest)")
+        raise NoJournal(
+            f"no run {run_id!r} in {directory}; the latest runs are: "
+            f"{', '.join(latest_run_ids(files, 5))} (or use --latest)"
+        )
     entries = tuple(Entry(i, p, to_result(d, p)) for i, p, d in picked)
-    chain = journal.verify_chain(directory) if verify else ChainReport(directory, len(files), True, None,
-                                                                        "not verified (--no-verify)")
+    chain = (
+        journal.verify_chain(directory)
+        if verify
+        else ChainReport(directory, len(files), True, None, "not verified (--no-verify)")
+    )
     return RunRecords(directory, run_id, entries, chain, len(files))
 
 

@@ -64,7 +64,9 @@ class ReportOptions:
         if led_by:
             updated = replace(updated, led_by=redact_text(led_by))
         if participants:
-            updated = replace(updated, participants=tuple(parse_person(p, "--participant") for p in participants))
+            updated = replace(
+                updated, participants=tuple(parse_person(p, "--participant") for p in participants)
+            )
         return updated
 
 
@@ -73,10 +75,12 @@ def parse_person(value: Any, where: str) -> Person:
     if isinstance(value, dict):
         name, role = value.get("name", ""), value.get("role", "")
         if not isinstance(name, str) or not isinstance(role, str) or not (name or role):
-            raise InvalidDrillConfig(f"{where}: a person needs name = \"...\" and/or role = \"...\", got {value!r}")
+            raise InvalidDrillConfig(
+                f'{where}: a person needs name = "..." and/or role = "...", got {value!r}'
+            )
         return Person(redact_text(name.strip()), redact_text(role.strip()))
     if not isinstance(value, str) or not value.strip():
-        raise InvalidDrillConfig(f"{where}: a person is \"Name (Role)\", \"Name:Role\" or a table, not {value!r}")
+        raise InvalidDrillConfig(f'{where}: a person is "Name (Role)", "Name:Role" or a table, not {value!r}')
     text = value.strip()
     if text.endswith(")") and "(" in text:
         name, _, role = text[:-1].partition("(")
@@ -90,10 +94,12 @@ def from_config(config: Config) -> ReportOptions:
     where = f"{config.where()} [report]"
     people = table.get("participants", [])
     if not isinstance(people, list):
-        raise InvalidDrillConfig(f"{where} participants must be a list of \"Name (Role)\" strings or tables")
+        raise InvalidDrillConfig(f'{where} participants must be a list of "Name (Role)" strings or tables')
     sign_off = table.get("sign_off", list(SIGN_OFF_ROLES))
     if not isinstance(sign_off, list) or not sign_off:
-        raise InvalidDrillConfig(f"{where} sign_off must be a non-empty list of roles or {{role, name}} tables")
+        raise InvalidDrillConfig(
+            f"{where} sign_off must be a non-empty list of roles or {{role, name}} tables"
+        )
     led_by = table.get("led_by", "")
     organisation = table.get("organisation", "Compliant")
     for key, value in (("led_by", led_by), ("organisation", organisation)):
@@ -119,7 +125,7 @@ def _signer(value: Any, where: str) -> Person:
 
 def _strings(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise InvalidDrillConfig(f"[{where}] must be a table of strings, e.g. default = \"DevOps lead\"")
+        raise InvalidDrillConfig(f'[{where}] must be a table of strings, e.g. default = "DevOps lead"')
     return {str(k).lower(): redact_text(v) for k, v in value.items()}
 
 
@@ -136,13 +142,17 @@ def _days(value: Any, where: str) -> dict[str, int]:
 
 def _regression(value: Any, where: str) -> Regression:
     if not isinstance(value, dict):
-        raise InvalidDrillConfig(f"[{where}] must be a table (threshold, window, slope_window, horizon, min_runs)")
+        raise InvalidDrillConfig(
+            f"[{where}] must be a table (threshold, window, slope_window, horizon, min_runs)"
+        )
     base = Regression()
     try:
         return regression(
-            threshold=value.get("threshold", base.threshold), window=value.get("window", base.window),
+            threshold=value.get("threshold", base.threshold),
+            window=value.get("window", base.window),
             slope_window=value.get("slope_window", base.slope_window),
-            horizon=value.get("horizon", base.horizon), min_runs=value.get("min_runs", base.min_runs),
+            horizon=value.get("horizon", base.horizon),
+            min_runs=value.get("min_runs", base.min_runs),
         )
     except InvalidDrillConfig as exc:
         raise InvalidDrillConfig(f"[{where}] {exc}") from None
@@ -151,7 +161,9 @@ def _regression(value: Any, where: str) -> Regression:
 def regression(*, threshold: Any, window: Any, slope_window: Any, horizon: Any, min_runs: Any) -> Regression:
     """A validated :class:`Regression`."""
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 10:
-        raise InvalidDrillConfig(f"regression threshold {threshold!r}: use a fraction of the target, e.g. 0.8")
+        raise InvalidDrillConfig(
+            f"regression threshold {threshold!r}: use a fraction of the target, e.g. 0.8"
+        )
     counts = {"window": window, "slope_window": slope_window, "horizon": horizon, "min_runs": min_runs}
     for key, count in counts.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:

@@ -23,7 +23,7 @@ from reports.options import Regression
 
 
 @dataclass(frozen=True)
-class Warning_:
+class RegressionWarning:
     drill: str
     metric: str  # "RTO" or "RPO"
     rule: str  # "level" or "slope"
@@ -35,27 +35,46 @@ class Warning_:
     projected: float | None
 
 
-def check(drill: str, metric: str, values: np.ndarray, target: float | None, rule: Regression) -> Warning_ | None:
+def check(
+    drill: str, metric: str, values: np.ndarray, target: float | None, rule: Regression
+) -> RegressionWarning | None:
     """``values``: the measured figures, oldest first, without missing ones."""
     if target is None or not np.isfinite(target) or target <= 0 or len(values) < rule.min_runs:
         return None
-    recent = values[-rule.window:]
+    recent = values[-rule.window :]
     p50 = float(np.median(recent))
     ratio = p50 / target
     limit = rule.threshold * target
-    slope, projected = _trend(values[-rule.slope_window:], rule.horizon)
+    slope, projected = _trend(values[-rule.slope_window :], rule.horizon)
     if p50 > limit:
         trend = f"; rising {format_duration(slope)} per run" if slope and slope > 0 else ""
-        return Warning_(drill, metric, "level",
-                        f"{metric} p50 of the last {len(recent)} runs is {format_duration(p50)}, {ratio:.0%} of "
-                        f"the {format_duration(target)} target (warning above {rule.threshold:.0%}){trend}",
-                        p50, target, ratio, slope, projected)
+        return RegressionWarning(
+            drill,
+            metric,
+            "level",
+            f"{metric} p50 of the last {len(recent)} runs is {format_duration(p50)}, {ratio:.0%} of "
+            f"the {format_duration(target)} target (warning above {rule.threshold:.0%}){trend}",
+            p50,
+            target,
+            ratio,
+            slope,
+            projected,
+        )
     if slope is not None and slope > 0 and projected is not None and projected >= limit:
-        return Warning_(drill, metric, "slope",
-                        f"{metric} rising {format_duration(slope)} per run over the last "
-                        f"{min(len(values), rule.slope_window)} runs: projected {format_duration(projected)} "
-                        f"({projected / target:.0%} of the {format_duration(target)} target) within "
-                        f"{rule.horizon} more runs", p50, target, ratio, slope, projected)
+        return RegressionWarning(
+            drill,
+            metric,
+            "slope",
+            f"{metric} rising {format_duration(slope)} per run over the last "
+            f"{min(len(values), rule.slope_window)} runs: projected {format_duration(projected)} "
+            f"({projected / target:.0%} of the {format_duration(target)} target) within "
+            f"{rule.horizon} more runs",
+            p50,
+            target,
+            ratio,
+            slope,
+            projected,
+        )
     return None
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from harness.durations import format_duration
 from harness.fingerprint import drillbook_version
@@ -91,8 +91,13 @@ def render(template: str, **context: Any) -> str:
 
 
 def run_html(report: RunReport) -> str:
-    charts = [{"timeline": Markup(timeline_svg(d, chart_id=f"timeline-{i}")),
-               "bars": Markup(bars_svg(d, chart_id=f"bars-{i}"))} for i, d in enumerate(report.drills, 1)]
+    charts = [
+        {
+            "timeline": Markup(timeline_svg(d, chart_id=f"timeline-{i}")),
+            "bars": Markup(bars_svg(d, chart_id=f"bars-{i}")),
+        }
+        for i, d in enumerate(report.drills, 1)
+    ]
     return render("report.html.j2", run=report, charts=charts)
 
 

@@ -79,8 +79,15 @@ def _run_schedules(total: int) -> list[str]:
     return runs
 
 
-def _record(rng: random.Random, scenario: tuple[str, str | None, str, str, float, float | None, float],
-            run_id: str, record_id: str, start: datetime, schedule: str, progress: float) -> dict[str, Any]:
+def _record(
+    rng: random.Random,
+    scenario: tuple[str, str | None, str, str, float, float | None, float],
+    run_id: str,
+    record_id: str,
+    start: datetime,
+    schedule: str,
+    progress: float,
+) -> dict[str, Any]:
     name, option, tier, component, rto_t, rpo_t, typical = scenario
     drift = 1.0 + (1.6 * progress if name == DRIFTING else 0.0)
     rto = max(5.0, rng.lognormvariate(0, 0.25) * typical * drift)
@@ -88,22 +95,35 @@ def _record(rng: random.Random, scenario: tuple[str, str | None, str, str, float
     rpo = 0.0 if rpo_t is None or rng.random() < 0.6 else rng.uniform(0, (rpo_t or 60.0) * 1.3)
     verified = rng.random() > 0.02
     fault_at = start + timedelta(seconds=30)
-    timeline = [_event(start, "test start", name), _event(start + timedelta(seconds=12), "steady state holds", "api health"),
-                _event(fault_at, "fault injected", "process_kill")]
+    timeline = [
+        _event(start, "test start", name),
+        _event(start + timedelta(seconds=12), "steady state holds", "api health"),
+        _event(fault_at, "fault injected", "process_kill"),
+    ]
     detect = rng.uniform(5, 120)
     timeline.append(_event(fault_at + timedelta(seconds=detect), "issue detected", "api health: HTTP 503"))
     phases = []
     at = fault_at
     for phase, share, expected in zip(PHASES, SHARE, EXPECTED, strict=True):
         duration = rto * share * rng.uniform(0.8, 1.2)
-        phases.append({"name": phase, "started_at": iso(at), "duration_s": duration, "expected_s": expected,
-                       "passed": True, "detail": ""})
+        phases.append(
+            {
+                "name": phase,
+                "started_at": iso(at),
+                "duration_s": duration,
+                "expected_s": expected,
+                "passed": True,
+                "detail": "",
+            }
+        )
         timeline.append(_event(at, "phase start", phase))
         at += timedelta(seconds=duration)
         timeline.append(_event(at, "phase end", phase))
     end = at + timedelta(seconds=60)
     if recovered:
-        timeline.append(_event(fault_at + timedelta(seconds=rto), "recovery complete", "steady state held 3 times"))
+        timeline.append(
+            _event(fault_at + timedelta(seconds=rto), "recovery complete", "steady state held 3 times")
+        )
     timeline.append(_event(end, "test end", ""))
     timeline.sort(key=lambda e: e["at"])
     reasons: list[str] = []
@@ -121,22 +141,59 @@ def _record(rng: random.Random, scenario: tuple[str, str | None, str, str, float
     acked = rng.randint(2000, 60000)
     lost = 0 if rpo == 0 else rng.randint(1, 400)
     return {
-        "schema_version": 1, "run_id": run_id, "record_id": record_id,
-        "drill": {"nodeid": f"drills/test_{name.replace('-', '_')}.py::test_{option or 'default'}",
-                  "scenario": name, "tier": tier, "severity": 1, "component": component,
-                  "option": option, "description": None},
-        "environment": {"name": "staging", "fingerprint": {"python": "3.11.7", "drillbook": "0.1.0",
-                                                         "git_sha": f"{rng.getrandbits(160):040x}"}},
-        "targets": {"rto_s": rto_t, "rpo_s": rpo_t, "rto_source": "DR procedures, RTO/RPO tables",
-                    "rpo_source": "DR procedures, RTO/RPO tables" if rpo_t is not None else None},
-        "measured": {"rto_s": rto if recovered else None, "rpo_s": rpo, "detect_s": detect,
-                     "acked_writes": acked, "lost_writes": lost, "indeterminate_writes": rng.randint(0, 3),
-                     "unexpected_writes": 0, "acked_after_fault": rng.randint(0, 50), "lost_after_fault": 0},
-        "status": status, "reasons": reasons, "timeline": timeline, "phases": phases,
-        "faults": [{"name": "process_kill", "params": {"pid": rng.randint(100, 60000)},
-                    "injected_at": iso(fault_at), "reverted_at": iso(end), "revert_error": None}],
+        "schema_version": 1,
+        "run_id": run_id,
+        "record_id": record_id,
+        "drill": {
+            "nodeid": f"drills/test_{name.replace('-', '_')}.py::test_{option or 'default'}",
+            "scenario": name,
+            "tier": tier,
+            "severity": 1,
+            "component": component,
+            "option": option,
+            "description": None,
+        },
+        "environment": {
+            "name": "staging",
+            "fingerprint": {
+                "python": "3.11.7",
+                "drillbook": "0.1.0",
+                "git_sha": f"{rng.getrandbits(160):040x}",
+            },
+        },
+        "targets": {
+            "rto_s": rto_t,
+            "rpo_s": rpo_t,
+            "rto_source": "DR procedures, RTO/RPO tables",
+            "rpo_source": "DR procedures, RTO/RPO tables" if rpo_t is not None else None,
+        },
+        "measured": {
+            "rto_s": rto if recovered else None,
+            "rpo_s": rpo,
+            "detect_s": detect,
+            "acked_writes": acked,
+            "lost_writes": lost,
+            "indeterminate_writes": rng.randint(0, 3),
+            "unexpected_writes": 0,
+            "acked_after_fault": rng.randint(0, 50),
+            "lost_after_fault": 0,
+        },
+        "status": status,
+        "reasons": reasons,
+        "timeline": timeline,
+        "phases": phases,
+        "faults": [
+            {
+                "name": "process_kill",
+                "params": {"pid": rng.randint(100, 60000)},
+                "injected_at": iso(fault_at),
+                "reverted_at": iso(end),
+                "revert_error": None,
+            }
+        ],
         "verification": [{"name": "row counts match", "passed": verified, "detail": ""}],
-        "started_at": iso(start), "finished_at": iso(end),
+        "started_at": iso(start),
+        "finished_at": iso(end),
         "extra": {"schedule": schedule, "synthetic": True, "consecutive": 3, "probe_interval_s": 5.0},
     }
 

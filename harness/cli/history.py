@@ -10,20 +10,41 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     from reports import cliopts
 
     p = subparsers.add_parser(
-        "history", help="drill history: pass rates, p50/p95 RTO/RPO, trends, freshness, regressions",
+        "history",
+        help="drill history: pass rates, p50/p95 RTO/RPO, trends, freshness, regressions",
         description="Summarise every journal record: per scenario the runs, pass rate, p50/p95 RTO and RPO, "
-                    "the last PASS, a freshness matrix (scenario x tier against the monthly/quarterly/annual "
-                    "cadence) and regression warnings when a scenario's RTO or RPO trends towards its target.")
+        "the last PASS, a freshness matrix (scenario x tier against the monthly/quarterly/annual "
+        "cadence) and regression warnings when a scenario's RTO or RPO trends towards its target.",
+    )
     p.add_argument("--format", default="table", help="comma-separated: table, html, csv (default table)")
-    p.add_argument("-o", "--output", metavar="DIR", type=Path, default=Path("drill-reports"),
-                   help="where html and csv go (default drill-reports/): history.html, history.csv")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        type=Path,
+        default=Path("drill-reports"),
+        help="where html and csv go (default drill-reports/): history.html, history.csv",
+    )
     p.add_argument("--as-of", metavar="DATE", default=None, help="judge freshness at this date (default now)")
-    p.add_argument("--regression-threshold", metavar="FRACTION", type=float, default=None,
-                   help="warn when the RTO/RPO p50 is above this fraction of the target (default 0.8)")
-    p.add_argument("--regression-window", metavar="RUNS", type=int, default=None,
-                   help="runs the p50 is taken over (default 5)")
-    p.add_argument("--check", action="store_true",
-                   help="exit 1 when a drill is overdue or a regression warning is raised")
+    p.add_argument(
+        "--regression-threshold",
+        metavar="FRACTION",
+        type=float,
+        default=None,
+        help="warn when the RTO/RPO p50 is above this fraction of the target (default 0.8)",
+    )
+    p.add_argument(
+        "--regression-window",
+        metavar="RUNS",
+        type=int,
+        default=None,
+        help="runs the p50 is taken over (default 5)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a drill is overdue or a regression warning is raised",
+    )
     cliopts.add_common(p)
     p.set_defaults(handler=run)
 
@@ -39,10 +60,16 @@ def run(args: argparse.Namespace) -> int:
     opts = cliopts.report_options(args, cfg)
     if args.regression_threshold is not None or args.regression_window is not None:
         base = opts.regression
-        opts = replace(opts, regression=options.regression(
-            threshold=base.threshold if args.regression_threshold is None else args.regression_threshold,
-            window=base.window if args.regression_window is None else args.regression_window,
-            slope_window=base.slope_window, horizon=base.horizon, min_runs=base.min_runs))
+        opts = replace(
+            opts,
+            regression=options.regression(
+                threshold=base.threshold if args.regression_threshold is None else args.regression_threshold,
+                window=base.window if args.regression_window is None else args.regression_window,
+                slope_window=base.slope_window,
+                horizon=base.horizon,
+                min_runs=base.min_runs,
+            ),
+        )
     built = history.build(cliopts.results_dir(args, cfg), opts, cliopts.as_of(args.as_of))
     if "table" in formats:
         print(history.table(built), end="")
@@ -50,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
         args.output.mkdir(parents=True, exist_ok=True)
     if "html" in formats:
         path = args.output / "history.html"
-        path.write_text(history.html(built, generated_at=timefmt.stamp(datetime.now(UTC)),
-                                     generator=render.generator()), encoding="utf-8")
+        path.write_text(
+            history.html(built, generated_at=timefmt.stamp(datetime.now(UTC)), generator=render.generator()),
+            encoding="utf-8",
+        )
         print(f"drillbook history: wrote {path}")
     if "csv" in formats:
         path = args.output / "history.csv"

@@ -10,14 +10,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     from reports import cliopts
 
     p = subparsers.add_parser(
-        "postmortem", help="draft the post-mortem and the communications of a drill",
+        "postmortem",
+        help="draft the post-mortem and the communications of a drill",
         description="Fill the DR procedures' post-mortem template (Appendix B) and the communication drafts "
-                    "(status page updates at each stage, internal messages, the customer email) from a "
-                    "drill's timeline and figures. One pair of files per drill of the run.")
+        "(status page updates at each stage, internal messages, the customer email) from a "
+        "drill's timeline and figures. One pair of files per drill of the run.",
+    )
     p.add_argument("run_id", metavar="RUN_ID", help="the suite run (or 'latest', or a record id)")
     p.add_argument("--record", metavar="RECORD_ID", default=None, help="only this drill of the run")
-    p.add_argument("-o", "--output", metavar="DIR", type=Path, default=Path("drill-reports"),
-                   help="output directory (default drill-reports/); files go to DIR/<run id>/")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        type=Path,
+        default=Path("drill-reports"),
+        help="output directory (default drill-reports/); files go to DIR/<run id>/",
+    )
     p.add_argument("--stdout", action="store_true", help="print the drafts instead of writing files")
     cliopts.add_common(p)
     cliopts.add_people(p)

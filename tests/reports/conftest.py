@@ -56,7 +56,9 @@ def check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
     if UPDATE or not path.exists():
         if not UPDATE:
-            pytest.fail(f"golden file {path} is missing; create it with DRILLBOOK_UPDATE_GOLDENS=1 pytest tests/reports")
+            pytest.fail(
+                f"golden file {path} is missing; create it with DRILLBOOK_UPDATE_GOLDENS=1 pytest tests/reports"
+            )
         path.write_text(text, encoding="utf-8")
         return
     expected = path.read_text(encoding="utf-8")

@@ -21,8 +21,9 @@ def build(run_id: str | None, options: ReportOptions, directory: Path = SUITE) -
 
 
 @pytest.mark.parametrize("run_id", [RUN_OLD, RUN_MONTHLY, RUN_ANNUAL])
-def test_reports_match_their_golden_files(in_repo: Path, options: ReportOptions, golden: Golden,
-                                          run_id: str) -> None:
+def test_reports_match_their_golden_files(
+    in_repo: Path, options: ReportOptions, golden: Golden, run_id: str
+) -> None:
     report = build(run_id, options)
     golden(f"report-{run_id}.md", render.run_markdown(report))
     golden(f"report-{run_id}.json", render.run_json(report))
@@ -42,7 +43,9 @@ def test_partial_report_states_why_with_the_numbers(in_repo: Path, options: Repo
     assert measured > target
     assert partial.rto.met is False
     assert partial.rto.verdict.startswith("MISSED by")
-    assert any(r.startswith("RTO target missed: measured 1.1") and "target 400ms" in r for r in partial.reasons)
+    assert any(
+        r.startswith("RTO target missed: measured 1.1") and "target 400ms" in r for r in partial.reasons
+    )
     issue = partial.issues[0]
     assert issue.kind == "rto-missed"
     over_pct = (measured - target) / target
@@ -58,7 +61,9 @@ def test_fail_report_states_why_with_the_numbers(in_repo: Path, options: ReportO
     fail = next(d for d in report.drills if d.status == "FAIL")
     assert fail.rto.measured == "n/a" and fail.rto.verdict == "not recovered"
     assert "not recovered within 1.50s of the fault" in fail.reasons
-    assert any("verification failed: pods rescheduled to zone b (0/3 replicas ready" in r for r in fail.reasons)
+    assert any(
+        "verification failed: pods rescheduled to zone b (0/3 replicas ready" in r for r in fail.reasons
+    )
     kinds = {i.kind: i for i in fail.issues}
     assert kinds["not-recovered"].severity == "Critical"
     assert kinds["verification"].severity == "High"
@@ -113,8 +118,10 @@ def test_action_items_take_owners_and_due_dates_from_options(in_repo: Path, opti
 def test_evidence_names_the_chain_state(suite_copy: Path, options: ReportOptions) -> None:
     report = build(RUN_ANNUAL, options, suite_copy)
     assert report.chain_ok and all(d.evidence.chain_verified for d in report.drills)
-    assert report.drills[0].evidence.record_hash == json.loads(
-        (suite_copy / report.drills[0].evidence.journal_file).read_text())["hash"]
+    assert (
+        report.drills[0].evidence.record_hash
+        == json.loads((suite_copy / report.drills[0].evidence.journal_file).read_text())["hash"]
+    )
     tampered = journal.record_files(suite_copy)[2]  # a record of the monthly run
     tampered.write_text(tampered.read_text().replace('"PARTIAL"', '"PASS"'))
     broken = build(RUN_ANNUAL, options, suite_copy)
@@ -129,13 +136,23 @@ def test_evidence_names_the_chain_state(suite_copy: Path, options: ReportOptions
 def test_secrets_are_redacted_in_every_format(tmp_path: Path, options: ReportOptions) -> None:
     secret = "Sup3rS3cretPw"
     result = DrillResult(
-        run_id="run-secret", record_id="run-secret-001",
-        drill=DrillInfo(nodeid="t.py::test_x", scenario="database-corruption", description=f"dsn password={secret}"),
-        environment=EnvironmentInfo("staging", {"db_url": f"postgresql://app:{secret}@db/x", "api_token": secret}),
-        targets=Targets(rto_s=60.0, rpo_s=0.0), measured=Measured(rto_s=10.0, rpo_s=0.0, acked_writes=3, lost_writes=0),
-        status=Status.PASS, timeline=[TimelineEvent("2026-11-01T10:00:00.000Z", "test start", f"token={secret}"),
-                                      TimelineEvent("2026-11-01T10:00:05.000Z", "test end", "")],
-        started_at="2026-11-01T10:00:00.000Z", extra={"client_secret": secret},
+        run_id="run-secret",
+        record_id="run-secret-001",
+        drill=DrillInfo(
+            nodeid="t.py::test_x", scenario="database-corruption", description=f"dsn password={secret}"
+        ),
+        environment=EnvironmentInfo(
+            "staging", {"db_url": f"postgresql://app:{secret}@db/x", "api_token": secret}
+        ),
+        targets=Targets(rto_s=60.0, rpo_s=0.0),
+        measured=Measured(rto_s=10.0, rpo_s=0.0, acked_writes=3, lost_writes=0),
+        status=Status.PASS,
+        timeline=[
+            TimelineEvent("2026-11-01T10:00:00.000Z", "test start", f"token={secret}"),
+            TimelineEvent("2026-11-01T10:00:05.000Z", "test end", ""),
+        ],
+        started_at="2026-11-01T10:00:00.000Z",
+        extra={"client_secret": secret},
     )
     journal.append(tmp_path, result)
     report = build("run-secret", options, tmp_path)
