@@ -10,6 +10,7 @@ so the app plane's tests start fast. One platform serves a whole test session;
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import signal
@@ -19,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,10 @@ import pytest
 from botocore.config import Config as BotoConfig
 from moto.server import ThreadedMotoServer
 
-from harness import pg
+from harness import pg, procs
+from harness.environments.local.app_plane import AppPlane, SecretRefs, start_app_plane
+from harness.environments.local.processes import labelled, listening
+from harness.environments.local.supervisor import BackoffPolicy, Deployment
 from harness.environments.local.passwords import hash_password
 from harness.environments.local.postgres import PostgresCluster
 from harness.environments.local.primary import APP_DATABASE, APP_USER, create_app_database
@@ -112,6 +117,7 @@ class Platform:
 
 def start_platform(base: Path) -> Platform:
     """PostgreSQL with the schema and one user, Redis, moto with the secrets and the zone."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     cluster = PostgresCluster(base / "pg" / "data").init()
     redis = RedisServer(base / "redis")
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -226,6 +232,69 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
             return bool(response.status == 200)
     except (OSError, ValueError):
         return False
+
+
+# -- the app plane ----------------------------------------------------------------
+
+#: Quick back-off and probes, so the tests see several restarts in seconds.
+FAST_BACKOFF = BackoffPolicy(base_s=0.3, cap_s=4.0, reset_after_s=30.0)
+
+
+def start_plane(platform: Platform, state_dir: Path, **options: Any) -> AppPlane:
+    kwargs: dict[str, Any] = {
+        "database_url": platform.database_url, "redis_url": platform.redis_url,
+        "aws_endpoint": platform.aws_endpoint, "hosted_zone_id": platform.hosted_zone_id,
+        "record_name": RECORD, "secrets": SecretRefs(platform.secret_id("jwt-secret"),
+                                                     platform.secret_id("db-password"),
+                                                     platform.secret_id("encryption-key")),
+        "backoff": FAST_BACKOFF, "timeout": 90.0,
+    }
+    kwargs.update(options)
+    return start_app_plane(state_dir, **kwargs)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except Exception as exc:  # not yet
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout:.0f}s (last: {last!r})")
+
+
+def pods(deployment: Deployment) -> list[dict[str, Any]]:
+    return list(deployment.status()["pods"])
+
+
+def assert_nothing_left(plane: AppPlane, pids: list[int], ports: list[int]) -> None:
+    leftovers = [pid for pid in pids if procs.alive(pid)]
+    assert not leftovers, f"still running: {leftovers}"
+    assert not listening(ports), f"still listening: {listening(ports)}"
+    assert not labelled(plane.label), f"labelled leftovers: {labelled(plane.label)}"
+
+
+def plane_pids(plane: AppPlane) -> list[int]:
+    """The plane's processes and its pods' (from the saved state: the supervisor may be dead)."""
+    saved = json.loads((plane.state_dir / "supervisor" / "state.json").read_text())
+    return [p.pid for p in plane.processes] + [pod["pid"] for pod in saved["pods"] if pod["pid"]]
+
+
+@pytest.fixture
+def plane(platform: Platform, tmp_path: Path) -> Iterator[AppPlane]:
+    started = start_plane(platform, tmp_path / "app")
+    try:
+        yield started
+    finally:
+        pids, ports = plane_pids(started), started.ports()
+        report = started.stop()
+        assert report.clean, report
+        assert_nothing_left(started, pids, ports)
 
 
 # -- HTTP helpers ---------------------------------------------------------------

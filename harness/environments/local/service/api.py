@@ -87,6 +87,8 @@ class Service:
         self.sessions = Sessions(config.redis_url, ttl_s=config.session_ttl_s,
                                  timeout=config.health_timeout_s)
         self.started = time.monotonic()
+        #: Set on SIGTERM: health answers 503 so traffic drains away before the stop.
+        self.draining = threading.Event()
 
     def close(self) -> None:
         self.db.close()
@@ -103,9 +105,9 @@ class Service:
         probe.join(self.config.health_timeout_s + 0.5)
         if not cache:
             cache.update(ok=False, error=f"no answer within {self.config.health_timeout_s:.1f}s")
-        healthy = bool(database["ok"] and cache["ok"])
+        healthy = bool(database["ok"] and cache["ok"]) and not self.draining.is_set()
         return Reply(200 if healthy else 503, {
-            "status": "ok" if healthy else "unavailable",
+            "status": "ok" if healthy else "draining" if self.draining.is_set() else "unavailable",
             "version": self.config.version,
             "replica": self.config.replica,
             "zone": self.config.zone,

@@ -50,6 +50,8 @@ class ServiceConfig:
     secrets_timeout_s: float = 3.0
     pool_size: int = 4
     log_level: str = "info"
+    #: Seconds between SIGTERM and the stop, answering but unready (a preStop pause).
+    drain_s: float = 0.3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], required: Sequence[str] = ()) -> ServiceConfig:
@@ -80,6 +82,7 @@ class ServiceConfig:
                 secrets_timeout_s=_float(env, "SECRETS_TIMEOUT_S", 3.0),
                 pool_size=_int(env, "DB_POOL_SIZE", 4),
                 log_level=env.get("LOG_LEVEL", "info").lower(),
+                drain_s=_float(env, "DRAIN_S", 0.3),
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc

@@ -43,7 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         service.close()
         return fail(f"cannot listen on {config.host}:{config.port}: {exc}", 1)
-    stop_on_sigterm(server.shutdown)
+    def drain_then_stop() -> None:
+        # Like a preStop hook: stop looking ready, let the load balancer notice, then stop.
+        service.draining.set()
+        time.sleep(config.drain_s)
+        server.shutdown()
+
+    stop_on_sigterm(drain_then_stop)
     say(f"compliant-api {config.version} replica={config.replica} zone={config.zone or '-'} "
          f"listening on http://{config.host}:{config.port} read_only={config.read_only} "
          f"(started in {(time.monotonic() - started) * 1000:.0f}ms)")

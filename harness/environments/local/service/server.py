@@ -23,7 +23,9 @@ _UNAUDITED = ("/api/health", "/livez")
 
 
 class ServiceServer(ThreadingHTTPServer):
-    daemon_threads = True
+    # server_close() waits for the requests in flight: a graceful stop loses none.
+    daemon_threads = False
+    block_on_close = True
     # Many short connections from probes and the front door.
     request_queue_size = 128
 
@@ -35,6 +37,8 @@ class ServiceServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: ServiceServer
     protocol_version = "HTTP/1.1"
+    # An idle keep-alive connection must not hold a graceful stop up for long.
+    timeout = 5
     server_version = "compliant-api"
     sys_version = ""
 
