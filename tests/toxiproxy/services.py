@@ -20,13 +20,18 @@ from harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
 
 def redis_client(port: int, timeout: float = 2.0) -> redis.Redis:
     """A client that fails fast: no retries, so a test sees each failure as it happens."""
-    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
-                       retry=Retry(NoBackoff(), 0))
+    return redis.Redis(
+        host="127.0.0.1",
+        port=port,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 @dataclass
 class ProxiedRedis:
-    redis: RedisServer
+    backend: RedisServer
     server: ToxiproxyServer
     api: ToxiproxyClient
     proxy: ProxyInfo
@@ -62,7 +67,7 @@ class ProxiedRedis:
         try:
             self.server.stop()
         finally:
-            self.redis.stop()
+            self.backend.stop()
 
 
 def start_proxied_redis(workdir: Path, name: str = "app-cache") -> ProxiedRedis:

@@ -1,0 +1,136 @@
+"""``drillbook toxiproxy-server`` / ``python -m harness.toxiproxy`` as its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.environments.local.postgres import free_port
+from harness.environments.local.redis import RedisServer
+from harness.toxiproxy import ToxiproxyClient
+from tests.toxiproxy.services import connect_fails, redis_client
+
+
+class ServerProcess:
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        self.argv = [sys.executable, "-m", "harness.toxiproxy", "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True
+        )
+        self.api = ToxiproxyClient(f"http://127.0.0.1:{self.port}", timeout=2)
+
+    def stop(self) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            _, err = self.proc.communicate(timeout=10)
+        return self.proc.returncode, err
+
+
+@pytest.fixture
+def server() -> Iterator[ServerProcess]:
+    process = ServerProcess()
+    try:
+        process.api.wait_ready(timeout=20)
+        yield process
+    finally:
+        process.stop()
+
+
+def test_serves_the_api_logs_calls_and_stops_cleanly_on_sigterm(
+    server: ServerProcess, redis_server: RedisServer
+) -> None:
+    for name in ("app-db", "app-cache"):
+        server.api.create_proxy(name, f"127.0.0.1:{redis_server.port}")
+    proxy = server.api.proxy("app-cache")
+    client = redis_client(proxy.listen_port)
+    assert client.ping()
+    server.api.add_toxic("app-cache", "latency", attributes={"latency": 100})
+    start = time.monotonic()
+    client.ping()
+    assert time.monotonic() - start >= 0.09
+
+    started = time.monotonic()
+    code, err = server.stop()
+    assert code == 0, err
+    assert time.monotonic() - started < 5
+    assert connect_fails(proxy.listen_port), "stopping closes the proxies' listeners"
+    assert connect_fails(server.port)
+    assert "API POST /proxies -> 201" in err
+    assert "API POST /proxies/app-cache/toxics -> 200" in err
+    assert "toxiproxy-server stopped" in err
+    assert "Traceback" not in err
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.toxiproxy", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: the port is already in use" in done.stderr
+    assert "--port" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_config_file_creates_proxies_at_start(tmp_path: Path, redis_server: RedisServer) -> None:
+    config = tmp_path / "toxiproxy.json"
+    config.write_text(
+        json.dumps(
+            [
+                {"name": "app-cache", "listen": "127.0.0.1:0", "upstream": f"127.0.0.1:{redis_server.port}"},
+            ]
+        )
+    )
+    process = ServerProcess("--config", str(config))
+    try:
+        process.api.wait_ready(timeout=20)
+        proxy = process.api.proxy("app-cache")
+        assert redis_client(proxy.listen_port).ping()
+    finally:
+        code, err = process.stop()
+    assert code == 0, err
+
+
+def test_a_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "toxiproxy.json"
+    config.write_text('[{"name": "x"}]')
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.toxiproxy", "--port", "0", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "missing required field: upstream at proxy 1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_drillbook_cli_lists_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "toxiproxy-server", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0
+    assert "--port" in done.stdout and "8474" in done.stdout
