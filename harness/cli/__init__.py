@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from harness.errors import DrillbookError
 
-COMMANDS = ("run", "revert", "verify", "plan", "env", "unannounced", "ack", "report", "toxiproxy-server", "history", "postmortem")
+COMMANDS = ("run", "revert", "verify", "plan", "env", "unannounced", "ack", "report", "toxiproxy-server", "history", "postmortem", "readiness")
 
 
 def build_parser() -> argparse.ArgumentParser:
