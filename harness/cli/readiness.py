@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             drills=drills,
             results=results,
             cadence_days=_cadence_days(config),
+            schedule=args.schedule,
         )
     )
     sys.stdout.write(render(readiness, args.format))

@@ -43,6 +43,7 @@ class Inputs:
     drills: Sequence[SuiteDrill]
     results: Path
     cadence_days: dict[str, int]
+    schedule: str | None = None
     now: datetime | None = None
 
 
@@ -68,7 +69,7 @@ def check(inputs: Inputs) -> Readiness:
         "wal_archive": database_checks.wal_archived(env, rpo_s=rpo_s),
         "replica_lag": database_checks.replica_lag(env, rpo_s=rpo_s),
         "freshness": journal_checks.scenarios_fresh(
-            inputs.drills, records, now=now, cadence_days=inputs.cadence_days
+            inputs.drills, records, now=now, cadence_days=inputs.cadence_days, schedule=inputs.schedule
         ),
         "probes": journal_checks.probes_defined(inputs.drills, records, _probe_names(env)),
         "templates": template_checks.templates_present(

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pandas as pd
+
 from harness.durations import format_duration
 from harness.readiness.model import Item, failed, passed
 from harness.records import DrillResult, Status
@@ -86,35 +88,51 @@ def scenarios_fresh(
     *,
     now: datetime,
     cadence_days: Mapping[str, int],
+    schedule: str | None = None,
 ) -> Item:
-    """Every scenario of the suite drilled within its tier's cadence, its last drill not FAIL."""
+    """Every scenario of the suite has a passing drill within its cadence, judged by the reports'
+    freshness matrix (the same cells ``drillbook history`` shows): a scenario's own tiers and,
+    as the DR testing schedule asks every scenario once a year, annual; with ``schedule`` only
+    that tier."""
+    from reports.freshness import matrix
+
     title = "every scenario drilled within its cadence"
-    cadence: dict[str, int] = {}
+    expected: dict[str, set[str]] = {}
     for d in drills:
-        days = cadence_days.get(d.tier or "annual", cadence_days.get("annual", 366))
-        cadence[d.scenario] = min(cadence.get(d.scenario, days), days)
-    if not cadence:
-        return failed("freshness", title, FAILOVER_LINE, "the drill suite has no drills: nothing was drilled")
-    problems, fresh = [], []
-    for scenario, days in sorted(cadence.items()):
-        runs = [r for r in records if r.drill.scenario == scenario]
-        last = max(runs, key=lambda r: finished(r) or now, default=None)
-        if last is None:
-            problems.append(f"{scenario}: never drilled (cadence {days} days)")
-            continue
-        when = finished(last)
-        assert when is not None
-        age = now - when
-        if age > timedelta(days=days):
-            problems.append(f"{scenario}: last drilled {age.days} days ago (cadence {days} days)")
-        elif last.status is Status.FAIL:
-            problems.append(f"{scenario}: last drill FAILED ({last.record_id})")
-        else:
-            fresh.append(f"{scenario} {last.status.value} {format_duration(age.total_seconds())} ago")
-    facts = {"scenarios": len(cadence), "fresh": len(fresh)}
+        if schedule in (None, "annual"):
+            expected.setdefault(d.scenario, set()).update({d.tier or "annual", "annual"})
+        elif d.tier == schedule:
+            expected.setdefault(d.scenario, set()).add(schedule)
+    if not expected:
+        tier = f" of the {schedule} tier" if schedule else ""
+        return failed(
+            "freshness", title, FAILOVER_LINE, f"the drill suite has no drills{tier}: nothing to drill"
+        )
+    cells = matrix(_frame(records), now, dict(cadence_days), key="scenario")
+    problems: list[str] = []
+    fresh: list[str] = []
+    for scenario, tiers in sorted(expected.items()):
+        for tier in sorted(tiers, key=list(cadence_days).index):
+            if scenario not in cells.scenarios:
+                problems.append(f"{scenario} ({tier}): never drilled")
+                continue
+            cell = cells.cell(scenario, tier)
+            (problems if cell.overdue else fresh).append(f"{scenario} ({tier}): {cell.text}")
+    facts = {"scenarios": len(expected), "cells": len(problems) + len(fresh), "overdue": len(problems)}
     if problems:
         return failed("freshness", title, FAILOVER_LINE, "; ".join(problems), **facts)
     return passed("freshness", title, FAILOVER_LINE, "; ".join(fresh), **facts)
+
+
+def _frame(records: Sequence[DrillResult]) -> pd.DataFrame:
+    """The reports' history frame of ``records`` (see :func:`reports.frame.load_frame`)."""
+    from reports.frame import COLUMNS, row
+
+    frame = pd.DataFrame.from_records(
+        [row(r.to_dict(), r.record_id or "") for r in records], columns=list(COLUMNS)
+    )
+    frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
+    return frame
 
 
 def probes_defined(

@@ -12,7 +12,7 @@ import pytest
 
 from harness.config import Config
 from harness.environments.local.environment import LocalEnvironment
-from harness.readiness import PRE_DISASTER, Inputs, State, SuiteDrill, check, render
+from harness.readiness import PRE_DISASTER, Inputs, Item, State, SuiteDrill, check, render
 from harness.readiness.journal_checks import backup_verified, probes_defined, scenarios_fresh
 from harness.readiness.template_checks import builtin_templates, templates_present
 from harness.records import DrillInfo, DrillResult, EnvironmentInfo, Status, TimelineEvent
@@ -68,33 +68,33 @@ def test_every_scenario_within_its_cadence() -> None:
         SuiteDrill("restore", None, "monthly", "database"),
         SuiteDrill("failover", None, "quarterly", "api"),
     ]
-    ok = scenarios_fresh(
-        drills,
-        [record("restore", days_ago=20), record("failover", days_ago=80)],
-        now=NOW,
-        cadence_days=CADENCE,
+    runs = [record("restore", days_ago=20), record("failover", days_ago=80, tier="quarterly")]
+
+    def fresh(records: list[DrillResult], schedule: str | None = None) -> Item:
+        return scenarios_fresh(drills, records, now=NOW, cadence_days=CADENCE, schedule=schedule)
+
+    # Each scenario's own tier, and annual (the DR testing schedule: every scenario once a year).
+    whole = fresh(runs)
+    assert whole.state is State.FAIL
+    assert "restore (annual): never drilled" not in whole.detail  # it is in the journal: NEVER PASSED
+    assert "restore (annual): NEVER PASSED (0 runs)" in whole.detail
+    annual = [
+        record("restore", days_ago=100, tier="monthly", schedule="annual"),
+        record("failover", days_ago=100, tier="quarterly", schedule="annual"),
+    ]
+    assert fresh(runs + annual).state is State.PASS
+    # One tier only: what `drillbook run --schedule monthly` keeps fresh.
+    assert fresh(runs, "monthly").state is State.PASS
+    stale = fresh([record("restore", days_ago=40)], "monthly")
+    assert stale.state is State.FAIL and "restore (monthly): OVERDUE: passed" in stale.detail
+    never = fresh([record("restore", days_ago=1)], "quarterly")
+    assert never.state is State.FAIL and "failover (quarterly): never drilled" in never.detail
+    failed_only = fresh([record("restore", days_ago=1, status=Status.FAIL)], "monthly")
+    assert failed_only.state is State.FAIL and "NEVER PASSED (1 run)" in failed_only.detail
+    passed_then_failed = fresh(
+        [record("restore", days_ago=2), record("restore", days_ago=1, status=Status.FAIL)], "monthly"
     )
-    assert ok.state is State.PASS
-    stale = scenarios_fresh(
-        drills,
-        [record("restore", days_ago=40), record("failover", days_ago=80)],
-        now=NOW,
-        cadence_days=CADENCE,
-    )
-    assert stale.state is State.FAIL and "restore: last drilled 40 days ago (cadence 31 days)" in stale.detail
-    never = scenarios_fresh(drills, [record("restore", days_ago=1)], now=NOW, cadence_days=CADENCE)
-    assert never.state is State.FAIL and "failover: never drilled (cadence 92 days)" in never.detail
-    failed = scenarios_fresh(
-        drills,
-        [
-            record("restore", days_ago=2),
-            record("restore", days_ago=1, status=Status.FAIL),
-            record("failover", days_ago=1),
-        ],
-        now=NOW,
-        cadence_days=CADENCE,
-    )
-    assert failed.state is State.FAIL and "restore: last drill FAILED" in failed.detail
+    assert passed_then_failed.state is State.PASS  # the reports' rule: the last PASS within the cadence
 
 
 def test_probes_on_record_for_every_component() -> None:
@@ -134,6 +134,7 @@ def inputs(tmp_path: Path, records: list[DrillResult], **config: object) -> Inpu
         drills=[SuiteDrill("backup-verification", None, "monthly", "database")],
         results=tmp_path,
         cadence_days=CADENCE,
+        schedule="monthly",
         now=NOW,
     )
 
