@@ -54,11 +54,17 @@ from harness.environments.lifecycle import ComponentStatus
 from harness.environments.local.aws_platform import PlatformAws
 from harness.environments.local.frontdoor import STATUS_PATH, FrontDoorConfig
 from harness.environments.local.processes import labelled, listening
+from harness.environments.local.service.images import (
+    API_IMAGES,
+    BAD_VERSION,
+    GOOD_VERSION,
+    NEW_REQUIRED_VARIABLE,
+    WORKER_IMAGES,
+)
 from harness.environments.local.state import LABEL_VARIABLE
 from harness.environments.local.supervisor.client import Deployment, SupervisorClient
 from harness.environments.local.supervisor.errors import SupervisorUnavailable
 from harness.environments.local.supervisor.model import (
-    PYTHON,
     BackoffPolicy,
     ClusterState,
     ProbePolicy,
@@ -73,16 +79,10 @@ from harness.errors import DrillbookError
 _PLATFORM = PlatformAws()
 PRIMARY_TARGET = _PLATFORM.primary_target
 DR_TARGET = _PLATFORM.dr_target
-SERVICE = [PYTHON, "-m", "harness.environments.local.service"]
-WORKER = [PYTHON, "-m", "harness.environments.local.service.worker"]
-GOOD_VERSION = "1.0.0"
-#: A release that crash-loops: it needs FEATURE_FLAGS_URL, which no release sets (the DR
-#: procedures' Scenario 5, "missing environment variable"; ``set_env`` of it also fixes it).
-BAD_VERSION = "1.1.0"
-NEW_REQUIRED_VARIABLE = "FEATURE_FLAGS_URL"
-API_IMAGES = {GOOD_VERSION: SERVICE, BAD_VERSION: [*SERVICE, "--require", NEW_REQUIRED_VARIABLE]}
-WORKER_IMAGES = {GOOD_VERSION: WORKER, BAD_VERSION: WORKER}
 MANIFEST = "app-plane.json"
+__all__ = ["BAD_VERSION", "DR_TARGET", "GOOD_VERSION", "NEW_REQUIRED_VARIABLE", "PRIMARY_TARGET", "AppPlane",
+           "AppPlaneError", "AppProcess", "SecretRefs", "StopReport", "attach_app_plane", "start_app_plane",
+           "stop_app_plane"]
 
 
 class AppPlaneError(DrillbookError):

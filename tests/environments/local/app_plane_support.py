@@ -13,9 +13,11 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,7 +33,7 @@ from botocore.config import Config as BotoConfig
 from moto.server import ThreadedMotoServer
 
 from harness import pg, procs
-from harness.environments.local.app_plane import AppPlane, SecretRefs, start_app_plane
+from harness.environments.local.app_plane import GOOD_VERSION, AppPlane, SecretRefs, start_app_plane
 from harness.environments.local.processes import labelled, listening
 from harness.environments.local.supervisor import BackoffPolicy, Deployment
 from harness.environments.local.passwords import hash_password
@@ -163,9 +165,13 @@ def shared_platform(request: pytest.FixtureRequest) -> Platform:
     """One platform per test session (also for the fault contract cases), stopped at its end."""
     config = request.config
     if _PLATFORM not in config.stash:
-        base = request.getfixturevalue("tmp_path_factory").mktemp("platform")
+        # Outside pytest's temp tree: any pytest session starting on this machine resets
+        # /tmp/pytest-of-<user> to 0700, which would lock the PostgreSQL user out mid-run.
+        base = Path(tempfile.mkdtemp(prefix="drillbook-appplane-", dir="/tmp"))
+        base.chmod(0o755)
         platform = start_platform(base)
         config.stash[_PLATFORM] = platform
+        config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
         config.add_cleanup(platform.stop)
     return config.stash[_PLATFORM]
 
@@ -283,6 +289,33 @@ def plane_pids(plane: AppPlane) -> list[int]:
     """The plane's processes and its pods' (from the saved state: the supervisor may be dead)."""
     saved = json.loads((plane.state_dir / "supervisor" / "state.json").read_text())
     return [p.pid for p in plane.processes] + [pod["pid"] for pod in saved["pods"] if pod["pid"]]
+
+
+_PLANE = pytest.StashKey[AppPlane]()
+
+
+def shared_plane(request: pytest.FixtureRequest) -> AppPlane:
+    """One app plane for the fault contract cases (each case reverts what it did)."""
+    config = request.config
+    if _PLANE not in config.stash:
+        platform = shared_platform(request)
+        base = Path(tempfile.mkdtemp(prefix="drillbook-plane-"))
+        started = start_plane(platform, base / "app")
+        config.stash[_PLANE] = started
+        config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
+        config.add_cleanup(started.stop)
+    return config.stash[_PLANE]
+
+
+def plane_steady(plane: AppPlane) -> bool:
+    """Every deployment complete on the good version, no zone cordoned, the front door serving."""
+    overview = plane.supervisor.status()
+    if any(z["cordoned"] for z in overview["zones"]):
+        return False
+    for deployment in overview["deployments"]:
+        if deployment["rollout"] != "complete" or deployment["version"] != GOOD_VERSION:
+            return False
+    return http("GET", f"{plane.front_door_url}/api/health", timeout=3).status == 200
 
 
 @pytest.fixture

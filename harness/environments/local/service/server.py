@@ -122,9 +122,10 @@ class Handler(BaseHTTPRequestHandler):
     def _client_ip(self) -> str:
         peer = str(self.client_address[0])
         forwarded = self.headers.get("X-Forwarded-For")
-        # Only the local front door (loopback) is trusted to say who the client was.
+        # Only the local front door (loopback) is trusted to say who the client was, and only
+        # in the entry it appended itself (the last): the ones before came from the client.
         if forwarded and peer.startswith("127."):
-            return forwarded.split(",")[0].strip()
+            return forwarded.split(",")[-1].strip()
         return peer
 
     def _send(self, reply: Reply) -> None:

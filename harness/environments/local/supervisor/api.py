@@ -134,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if not isinstance(env, dict) or any(v is not None and not isinstance(v, str)
                                                     for v in env.values()):
                     raise Invalid('send {"env": {"NAME": "value" or null}}')
-                release = ctl.set_env(name, env, cause)
+                release = ctl.set_env(name, env, cause, _opt_str(payload, "strategy") or ROLLING)
             elif action == "image":
                 version = _opt_str(payload, "version")
                 if not version:

@@ -23,6 +23,7 @@ from harness.environments.local.supervisor.errors import (
     SupervisorUnavailable,
 )
 from harness.environments.local.supervisor.store import StateFiles
+from harness.errors import InvalidDrillConfig
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,18 @@ class SupervisorClient:
             raise SupervisorUnavailable(
                 f"no supervisor recorded in {state_dir}: start the environment (`drillbook env up`)")
         return cls(str(info["url"]), timeout)
+
+    @classmethod
+    def locate(cls, *, state_dir: str | None = None, control_url: str | None = None,
+               timeout: float = 5.0) -> SupervisorClient:
+        """From an app plane's state directory (which survives a supervisor restart) or a URL."""
+        if control_url:
+            return cls(control_url, timeout)
+        if not state_dir:
+            raise InvalidDrillConfig("give the app plane's state_dir or the supervisor's control_url")
+        root = Path(state_dir)
+        return cls.from_state_dir(root / "supervisor" if (root / "supervisor").is_dir() else root,
+                                  timeout=timeout)
 
     def get(self, path: str) -> Any:
         return self._call("GET", path, None)
@@ -169,8 +182,10 @@ class Deployment:
     def history(self) -> list[dict[str, Any]]:
         return list(self.client.get(f"/v1/deployments/{self.name}/history")["revisions"])
 
-    def set_env_with_cause(self, env: dict[str, str | None], cause: str = "") -> dict[str, Any]:
-        return dict(self.client.post(f"/v1/deployments/{self.name}/env", {"env": env, "cause": cause}))
+    def set_env_with_cause(self, env: dict[str, str | None], cause: str = "", *,
+                           strategy: str = "RollingUpdate") -> dict[str, Any]:
+        return dict(self.client.post(f"/v1/deployments/{self.name}/env",
+                                     {"env": env, "cause": cause, "strategy": strategy}))
 
     def ready_urls(self) -> list[str]:
         return [p["url"] for p in self.status()["pods"] if p["ready"] and not p["terminating"] and p["url"]]

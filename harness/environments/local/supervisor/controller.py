@@ -455,7 +455,8 @@ class Controller:
                                         f"{'; ' + cause if cause else ''}")
         return candidate
 
-    def set_env(self, name: str, changes: dict[str, str | None], cause: str = "") -> Release:
+    def set_env(self, name: str, changes: dict[str, str | None], cause: str = "",
+                strategy: str = ROLLING) -> Release:
         env = dict(self.deployment(name).current.env)
         for key, value in changes.items():
             if not key or "=" in key:
@@ -464,7 +465,8 @@ class Controller:
                 env.pop(key, None)
             else:
                 env[key] = value
-        return self.new_release(name, env=env, cause=cause or f"set env {', '.join(sorted(changes))}")
+        return self.new_release(name, env=env, cause=cause or f"set env {', '.join(sorted(changes))}",
+                                strategy=strategy)
 
     def undo(self, name: str, to_revision: int | None = None, only_if_cause: str | None = None) -> Release:
         deployment = self.deployment(name)

@@ -1,0 +1,20 @@
+"""The service's "images": each version a command line the supervisor runs.
+
+``1.0.0`` is the service as it is. ``1.1.0`` is a release that cannot start in
+production as configured: it requires ``FEATURE_FLAGS_URL``, which no release
+sets, so its replicas exit at start (78, naming the variable) and crash-loop:
+the DR procedures' Scenario 5 ("missing environment variables"), fixed by
+rolling back or by setting the variable. An unknown version is what a typo in
+an image tag gives: ImagePullBackOff.
+"""
+
+from __future__ import annotations
+
+PYTHON = "{python}"  # the interpreter running drillbook
+SERVICE = [PYTHON, "-m", "harness.environments.local.service"]
+WORKER = [PYTHON, "-m", "harness.environments.local.service.worker"]
+GOOD_VERSION = "1.0.0"
+BAD_VERSION = "1.1.0"
+NEW_REQUIRED_VARIABLE = "FEATURE_FLAGS_URL"
+API_IMAGES = {GOOD_VERSION: SERVICE, BAD_VERSION: [*SERVICE, "--require", NEW_REQUIRED_VARIABLE]}
+WORKER_IMAGES = {GOOD_VERSION: WORKER, BAD_VERSION: WORKER}

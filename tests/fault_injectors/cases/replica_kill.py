@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import pytest
+
+from fault_injectors.replica_kill import ReplicaKill
+from tests.environments.local.app_plane_support import plane_steady, shared_plane
+from tests.fault_injectors.cases import ContractCase
+
+
+def make(request: pytest.FixtureRequest) -> ContractCase:
+    plane = shared_plane(request)
+    baseline = sum(r.restarts for r in plane.api.replicas())
+    fault = ReplicaKill("api", count=2, state_dir=str(plane.state_dir), timeout=60)
+    return ContractCase(fault, steady=lambda: plane_steady(plane),
+                        broken=lambda: sum(r.restarts for r in plane.api.replicas()) >= baseline + 2,
+                        timeout=60)
