@@ -139,8 +139,14 @@ class DeploymentRole(Protocol):
 
     def rollout_restart(self) -> None: ...
 
-    def rollout_undo(self) -> None:
-        """Back to the previous release."""
+    def rollout_undo(self, to_revision: int | None = None) -> None:
+        """Back to the previous release, or to revision ``to_revision``
+        (``kubectl rollout undo --to-revision``)."""
+        ...
+
+    def history(self) -> list[dict[str, Any]]:
+        """The releases, oldest first (``kubectl rollout history``): each has at least
+        ``revision``, ``version`` and ``cause``."""
         ...
 
     def kill(self, count: int | None = None, zone: str | None = None) -> list[str]:
