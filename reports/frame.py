@@ -21,6 +21,7 @@ import pandas as pd
 
 from harness import journal
 from harness.redact import redact_text
+from reports import rowcache
 
 COLUMNS = (
     "record_id",
@@ -129,8 +130,19 @@ def _rows(paths: Sequence[str]) -> list[Row]:
     return out
 
 
-def load_rows(directory: Path, *, workers: int | None = None, files: list[Path] | None = None) -> list[Row]:
-    paths = [str(p) for p in (journal.record_files(directory) if files is None else files)]
+def load_rows(
+    directory: Path, *, workers: int | None = None, files: list[Path] | None = None, cache: bool = False
+) -> list[Row]:
+    """The rows of every record; with ``cache``, only new or changed files are parsed
+    (:mod:`reports.rowcache`)."""
+    listed = journal.record_files(directory) if files is None else files
+    if cache:
+        return rowcache.rows(directory, listed, lambda stale: _parse(stale, workers), columns=len(COLUMNS))
+    return _parse(listed, workers)
+
+
+def _parse(files: list[Path], workers: int | None) -> list[Row]:
+    paths = [str(p) for p in files]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = min(cores, 4) if workers is None else workers
     if workers < 2 or len(paths) < PARALLEL_FROM:
@@ -142,10 +154,10 @@ def load_rows(directory: Path, *, workers: int | None = None, files: list[Path] 
 
 
 def load_frame(
-    directory: Path, *, workers: int | None = None, files: list[Path] | None = None
+    directory: Path, *, workers: int | None = None, files: list[Path] | None = None, cache: bool = False
 ) -> pd.DataFrame:
     """One row per record, in chain order; ``started`` is a UTC datetime."""
-    rows = load_rows(directory, workers=workers, files=files)
+    rows = load_rows(directory, workers=workers, files=files, cache=cache)
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
     frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
     for column in ("rto_s", "rpo_s", "rto_target", "rpo_target", "detect_s"):

@@ -66,8 +66,10 @@ class History:
         return bool(self.warnings or self.freshness.overdue)
 
 
-def build(directory: Path, options: ReportOptions, as_of: datetime) -> History:
-    frame = load_frame(directory, files=files_or_fail(directory)).sort_values("started", kind="stable")
+def build(directory: Path, options: ReportOptions, as_of: datetime, *, cache: bool = False) -> History:
+    frame = load_frame(directory, files=files_or_fail(directory), cache=cache).sort_values(
+        "started", kind="stable"
+    )
     return History(
         directory,
         as_of,

@@ -41,6 +41,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="runs the p50 is taken over (default 5)",
     )
     p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read every record again instead of using the row cache (~/.cache/drillbook)",
+    )
+    p.add_argument(
         "--check",
         action="store_true",
         help="exit 1 when a drill is overdue or a regression warning is raised",
@@ -70,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
                 min_runs=base.min_runs,
             ),
         )
-    built = history.build(cliopts.results_dir(args, cfg), opts, cliopts.as_of(args.as_of))
+    built = history.build(
+        cliopts.results_dir(args, cfg), opts, cliopts.as_of(args.as_of), cache=not args.no_cache
+    )
     if "table" in formats:
         print(history.table(built), end="")
     if "html" in formats or "csv" in formats:

@@ -28,6 +28,14 @@ RUN_MONTHLY = "20261127T030656Z-c0948b"
 RUN_ANNUAL = "20261127T030706Z-8a12f8"
 
 
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """History's row cache goes to a temporary directory, never to ~/.cache."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("DRILLBOOK_CACHE_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(REPO)
@@ -57,7 +65,8 @@ def check_golden(name: str, text: str) -> None:
     if UPDATE or not path.exists():
         if not UPDATE:
             pytest.fail(
-                f"golden file {path} is missing; create it with DRILLBOOK_UPDATE_GOLDENS=1 pytest tests/reports"
+                f"golden file {path} is missing; "
+                "create it with DRILLBOOK_UPDATE_GOLDENS=1 pytest tests/reports"
             )
         path.write_text(text, encoding="utf-8")
         return

@@ -12,7 +12,8 @@ import pytest
 from harness.errors import InvalidDrillConfig
 from reports import freshness, history, regression, synthetic
 from reports.frame import load_frame
-from reports.options import Regression, ReportOptions, regression as make_regression
+from reports.options import Regression, ReportOptions
+from reports.options import regression as make_regression
 from tests.reports.conftest import NOW, SUITE, Golden
 
 SYNTH_END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -150,3 +151,34 @@ def test_parallel_load_equals_serial_load(synth: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(frame, "PARALLEL_FROM", 10)
     assert frame.load_rows(synth, workers=2) == frame.load_rows(synth, workers=1)
+
+
+def test_row_cache_rereads_only_what_changed(suite_copy: Path, cache_dir: Path) -> None:
+    from harness import journal
+    from reports import frame, rowcache
+
+    parsed: list[int] = []
+
+    def counting(stale: list[Path]) -> list[tuple[object, ...]]:
+        parsed.append(len(stale))
+        return frame._parse(stale, 1)
+
+    files = journal.record_files(suite_copy)
+    first = rowcache.rows(suite_copy, files, counting, columns=len(frame.COLUMNS))
+    assert first == frame.load_rows(suite_copy, workers=1)
+    assert rowcache.cache_file(suite_copy).parent == cache_dir
+    again = rowcache.rows(suite_copy, files, counting, columns=len(frame.COLUMNS))
+    assert again == first and parsed == [len(files), 0]
+    files[3].write_text(files[3].read_text().replace('"FAIL"', '"PASS"'))  # edited in place
+    edited = rowcache.rows(suite_copy, files, counting, columns=len(frame.COLUMNS))
+    assert parsed[-1] == 1 and edited[3][7] == "PASS"
+    rowcache.cache_file(suite_copy).write_text("{not json")
+    assert rowcache.rows(suite_copy, files, counting, columns=len(frame.COLUMNS)) == edited
+    assert parsed[-1] == len(files)
+
+
+def test_history_with_and_without_cache_agree(in_repo: Path) -> None:
+    cold = history.build(SUITE, ReportOptions(), NOW, cache=True)
+    warm = history.build(SUITE, ReportOptions(), NOW, cache=True)
+    plain = history.build(SUITE, ReportOptions(), NOW)
+    assert history.csv_text(cold) == history.csv_text(warm) == history.csv_text(plain)
