@@ -20,7 +20,8 @@ def _cell(value: object) -> str:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("harness.plan", "templates"),
+        # The reports' templates first: the plan takes the DR Test Report's stylesheet when present.
+        loader=jinja2.ChoiceLoader([jinja2.PackageLoader("harness.plan", "templates"), *_reports_loader()]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -30,6 +31,13 @@ def _environment() -> jinja2.Environment:
     env.filters["dur"] = lambda s: "n/a" if s is None else format_duration(s)
     env.filters["cell"] = _cell
     return env
+
+
+def _reports_loader() -> list[jinja2.BaseLoader]:
+    try:
+        return [jinja2.PackageLoader("reports", "templates")]
+    except (ValueError, ModuleNotFoundError):
+        return []
 
 
 def render(plan: DrillPlan, fmt: str) -> str:
