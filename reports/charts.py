@@ -108,7 +108,20 @@ def timeline_svg(drill: DrillReport, *, chart_id: str = "timeline") -> str:
             f'fill="{colour}"><title>{escape(f"{phase.name}: {phase.duration}")}'
             f"{escape(f' (expected {phase.expected})' if phase.expected else '')}</title></rect>"
         )
-        out.append(_text(min(x1 + 4, PLOT_RIGHT - 40), y + 15, phase.duration, cls="phase-duration", size=10))
+        if x1 + 48 <= PLOT_RIGHT:
+            out.append(_text(x1 + 4, y + 15, phase.duration, cls="phase-duration", size=10))
+        else:  # no room after the bar: inside its end, in white
+            out.append(
+                _text(
+                    x1 - 4,
+                    y + 15,
+                    phase.duration,
+                    cls="phase-duration",
+                    anchor="end",
+                    size=10,
+                    fill="#ffffff",
+                )
+            )
     marks = (
         ("fault", "fault injected", m.fault_s, "#c62828"),
         ("detected", "detected", m.detected_s, "#6a1b9a"),
