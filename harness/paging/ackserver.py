@@ -34,7 +34,7 @@ class Ack:
 
 
 class AckServer:
-    def __init__(self, run_id: str, key: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, run_id: str, key: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.run_id = run_id
         self._key = key
         self._ack: Ack | None = None

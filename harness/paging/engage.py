@@ -86,7 +86,10 @@ def engage(
     ack: Ack | None = None
     acked_level: int | None = None
     host, port = policy.ack_bind
-    with AckServer(run_id, key, host, port) as server, AckFile(state_dir, AckTarget(run_id, server.url, key)):
+    with (
+        AckServer(run_id, key, host=host, port=port) as server,
+        AckFile(state_dir, AckTarget(run_id, server.url, key)),
+    ):
         for level in policy.levels:
             contact = _contact(policy, level, clock)
             if any(same_person(contact, person) for person in excluded):
