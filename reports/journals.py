@@ -62,7 +62,7 @@ def redact_record(data: dict[str, Any]) -> dict[str, Any]:
     Key-based masking (``password = ...``) applies only to fault parameters, the
     fingerprint and ``extra``: the record's own keys (``passed``) are not secrets.
     """
-    clean: dict[str, Any] = _texts(data)
+    clean: dict[str, Any] = redact_texts(data)
     for fault in clean.get("faults") or []:
         if isinstance(fault, dict) and isinstance(fault.get("params"), dict):
             fault["params"] = redact(fault["params"])
@@ -74,13 +74,14 @@ def redact_record(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _texts(value: Any) -> Any:
+def redact_texts(value: Any) -> Any:
+    """Every string inside ``value`` redacted; keys are left alone (``passed`` is no password)."""
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {k: _texts(v) for k, v in value.items()}
+        return {k: redact_texts(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_texts(v) for v in value]
+        return [redact_texts(v) for v in value]
     return value
 
 

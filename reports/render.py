@@ -1,7 +1,8 @@
 """Rendering: jinja2 templates (autoescape on) to HTML and Markdown, the model to JSON.
 
-One environment serves every template of ``reports/templates/``, so later work
-(readiness, drill plans) renders with the same filters, CSS and escaping.
+Two environments (HTML and Markdown, both autoescaping) serve every template of
+``reports/templates/``, so later work (readiness, drill plans) renders with the
+same filters, CSS, escaping and redaction.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from markupsafe import Markup
 
 from harness.durations import format_duration
 from harness.fingerprint import drillbook_version
-from harness.redact import redact, redact_text
+from harness.redact import redact_text
 from reports.charts import bars_svg, timeline_svg
+from reports.journals import redact_texts
 from reports.model import RunReport
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -106,7 +108,7 @@ def run_markdown(report: RunReport) -> str:
 
 
 def to_jsonable(obj: Any) -> Any:
-    return redact(json.loads(json.dumps(dataclasses.asdict(obj), default=str)))
+    return redact_texts(json.loads(json.dumps(dataclasses.asdict(obj), default=str)))
 
 
 def run_json(report: RunReport) -> str:

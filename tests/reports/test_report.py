@@ -30,6 +30,15 @@ def test_reports_match_their_golden_files(
     golden(f"report-{run_id}.html", render.run_html(report))
 
 
+def test_json_keeps_its_figures(in_repo: Path, options: ReportOptions) -> None:
+    body = json.loads(render.run_json(build(RUN_MONTHLY, options)))
+    assert body["format"] == "drillbook.report" and body["version"] == 1
+    assert body["counts"] == {"PASS": 1, "PARTIAL": 1, "FAIL": 1}
+    checks = [v for d in body["drills"] for v in d["verification"]]
+    assert {v["passed"] for v in checks} == {True, False}
+    assert body["drills"][1]["rto"]["measured_s"] > body["drills"][1]["rto"]["target_s"] == 0.4
+
+
 def test_latest_run_is_the_run_of_the_last_record(in_repo: Path, options: ReportOptions) -> None:
     assert build(None, options).run_id == RUN_ANNUAL
 
