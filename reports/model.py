@@ -38,6 +38,7 @@ class Identity:
     test_type: str  # the drill's tier
     schedule: str  # the tier the suite ran as
     announced: bool
+    announcement: str  # "announced", or "UNANNOUNCED" with the sealed plan's times and commitment check
     scenario: str
     option: str
     description: str
@@ -305,6 +306,7 @@ def _identity(r: DrillResult, date: str, options: ReportOptions) -> Identity:
         test_type=r.drill.tier or "unspecified",
         schedule=str(r.extra.get("schedule") or "ad hoc"),
         announced=not bool(unannounced),
+        announcement=_announcement(unannounced),
         scenario=r.drill.scenario,
         option=r.drill.option or "",
         description=r.drill.description or "",
@@ -317,6 +319,26 @@ def _identity(r: DrillResult, date: str, options: ReportOptions) -> Identity:
         run_id=r.run_id,
         record_id=record_id,
     )
+
+
+def _announcement(value: Any) -> str:
+    """``extra["unannounced"]``: absent (announced), true, or the unannounced drill's reveal."""
+    if not value:
+        return "announced"
+    if not isinstance(value, dict):
+        return "UNANNOUNCED"
+    parts = [
+        f"{label} {value[key]}"
+        for key, label in (
+            ("sealed_at", "plan sealed"),
+            ("scheduled_at", "scheduled"),
+            ("revealed_at", "revealed"),
+        )
+        if value.get(key)
+    ]
+    if "verified" in value:
+        parts.append("commitment verified" if value["verified"] else "commitment NOT verified")
+    return "UNANNOUNCED" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _summary(r: DrillResult) -> str:

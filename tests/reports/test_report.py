@@ -113,6 +113,23 @@ def test_unannounced_and_schedule_come_from_extra(in_repo: Path, options: Report
     assert all(d.identity.announced and d.identity.schedule == "monthly" for d in monthly.drills)
 
 
+def test_an_unannounced_drills_reveal_is_shown() -> None:
+    from reports.model import _announcement
+
+    reveal = {
+        "sealed_at": "2026-11-01T09:00:00+00:00",
+        "scheduled_at": "2026-11-20T14:00:00+00:00",
+        "revealed_at": "2026-11-20T16:00:00Z",
+        "verified": False,
+        "commitment": "ab12",
+        "nonce": "x",
+    }
+    text = _announcement(reveal)
+    assert text.startswith("UNANNOUNCED (plan sealed 2026-11-01T09:00:00+00:00, scheduled 2026-11-20")
+    assert text.endswith("commitment NOT verified)")
+    assert _announcement(None) == "announced" and _announcement(True) == "UNANNOUNCED"
+
+
 def test_action_items_take_owners_and_due_dates_from_options(in_repo: Path, options: ReportOptions) -> None:
     fail = next(d for d in build(RUN_MONTHLY, options).drills if d.status == "FAIL")
     first, *fixes, training = fail.action_items
