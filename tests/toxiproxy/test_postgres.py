@@ -14,8 +14,9 @@ import pytest
 from fault_injectors.network_partition import NetworkPartition
 from harness import pg
 from harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
+from tests.toxiproxy.services import samples, typical
 
-SAMPLES = 15
+SAMPLES = 21
 
 
 def _dsn(proxy: ProxyInfo) -> str:
@@ -33,32 +34,32 @@ def _round_trip(conn: psycopg.Connection[Any]) -> float:
     return time.monotonic() - start
 
 
-def _median_round_trip(conn: psycopg.Connection[Any]) -> float:
-    return statistics.median(_round_trip(conn) for _ in range(SAMPLES))
+def _typical_round_trip(conn: psycopg.Connection[Any]) -> float:
+    return typical(samples(SAMPLES, lambda: _round_trip(conn)))
 
 
 def test_latency_adds_the_configured_delay(api: ToxiproxyClient, pg_proxy: ProxyInfo) -> None:
     with _connect(pg_proxy) as conn:
-        _median_round_trip(conn)  # warm up
-        base = _median_round_trip(conn)
+        _typical_round_trip(conn)  # warm up
+        base = _typical_round_trip(conn)
         for latency_ms in (50, 150):
             api.add_toxic("app-db", "latency", attributes={"latency": latency_ms}, name="lat")
-            added = _median_round_trip(conn) - base
+            added = _typical_round_trip(conn) - base
             api.remove_toxic("app-db", "lat")
             assert abs(added - latency_ms / 1000) <= 0.010, (
                 f"latency {latency_ms} ms added {added * 1000:.1f} ms (base {base * 1000:.1f} ms)"
             )
         # Removed, the round trip is back to the base.
-        assert _median_round_trip(conn) - base < 0.010
+        assert _typical_round_trip(conn) - base < 0.010
 
 
 def test_latency_jitter_spreads_round_trips(api: ToxiproxyClient, pg_proxy: ProxyInfo) -> None:
     with _connect(pg_proxy) as conn:
         api.add_toxic("app-db", "latency", attributes={"latency": 100, "jitter": 40})
-        samples = [_round_trip(conn) for _ in range(20)]
-    assert min(samples) >= 0.060 - 0.002
-    assert statistics.median(samples) <= 0.140 + 0.010
-    assert statistics.pstdev(samples) > 0.008, f"no spread: {samples}"
+        trips = [_round_trip(conn) for _ in range(20)]
+    assert min(trips) >= 0.060 - 0.002
+    assert statistics.median(trips) <= 0.140 + 0.010
+    assert statistics.pstdev(trips) > 0.008, f"no spread: {trips}"
 
 
 def test_partition_makes_connects_fail_then_heals(toxiproxy: ToxiproxyServer, pg_proxy: ProxyInfo) -> None:

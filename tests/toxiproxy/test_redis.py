@@ -13,29 +13,30 @@ import redis
 
 from harness.environments.local.redis import RedisServer
 from harness.toxiproxy import ProxyInfo, ToxiproxyClient
-from tests.toxiproxy.services import redis_client
+from tests.toxiproxy.services import redis_client, samples, typical
 
 
-def _median_ping(client: redis.Redis, samples: int = 15) -> float:
-    times = []
-    for _ in range(samples):
-        start = time.monotonic()
-        client.ping()
-        times.append(time.monotonic() - start)
-    return statistics.median(times)
+def _ping(client: redis.Redis) -> float:
+    start = time.monotonic()
+    client.ping()
+    return time.monotonic() - start
+
+
+def _typical_ping(client: redis.Redis) -> float:
+    return typical(samples(21, lambda: _ping(client)))
 
 
 def test_latency_adds_the_configured_delay(api: ToxiproxyClient, redis_proxy: ProxyInfo) -> None:
     client = redis_client(redis_proxy.listen_port)
-    _median_ping(client)
-    base = _median_ping(client)
+    _typical_ping(client)
+    base = _typical_ping(client)
     # Upstream and downstream latencies add up on a round trip.
     api.add_toxic("app-cache", "latency", stream="upstream", attributes={"latency": 40})
     api.add_toxic("app-cache", "latency", stream="downstream", attributes={"latency": 60})
-    added = _median_ping(client) - base
+    added = _typical_ping(client) - base
     assert abs(added - 0.100) <= 0.010, f"added {added * 1000:.1f} ms, expected 100 ms"
     api.remove_toxic("app-cache", "latency_upstream")
-    added = _median_ping(client) - base
+    added = _typical_ping(client) - base
     assert abs(added - 0.060) <= 0.010, f"added {added * 1000:.1f} ms, expected 60 ms"
     client.close()
 

@@ -28,8 +28,11 @@ class Bandwidth(Toxic):
             data = chunk.data
             for start in range(0, len(data), piece):
                 part = data[start : start + piece]
-                # Account on an absolute schedule: sleep overshoot does not add up.
-                free_at = max(free_at, time.monotonic()) + len(part) / bytes_per_s
+                # Schedule from the chunk's arrival, not from when a late wake-up got
+                # here: while data is queued the schedule is absolute, so sleeps that
+                # overshoot (a busy machine) do not add up; after an idle spell it
+                # starts again from the arrival.
+                free_at = max(free_at, chunk.at) + len(part) / bytes_per_s
                 await stub.sleep_until(free_at)
                 await stub.write(Chunk(part, chunk.at))
         stub.close()
