@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -145,7 +146,8 @@ def _parse(files: list[Path], workers: int | None) -> list[Row]:
     paths = [str(p) for p in files]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = min(cores, 4) if workers is None else workers
-    if workers < 2 or len(paths) < PARALLEL_FROM:
+    # fork() copies one thread only: with other threads alive a worker could inherit a held lock
+    if workers < 2 or len(paths) < PARALLEL_FROM or threading.active_count() > 1:
         return _rows(paths)
     size = -(-len(paths) // workers)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
