@@ -1,0 +1,306 @@
+"""The schema of a staging profile: ``[environments.<name>]`` and one table per role.
+
+Each role table says which driver provides the role and where it is::
+
+    [environments.staging.database]     driver = "rds" (instance_id) or "postgres" (a URL only)
+    [environments.staging.app]          driver = "kubernetes" (deployment, selector)
+    [environments.staging.network]      driver = "toxiproxy" (url, proxies)
+
+Shared settings live in ``[environments.<name>.aws]`` and ``[environments.<name>.kubernetes]``
+and may be overridden per role (``region``, ``namespace``, ``context``). Every value is
+checked with its type and every error names the key and the fix (docs/configuration.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from harness.config import Config, Table
+from harness.environments.base import ROLES
+from harness.environments.profile import Profile, load_profile
+from harness.environments.staging.secretref import SecretRef, read_ref
+
+PROFILE_KEYS = ("driver", "production", "description", "health_url", "health_timeout", "limits", "aws",
+                "kubernetes")
+DRIVERS: dict[str, tuple[str, ...]] = {
+    "database": ("rds", "postgres"),
+    "replica": ("rds", "postgres"),
+    "cache": ("redis",),
+    "app": ("kubernetes",),
+    "workers": ("kubernetes",),
+    "network": ("toxiproxy",),
+    "object_store": ("s3",),
+    "dns": ("route53",),
+    "secrets": ("secretsmanager",),
+    "backups": ("rds",),
+}
+SSE = ("AES256", "aws:kms")
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str
+    endpoint_url: str | None = None
+    profile: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 3
+
+    @classmethod
+    def read(cls, shared: Table | None, role: Table | None) -> AwsSettings:
+        base = cls(region="")
+        if shared is not None:
+            base = base._read(shared)
+            shared.finish()
+        if role is not None:
+            base = replace(base, region=role.str("region", base.region) or "",
+                           endpoint_url=role.str("endpoint_url", base.endpoint_url))
+        if not base.region:
+            table = role if role is not None else shared
+            where = table.where if table is not None else "[aws]"
+            file = table.file if table is not None else ""
+            raise Table({}, where, file).error(
+                "region", "is missing; set it in the role table or in the profile's [aws] table, "
+                "e.g. region = \"eu-west-1\"")
+        return base
+
+    def _read(self, t: Table) -> AwsSettings:
+        return AwsSettings(
+            region=t.str("region", self.region) or "",
+            endpoint_url=t.str("endpoint_url", self.endpoint_url),
+            profile=t.str("profile", self.profile),
+            connect_timeout=t.duration("connect_timeout", self.connect_timeout),
+            read_timeout=t.duration("read_timeout", self.read_timeout),
+            max_attempts=t.int("max_attempts", self.max_attempts, minimum=1) or self.max_attempts,
+        )
+
+
+@dataclass(frozen=True)
+class KubeSettings:
+    context: str | None = None
+    kubeconfig: str | None = None
+    #: Talk to this API server URL directly (``kubectl proxy``, an emulator) instead of a kubeconfig.
+    api_url: str | None = None
+    in_cluster: bool = False
+    namespace: str = "default"
+    request_timeout: float = 15.0
+
+    @classmethod
+    def read(cls, shared: Table | None, role: Table) -> KubeSettings:
+        base = cls()
+        if shared is not None:
+            base = cls(
+                context=shared.str("context"),
+                kubeconfig=shared.str("kubeconfig"),
+                api_url=shared.str("api_url"),
+                in_cluster=shared.bool("in_cluster"),
+                namespace=shared.str("namespace", "default") or "default",
+                request_timeout=shared.duration("request_timeout", 15.0),
+            )
+            shared.finish()
+        return replace(base, context=role.str("context", base.context),
+                       namespace=role.str("namespace", base.namespace) or base.namespace)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    driver: str
+    url: SecretRef | None
+    aws: AwsSettings | None = None
+    instance_id: str | None = None
+    wait_timeout: float = 1800.0
+    snapshot_prefix: str = "drillbook"
+    connect_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    url: SecretRef
+    timeout: float = 2.0
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    kube: KubeSettings
+    deployment: str
+    selector: str
+    container: str | None = None
+    wait_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    url: str
+    proxies: tuple[str, ...]
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class ObjectStoreSettings:
+    aws: AwsSettings
+    bucket: str
+    prefix: str = "drillbook/"
+    sse: str = "AES256"
+    kms_key_id: str | None = None
+    object_lock_mode: str | None = None
+    object_lock_days: int | None = None
+
+
+@dataclass(frozen=True)
+class DnsSettings:
+    aws: AwsSettings
+    hosted_zone_id: str
+    record: str | None = None
+    ttl: int = 60
+    wait_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
+class SecretsSettings:
+    aws: AwsSettings
+    #: The secrets a drill rotates (Scenario 3): ids or ARNs.
+    rotate: tuple[str, ...] = ()
+    wait_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
+class BackupsSettings:
+    aws: AwsSettings
+    instance_id: str
+    bucket: str | None = None
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class StagingSettings:
+    name: str
+    profile: Profile
+    file: str
+    health_url: str | None = None
+    health_timeout: float = 5.0
+    description: str = ""
+    roles: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.profile.production
+
+    def where(self, role: str) -> str:
+        return f"[environments.{self.name}.{role}]"
+
+
+def load_staging(config: Config, name: str) -> StagingSettings:
+    """Read and check the whole profile; the first problem raises a ConfigError naming it."""
+    profile = load_profile(config, name)
+    table = profile.table
+    if table is None:
+        raise Table({}, f"[environments.{name}]", config.where()).error(None, "is not defined")
+    table.str("driver")
+    table.bool("production")
+    table.table("limits")
+    aws_shared = table.table("aws")
+    kube_shared = table.table("kubernetes")
+    roles: dict[str, Any] = {}
+    for role in ROLES:
+        role_table = table.table(role)
+        if role_table is None:
+            continue
+        roles[role] = _read_role(role, role_table, aws_shared, kube_shared, roles)
+        role_table.finish()
+    if "backups" not in roles and isinstance(roles.get("database"), DatabaseSettings):
+        db = roles["database"]
+        if db.driver == "rds" and db.aws is not None and db.instance_id:
+            roles["backups"] = BackupsSettings(aws=db.aws, instance_id=db.instance_id)
+    settings = StagingSettings(
+        name=name,
+        profile=profile,
+        file=config.where(),
+        health_url=table.str("health_url"),
+        health_timeout=table.duration("health_timeout", 5.0),
+        description=table.str("description", "") or "",
+        roles=roles,
+    )
+    table.finish()
+    if not roles:
+        raise table.error(None, "maps no role to a driver; add at least one role table, e.g. "
+                          f"[environments.{name}.database] (see docs/configuration.md)")
+    return settings
+
+
+def _read_role(role: str, t: Table, aws_shared: Table | None, kube_shared: Table | None,
+               done: dict[str, Any]) -> Any:
+    drivers = DRIVERS[role]
+    default = drivers[0]
+    if role in ("database", "replica") and "instance_id" not in t:
+        default = "postgres"
+    driver = t.str("driver", default, choices=drivers, example=f'"{drivers[0]}"') or default
+
+    def aws() -> AwsSettings:
+        return AwsSettings.read(_fresh(aws_shared), t)
+
+    if role in ("database", "replica"):
+        if driver == "rds":
+            return DatabaseSettings(
+                driver="rds", aws=aws(), instance_id=t.required_str("instance_id", example='"compliant-db"'),
+                url=read_ref(t, "url", required=False, example_env="DATABASE_URL"),
+                wait_timeout=t.duration("wait_timeout", 1800.0),
+                snapshot_prefix=t.str("snapshot_prefix", "drillbook") or "drillbook",
+                connect_timeout=t.duration("connect_timeout", 5.0),
+            )
+        return DatabaseSettings(
+            driver="postgres", url=read_ref(t, "url", required=True, example_env="DATABASE_URL"),
+            connect_timeout=t.duration("connect_timeout", 5.0),
+        )
+    if role == "cache":
+        ref = read_ref(t, "url", required=True, example_env="REDIS_URL")
+        assert ref is not None
+        return CacheSettings(url=ref, timeout=t.duration("timeout", 2.0))
+    if role in ("app", "workers"):
+        return DeploymentSettings(
+            kube=KubeSettings.read(_fresh(kube_shared), t),
+            deployment=t.required_str("deployment", example='"compliant-api"'),
+            selector=t.required_str("selector", example='"app=compliant-api"'),
+            container=t.str("container"),
+            wait_timeout=t.duration("wait_timeout", 300.0),
+        )
+    if role == "network":
+        url = t.required_str("url", example='"http://toxiproxy.staging:8474"')
+        if not url.startswith(("http://", "https://")):
+            raise t.error("url", f"must be an http:// URL of toxiproxy's API, got {url!r}")
+        return NetworkSettings(url=url, proxies=t.str_list("proxies", required=True,
+                                                             example='["app-db", "app-cache"]'),
+                               timeout=t.duration("timeout", 5.0))
+    if role == "object_store":
+        mode = t.str("object_lock_mode", choices=LOCK_MODES, example='"GOVERNANCE"')
+        days = t.int("object_lock_days", minimum=1)
+        if (mode is None) != (days is None):
+            raise t.error("object_lock_days" if days is None else "object_lock_mode",
+                          "object lock needs both object_lock_mode and object_lock_days")
+        sse = t.str("sse", "AES256", choices=SSE, example='"aws:kms"') or "AES256"
+        kms = t.str("kms_key_id")
+        if kms is not None and sse != "aws:kms":
+            raise t.error("kms_key_id", 'only applies with sse = "aws:kms"')
+        return ObjectStoreSettings(aws=aws(), bucket=t.required_str("bucket", example='"compliant-evidence"'),
+                                   prefix=t.str("prefix", "drillbook/") or "", sse=sse, kms_key_id=kms,
+                                   object_lock_mode=mode, object_lock_days=days)
+    if role == "dns":
+        zone = t.required_str("hosted_zone_id", example='"Z0123456789ABCDEFGHIJ"')
+        return DnsSettings(aws=aws(), hosted_zone_id=zone.rsplit("/", 1)[-1], record=t.str("record"),
+                           ttl=t.int("ttl", 60, minimum=0) or 60, wait_timeout=t.duration("wait_timeout", 300.0))
+    if role == "secrets":
+        return SecretsSettings(aws=aws(), rotate=t.str_list("rotate"),
+                               wait_timeout=t.duration("wait_timeout", 300.0))
+    # backups: RDS snapshots of an instance (default: the database's), optionally a bucket.
+    db = done.get("database")
+    instance = t.str("instance_id", db.instance_id if isinstance(db, DatabaseSettings) else None)
+    if instance is None:
+        raise t.error("instance_id", "is missing: name the RDS instance whose snapshots are the backups, "
+                      "or configure [database] with driver = \"rds\" first")
+    return BackupsSettings(aws=aws(), instance_id=instance, bucket=t.str("bucket"), prefix=t.str("prefix", "") or "")
+
+
+def _fresh(table: Table | None) -> Table | None:
+    """A new reader over a shared table, so each role checks it afresh."""
+    return None if table is None else Table(table.data, table.where, table.file)
