@@ -147,9 +147,9 @@ def test_fast_top_level_parse_equals_a_full_parse(synth: Path) -> None:
 
 
 def test_parallel_load_equals_serial_load(synth: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reports import frame
-
     import threading
+
+    from reports import frame
 
     if threading.active_count() > 1:
         pytest.skip("another thread is alive: load_rows stays serial (fork safety)")
