@@ -34,12 +34,12 @@ from moto.server import ThreadedMotoServer
 
 from harness import pg, procs
 from harness.environments.local.app_plane import GOOD_VERSION, AppPlane, SecretRefs, start_app_plane
-from harness.environments.local.processes import labelled, listening
-from harness.environments.local.supervisor import BackoffPolicy, Deployment
 from harness.environments.local.passwords import hash_password
 from harness.environments.local.postgres import PostgresCluster
 from harness.environments.local.primary import APP_DATABASE, APP_USER, create_app_database
+from harness.environments.local.processes import labelled, listening
 from harness.environments.local.redis import RedisServer
+from harness.environments.local.supervisor import BackoffPolicy, Deployment
 
 REGION = "us-east-1"
 DOMAIN = "compliant.test"
@@ -303,8 +303,12 @@ def shared_plane(request: pytest.FixtureRequest) -> AppPlane:
         started = start_plane(platform, base / "app")
         config.stash[_PLANE] = started
         config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
-        config.add_cleanup(started.stop)
+        config.add_cleanup(lambda: _stop(started))
     return config.stash[_PLANE]
+
+
+def _stop(plane: AppPlane) -> None:
+    plane.stop()
 
 
 def plane_steady(plane: AppPlane) -> bool:
@@ -324,10 +328,17 @@ def plane(platform: Platform, tmp_path: Path) -> Iterator[AppPlane]:
     try:
         yield started
     finally:
-        pids, ports = plane_pids(started), started.ports()
-        report = started.stop()
-        assert report.clean, report
-        assert_nothing_left(started, pids, ports)
+        stop_and_check(started)
+
+
+def stop_and_check(plane: AppPlane) -> None:
+    """Stop the plane whatever state a test left it in, then check nothing is left."""
+    try:
+        pids, ports = plane_pids(plane), plane.ports()
+    finally:
+        report = plane.stop()
+    assert report.clean, report
+    assert_nothing_left(plane, pids, ports)
 
 
 # -- HTTP helpers ---------------------------------------------------------------

@@ -97,7 +97,8 @@ def test_stop_works_after_the_launching_process_was_killed(platform: Platform, t
             f"zone={platform.hosted_zone_id}", "record=api.compliant.test", f"jwt={ids['JWT_SECRET_ID']}",
             f"pw={ids['DB_PASSWORD_SECRET_ID']}", f"key={ids['ENCRYPTION_KEY_SECRET_ID']}"]
     launcher = subprocess.Popen([sys.executable, "-c", script, str(state_dir), *args], cwd=REPO,
-                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+                                stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
         assert launcher.stdout is not None
         assert launcher.stdout.readline().strip() == "UP"

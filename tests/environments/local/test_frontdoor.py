@@ -16,14 +16,13 @@ from harness.environments.local.postgres import free_port
 from tests.environments.local.app_plane_support import (
     RECORD,
     Platform,
-    assert_nothing_left,
     http,
     login,
     plane,
-    plane_pids,
     platform,
     pods,
     start_plane,
+    stop_and_check,
     wait_for,
 )
 
@@ -37,10 +36,10 @@ def dr_plane(platform: Platform, tmp_path: Path) -> Iterator[AppPlane]:
     try:
         yield started
     finally:
-        platform.upsert_record(PRIMARY_TARGET)
-        pids, ports = plane_pids(started), started.ports()
-        assert started.stop().clean
-        assert_nothing_left(started, pids, ports)
+        try:
+            stop_and_check(started)
+        finally:
+            platform.upsert_record(PRIMARY_TARGET)
 
 
 def served_by(plane: AppPlane) -> tuple[int, str | None, str]:
@@ -114,8 +113,8 @@ def test_writes_go_through_and_the_audit_records_the_real_client(platform: Platf
     created = http("POST", f"{plane.front_door_url}/api/projects", {"name": "via the front door"},
                    token=token, headers={"X-Forwarded-For": "198.51.100.9", "User-Agent": "fd-test"})
     assert created.status == 201, created.body
-    rows = platform.sql("SELECT host(ip_address) FROM audit_log WHERE event_type = 'create' AND record_id = %s",
-                        (created.body["project"]["id"],))
+    rows = platform.sql("SELECT host(ip_address) FROM audit_log "
+                        "WHERE event_type = 'create' AND record_id = %s", (created.body["project"]["id"],))
     assert rows == [("127.0.0.1",)]  # the front door's own entry, not the client's claim
 
 

@@ -19,12 +19,17 @@ from tests.environments.local.app_plane_support import http, plane, platform, po
 __all__ = ["plane", "platform"]
 
 
+def as_role(deployment: Deployment) -> DeploymentRole:
+    return deployment  # mypy checks the protocol here, statically
+
+
 def by_name(deployment: Deployment) -> dict[str, dict[str, Any]]:
     return {p["name"]: p for p in pods(deployment)}
 
 
 def events(plane: AppPlane, pod: str, reason: str) -> list[str]:
-    return [e["message"] for e in plane.supervisor.events(1000) if e["object"] == pod and e["reason"] == reason]
+    return [e["message"] for e in plane.supervisor.events(1000)
+            if e["object"] == pod and e["reason"] == reason]
 
 
 def test_the_deployments_are_spread_over_zones_and_ready(plane: AppPlane) -> None:
@@ -51,7 +56,8 @@ def test_a_replica_killed_with_sigkill_comes_back_with_exponential_back_off(plan
     assert pod["restarts"] == 1 and pod["pid"] != old_pid and pod["last_exit"] == "killed by SIGKILL"
     # Killed again before the back-off reset: the delay doubles (0.3s, then 0.6s).
     api.kill(count=1)
-    wait_for(lambda: by_name(api)[name]["restarts"] == 2 and by_name(api)[name]["ready"], 30, "second restart")
+    wait_for(lambda: by_name(api)[name]["restarts"] == 2 and by_name(api)[name]["ready"], 30,
+             "second restart")
     backoffs = events(plane, name, "BackOff")
     assert "back-off 0.3s" in backoffs[0] and "back-off 0.6s" in backoffs[1], backoffs
     assert by_name(api)[name]["zone"] in ("az-a", "az-b")  # restarted in place: same pod, same zone
