@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +13,15 @@ import pytest
 
 from harness import procs
 from harness.environments.local.app_plane import DR_TARGET, PRIMARY_TARGET, AppPlane
+from harness.environments.local.archive import WalArchive
 from harness.environments.local.frontdoor_dns import RecordWatcher
-from harness.environments.local.postgres import free_port
+from harness.environments.local.postgres import PostgresCluster, free_port
+from harness.environments.local.primary import APP_DATABASE, APP_USER
+from harness.environments.local.standby import build_standby, drop_slot, promote
 from tests.environments.local.app_plane_support import (
     RECORD,
+    USER_EMAIL,
+    USER_PASSWORD,
     Platform,
     http,
     login,
@@ -132,3 +139,51 @@ def test_the_front_door_keeps_routing_while_the_supervisor_is_down(plane: AppPla
     assert procs.wait_gone(supervisor.pid, 5)
     assert all(served_by(plane)[0] == 200 for _ in range(5))
     plane.restart_supervisor()
+
+
+def test_scenario_1b_promote_the_dr_replica_upsert_the_record_and_traffic_moves(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """The DR pool runs against a real streaming replica: read-only until promoted, then the
+    region serving writes, reached only because the DNS record says so."""
+    base = Path(tempfile.mkdtemp(prefix="drillbook-dr-", dir="/tmp"))
+    base.chmod(0o755)
+    standby = PostgresCluster(base / "dr-replica" / "data", name="dr-replica", dbname=APP_DATABASE)
+    archive = WalArchive(base / "archive").create(standby.user)
+    started: AppPlane | None = None
+    try:
+        build_standby(platform.cluster, standby, archive, slot="drillbook_test_1b")
+        dr_url = f"postgresql://{APP_USER}@127.0.0.1:{standby.port}/{APP_DATABASE}"
+        started = start_plane(platform, tmp_path / "app", replicas=1, dr_replicas=1, dr_database_url=dr_url)
+        door = started.front_door_url
+        before = http("POST", f"{door}/api/projects", {"name": "written in the primary region"},
+                      token=login(door))
+        assert before.status == 201 and before.headers["X-Frontdoor-Pool"] == "api"
+        project = before.body["project"]["id"]
+        wait_for(lambda: standby.sql("SELECT 1 FROM projects WHERE id = %s", (project,),
+                                     dbname=APP_DATABASE), 30, "the write replayed on the DR replica")
+
+        platform.upsert_record(DR_TARGET)
+        wait_for(lambda: served_by(started)[1] == "api-dr", 10, "traffic on the DR pool")
+        health = http("GET", f"{door}/api/health")
+        assert health.status == 200 and health.body["checks"]["database"]["writable"] is False
+        assert http("GET", f"{door}/api/projects/{project}").status == 200  # reads from the replica
+        refused = http("POST", f"{door}/api/auth/login", {"email": USER_EMAIL, "password": USER_PASSWORD})
+        assert refused.status == 503  # a login is audited: no write before the promotion
+
+        promote(standby, timeout=60)
+        after = http("POST", f"{door}/api/projects", {"name": "written in the DR region"}, token=login(door))
+        assert after.status == 201 and after.headers["X-Frontdoor-Pool"] == "api-dr"
+        new_id = after.body["project"]["id"]
+        assert standby.sql("SELECT name FROM projects WHERE id = %s", (new_id,), dbname=APP_DATABASE) == [
+            ("written in the DR region",)]
+        assert http("GET", f"{door}/api/health").body["checks"]["database"]["writable"] is True
+    finally:
+        try:
+            if started is not None:
+                stop_and_check(started)
+        finally:
+            platform.upsert_record(PRIMARY_TARGET)
+            standby.stop("immediate")
+            drop_slot(platform.cluster, "drillbook_test_1b")
+            shutil.rmtree(base, ignore_errors=True)
