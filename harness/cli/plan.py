@@ -9,7 +9,8 @@ from pathlib import Path
 
 from harness.errors import InvalidDrillConfig
 from harness.marker import TIERS
-from harness.plan import FORMATS, build_plan, collect, render, write
+
+FORMATS = ("md", "html")  # harness.plan.FORMATS, without importing pytest for every command
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +48,8 @@ def default_suite() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.plan import build_plan, collect, render, write
+
     chosen = formats(args.format)
     suite = args.suite if args.suite is not None else default_suite()
     collection = collect(suite, schedule=args.schedule)

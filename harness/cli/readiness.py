@@ -10,13 +10,11 @@ import os
 import sys
 from pathlib import Path
 
-from harness import journal
 from harness.config import Config, find_config
-from harness.environments.factory import build_environment
 from harness.errors import InvalidDrillConfig
 from harness.marker import TIERS
-from harness.plan import collect
-from harness.readiness import FORMATS, Inputs, SuiteDrill, check, render
+
+FORMATS = ("table", "md", "json")  # harness.readiness.render.FORMATS, without importing it here
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: every drillbook command builds this parser, few need pandas and pytest.
+    from harness import journal
     from harness.cli.plan import default_suite
+    from harness.environments.factory import build_environment
+    from harness.plan import collect
+    from harness.readiness import Inputs, SuiteDrill, check, render
 
     config = find_config()
     results = args.results or Path(config.get("results_dir", "drill-results"))

@@ -18,11 +18,7 @@ from harness.config import find_config
 from harness.errors import InvalidDrillConfig
 from harness.marker import TIERS
 from harness.paging.policy import policy_from_config
-from harness.plan import collect
-from harness.unannounced.runner import run_sealed
-from harness.unannounced.seal import seal
 from harness.unannounced.store import SealStore
-from harness.unannounced.verify import check_journal
 from harness.unannounced.window import FORMS, parse_window
 
 OK = 0
@@ -96,6 +92,8 @@ def store_for(args: argparse.Namespace) -> SealStore:
 
 def run_seal(args: argparse.Namespace) -> int:
     from harness.cli.plan import default_suite
+    from harness.plan import collect
+    from harness.unannounced.seal import seal
 
     parse_window(args.window)  # a bad window fails before the (slow) collection
     suite = args.suite if args.suite is not None else default_suite()
@@ -146,6 +144,8 @@ def run_due(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
+    from harness.unannounced.runner import run_sealed
+
     store = store_for(args)
     config = find_config()
     results = Path(args.drill_results) if args.drill_results else None
@@ -179,6 +179,8 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from harness.unannounced.verify import check_journal
+
     if not args.drill_results.is_dir():
         raise InvalidDrillConfig(
             f"journal directory {args.drill_results} does not exist; pass --drill-results DIR"

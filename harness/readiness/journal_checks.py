@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from harness.durations import format_duration
 from harness.readiness.model import Item, failed, passed
 from harness.records import DrillResult, Status
 from harness.timing import iso
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BACKUP_LINE = "Backup systems tested monthly"
 FAILOVER_LINE = "Automated failover tested"
@@ -126,6 +128,8 @@ def scenarios_fresh(
 
 def _frame(records: Sequence[DrillResult]) -> pd.DataFrame:
     """The reports' history frame of ``records`` (see :func:`reports.frame.load_frame`)."""
+    import pandas as pd
+
     from reports.frame import COLUMNS, row
 
     frame = pd.DataFrame.from_records(

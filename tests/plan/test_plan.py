@@ -272,3 +272,10 @@ def test_the_real_drill_suite_has_a_clean_plan() -> None:
     assert plan.drills and not plan.collection_errors
     assert not [d.nodeid for d in plan.drills if d.error]
     assert all(d.faults for d in plan.drills), [d.nodeid for d in plan.drills if not d.faults]
+
+
+def test_the_cli_lists_the_renderers_formats() -> None:
+    from harness.cli import plan as plan_cli
+    from harness.plan import FORMATS
+
+    assert plan_cli.FORMATS == FORMATS

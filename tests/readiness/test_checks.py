@@ -186,3 +186,10 @@ def test_cli_rejects_a_missing_journal_directory(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_cli_lists_the_renderers_formats() -> None:
+    from harness.cli import readiness as readiness_cli
+    from harness.readiness import FORMATS
+
+    assert readiness_cli.FORMATS == FORMATS
