@@ -78,6 +78,7 @@ def _drill(item: CollectedDrill, owners: Owners) -> PlanDrill:
         targets=PlanTargets(spec.rto_s, spec.rpo_s, spec.rto_source, spec.rpo_source),
         faults=[plan_fault(cls) for cls in item.faults],
         runbooks=[plan_runbook(rb) for rb in item.runbooks],
+        phases=[PlanPhase(name, expected, None) for name, expected in item.phases],
     )
     drill.owner = owners.owner_of(drill)
     drill.risks = risks(drill)

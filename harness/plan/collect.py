@@ -43,6 +43,8 @@ class CollectedDrill:
     error: str | None
     faults: list[type[Fault]]
     runbooks: list[Runbook]
+    #: ``drill.phase(...)`` calls in the drill's own code: (name, expected seconds).
+    phases: list[tuple[str, float | None]]
     path: str
 
 
@@ -92,7 +94,8 @@ class _Recorder:
             funcs.append(function)
         funcs += self._fixture_functions(item)
         namespace = vars(module) if module is not None else {}
-        faults, runbooks = referenced(funcs, namespace, registered, local=self._local)
+        refs = referenced(funcs, namespace, registered, local=self._local)
+        runbooks = refs.runbooks
         if not runbooks and module is not None:
             runbooks = module_runbooks(module)
         error = str(spec) if isinstance(spec, InvalidDrillConfig) else None
@@ -100,8 +103,9 @@ class _Recorder:
             nodeid=item.nodeid,
             spec=spec if isinstance(spec, DrillSpec) else None,
             error=error,
-            faults=faults,
+            faults=refs.faults,
             runbooks=runbooks,
+            phases=refs.phases,
             path=str(item.path),
         )
 

@@ -10,12 +10,17 @@ names finds them as the interpreter would resolve them, attribute access
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 from fault_injectors.base import Fault
+from harness.durations import parse_duration
+from harness.errors import InvalidDrillConfig
 from harness.runbook import Runbook
 
 #: How deep helper functions are followed (a helper calling a helper ...).
@@ -44,8 +49,9 @@ def referenced(
     registered: dict[str, type[Fault]],
     *,
     local: Callable[[FunctionType], bool],
-) -> tuple[list[type[Fault]], list[Runbook]]:
-    """The fault classes and runbooks ``funcs`` refer to, in order of first reference.
+) -> References:
+    """The fault classes and runbooks ``funcs`` refer to, in order of first reference, and
+    the phases they open with ``drill.phase(...)``.
 
     ``namespace`` resolves global names (the test module's globals); ``local``
     says whether a function is the suite's own (followed) or a library's (not).
@@ -54,12 +60,14 @@ def referenced(
     faults: dict[type[Fault], None] = {}
     runbooks: dict[int, Runbook] = {}
     seen: set[CodeType] = set()
+    visited: list[Callable[..., Any]] = []
 
     def visit(func: Callable[..., Any], scope: dict[str, Any], depth: int) -> None:
         code = _code(func)
         if code is None or code in seen or depth > MAX_DEPTH:
             return
         seen.add(code)
+        visited.append(func)
         for name in _names(code):
             obj = scope.get(name)
             if _is_fault_class(obj):
@@ -79,7 +87,67 @@ def referenced(
     for func in funcs:
         globals_of = getattr(inspect.unwrap(func), "__globals__", namespace)
         visit(func, globals_of, 0)
-    return list(faults), list(runbooks.values())
+    phases: dict[str, float | None] = {}
+    for func in visited:
+        for name, expected in declared_phases(func):
+            if phases.get(name) is None:
+                phases[name] = expected
+    return References(list(faults), list(runbooks.values()), list(phases.items()))
+
+
+@dataclass(frozen=True)
+class References:
+    faults: list[type[Fault]]
+    runbooks: list[Runbook]
+    #: ``(phase, expected seconds or None)`` from ``drill.phase(name, expected=...)`` calls.
+    phases: list[tuple[str, float | None]]
+
+
+def declared_phases(func: Callable[..., Any]) -> list[tuple[str, float | None]]:
+    """The ``.phase(NAME, expected=...)`` calls in ``func``'s source, with the values that
+    can be known without running it (literals and module-level constants)."""
+    func = inspect.unwrap(func)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    scope = getattr(func, "__globals__", {})
+    found = []
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "phase"
+        ):
+            continue
+        if not node.args:
+            continue
+        name = _static(node.args[0], scope)
+        if not isinstance(name, str):
+            continue
+        raw = (
+            node.args[1]
+            if len(node.args) > 1
+            else next((k.value for k in node.keywords if k.arg == "expected"), None)
+        )
+        found.append((name, _seconds(_static(raw, scope)) if raw is not None else None))
+    return found
+
+
+def _static(node: ast.expr, scope: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return scope.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _static(node.value, scope)
+        return getattr(base, node.attr, None) if base is not None else None
+    return None
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return parse_duration(value, what="phase estimate") if value is not None else None
+    except InvalidDrillConfig:
+        return None
 
 
 def _runbooks_in(container: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> list[Runbook]:

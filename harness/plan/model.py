@@ -83,6 +83,8 @@ class PlanDrill:
     targets: PlanTargets
     faults: list[PlanFault] = field(default_factory=list)
     runbooks: list[PlanRunbook] = field(default_factory=list)
+    #: Phases the drill's own code opens (``drill.phase(name, expected=...)``).
+    phases: list[PlanPhase] = field(default_factory=list)
     owner: str = ""
     risks: list[str] = field(default_factory=list)
     #: A marker the harness rejects: the drill would fail before injecting anything.

@@ -74,13 +74,24 @@ def test_pitr(drill, corrupted):
 '''
 
 APP_DRILL = """
+from datetime import timedelta
+
 import pytest
 from fault_injectors.noop import NoopFault
+
+
+PHASE = "service restoration"
 
 
 @pytest.mark.drill(scenario="application-crash", tier="annual", rto="10m", component="api")
 def test_crash(drill):
     drill.inject(NoopFault())
+    with drill.phase("detection & initial response", expected="5m"):
+        pass
+    with drill.phase(PHASE, "20m"):
+        pass
+    with drill.phase("verification & testing", expected=timedelta(minutes=2)):
+        pass
 
 
 def test_not_a_drill():
@@ -137,6 +148,13 @@ def test_plan_lists_each_drill_with_targets_faults_runbooks_owner_and_risks(suit
     assert [rb.name for rb in snap.runbooks] == ["Restore from snapshot"]
     assert [rb.name for rb in pitr.runbooks] == ["Point-in-time recovery"]
     assert crash.runbooks == []
+    # Phases a drill opens itself, with the expected durations its code states.
+    assert [(p.name, p.expected_s) for p in crash.phases] == [
+        ("detection & initial response", 300.0),
+        ("service restoration", 1200.0),
+        ("verification & testing", None),  # computed (timedelta(...)): not known without running it
+    ]
+    assert snap.phases == []  # its phases come from its runbook
     phases = {p.name: (p.expected_s, p.estimated_s) for p in snap.runbooks[0].phases}
     assert phases == {
         "assessment & decision": (900, 300),
@@ -184,6 +202,7 @@ def test_markdown_and_html_carry_the_plan_and_html_is_escaped(suite: Path) -> No
         "| DR activation | 30m | 40m | restore |",
         "Rollback: point the app back at the old primary",
         "Owner: DBA Lead",
+        "| service restoration | 20m |",
     ):
         assert text in md, text
     html = render(plan, "html")
