@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.durations import format_duration
 from harness.errors import RecoveryTimeout
 
 Progress = Callable[[str], None]
@@ -46,7 +47,7 @@ def wait_until(what: str, poll: Poll, *, timeout: float, interval: float = 5.0,
         done, state = poll()
         elapsed = time.monotonic() - started
         if progress is not None:
-            progress(f"{what}: {state} after {elapsed:.1f}s (timeout {timeout:g}s)")
+            progress(f"{what}: {state} after {elapsed:.1f}s (timeout {format_duration(timeout)})")
         if done:
             return Waited(state, elapsed, polls)
         remaining = deadline - time.monotonic()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.environments.staging.settings import AwsSettings
+from tests.environments.staging.kube_target import KubeTarget, target
 from tests.environments.staging.moto_server import MotoServer, fake_credentials
 
 
@@ -30,3 +31,9 @@ def moto(moto_session: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServe
 @pytest.fixture
 def aws(moto: MotoServer) -> AwsSettings:
     return moto.settings()
+
+
+@pytest.fixture
+def kube_target() -> Iterator[KubeTarget]:
+    """The emulator, or a real cluster with KUBECONFIG and DRILLBOOK_REAL_K8S=1."""
+    yield from target()

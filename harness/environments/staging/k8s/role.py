@@ -1,0 +1,72 @@
+"""A Kubernetes deployment as the ``app`` or ``workers`` role
+(:class:`~harness.environments.base.DeploymentRole`)."""
+
+from __future__ import annotations
+
+from harness.environments.base import ReplicaStatus
+from harness.environments.staging.k8s.client import Kube
+from harness.environments.staging.k8s.deployments import Deployments
+from harness.environments.staging.k8s.nodes import Nodes
+from harness.environments.staging.k8s.pods import Pods
+from harness.environments.staging.k8s.rollout import Rollouts
+from harness.environments.staging.settings import DeploymentSettings
+
+
+class KubeDeployment:
+    def __init__(self, kube: Kube, settings: DeploymentSettings) -> None:
+        self.kube = kube
+        self.settings = settings
+        self.name = settings.deployment
+        self.deployments = Deployments(kube)
+        self.pods = Pods(kube)
+        self.nodes = Nodes(kube)
+
+    def replicas(self) -> list[ReplicaStatus]:
+        zones = self.nodes.zones()
+        return [ReplicaStatus(name=p.name, zone=zones.get(p.node) if p.node else None, phase=p.display_phase,
+                              ready=p.ready, restarts=p.restarts, release=p.image)
+                for p in self.pods.list(self.settings.selector)]
+
+    def scale(self, count: int) -> None:
+        self.deployments.scale(self.name, count)
+
+    def set_env(self, **env: str | None) -> None:
+        self.deployments.set_env(self.name, env, container=self.settings.container)
+
+    def set_image(self, version: str) -> None:
+        """``version`` is a whole image reference (with ``/`` or ``:``) or a tag for the current image."""
+        if "/" in version or ":" in version:
+            image = version
+        else:
+            d = self.deployments.get(self.name)
+            containers = d.spec.template.spec.containers
+            current = next((c.image for c in containers if c.name == self.settings.container), containers[0].image)
+            repository = current.split("@", 1)[0]
+            if ":" in repository.rsplit("/", 1)[-1]:
+                repository = repository[: repository.rfind(":")]
+            image = f"{repository}:{version}"
+        self.deployments.set_image(self.name, image, container=self.settings.container)
+
+    def rollout_restart(self) -> None:
+        self.deployments.rollout_restart(self.name)
+
+    def rollout_undo(self) -> None:
+        Rollouts(self.deployments).undo(self.name)
+
+    def kill(self, count: int | None = None, zone: str | None = None) -> list[str]:
+        """Delete ``count`` pods (all when None), or every pod on the nodes of ``zone``."""
+        if zone is not None:
+            zones = self.nodes.zones()
+            names = [p.name for p in self.pods.list(self.settings.selector) if p.node and zones.get(p.node) == zone]
+            for name in names:
+                self.kube.call(f"delete pod {name}", self.kube.core.delete_namespaced_pod, name, self.kube.namespace)
+            return names
+        if count is None:
+            return list(self.pods.kill(self.settings.selector, percent=100.0).names)
+        return list(self.pods.kill(self.settings.selector, count=count).names)
+
+    def wait_available(self, timeout: float = 120.0) -> None:
+        self.deployments.wait_available(self.name, timeout=timeout)
+
+    def env(self) -> dict[str, str]:
+        return self.deployments.env(self.name, container=self.settings.container)

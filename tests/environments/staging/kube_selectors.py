@@ -1,0 +1,81 @@
+"""Kubernetes label and field selectors, as the API server applies them (for the emulator).
+
+Label selectors: ``a=b``, ``a==b``, ``a!=b``, ``a in (x,y)``, ``a notin (x)``, ``a``, ``!a``,
+comma-separated (all must hold). Field selectors: ``path=value``, ``path==value``,
+``path!=value`` on dotted paths such as ``spec.nodeName`` or ``status.phase``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Matcher = Callable[[Mapping[str, str]], bool]
+_SET = re.compile(r"^\s*([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
+
+
+def _split(selector: str) -> list[str]:
+    """Split on commas outside parentheses."""
+    parts, depth, current = [], 0, ""
+    for char in selector:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _requirement(text: str) -> Matcher:
+    found = _SET.match(text)
+    if found:
+        key, op, values = found.group(1), found.group(2), {v.strip() for v in found.group(3).split(",")}
+        if op == "in":
+            return lambda labels: labels.get(key) in values
+        return lambda labels: labels.get(key) not in values
+    for op in ("!=", "==", "="):
+        if op in text:
+            key, _, value = (s.strip() for s in text.partition(op))
+            if op == "!=":
+                return lambda labels: labels.get(key) != value
+            return lambda labels: labels.get(key) == value
+    if text.startswith("!"):
+        key = text[1:].strip()
+        return lambda labels: key not in labels
+    return lambda labels: text in labels
+
+
+def label_matcher(selector: str | None) -> Matcher:
+    if not selector:
+        return lambda labels: True
+    requirements = [_requirement(part) for part in _split(selector)]
+    return lambda labels: all(r(labels) for r in requirements)
+
+
+def _path(obj: Mapping[str, Any], dotted: str) -> str:
+    value: Any = obj
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return "" if value is None else str(value)
+
+
+def field_matcher(selector: str | None) -> Callable[[Mapping[str, Any]], bool]:
+    if not selector:
+        return lambda obj: True
+    checks: list[Callable[[Mapping[str, Any]], bool]] = []
+    for part in _split(selector):
+        for op in ("!=", "==", "="):
+            if op in part:
+                path, _, value = (s.strip() for s in part.partition(op))
+                if op == "!=":
+                    checks.append(lambda obj, p=path, v=value: _path(obj, p) != v)
+                else:
+                    checks.append(lambda obj, p=path, v=value: _path(obj, p) == v)
+                break
+    return lambda obj: all(check(obj) for check in checks)
