@@ -5,18 +5,28 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+from harness.errors import DrillbookError
 from harness.toxiproxy.server import DEFAULT_PORT, serve
+
+DESCRIPTION = (
+    "Serve the Toxiproxy 2.x HTTP API and proxy TCP connections through its toxics, "
+    "until SIGTERM or Ctrl-C. Every API call is logged to stderr."
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "toxiproxy-server",
         help="run a toxiproxy-compatible TCP proxy server (Toxiproxy 2.x HTTP API)",
-        description="Serve the Toxiproxy 2.x HTTP API and proxy TCP connections through its toxics, "
-        "until SIGTERM or Ctrl-C. Every API call is logged to stderr.",
+        description=DESCRIPTION,
     )
+    add_arguments(p)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address of the HTTP API (default 127.0.0.1)")
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port of the HTTP API (default {DEFAULT_PORT})"
@@ -34,6 +44,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="log level (default info: each API call and proxy start/stop)",
     )
     p.set_defaults(handler=run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m harness.toxiproxy``: the command alone, without importing every other one."""
+    parser = argparse.ArgumentParser(prog="python -m harness.toxiproxy", description=DESCRIPTION)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except DrillbookError as exc:
+        print(f"toxiproxy-server: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 def run(args: argparse.Namespace) -> int:

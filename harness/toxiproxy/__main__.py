@@ -1,7 +1,5 @@
 """``python -m harness.toxiproxy [--host H] [--port P]``: the same as ``drillbook toxiproxy-server``."""
 
-import sys
+from harness.cli.toxiproxy_server import main
 
-from harness.cli import main
-
-raise SystemExit(main(["toxiproxy-server", *sys.argv[1:]]))
+raise SystemExit(main())

@@ -152,7 +152,13 @@ class Link:
     async def _read(self) -> None:
         try:
             while data := await self.source.read(READ_SIZE):
-                await self.feed.output.put(Chunk(data, time.monotonic()))
+                if self.feed.output is self.out and not self.out and not self.out.closed:
+                    # No toxic and nothing queued: write straight through, saving
+                    # the hop to the writer task (the transport keeps the order).
+                    self.dest.write(data)
+                    await self.dest.drain()
+                else:
+                    await self.feed.output.put(Chunk(data, time.monotonic()))
         except (ConnectionError, OSError):
             pass
         finally:

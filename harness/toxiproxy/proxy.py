@@ -81,7 +81,8 @@ class Proxy:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             host, port = address.split(self.upstream)
-            upstream = await asyncio.wait_for(asyncio.open_connection(host, port), DIAL_TIMEOUT)
+            async with asyncio.timeout(DIAL_TIMEOUT):
+                upstream = await asyncio.open_connection(host, port)
         except asyncio.CancelledError:
             writer.transport.abort()
             raise

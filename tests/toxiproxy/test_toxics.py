@@ -52,6 +52,7 @@ def test_no_byte_lost_duplicated_or_reordered_while_toxics_change(
     payload = os.urandom(4 * 1024 * 1024)
     received = bytearray()
     stop = threading.Event()
+    changes = [0]
 
     def churn() -> None:
         rng = random.Random(7)
@@ -72,6 +73,7 @@ def test_no_byte_lost_duplicated_or_reordered_while_toxics_change(
             if rng.random() < 0.3:
                 api.update_toxic("echo", name, attributes=attributes, toxicity=rng.random())
             api.remove_toxic("echo", name)
+            changes[0] += 1
 
     with _connect(echo_proxy, timeout=30) as sock:
         changer = threading.Thread(target=churn)
@@ -84,14 +86,39 @@ def test_no_byte_lost_duplicated_or_reordered_while_toxics_change(
         reader = threading.Thread(target=read)
         reader.start()
         try:
+            # Paced, so that the transfer spans many toxic changes.
             for i in range(0, len(payload), 50_000):
                 sock.sendall(payload[i : i + 50_000])
+                time.sleep(0.02)
             reader.join(60)
         finally:
             stop.set()
             changer.join(10)
+    assert changes[0] >= 10, f"only {changes[0]} toxics came and went during the transfer"
     assert len(received) == len(payload)
     assert bytes(received) == payload
+
+
+def test_removing_a_toxic_under_backpressure_keeps_the_order(
+    api: ToxiproxyClient, echo_proxy: ProxyInfo
+) -> None:
+    """The client stops reading, so data piles up in the proxy behind a toxic;
+    the toxic is removed; every byte still arrives once and in order."""
+    payload = os.urandom(16 * 1024 * 1024)
+    # A toxic without a buffer of its own (unlike latency), so the reader is held back too.
+    api.add_toxic("echo", "bandwidth", attributes={"rate": 1_000_000})
+    with socket.socket() as sock:
+        # A small receive buffer, so the backlog builds up in the proxy, not in the kernel.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        sock.settimeout(30)
+        sock.connect(("127.0.0.1", echo_proxy.listen_port))
+        sender = threading.Thread(target=sock.sendall, args=(payload,))
+        sender.start()
+        time.sleep(0.5)  # socket buffers and the proxy's queues fill up
+        api.remove_toxic("echo", "bandwidth_downstream")
+        received = _recv_exactly(sock, len(payload))
+        sender.join(30)
+    assert received == payload
 
 
 def test_slicer_delivers_every_byte_in_small_delayed_slices(
