@@ -75,7 +75,7 @@ def test_a_crash_looping_release_shows_crashloopbackoff_and_rollout_undo_restore
     assert NEW_REQUIRED_VARIABLE in plane.supervisor.logs(looping[0]["name"])
     down = http("GET", f"{plane.front_door_url}/api/health")
     assert (down.status, down.body["error"]) == (503, "no_ready_replicas")
-    with pytest.raises(DeploymentUnavailable, match="CrashLoopBackOff"):
+    with pytest.raises(DeploymentUnavailable, match="0/3 ready"):
         api.wait_available(timeout=1.0)
 
     api.rollout_undo()

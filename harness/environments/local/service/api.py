@@ -87,7 +87,7 @@ class Service:
         self.sessions = Sessions(config.redis_url, ttl_s=config.session_ttl_s,
                                  timeout=config.health_timeout_s)
         self.started = time.monotonic()
-        #: Set on SIGTERM: health answers 503 so traffic drains away before the stop.
+        #: Set on SIGTERM: the replica still serves while the load balancer stops sending to it.
         self.draining = threading.Event()
 
     def close(self) -> None:
@@ -105,9 +105,10 @@ class Service:
         probe.join(self.config.health_timeout_s + 0.5)
         if not cache:
             cache.update(ok=False, error=f"no answer within {self.config.health_timeout_s:.1f}s")
-        healthy = bool(database["ok"] and cache["ok"]) and not self.draining.is_set()
+        healthy = bool(database["ok"] and cache["ok"])
         return Reply(200 if healthy else 503, {
-            "status": "ok" if healthy else "draining" if self.draining.is_set() else "unavailable",
+            "status": "ok" if healthy else "unavailable",
+            "draining": self.draining.is_set(),
             "version": self.config.version,
             "replica": self.config.replica,
             "zone": self.config.zone,

@@ -44,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         service.close()
         return fail(f"cannot listen on {config.host}:{config.port}: {exc}", 1)
     def drain_then_stop() -> None:
-        # Like a preStop hook: stop looking ready, let the load balancer notice, then stop.
+        # Like a preStop pause: keep serving while the load balancer drops this replica
+        # (the supervisor removes it from the endpoints as it sends SIGTERM), then stop.
         service.draining.set()
         time.sleep(config.drain_s)
         server.shutdown()

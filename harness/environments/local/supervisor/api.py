@@ -32,6 +32,7 @@ from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.environments.local.supervisor import views
 from harness.environments.local.supervisor.controller import Controller, iso_now
 from harness.environments.local.supervisor.errors import Invalid, NotFound, SupervisorError
 from harness.environments.local.supervisor.model import ROLLING
@@ -82,15 +83,17 @@ class _Handler(BaseHTTPRequestHandler):
         ctl = self.server.controller
         with ctl.lock:
             if path == "/v1/status":
-                return ctl.overview()
+                return views.overview(ctl)
             if path == "/v1/events":
-                return {"events": ctl.recent_events(int(query.get("limit", "100")))}
+                return {"events": views.recent_events(ctl, int(query.get("limit", "100")))}
             if path == "/v1/endpoints":
-                return ctl.endpoints()
+                return views.endpoints(ctl)
             match = _DEPLOYMENT.match(path)
             if match and match.group(2) in (None, "history"):
                 name = match.group(1)
-                return ctl.status(name) if match.group(2) is None else {"revisions": ctl.history(name)}
+                if match.group(2) == "history":
+                    return {"revisions": views.history(ctl, name)}
+                return views.status(ctl, name)
             match = _LOGS.match(path)
             if match:
                 pod = match.group(1)
@@ -122,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
             name, action = match.groups()
             if action == "scale":
                 ctl.scale(name, _int(payload, "replicas"))
-                return ctl.status(name)
+                return views.status(ctl, name)
             if action == "kill":
                 count = payload.get("count")
                 killed = ctl.kill(name, None if count is None else _int(payload, "count"),
@@ -149,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
                                    _opt_str(payload, "only_if_cause"))
             else:
                 raise NotFound(f"no route POST {path}")
-            return {"release": asdict(release), "status": ctl.status(name)}
+            return {"release": asdict(release), "status": views.status(ctl, name)}
 
     def _payload(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)

@@ -9,7 +9,6 @@ while it changes the desired state, which the next pass carries out.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.environments.local.postgres import free_port
-from harness.environments.local.supervisor import rollout
+from harness.environments.local.supervisor import rollout, views
 from harness.environments.local.supervisor.errors import Conflict, Invalid, NotFound
 from harness.environments.local.supervisor.model import (
     CRASH_LOOP,
@@ -211,7 +210,7 @@ class Controller:
                     self._start(pod)
 
     def _reconcile(self, deployment: Deployment) -> None:
-        pods = self._pods_of(deployment.name)
+        pods = self.pods_of(deployment.name)
         decision = rollout.plan(deployment, pods)
         for pod in decision.terminate:
             self._terminate(pod, signal.SIGTERM)
@@ -237,7 +236,7 @@ class Controller:
 
     def _start(self, pod: Pod) -> None:
         deployment = self.state.deployments[pod.deployment]
-        release = self._release_of(deployment, pod)
+        release = self.release_of(deployment, pod)
         pod.next_start_epoch = None
         self._dirty = True
         if release is None:
@@ -289,6 +288,8 @@ class Controller:
             del self.state.pods[pod.name]
             self._event(pod.name, "Deleted", "not running")
             return
+        # Out of the endpoints before the signal: the front door stops routing to it first.
+        self._publish()
         proc.signal(sig)
         self.term_deadline.setdefault(pod.name, time.monotonic() + self.state.probes.termination_grace_s)
         self._event(pod.name, "Killing", f"stopping with {sig.name}")
@@ -298,7 +299,7 @@ class Controller:
         if not usable:
             return None
         load = {z: 0 for z in usable}
-        for pod in self._pods_of(deployment.name):
+        for pod in self.pods_of(deployment.name):
             if not pod.terminating and pod.zone in load:
                 load[pod.zone] += 1
         return min(usable, key=lambda z: (load[z], usable.index(z)))
@@ -307,11 +308,11 @@ class Controller:
         return (f"Unschedulable: 0/{len(deployment.zones)} zones available "
                 f"({', '.join(z + ' cordoned' for z in deployment.zones)})")
 
-    def _pods_of(self, deployment: str) -> list[Pod]:
+    def pods_of(self, deployment: str) -> list[Pod]:
         return [p for p in self.state.pods.values() if p.deployment == deployment]
 
     @staticmethod
-    def _release_of(deployment: Deployment, pod: Pod) -> Release | None:
+    def release_of(deployment: Deployment, pod: Pod) -> Release | None:
         return next((r for r in deployment.releases if r.template_hash == pod.template_hash), None)
 
     # -- probes ------------------------------------------------------------------------
@@ -376,7 +377,7 @@ class Controller:
         mark = self.progress.get(deployment.name)
         if mark is None or mark.revision != current.revision:
             mark = self.progress[deployment.name] = _Progress(current.revision)
-        pods = [p for p in self._pods_of(deployment.name) if not p.terminating]
+        pods = [p for p in self.pods_of(deployment.name) if not p.terminating]
         signature = (sum(1 for p in pods if p.template_hash == current.template_hash and p.ready),
                      -sum(1 for p in pods if p.template_hash != current.template_hash))
         if signature != mark.signature:
@@ -387,29 +388,13 @@ class Controller:
             self._publish(force=True)
 
     def _publish(self, *, force: bool = False) -> None:
-        endpoints = json.dumps(self.endpoints(), sort_keys=True)
+        endpoints = json.dumps(views.endpoints(self), sort_keys=True)
         if endpoints != self._published or force:
             self.files.write_endpoints(endpoints)
             self._published = endpoints
         if self._dirty or force:
             self.files.write_state(self.state)
             self._dirty = False
-
-    def endpoints(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for deployment in self.state.deployments.values():
-            pods = self._pods_of(deployment.name)
-            out[deployment.name] = {
-                "region": deployment.region,
-                "serves_traffic": deployment.serves_traffic,
-                "ready": [{"name": p.name, "url": p.url(), "zone": p.zone}
-                          for p in sorted(pods, key=lambda p: p.name)
-                          if p.ready and not p.terminating and p.name in self.processes],
-                "not_ready": [{"name": p.name, "phase": p.phase, "reason": p.reason}
-                              for p in sorted(pods, key=lambda p: p.name)
-                              if not (p.ready and not p.terminating)],
-            }
-        return {"deployments": out}
 
     def _event(self, obj: str, reason: str, message: str) -> None:
         event = Event(iso_now(), obj, reason, message)
@@ -493,7 +478,7 @@ class Controller:
             raise Invalid(f"deployment {name!r} runs in zones {', '.join(deployment.zones)}, not {zone!r}")
         if count is not None and count < 1:
             raise Invalid(f"count must be at least 1, not {count}")
-        targets = sorted((p for p in self._pods_of(name)
+        targets = sorted((p for p in self.pods_of(name)
                           if not p.terminating and p.name in self.processes
                           and (zone is None or p.zone == zone)), key=lambda p: p.name)
         killed = []
@@ -526,54 +511,3 @@ class Controller:
             return self.state.zones[zone]
         except KeyError:
             raise NotFound(f"no zone {zone!r} (zones: {', '.join(sorted(self.state.zones))})") from None
-
-    # -- views ---------------------------------------------------------------------------
-
-    def status(self, name: str) -> dict[str, Any]:
-        deployment = self.deployment(name)
-        current = deployment.current
-        pods = self._pods_of(name)
-        live = [p for p in pods if not p.terminating]
-        updated = [p for p in live if p.template_hash == current.template_hash]
-        ready_updated = sum(1 for p in updated if p.ready)
-        old = [p for p in live if p.template_hash != current.template_hash]
-        complete = (len(updated) == deployment.replicas and ready_updated == deployment.replicas
-                    and not old and not any(p.terminating for p in pods))
-        mark = self.progress.get(name)
-        stalled = (not complete and mark is not None
-                   and time.monotonic() - mark.since > deployment.progress_deadline_s)
-        return {
-            "name": name, "region": deployment.region, "replicas": deployment.replicas,
-            "updated": len(updated), "ready": sum(1 for p in live if p.ready), "available": ready_updated,
-            "old": len(old), "zones": deployment.zones,
-            "rollout": "complete" if complete else "stalled" if stalled else "progressing",
-            "revision": current.revision, "version": current.version, "strategy": current.strategy,
-            "env": current.env,
-            "pods": [self.pod_status(p, deployment) for p in sorted(pods, key=lambda p: p.name)],
-        }
-
-    def pod_status(self, pod: Pod, deployment: Deployment) -> dict[str, Any]:
-        release = self._release_of(deployment, pod)
-        view = asdict(pod)
-        view["version"] = release.version if release else None
-        view["revision"] = release.revision if release else pod.revision
-        view["url"] = pod.url() if pod.pid else None
-        probing = self.probing.get(pod.name)
-        view["probe_detail"] = probing.detail if probing else ""
-        if pod.next_start_epoch is not None:
-            view["restart_in_s"] = round(max(0.0, pod.next_start_epoch - time.time()), 3)
-        return view
-
-    def history(self, name: str) -> list[dict[str, Any]]:
-        return [asdict(r) | {"template_hash": r.template_hash} for r in self.deployment(name).releases]
-
-    def overview(self) -> dict[str, Any]:
-        return {
-            "pid": os.getpid(),
-            "label": self.state.label,
-            "zones": [asdict(z) for z in self.state.zones.values()],
-            "deployments": [self.status(name) for name in self.state.deployments],
-        }
-
-    def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
-        return [asdict(e) for e in list(self.events)[-limit:]]
