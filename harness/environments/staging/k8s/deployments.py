@@ -105,7 +105,7 @@ class Deployments:
                    "rollout restart")
         return at
 
-    def _container(self, d: Any, container: str | None) -> int:
+    def container_index(self, d: Any, container: str | None) -> int:
         containers = d.spec.template.spec.containers
         if container is None:
             return 0
@@ -118,7 +118,7 @@ class Deployments:
     def set_env(self, name: str, env: dict[str, str | None], *, container: str | None = None) -> None:
         """A new rollout with these variables set (None removes one), as ``kubectl set env``."""
         d = self.get(name)
-        index = self._container(d, container)
+        index = self.container_index(d, container)
         current = self.kube.plain(d.spec.template.spec.containers[index]).get("env") or []
         updated = []
         for entry in current:
@@ -135,7 +135,7 @@ class Deployments:
 
     def env(self, name: str, *, container: str | None = None) -> dict[str, str]:
         d = self.get(name)
-        c = d.spec.template.spec.containers[self._container(d, container)]
+        c = d.spec.template.spec.containers[self.container_index(d, container)]
         out: dict[str, str] = {}
         for e in c.env or []:
             if e.value_from is not None:
@@ -147,7 +147,7 @@ class Deployments:
 
     def set_image(self, name: str, image: str, *, container: str | None = None) -> None:
         d = self.get(name)
-        index = self._container(d, container)
+        index = self.container_index(d, container)
         self.patch(name, [{"op": "add", "path": f"/spec/template/spec/containers/{index}/image", "value": image}],
                    "set image of")
 

@@ -18,6 +18,7 @@ from harness.environments.staging.k8s.deployments import REVISION, Deployments
 from harness.environments.staging.waiting import wait_until
 
 HASH_LABEL = "pod-template-hash"
+HISTORY = "deployment.kubernetes.io/revision-history"
 
 
 class RolloutError(KubeError):
@@ -30,6 +31,8 @@ class Revision:
     replicaset: str
     image: str | None
     template: dict[str, Any]
+    #: Earlier numbers of this revision (it was rolled back to): ``deployment.kubernetes.io/revision-history``.
+    earlier: tuple[int, ...] = ()
 
 
 def _clean(template: dict[str, Any]) -> dict[str, Any]:
@@ -57,10 +60,12 @@ class Rollouts:
             owners = rs.metadata.owner_references or []
             if not any(o.uid == uid and o.controller for o in owners):
                 continue
-            number = int((rs.metadata.annotations or {}).get(REVISION, "0"))
+            annotations = rs.metadata.annotations or {}
+            number = int(annotations.get(REVISION, "0"))
+            earlier = tuple(int(n) for n in annotations.get(HISTORY, "").split(",") if n.strip().isdigit())
             template = self.kube.plain(rs.spec.template)
             containers = template.get("spec", {}).get("containers") or [{}]
-            revisions.append(Revision(number, rs.metadata.name, containers[0].get("image"), template))
+            revisions.append(Revision(number, rs.metadata.name, containers[0].get("image"), template, earlier))
         return sorted(revisions, key=lambda r: r.number)
 
     def undo(self, name: str, *, to_revision: int = 0, observe_timeout: float = 60.0) -> Revision | None:
