@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -158,6 +160,21 @@ def test_projects_crud_is_authenticated_audited_and_enqueues_a_job(
     jobs = platform.sql("SELECT payload FROM jobs WHERE kind = 'project_created' AND created_at >= %s",
                         (since,))
     assert {"project_id": project_id} in [j[0] for j in jobs]
+
+
+def test_an_unknown_address_is_audited_under_a_keyed_pseudonym(
+    platform: Platform, service: ServiceProcess
+) -> None:
+    since = now(platform)
+    email = "Nobody@Example.com"
+    assert http("POST", f"{service.url}/api/auth/login", {"email": email, "password": "x"}).status == 401
+    rows = platform.sql("SELECT user_id, detail FROM audit_log WHERE event_type = 'login_failed' "
+                        "AND created_at >= %s ORDER BY id", (since,))
+    key = platform.client("secretsmanager").get_secret_value(
+        SecretId=platform.secret_id("encryption-key"))["SecretString"]
+    expected = hmac.new(key.encode(), email.lower().encode(), hashlib.sha256).hexdigest()
+    assert rows[-1] == (None, {"email_hmac": expected})
+    assert email.lower() not in json.dumps(rows[-1][1]).lower()
 
 
 def test_the_security_queries_of_the_dr_procedures_run_on_audit_log(

@@ -7,6 +7,8 @@ of error codes below is the whole error vocabulary of the service.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -137,14 +139,20 @@ class Service:
 
     # -- auth ------------------------------------------------------------------
 
+    def pseudonym(self, value: str) -> str:
+        """HMAC-SHA256 of ``value`` under the encryption key: comparable, not reversible."""
+        key = self.secrets.encryption_key.encode()
+        return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
+
     def login(self, payload: Mapping[str, Any], caller: Caller) -> Reply:
         email, password = payload.get("email"), payload.get("password")
         if not isinstance(email, str) or not isinstance(password, str) or not email:
             raise ApiError("bad_request", 'send JSON {"email": ..., "password": ...}')
         user = self._db(lambda conn: store.find_user(conn, email))
         if user is None or not verify_password(password, user.password_hash):
-            self._audit(caller.event("login_failed", user.id if user else None, "users",
-                                     {"email": email}))
+            # An unknown address is personal data: the audit keeps a keyed pseudonym of it.
+            detail = {} if user else {"email_hmac": self.pseudonym(email)}
+            self._audit(caller.event("login_failed", user.id if user else None, "users", detail))
             raise ApiError("invalid_credentials", "unknown email or wrong password")
         if user.status != "active":
             self._audit(caller.event("login_blocked", user.id, "users", {"status": user.status}))

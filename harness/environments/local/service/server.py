@@ -73,7 +73,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(reply)
         if service.config.audit_all_requests and url.path not in _UNAUDITED:
             service.audit_request(caller, reply.status)
-        if not (url.path in _UNAUDITED and reply.status == 200):  # probes would drown the log
+        # Probes would drown the log, unless LOG_LEVEL=debug asks for everything.
+        if service.config.log_level == "debug" or not (url.path in _UNAUDITED and reply.status == 200):
             self._log(method, url.path, reply.status, start)
 
     @staticmethod

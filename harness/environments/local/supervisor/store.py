@@ -70,7 +70,11 @@ class StateFiles:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by this user only (the state holds the
+    credentials the pods are started with)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
     tmp.replace(path)
