@@ -9,12 +9,15 @@ restored copies), so a promotion never writes a second timeline into it.
 from __future__ import annotations
 
 import shlex
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from harness.environments.local.pgbin import RunAs
+from harness.environments.local.postgres import PostgresCluster
+from harness.errors import DrillbookError
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,36 @@ class WalArchive:
         if not self.directory.is_dir():
             return 0
         return sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
+
+
+class ArchiveError(DrillbookError):
+    pass
+
+
+def status_of(primary: PostgresCluster, timeout: float = 5.0) -> ArchiveStatus:
+    return archiver_status(primary.sql(ARCHIVER_QUERY, timeout=timeout)[0])
+
+
+def archive_current_wal(primary: PostgresCluster, timeout: float = 60.0) -> str:
+    """Commit a marker, close the current WAL segment and wait until it is archived.
+
+    Afterwards every transaction committed before the call is reachable by a
+    point-in-time recovery (whose time target needs a later commit to stop at).
+    Returns the archived segment's name.
+    """
+    primary.sql("SELECT pg_current_xact_id()", timeout=timeout)
+    segment = str(primary.sql("SELECT pg_walfile_name(pg_switch_wal() - 1)", timeout=timeout)[0][0])
+    deadline = time.monotonic() + timeout
+    while True:
+        status = status_of(primary)
+        if status.last_archived_wal is not None and status.last_archived_wal >= segment:
+            return segment
+        if time.monotonic() > deadline:
+            raise ArchiveError(
+                f"WAL segment {segment} not archived within {timeout:.0f}s (last archived "
+                f"{status.last_archived_wal}, last failed {status.last_failed_wal}); "
+                f"check archive_command in {primary.logfile}")
+        time.sleep(0.05)
 
 
 def archiver_status(row: tuple[Any, ...]) -> ArchiveStatus:

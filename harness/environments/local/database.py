@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from harness.environments.base import DatabaseInstance, Snapshot
-from harness.environments.local.archive import ARCHIVER_QUERY, ArchiveStatus, WalArchive, archiver_status
-from harness.environments.local.pitr import RecoveryTarget, RestoreError, recover_to, restore_snapshot
+from harness.environments.local.archive import ArchiveStatus, WalArchive, archive_current_wal, status_of
+from harness.environments.local.pitr import RecoveryTarget, recover_to, restore_snapshot
 from harness.environments.local.postgres import PostgresCluster, free_port
 from harness.environments.local.primary import APP_DATABASE
 from harness.environments.local.snapshots import SnapshotCatalogue
@@ -183,27 +183,11 @@ class LocalDatabase(LocalInstance):
     # -- the archive -----------------------------------------------------------
 
     def archive_status(self, timeout: float = 5.0) -> ArchiveStatus:
-        return archiver_status(self.primary.sql(ARCHIVER_QUERY, timeout=timeout)[0])
+        return status_of(self.primary, timeout)
 
     def archive_now(self, timeout: float = 60.0) -> str:
-        """Commit a marker, close the current WAL segment and wait until it is archived.
-
-        After this, every transaction committed before the call can be reached by a
-        point-in-time recovery. Returns the archived segment's name.
-        """
-        self.primary.sql("SELECT pg_current_xact_id()", timeout=timeout)
-        segment = str(self.primary.sql("SELECT pg_walfile_name(pg_switch_wal() - 1)", timeout=timeout)[0][0])
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.archive_status()
-            if status.last_archived_wal is not None and status.last_archived_wal >= segment:
-                return segment
-            if time.monotonic() > deadline:
-                raise RestoreError(
-                    f"WAL segment {segment} not archived within {timeout:.0f}s (last archived "
-                    f"{status.last_archived_wal}, last failed {status.last_failed_wal}); "
-                    f"check archive_command in {self.primary.logfile}")
-            time.sleep(0.05)
+        """Archive the current WAL now (see :func:`archive_current_wal`); the segment's name."""
+        return archive_current_wal(self.primary, timeout)
 
 
 class LocalReplica(LocalInstance):

@@ -25,24 +25,26 @@ from typing import Any
 from harness.config import Config
 from harness.environments.base import Environment
 from harness.environments.lifecycle import ComponentStatus, DownReport
-from harness.environments.local import processes
+from harness.environments.local import network, processes
+from harness.environments.local.app_plane import AppPlane, attach_app_plane
 from harness.environments.local.archive import WalArchive
 from harness.environments.local.aws import AwsEndpoint, Route53Dns, S3ObjectStore, SecretsManagerSecrets
 from harness.environments.local.aws_platform import PlatformAws
 from harness.environments.local.cache import LocalCache
 from harness.environments.local.database import ClusterBook, LocalDatabase, LocalReplica
 from harness.environments.local.layout import Layout
+from harness.environments.local.network import APP_DB, APP_DB_DR, LocalNetwork
 from harness.environments.local.pgbin import find_bindir, server_version
-from harness.environments.local.primary import APP_DATABASE, APP_USER
 from harness.environments.local.redis import redis_version
 from harness.environments.local.settings import LocalSettings
 from harness.environments.local.shutdown import stop_environment
 from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.startup import Startup
+from harness.environments.local.startup import Startup, app_database_url
 from harness.environments.local.state import LABEL_VARIABLE, EnvRecord, ProcessRecord, StateFile
 from harness.environments.local.status import collect, default_health
 from harness.errors import DrillbookError
-from harness.probes import Probe, sql_probe
+from harness.probes import Probe, http_probe, sql_probe
+from harness.toxiproxy.errors import ToxiproxyError
 
 Progress = Callable[[str], None]
 OPERATION_LOCK = "operation.lock"
@@ -68,6 +70,7 @@ class LocalEnvironment(Environment):
         self.layout = Layout(self.state_dir)
         self.state = StateFile(self.state_dir)
         self.record: EnvRecord | None = None
+        self.app_plane: AppPlane | None = None
         #: True when this object's ``up()`` started the environment (not merely attached to it).
         self.started_here = False
         current = self.state.read()
@@ -175,6 +178,18 @@ class LocalEnvironment(Environment):
         redis = record.processes.get("redis")
         if redis is not None and redis.port:
             roles["cache"] = LocalCache("127.0.0.1", redis.port)
+        toxiproxy_url = record.facts.get("toxiproxy_url")
+        if toxiproxy_url:
+            roles["network"] = LocalNetwork(str(toxiproxy_url))
+        self.app_plane = None
+        if record.facts.get("front_door_url"):
+            try:
+                self.app_plane = attach_app_plane(self.layout.app)
+            except DrillbookError:
+                self.app_plane = None  # the supervisor is down: no app roles until it is back
+            else:
+                roles["app"] = self.app_plane.api
+                roles["workers"] = self.app_plane.workers
         moto_url = record.facts.get("moto_url")
         if moto_url:
             endpoint = AwsEndpoint(str(moto_url))
@@ -205,19 +220,37 @@ class LocalEnvironment(Environment):
         return AwsEndpoint(str(url))
 
     def app_database_url(self, instance: Any = None) -> str:
-        """The DATABASE_URL (no password: the service reads it from Secrets Manager) by which
-        the application reaches ``instance`` (default: the primary)."""
+        """The DATABASE_URL by which the application reaches ``instance`` (default: the primary),
+        through a toxiproxy link, with no password (the service reads it from Secrets Manager).
+
+        For a switchover: ``env.app.set_env(DATABASE_URL=env.app_database_url(restored))``.
+        The primary is reached through ``app-db``, the DR replica through ``app-db-dr``,
+        any other instance through a link ``app-db-<name>`` made on first use.
+        """
         target = instance if instance is not None else self.database
         port = getattr(target, "port", None)
         if port is None:
-            raise DrillbookError(f"{target!r} has no port: pass a local instance")
-        return f"postgresql://{APP_USER}@127.0.0.1:{port}/{APP_DATABASE}"
+            raise DrillbookError(f"{target!r} has no port: pass a local database instance")
+        name = {"primary": APP_DB, "dr-replica": APP_DB_DR}.get(target.name, f"app-db-{target.name}")
+        if not self.has("network"):
+            return app_database_url(int(port))
+        return app_database_url(self.network.link_to(name, int(port)))  # type: ignore[attr-defined]
+
+    @property
+    def front_door_url(self) -> str:
+        url = (self.record.facts if self.record else {}).get("front_door_url")
+        if not url:
+            raise EnvironmentNotUp("the app plane is not up; run `drillbook env up`")
+        return str(url)
 
     # -- probes, versions ------------------------------------------------------
 
     def steady_probes(self) -> list[Any]:
         """Health through the front door, the database, the cache."""
         probes: list[Probe] = []
+        if self.record is not None and self.record.facts.get("front_door_url"):
+            probes.append(http_probe(f"{self.front_door_url}/api/health", name="api health (front door)",
+                                     timeout=2.0))
         if self.has("database"):
             probes.append(sql_probe(lambda: self.database.dsn(), name="database", timeout=2.0))
         if self.has("cache"):
@@ -239,7 +272,22 @@ class LocalEnvironment(Environment):
     def fingerprint(self) -> dict[str, Any]:
         return {"environment": "local", **self.versions()}
 
+    def app_status(self) -> list[ComponentStatus]:
+        """The deployments (the supervisor and front door are rows of their own)."""
+        if self.app_plane is None:
+            return []
+        return [row for row in self.app_plane.component_status() if row.kind.startswith("deployment")]
+
     def component_health(self, proc: ProcessRecord) -> tuple[str, str]:
+        if proc.name == "toxiproxy" and proc.port:
+            try:
+                names = LocalNetwork(network.api_url(proc.port), timeout=2.0).proxies()
+            except ToxiproxyError as exc:
+                return "unhealthy", str(exc)
+            return "healthy", "links " + ", ".join(names)
+        if proc.name == "frontdoor" and proc.port:
+            result = http_probe(f"http://127.0.0.1:{proc.port}/api/health", timeout=2.0).run()
+            return ("healthy" if result.passed else "unhealthy"), f"/api/health {result.detail}"
         if proc.name == "moto" and proc.port:
             return default_health(proc)
         if proc.name == "redis" and proc.port:

@@ -13,6 +13,7 @@ snapshot or a point-in-time copy lives beside it (``archive``, ``snapshots``,
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -34,9 +35,35 @@ class ClusterError(DrillbookError):
 
 
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, chosen below the kernel's ephemeral range.
+
+    A server often binds its port seconds after it was chosen. A port from the
+    ephemeral range may meanwhile become the source port of some outgoing
+    connection, and the server's bind then fails; ports below that range are
+    never handed out that way.
+    """
+    low = _ephemeral_low()
+    for _ in range(50):
+        port = random.randrange(PORT_FLOOR, low) if low > PORT_FLOOR + 1000 else 0
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+PORT_FLOOR = 10_000
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 @dataclass

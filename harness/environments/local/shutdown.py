@@ -20,6 +20,7 @@ from pathlib import Path
 from harness import procs
 from harness.environments.lifecycle import DownReport
 from harness.environments.local import processes
+from harness.environments.local.app_plane import MANIFEST, stop_app_plane
 from harness.environments.local.layout import DATA_DIRS, Layout
 from harness.environments.local.postgres import PostgresCluster
 from harness.environments.local.state import EnvRecord, StateFile
@@ -39,24 +40,33 @@ def stop_environment(state: StateFile, layout: Layout, *, timeout: float = 30.0,
         report.seconds = time.monotonic() - began
         return report
     _set_phase(state, "stopping")
-    _wake(record.label)
+    labels = _labels(record)
+    _wake(labels)
+    app_leftovers: list[int] = []
+    if (layout.app / MANIFEST).exists():
+        # The supervisor stops its pods gracefully (readiness off, SIGTERM, grace period).
+        say("stopping the app plane (supervisor, pods, front door)")
+        app = stop_app_plane(layout.app, timeout=timeout)
+        report.stopped += app.stopped
+        app_leftovers = app.still_listening
     for name in sorted(record.processes, key=_order):
         proc = record.processes[name]
         if processes.alive(proc):
             say(f"stopping {name} (pid {processes.current(proc)[0]})")
             processes.stop(proc, timeout=timeout)
-        report.stopped.append(name)
+            report.stopped.append(name)
     for name, cluster_record in record.clusters.items():
         cluster = PostgresCluster(Path(cluster_record.datadir), port=cluster_record.port, name=name)
         if cluster.running():
             say(f"stopping PostgreSQL {name} (port {cluster.port})")
+            report.stopped.append(name)
         stop_cluster(cluster, timeout=timeout)
-        report.stopped.append(name)
-    report.reaped = processes.reap(record.label, timeout=5.0)
+    for label in labels:
+        report.reaped += processes.reap(label, timeout=5.0)
     if report.reaped:
         say(f"reaped {len(report.reaped)} unrecorded process(es): {report.reaped}")
     report.still_running = _still_running(record)
-    report.still_listening = processes.listening(_ports(record))
+    report.still_listening = sorted(set(processes.listening(_ports(record))) | set(app_leftovers))
     if not keep_data and report.clean:
         for name in DATA_DIRS:
             shutil.rmtree(layout.root / name, ignore_errors=True)
@@ -82,15 +92,21 @@ def _order(name: str) -> tuple[int, str]:
     return (FIRST.index(name) if name in FIRST else len(FIRST), name)
 
 
-def _wake(label: str) -> None:
+def _labels(record: EnvRecord) -> list[str]:
+    app = record.facts.get("app_label")
+    return [record.label, *([str(app)] if app else [])]
+
+
+def _wake(labels: list[str]) -> None:
     # A paused process (a drill's process_pause) cannot act on SIGTERM.
-    for pid in processes.labelled(label):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGCONT)
+    for label in labels:
+        for pid in processes.labelled(label):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def _still_running(record: EnvRecord) -> list[int]:
-    pids = list(processes.labelled(record.label))
+    pids = [pid for label in _labels(record) for pid in processes.labelled(label)]
     for proc in record.processes.values():
         pid, ticks = processes.current(proc)
         if procs.alive(pid, ticks) and pid not in pids:

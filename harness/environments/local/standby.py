@@ -26,8 +26,9 @@ class StandbyError(DrillbookError):
 
 @dataclass(frozen=True)
 class Lag:
-    """Replication lag. ``seconds`` is 0 when the standby has replayed everything the
-    primary wrote; ``None`` fields are unknown (a server did not answer)."""
+    """Replication lag: 0 when the standby has replayed everything the primary wrote;
+    otherwise ``bytes`` of WAL not replayed and ``seconds``, an upper bound: the age of
+    the newest transaction replayed. ``None`` fields are unknown (a server did not answer)."""
 
     seconds: float | None
     bytes: int | None
@@ -104,7 +105,10 @@ def replication_lag(primary: PostgresCluster, standby: PostgresCluster, *, slot:
         state, behind, replay_lag = rows[0]
         if behind is not None and int(behind) <= 0:
             return Lag(0.0, 0, str(state), "primary")
-        seconds = float(replay_lag) if replay_lag is not None else _standby_seconds(standby, timeout)
+        # replay_lag stays at its last sample while replay is stalled; the age of the
+        # newest replayed commit keeps growing, so the larger of the two is the bound.
+        measured = [v for v in (replay_lag, _standby_seconds(standby, timeout)) if v is not None]
+        seconds = max(float(v) for v in measured) if measured else None
         return Lag(seconds, None if behind is None else int(behind), str(state), "primary")
     # The primary is down or the standby is not connected: what the standby alone knows.
     row = standby.sql(

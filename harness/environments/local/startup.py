@@ -17,18 +17,22 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from harness.environments.local import moto_server, processes, sample_data
+from harness.environments.local import moto_server, network, processes, sample_data
+from harness.environments.local.app_plane import AppProcess, start_app_plane
 from harness.environments.local.archive import WalArchive
 from harness.environments.local.aws import AwsEndpoint, SecretsManagerSecrets
 from harness.environments.local.aws_platform import PlatformAws, bootstrap
+from harness.environments.local.network import Link, LocalNetwork, plan_links, write_config
 from harness.environments.local.postgres import PostgresCluster, free_port
-from harness.environments.local.primary import APP_DATABASE, create_app_database, init_primary
+from harness.environments.local.primary import APP_DATABASE, APP_USER, create_app_database, init_primary
 from harness.environments.local.redis import RedisServer
 from harness.environments.local.shutdown import stop_environment
 from harness.environments.local.snapshots import SnapshotCatalogue
 from harness.environments.local.standby import build_standby
 from harness.environments.local.state import LABEL_VARIABLE, ClusterRecord, EnvRecord, ProcessRecord
 from harness.errors import DrillbookError
+from harness.probes import http_probe
+from harness.toxiproxy.errors import ToxiproxyError
 
 if TYPE_CHECKING:
     from harness.environments.local.environment import LocalEnvironment
@@ -51,6 +55,9 @@ class Startup:
         self.step = "preparing"
         self.label = secrets.token_hex(8)
         self.environ = {LABEL_VARIABLE: self.label}
+        # The app plane reaps by its own label when it stops: a label of its own keeps
+        # that from killing the data plane (which shuts down cleanly, after it).
+        self.app_label = f"{self.label}-app"
         self.platform = PlatformAws(domain=self.settings.domain)
 
     # -- plumbing --------------------------------------------------------------
@@ -82,7 +89,8 @@ class Startup:
 
     def run(self) -> None:
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        self.state.write(EnvRecord(label=self.label, facts={"settings": _settings_facts(self.env)}))
+        self.state.write(EnvRecord(label=self.label, facts={"settings": _settings_facts(self.env),
+                                                            "app_label": self.app_label}))
         try:
             self._start()
         except BaseException as exc:
@@ -103,25 +111,28 @@ class Startup:
 
     def _start(self) -> None:
         settings = self.settings
+        primary, standby = self.cluster("primary"), self.cluster("dr-replica")
+        redis = RedisServer(self.layout.redis)
+        links = plan_links(database_port=primary.port, cache_port=redis.port, dr_database_port=standby.port)
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="env-up") as pool:
             with self.stepping("starting moto (AWS APIs)"):
                 moto_port = free_port()
-                moto = processes.spawn("moto", moto_server.argv(moto_port), label=self.label, port=moto_port,
-                                       log=self.layout.log("moto"), pidfile=self.layout.pidfile("moto"))
-                self.record_process(moto)
+                moto = self.spawn("moto", moto_server.argv(moto_port), port=moto_port)
                 self.say(f"moto: starting on port {moto_port}")
                 aws: Future[str] = pool.submit(self._bootstrap_aws, moto)
             with self.stepping("starting redis"):
-                redis = RedisServer(self.layout.redis)
                 redis.write_config()
-                redis_proc = processes.spawn("redis", redis.argv(), label=self.label, port=redis.port,
-                                             log=self.layout.log("redis-stdout"),
-                                             pidfile=self.layout.pidfile("redis"))
-                self.record_process(redis_proc)
+                self.spawn("redis", redis.argv(), port=redis.port, log="redis-stdout")
                 self.say(f"redis: starting on port {redis.port} (AOF everysec + RDB)")
+            with self.stepping("starting the toxiproxy server"):
+                toxiproxy_port = free_port()
+                config = write_config(self.layout.root / "toxiproxy.json", links)
+                toxiproxy = self.spawn("toxiproxy", network.server_argv(toxiproxy_port, config),
+                                       port=toxiproxy_port)
+                self.say(f"toxiproxy: starting on port {toxiproxy_port} with "
+                         + ", ".join(f"{link.name} :{link.listen_port} -> {link.upstream}" for link in links))
             with self.stepping("initialising the primary (initdb)"):
-                archive = WalArchive(self.layout.archive).create(self.cluster("primary").user)
-                primary = self.cluster("primary")
+                archive = WalArchive(self.layout.archive).create(primary.user)
                 self.record_cluster(primary, "primary")
                 self.say("primary: initdb with data checksums, WAL archiving")
                 init_primary(primary, archive, archive_timeout_s=settings.archive_timeout_s)
@@ -130,7 +141,7 @@ class Startup:
                 primary.wait_ready()
                 self.say(f"primary: accepting connections on port {primary.port}")
             with self.stepping("bootstrapping the AWS APIs (buckets, hosted zone, secrets)"):
-                aws.result()
+                zone_id = aws.result()
             with self.stepping("creating the application database"):
                 vault = SecretsManagerSecrets(self._aws_endpoint(moto.port))
                 create_app_database(primary, vault.get(self.platform.db_password_secret_id))
@@ -144,7 +155,6 @@ class Startup:
             with self.stepping("taking the first snapshot and cloning the DR replica"):
                 catalogue = SnapshotCatalogue(self.layout.snapshots)
                 first = pool.submit(catalogue.take, primary, kind="scheduled")
-                standby = self.cluster("dr-replica")
                 self.record_cluster(standby, "standby")
                 build_standby(primary, standby, archive)
                 self.say(f"dr-replica: streaming on port {standby.port}")
@@ -152,13 +162,20 @@ class Startup:
                 self.say(f"snapshot {snap.id}: {snap.size_bytes} bytes, verified={snap.verified}")
             with self.stepping("waiting for redis"):
                 redis.wait_ready(timeout=10.0)
+            with self.stepping("waiting for the toxiproxy server and its links"):
+                self._check_links(toxiproxy, links)
             if settings.snapshot_interval_s > 0:
                 with self.stepping("starting the snapshot schedule"):
                     self._start_scheduler()
-            with self.stepping("starting the network links (toxiproxy)"):
-                self._start_network(primary, redis)
             with self.stepping("starting the app plane"):
-                self._start_app(primary, redis, moto.port)
+                self._start_app(links, moto, zone_id)
+
+    def spawn(self, name: str, argv: list[str], *, port: int | None = None,
+              log: str | None = None) -> ProcessRecord:
+        proc = processes.spawn(name, argv, label=self.label, port=port, log=self.layout.log(log or name),
+                               pidfile=self.layout.pidfile(name))
+        self.record_process(proc)
+        return proc
 
     def _aws_endpoint(self, port: int | None) -> AwsEndpoint:
         assert port is not None
@@ -179,19 +196,72 @@ class Startup:
         argv = [sys.executable, "-m", "harness.environments.local.scheduler", "--state-dir",
                 str(self.layout.root), "--interval", str(self.settings.snapshot_interval_s),
                 "--keep", str(self.settings.snapshot_keep)]
-        proc = processes.spawn("scheduler", argv, label=self.label, log=self.layout.log("scheduler"),
-                               pidfile=self.layout.pidfile("scheduler"))
-        self.record_process(proc)
+        self.spawn("scheduler", argv)
         self.say(f"scheduler: a snapshot every {self.settings.snapshot_interval_s:g}s, "
                  f"keeping {self.settings.snapshot_keep}")
 
-    def _start_network(self, primary: PostgresCluster, redis: RedisServer) -> None:
-        """The app→database and app→cache links through the toxiproxy-compatible server."""
-        self.say("network: toxiproxy server not integrated yet")
+    def _check_links(self, toxiproxy: ProcessRecord, links: list[Link]) -> None:
+        assert toxiproxy.port is not None
+        net = LocalNetwork(network.api_url(toxiproxy.port))
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                version = net.client.version()
+                break
+            except ToxiproxyError:
+                if not processes.alive(toxiproxy) or time.monotonic() > deadline:
+                    raise StartFailed(f"the toxiproxy server did not answer on port {toxiproxy.port}; see "
+                                      f"{toxiproxy.log}") from None
+                time.sleep(0.05)
+        missing = {link.name for link in links} - set(net.proxies())
+        if missing:
+            raise StartFailed(f"toxiproxy lacks the links {', '.join(sorted(missing))}; see {toxiproxy.log}")
+        self.record_facts(toxiproxy_url=net.api_url(), links={link.name: link.listen_port for link in links})
+        self.say(f"toxiproxy {version}: links {', '.join(link.name for link in links)} ready")
 
-    def _start_app(self, primary: PostgresCluster, redis: RedisServer, moto_port: int | None) -> None:
-        """The API replicas, the workers and the front door (the app plane)."""
-        self.say("app plane: not integrated yet")
+    def _start_app(self, links: list[Link], moto: ProcessRecord, zone_id: str) -> None:
+        """The API and workers under the supervisor, and the front door (the app plane)."""
+        ports = {link.name: link.listen_port for link in links}
+        settings = self.settings
+
+        def record(proc: AppProcess) -> None:
+            self.record_process(ProcessRecord(name=proc.name, pid=proc.pid, ticks=proc.ticks,
+                                              argv=list(proc.argv), port=proc.port, log=proc.log))
+
+        plane = start_app_plane(
+            self.layout.app,
+            database_url=app_database_url(ports[network.APP_DB]),
+            redis_url=f"redis://127.0.0.1:{ports[network.APP_CACHE]}/0",
+            dr_database_url=app_database_url(ports[network.APP_DB_DR]),
+            aws_endpoint=moto_server.url(int(moto.port or 0)),
+            hosted_zone_id=zone_id, record_name=self.platform.api_record,
+            replicas=settings.replicas, workers=settings.workers, zones=settings.zones,
+            label=self.app_label, logs_dir=self.layout.logs, on_process=record,
+            timeout=settings.start_timeout_s)
+        self.record_facts(front_door_url=plane.front_door_url)
+        self.say(f"app plane: {settings.replicas} API replicas over {', '.join(settings.zones)}, "
+                 f"{settings.workers} workers, front door {plane.front_door_url}")
+        with self.stepping("waiting for the API to be healthy through the front door"):
+            wait_healthy(plane.front_door_url, timeout=settings.start_timeout_s)
+        self.say("api: /api/health is 200 through the front door")
+
+
+def app_database_url(port: int) -> str:
+    """The service's DATABASE_URL: no password (the service reads it from Secrets Manager)."""
+    return f"postgresql://{APP_USER}@127.0.0.1:{port}/{APP_DATABASE}"
+
+
+def wait_healthy(front_door_url: str, *, timeout: float) -> None:
+    probe = http_probe(f"{front_door_url}/api/health", timeout=2.0)
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe.run()
+        if result.passed:
+            return
+        if time.monotonic() > deadline:
+            raise StartFailed(f"{front_door_url}/api/health did not answer 200 within {timeout:.0f}s "
+                              f"(last: {result.detail})")
+        time.sleep(0.1)
 
 
 def _settings_facts(env: LocalEnvironment) -> dict[str, Any]:

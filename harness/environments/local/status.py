@@ -22,7 +22,7 @@ HEALTHY, UNHEALTHY, DOWN = "healthy", "unhealthy", "down"
 def collect(env: LocalEnvironment, record: EnvRecord) -> list[ComponentStatus]:
     rows = [_cluster(env, record, c) for c in record.clusters.values()]
     rows += [_process(env, p) for p in record.processes.values()]
-    return rows
+    return rows + env.app_status()
 
 
 def _cluster(env: LocalEnvironment, record: EnvRecord, entry: ClusterRecord) -> ComponentStatus:
