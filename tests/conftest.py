@@ -9,6 +9,7 @@ import pytest
 
 from harness import pg
 from harness.environments.local.postgres import PostgresCluster
+from tests.environments.local.dataplane_support import server_tmp
 from tests.servers import HttpServer
 from tests.servers import http_server as start_http_server
 
@@ -23,15 +24,16 @@ def http_server(tmp_path: Path) -> Iterator[HttpServer]:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
+def pg_cluster() -> Iterator[PostgresCluster]:
     """A throwaway PostgreSQL cluster for the whole test session."""
-    cluster = PostgresCluster(tmp_path_factory.mktemp("pg") / "data").init()
-    cluster.start()
-    try:
-        cluster.wait_ready()
-        yield cluster
-    finally:
-        cluster.stop("immediate")
+    with server_tmp("session-pg") as base:
+        cluster = PostgresCluster(base / "data").init()
+        cluster.start()
+        try:
+            cluster.wait_ready()
+            yield cluster
+        finally:
+            cluster.stop("immediate")
 
 
 MINI_SCHEMA = """

@@ -11,6 +11,7 @@ from harness.ledger.postgres import PostgresLedgerStore
 from harness.ledger.reconcile import WriteOutcome
 from harness.settings import DrillSettings
 from harness.standalone import standalone_drill
+from tests.environments.local.dataplane_support import server_tmp
 
 
 def _settings(tmp_path: Path) -> DrillSettings:
@@ -65,23 +66,24 @@ def test_nothing_removed_gives_rpo_zero(pg_cluster: PostgresCluster, tmp_path: P
 
 
 def test_writes_to_a_stopped_server_fail_definitely(tmp_path: Path) -> None:
-    cluster = PostgresCluster(tmp_path / "pg").init()
-    cluster.start()
-    cluster.wait_ready()
-    store = PostgresLedgerStore(cluster.dsn())
-    try:
-        with standalone_drill("db stopped", results_dir=None, settings=_settings(tmp_path)) as drill:
-            drill.steady_state(lambda: True)
-            ledger = drill.ledger(store)
-            assert ledger.wait_for_acks(10)
+    with server_tmp("ledger") as base:
+        cluster = PostgresCluster(base / "pg").init()
+        cluster.start()
+        cluster.wait_ready()
+        store = PostgresLedgerStore(cluster.dsn())
+        try:
+            with standalone_drill("db stopped", results_dir=None, settings=_settings(tmp_path)) as drill:
+                drill.steady_state(lambda: True)
+                ledger = drill.ledger(store)
+                assert ledger.wait_for_acks(10)
+                cluster.stop("immediate")
+                drill.inject(NoopFault("stop"))
+                time.sleep(0.3)
+                failed = [w for w in ledger.history() if w.outcome is WriteOutcome.FAILED]
+                assert failed, "writes to a stopped server are definite failures"
+                cluster.start()
+                cluster.wait_ready()
+        finally:
             cluster.stop("immediate")
-            drill.inject(NoopFault("stop"))
-            time.sleep(0.3)
-            failed = [w for w in ledger.history() if w.outcome is WriteOutcome.FAILED]
-            assert failed, "writes to a stopped server are definite failures"
-            cluster.start()
-            cluster.wait_ready()
-    finally:
-        cluster.stop("immediate")
     result = drill.finished
     assert result is not None and result.measured.lost_writes == 0

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from fault_injectors.postgres_heap_page import PostgresHeapPage
 from harness import pg
 from harness.environments.local.postgres import PostgresCluster
 from tests.conftest import MINI_SCHEMA
+from tests.environments.local.dataplane_support import server_tmp
 from tests.fault_injectors.cases import ContractCase
 
 
 def make(request: pytest.FixtureRequest) -> ContractCase:
     # Its own cluster: the fault restarts the server.
     tmp = request.getfixturevalue("tmp_path")
-    cluster = PostgresCluster(tmp / "pg").init().start()
-    request.addfinalizer(lambda: cluster.stop("immediate"))
+    stack = contextlib.ExitStack()
+    request.addfinalizer(stack.close)
+    base = stack.enter_context(server_tmp("heap-page"))
+    cluster = PostgresCluster(base / "pg").init().start()
+    stack.callback(cluster.stop, "immediate")
     cluster.wait_ready()
     pg.query(cluster.dsn(), MINI_SCHEMA)
     fault = PostgresHeapPage(str(cluster.datadir), cluster.port, "users", str(tmp / "page.bin"))
