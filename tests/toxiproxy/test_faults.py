@@ -4,8 +4,11 @@ toxics, validation, errors)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -150,3 +153,56 @@ def test_revert_with_toxiproxy_gone_raises_so_the_undo_log_keeps_it(redis_proxy:
 def test_bad_parameters_are_rejected(make: object, message: str) -> None:
     with pytest.raises(InvalidDrillConfig, match=message):
         make()  # type: ignore[operator]
+
+
+DRILL = """
+import time, pytest
+from fault_injectors.network_latency import NetworkLatency
+from fault_injectors.network_partition import NetworkPartition
+
+@pytest.mark.drill(scenario="slow and cut cache link", tier="monthly", rto="1h")
+def test_network(drill):
+    drill.steady_state(lambda: True)
+    drill.inject(NetworkLatency("{url}", "app-cache", latency_ms=300))
+    drill.inject(NetworkPartition("{url}", "app-cache", mode="down"))
+    open("{flag}", "w").write("injected")
+    time.sleep(120)
+"""
+
+
+def test_drillbook_revert_undoes_network_faults_after_the_runner_was_killed(
+    toxiproxy: ToxiproxyServer, api: ToxiproxyClient, redis_proxy: ProxyInfo, tmp_path: Path
+) -> None:
+    flag = tmp_path / "injected.flag"
+    (tmp_path / "test_network.py").write_text(DRILL.format(url=toxiproxy.url, flag=flag))
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_network.py"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not flag.exists():
+            assert runner.poll() is None, runner.stdout.read().decode() if runner.stdout else ""
+            assert time.monotonic() < deadline, "the drill never injected"
+            time.sleep(0.05)
+    finally:
+        runner.kill()
+        runner.wait(10)
+    assert not api.proxy("app-cache").enabled and len(api.toxics("app-cache")) == 1, (
+        "faults outlive the runner"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "revert"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "network_partition" in done.stdout and "network_latency" in done.stdout
+    assert api.proxy("app-cache").enabled
+    assert api.toxics("app-cache") == []
+    assert _ping_ok(redis_proxy)
