@@ -1,4 +1,5 @@
-"""Build an environment by profile name: ``local`` is built in; others come from config."""
+"""Build an environment by profile name: ``local`` is built in; others come from config
+(``[environments.<name>]``: ``driver = "staging"`` by default, or ``"containers"``)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,26 @@ from pathlib import Path
 
 from harness.config import Config
 from harness.environments.base import Environment
-from harness.errors import InvalidDrillConfig
+from harness.environments.profile import load_profile
 
 
 def build_environment(name: str, config: Config, state_dir: Path) -> Environment:
-    """The environment called ``name``; not started (``up()`` is the caller's)."""
+    """The environment called ``name``; not started (``up()`` is the caller's). A bad profile
+    raises a ConfigError naming the key and the fix."""
     if name == "local":
         from harness.environments.local.environment import LocalEnvironment
 
         return LocalEnvironment(state_dir / "local", config=config)
-    raise InvalidDrillConfig(
-        f"unknown environment {name!r}: define [environments.{name}] in drillbook.toml or use --env local"
-    )
+    profile = load_profile(config, name)
+    if profile.kind == "containers":
+        from harness.environments.containers.environment import ContainersEnvironment
+
+        return ContainersEnvironment(state_dir / name, profile=profile)
+    if profile.kind == "local":
+        table = profile.table
+        assert table is not None
+        raise table.error("driver", 'the local environment is the profile named "local"; use driver = '
+                                    '"staging" or "containers" here, or --env local')
+    from harness.environments.staging.environment import StagingEnvironment
+
+    return StagingEnvironment.from_config(config, name)

@@ -47,6 +47,8 @@ class AwsSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 3
+    #: Fixed dummy credentials for an emulator (moto) that accepts any; never read from config.
+    emulator_credentials: bool = False
 
     @classmethod
     def read(cls, shared: Table | None, role: Table | None) -> AwsSettings:

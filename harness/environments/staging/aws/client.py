@@ -23,7 +23,11 @@ def client(aws: AwsSettings, service: str) -> Any:
         user_agent_extra="drillbook",
     )
     session = boto3.session.Session(profile_name=aws.profile, region_name=aws.region)
-    return session.client(service, endpoint_url=aws.endpoint_url, config=config)
+    extra: dict[str, str] = {}
+    if aws.emulator_credentials:
+        # moto accepts any credentials; never send the machine's real ones to an emulator.
+        extra = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}
+    return session.client(service, endpoint_url=aws.endpoint_url, config=config, **extra)
 
 
 def aws_call(what: str, fn: Callable[..., Any], /, *, hints: dict[str, str] | None = None, **kwargs: Any) -> Any:
