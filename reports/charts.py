@@ -303,8 +303,7 @@ def trend_svg(
                 f'<line class="threshold" x1="{left}" y1="{_f(y(level))}" x2="{right}" y2="{_f(y(level))}" '
                 'stroke="#ef6c00" stroke-dasharray="2 3"/>'
             )
-    step = max(1, len(points) // 300)  # a few hundred dots are enough to see a trend
-    shown = list(points[::step])
+    shown = list(points)
     path = " ".join(f"{_f(x(p.at))},{_f(y(p.value))}" for p in shown)
     out.append(f'<polyline class="series" points="{path}" fill="none" stroke="#90a4ae" stroke-width="1"/>')
     out += [

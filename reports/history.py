@@ -135,16 +135,24 @@ def _warnings(frame: pd.DataFrame, options: ReportOptions) -> tuple[regression.R
     return tuple(out)
 
 
-def trends(history: History, metric: str) -> dict[str, list[TrendPoint]]:
+TREND_POINTS = 300  # a few hundred dots show a trend; more only slow the page down
+
+
+def trends(history: History, metric: str, *, points: int = TREND_POINTS) -> dict[str, list[TrendPoint]]:
+    """Per scenario, the measured values over time, thinned to about ``points`` (the last one kept)."""
     column = {"RTO": "rto_s", "RPO": "rpo_s"}[metric]
     frame = history.frame.dropna(subset=[column])
-    return {
-        str(drill): [
-            TrendPoint(as_datetime(at) or datetime.min, float(v), str(s))
-            for at, v, s in zip(g["started"], g[column], g["status"], strict=True)
+    out = {}
+    for drill, group in frame.groupby("drill", sort=True):
+        step = max(1, len(group) // points)
+        keep = group.iloc[::step]
+        if step > 1 and keep.index[-1] != group.index[-1]:
+            keep = pd.concat([keep, group.iloc[[-1]]])
+        out[str(drill)] = [
+            TrendPoint(at, float(v), str(s))
+            for at, v, s in zip(keep["started"].dt.to_pydatetime(), keep[column], keep["status"], strict=True)
         ]
-        for drill, g in frame.groupby("drill", sort=True)
-    }
+    return out
 
 
 def _d(value: float | None) -> str:
