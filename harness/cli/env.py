@@ -27,6 +27,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("harness.cli.env", "add_up"),
     ("harness.cli.env", "add_down"),
     ("harness.cli.env", "add_status"),
+    ("harness.cli.env_check", "add_check"),
 )
 
 if TYPE_CHECKING:

@@ -6,9 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from harness.environments.local.postgres import PostgresCluster
 from harness.environments.staging.settings import AwsSettings
 from tests.environments.staging.kube_target import KubeTarget, target
 from tests.environments.staging.moto_server import MotoServer, fake_credentials
+from tests.environments.staging.platform import StagingPlatform, build
+from tests.servers import HttpServer
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +40,21 @@ def aws(moto: MotoServer) -> AwsSettings:
 def kube_target() -> Iterator[KubeTarget]:
     """The emulator, or a real cluster with KUBECONFIG and DRILLBOOK_REAL_K8S=1."""
     yield from target()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from harness.environments.local.redis import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def staging_platform(moto: MotoServer, pg_cluster: PostgresCluster, redis_url: str, http_server: HttpServer,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[StagingPlatform]:
+    """Every role of a staging profile, on real stand-ins (see platform.py)."""
+    yield from build(moto, pg_cluster, redis_url, http_server.url, monkeypatch)

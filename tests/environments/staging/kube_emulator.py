@@ -149,6 +149,8 @@ class KubeEmulator:
         for res, (kind, namespaced) in KINDS.items():
             emulator.resources[res] = kmock.ResourceInfo(kind=kind, namespaced=namespaced,
                                                          verbs={"list", "get", "create", "patch", "delete"})
+        # The official client asks GET /version/ (with the slash); kmock serves only /version.
+        emulator[lambda r: r.method == kmock.method.GET and r.url.path == "/version/"] << self._version
         emulator[lambda r: r.action == kmock.action.LIST and (
             "labelSelector" in r.params or "fieldSelector" in r.params)] << self._list
         emulator[lambda r: r.resource == PODS and r.subresource == "eviction" and r.method == kmock.method.POST] \
@@ -157,6 +159,12 @@ class KubeEmulator:
         emulator[lambda r: r.action == kmock.action.CREATE and r.resource in KINDS] << self._created
         emulator[lambda r: r.action == kmock.action.UPDATE and r.resource == DEPLOYMENTS
                  and not r.subresource] << self._deployment_updated
+
+    @staticmethod
+    def _version() -> dict[str, str]:
+        return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-drillbook-emulator", "gitCommit": "",
+                "gitTreeState": "clean", "buildDate": "2024-01-01T00:00:00Z", "goVersion": "go1.22",
+                "compiler": "gc", "platform": "linux/amd64"}
 
     def _live(self, res: Any, namespace: str | None = None) -> Iterator[tuple[tuple[Any, str | None, str], Any]]:
         for key, obj in list(self.kmock.objects.items()):

@@ -33,6 +33,7 @@ def client(aws: AwsSettings, service: str) -> Any:
 def aws_call(what: str, fn: Callable[..., Any], /, *, hints: dict[str, str] | None = None, **kwargs: Any) -> Any:
     """``fn(**kwargs)``; a failure raises the AwsError subclass for its code, with ``what`` and,
     when one is given for the code (or for the error class's name), the hint of what to check."""
+    from botocore.parsers import ResponseParserError
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
@@ -67,3 +68,6 @@ def aws_call(what: str, fn: Callable[..., Any], /, *, hints: dict[str, str] | No
                              "the region and endpoint_url", code=type(exc).__name__) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{what}: {redact_text(str(exc))}", code=type(exc).__name__) from exc
+    except ResponseParserError as exc:
+        raise AwsError(f"{what}: the endpoint answered with something that is not an AWS response (an error page "
+                       "from a proxy, or an emulator that lacks this call)", code="ResponseParserError") from exc

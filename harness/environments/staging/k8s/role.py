@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.environments.base import ReplicaStatus
 from harness.environments.staging.k8s.client import Kube
 from harness.environments.staging.k8s.deployments import Deployments
@@ -50,8 +52,13 @@ class KubeDeployment:
     def rollout_restart(self) -> None:
         self.deployments.rollout_restart(self.name)
 
-    def rollout_undo(self) -> None:
-        Rollouts(self.deployments).undo(self.name)
+    def rollout_undo(self, to_revision: int | None = None) -> None:
+        Rollouts(self.deployments).undo(self.name, to_revision=to_revision or 0)
+
+    def history(self) -> list[dict[str, Any]]:
+        """Oldest first, as ``kubectl rollout history``: revision, version (the image), cause."""
+        return [{"revision": r.number, "version": r.image, "cause": r.cause, "replicaset": r.replicaset}
+                for r in Rollouts(self.deployments).history(self.name)]
 
     def kill(self, count: int | None = None, zone: str | None = None) -> list[str]:
         """Delete ``count`` pods (all when None), or every pod on the nodes of ``zone``."""

@@ -19,6 +19,7 @@ from harness.environments.staging.waiting import wait_until
 
 HASH_LABEL = "pod-template-hash"
 HISTORY = "deployment.kubernetes.io/revision-history"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
 
 
 class RolloutError(KubeError):
@@ -33,6 +34,8 @@ class Revision:
     template: dict[str, Any]
     #: Earlier numbers of this revision (it was rolled back to): ``deployment.kubernetes.io/revision-history``.
     earlier: tuple[int, ...] = ()
+    #: ``kubernetes.io/change-cause``, as ``kubectl rollout history`` shows it.
+    cause: str = ""
 
 
 def _clean(template: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +68,8 @@ class Rollouts:
             earlier = tuple(int(n) for n in annotations.get(HISTORY, "").split(",") if n.strip().isdigit())
             template = self.kube.plain(rs.spec.template)
             containers = template.get("spec", {}).get("containers") or [{}]
-            revisions.append(Revision(number, rs.metadata.name, containers[0].get("image"), template, earlier))
+            revisions.append(Revision(number, rs.metadata.name, containers[0].get("image"), template, earlier,
+                                      annotations.get(CHANGE_CAUSE, "")))
         return sorted(revisions, key=lambda r: r.number)
 
     def undo(self, name: str, *, to_revision: int = 0, observe_timeout: float = 60.0) -> Revision | None:

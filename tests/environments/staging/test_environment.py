@@ -1,0 +1,140 @@
+"""The staging environment built from a drillbook.toml profile: every role through its
+driver, on the emulated platform (platform.py); the PostgreSQL data plane on any
+DATABASE_URL, resolved from a reference and redacted everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import pg
+from harness.config import load_config
+from harness.environments.base import DatabaseRole, DeploymentRole, DnsRole, ObjectStoreRole, SecretsRole
+from harness.environments.factory import build_environment
+from harness.environments.staging.database import NoControlPlane, RdsDatabase, UrlDatabase, with_endpoint
+from harness.environments.staging.environment import StagingEnvironment
+from harness.environments.staging.secretref import SecretUnavailable
+from harness.ledger.postgres import PostgresLedgerStore
+from harness.probes import sql_probe
+from harness.redact import redact, redact_text
+from tests.environments.staging.platform import DATABASE_ENV, JWT_SECRET, StagingPlatform
+
+
+@pytest.fixture
+def env(staging_platform: StagingPlatform, tmp_path: Path) -> StagingEnvironment:
+    config = load_config(staging_platform.write(tmp_path))
+    built = build_environment("staging", config, tmp_path / ".drillbook")
+    assert isinstance(built, StagingEnvironment)
+    built.poll_interval = 0.05
+    return built
+
+
+def test_every_role_is_provided_by_its_driver(env: StagingEnvironment) -> None:
+    assert sorted(env.configured()) == sorted(["database", "replica", "cache", "app", "network", "object_store",
+                                               "dns", "secrets", "backups"])
+    assert isinstance(env.database, RdsDatabase) and isinstance(env.database, DatabaseRole)
+    assert isinstance(env.app, DeploymentRole)
+    assert isinstance(env.object_store, ObjectStoreRole) and isinstance(env.dns, DnsRole)
+    assert isinstance(env.secrets, SecretsRole)
+    fingerprint = env.fingerprint()
+    assert fingerprint["roles"]["database"] == "rds:compliant-db" and fingerprint["production"] is False
+    with pytest.raises(Exception, match="provides no 'workers' role"):
+        env.workers  # noqa: B018
+
+
+def test_the_database_url_comes_from_the_variable_and_is_redacted(env: StagingEnvironment,
+                                                                  staging_platform: StagingPlatform) -> None:
+    dsn = env.database.dsn()
+    assert dsn == staging_platform.database_url  # the password is in it: the server checks it (scram)
+    assert pg.query(dsn, "SELECT current_user")[0][0] == "drill_app"
+    password = staging_platform.password
+    assert password not in redact_text(f"connecting with {password} to {dsn}")
+    assert password not in str(redact({"dsn": dsn, "note": f"pw {password}"}))
+    probe = sql_probe(env.database.dsn, name="database")
+    assert probe.run().passed
+    assert all(p.run().passed for p in env.steady_probes())  # health URL, database, cache
+
+
+def test_a_wrong_password_fails_and_the_error_does_not_leak_it(env: StagingEnvironment,
+                                                              staging_platform: StagingPlatform,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    wrong = staging_platform.database_url.replace(staging_platform.password, "wrong-password-123")
+    monkeypatch.setenv(DATABASE_ENV, wrong)
+    result = sql_probe(env.database.dsn, name="database").run()
+    assert not result.passed and "password authentication failed" in result.detail
+    assert "wrong-password-123" not in result.detail
+
+
+def test_the_ledger_writes_through_the_resolved_url(env: StagingEnvironment) -> None:
+    store = PostgresLedgerStore(env.database.dsn)
+    store.prepare("staging-run")
+    for seq in range(1, 6):
+        store.write("staging-run", seq, timeout=2.0)
+    assert store.present("staging-run", timeout=2.0) == {1, 2, 3, 4, 5}
+    store.close()
+
+
+def test_the_replica_url_comes_from_secrets_manager(env: StagingEnvironment,
+                                                   staging_platform: StagingPlatform) -> None:
+    dsn = env.replica.dsn()
+    assert dsn == staging_platform.database_url
+    assert staging_platform.password not in redact_text(dsn)
+    assert env.replica.lag_s() is None  # a primary stands in for it: not in recovery
+    promoted = env.replica.promote(timeout=10)
+    assert promoted.running()
+
+
+def test_an_unset_variable_names_the_key_and_the_fix(env: StagingEnvironment,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATABASE_ENV)
+    with pytest.raises(SecretUnavailable, match=rf"\[environments.staging.database\] url_env: environment "
+                                                 rf"variable {DATABASE_ENV} is not set; export {DATABASE_ENV}="):
+        env.database.dsn()
+
+
+def test_rds_control_plane_through_the_role(env: StagingEnvironment) -> None:
+    database = env.database
+    assert database.running()
+    snapshot = database.snapshot(timeout=10)
+    assert snapshot.id.startswith("drillbook-compliant-db-") and snapshot.detail["instance_id"] == "compliant-db"
+    assert snapshot.id in [s.id for s in database.snapshots()]
+    restored = database.restore(snapshot, "compliant-db-restored", timeout=10)
+    assert restored.running() and restored.name == "compliant-db-restored"
+    host = restored.describe().endpoint
+    assert host and host in restored.dsn()  # same credentials, the restored instance's endpoint
+    assert env.role("backups").latest() is not None
+    database.stop(timeout=10)
+    assert not database.running()
+    database.start(timeout=10)
+    assert database.running()
+
+
+def test_kubernetes_network_storage_dns_and_secrets_roles(env: StagingEnvironment) -> None:
+    assert len(env.app.replicas()) == 4
+    env.app.wait_available(timeout=20)
+    assert env.network.proxies() == ["app-db"] and env.network.api_url().startswith("http://")
+    assert env.cache.ping() and env.cache.dbsize() >= 0
+    evidence = env.object_store.upload_evidence("run/evidence.txt", b"evidence")
+    assert evidence.lock_mode == "GOVERNANCE" and evidence.sse == "AES256"
+    env.dns.upsert("db.compliant.example", "compliant-db.eu-west-1.rds.example")
+    assert env.dns.resolve("db.compliant.example") == "compliant-db.eu-west-1.rds.example"
+    before = env.secrets.get(JWT_SECRET)
+    env.secrets.rotate(JWT_SECRET)
+    assert env.secrets.get(JWT_SECRET) != before
+
+
+def test_a_postgres_only_database_has_no_control_plane(staging_platform: StagingPlatform, tmp_path: Path) -> None:
+    (tmp_path / "drillbook.toml").write_text(
+        f'[environments.anypg.database]\nurl_env = "{DATABASE_ENV}"\n')
+    env = build_environment("anypg", load_config(tmp_path / "drillbook.toml"), tmp_path)
+    assert isinstance(env.database, UrlDatabase)
+    assert env.database.running() and env.database.dsn("postgres").endswith("/postgres")
+    with pytest.raises(NoControlPlane, match='cannot stop it; use driver = "rds" with instance_id'):
+        env.database.stop()
+
+
+def test_with_endpoint_keeps_the_credentials() -> None:
+    assert with_endpoint("postgresql://u:p@old:5432/app?sslmode=require", "new.host", 6432) == \
+        "postgresql://u:p@new.host:6432/app?sslmode=require"
+    assert with_endpoint("postgresql://u@h/app", None, None, "other") == "postgresql://u@h/other"
