@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from harness.environments.local.archive import archive_current_wal
 from harness.environments.local.pitr import RecoveryTarget, RestoreError, recover_to
+from harness.environments.local.postgres import PostgresCluster
 from harness.errors import InvalidDrillConfig
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp
 
@@ -21,7 +22,7 @@ def plane() -> Iterator[DataPlane]:
 
 
 @pytest.fixture(scope="module")
-def history(plane: DataPlane) -> list[tuple[int, object, str]]:
+def history(plane: DataPlane) -> list[tuple[int, datetime, str]]:
     """A snapshot, then 20 single-row commits after it: (seq, commit time, WAL position after)."""
     plane.catalogue.take(plane.primary)
     plane.sql("CREATE TABLE ledger (seq int PRIMARY KEY)")  # created after the snapshot: replayed
@@ -29,6 +30,7 @@ def history(plane: DataPlane) -> list[tuple[int, object, str]]:
     for seq in range(1, 21):
         plane.sql("INSERT INTO ledger VALUES (%s)", (seq,))
         when = plane.sql("SELECT pg_xact_commit_timestamp(xmin) FROM ledger WHERE seq = %s", (seq,))[0][0]
+        assert isinstance(when, datetime)
         lsn = plane.sql("SELECT pg_current_wal_insert_lsn()::text")[0][0]
         commits.append((seq, when, str(lsn)))
         time.sleep(0.02)
@@ -36,14 +38,14 @@ def history(plane: DataPlane) -> list[tuple[int, object, str]]:
     return commits
 
 
-def seqs(cluster: object) -> list[int]:
-    return [r[0] for r in cluster.sql("SELECT seq FROM ledger ORDER BY seq", dbname="compliant")]  # type: ignore[attr-defined]
+def seqs(cluster: PostgresCluster) -> list[int]:
+    return [int(r[0]) for r in cluster.sql("SELECT seq FROM ledger ORDER BY seq", dbname="compliant")]
 
 
 def test_recovery_to_a_time_keeps_exactly_the_commits_before_it(
-        plane: DataPlane, history: list[tuple[int, object, str]]) -> None:
+        plane: DataPlane, history: list[tuple[int, datetime, str]]) -> None:
     twelfth, thirteenth = history[11][1], history[12][1]
-    target = twelfth + (thirteenth - twelfth) / 2  # type: ignore[operator]
+    target = twelfth + (thirteenth - twelfth) / 2
     restored = recover_to(plane.catalogue, plane.archive, RecoveryTarget(time=target),
                           plane.new_cluster("pitr-time"))
     try:
@@ -56,7 +58,7 @@ def test_recovery_to_a_time_keeps_exactly_the_commits_before_it(
     assert 999 not in seqs(plane.primary)
 
 
-def test_recovery_to_an_lsn_stops_there(plane: DataPlane, history: list[tuple[int, object, str]]) -> None:
+def test_recovery_to_an_lsn_stops_there(plane: DataPlane, history: list[tuple[int, datetime, str]]) -> None:
     after_seventh = history[6][2]
     restored = recover_to(plane.catalogue, plane.archive, RecoveryTarget(lsn=after_seventh),
                           plane.new_cluster("pitr-lsn"))
@@ -67,7 +69,7 @@ def test_recovery_to_an_lsn_stops_there(plane: DataPlane, history: list[tuple[in
 
 
 def test_a_target_older_than_every_snapshot_is_refused_with_the_oldest(
-        plane: DataPlane, history: list[tuple[int, object, str]]) -> None:
+        plane: DataPlane, history: list[tuple[int, datetime, str]]) -> None:
     oldest = min(s.finished_at for s in plane.catalogue.list())
     with pytest.raises(RestoreError, match="no snapshot was complete before") as info:
         recover_to(plane.catalogue, plane.archive, RecoveryTarget(time=oldest - timedelta(hours=1)),
@@ -77,7 +79,7 @@ def test_a_target_older_than_every_snapshot_is_refused_with_the_oldest(
 
 
 def test_a_target_beyond_the_archive_fails_and_cleans_up(plane: DataPlane) -> None:
-    later = plane.sql("SELECT now() + interval '1 hour'")[0][0]
+    later = datetime.now(UTC) + timedelta(hours=1)
     with pytest.raises(RestoreError, match="point-in-time recovery"):
         recover_to(plane.catalogue, plane.archive, RecoveryTarget(time=later), plane.new_cluster("beyond"))
     assert not (plane.root / "beyond" / "data").exists()
@@ -87,8 +89,6 @@ def test_targets_are_validated() -> None:
     with pytest.raises(InvalidDrillConfig, match="exactly one"):
         RecoveryTarget()
     with pytest.raises(InvalidDrillConfig, match="time zone"):
-        from datetime import datetime
-
         RecoveryTarget(time=datetime(2026, 1, 1))
     with pytest.raises(InvalidDrillConfig, match="not a WAL position"):
         RecoveryTarget(lsn="yesterday")
