@@ -1,4 +1,4 @@
-"""Real components for the app plane's tests: PostgreSQL, Redis and moto's server.
+"""Real components for the app plane's tests: PostgreSQL, Redis and moto's server (own process).
 
 ``Platform`` is the data plane the service needs, built the way the local
 environment builds it (the ``compliant`` database and role, the secrets, the
@@ -10,7 +10,6 @@ so the app plane's tests start fast. One platform serves a whole test session;
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 import shutil
@@ -30,12 +29,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
-from moto.server import ThreadedMotoServer
 
 from harness import pg, procs
+from harness.environments.local import moto_server
 from harness.environments.local.app_plane import GOOD_VERSION, AppPlane, SecretRefs, start_app_plane
 from harness.environments.local.passwords import hash_password
-from harness.environments.local.postgres import PostgresCluster
+from harness.environments.local.postgres import PostgresCluster, free_port
 from harness.environments.local.primary import APP_DATABASE, APP_USER, create_app_database
 from harness.environments.local.processes import labelled, listening
 from harness.environments.local.redis import RedisServer
@@ -55,7 +54,7 @@ AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "
 class Platform:
     cluster: PostgresCluster
     redis: RedisServer
-    moto: ThreadedMotoServer
+    moto: subprocess.Popen[bytes]
     aws_endpoint: str
     hosted_zone_id: str
     prefix: str
@@ -112,17 +111,36 @@ class Platform:
         )
 
     def stop(self) -> None:
-        self.moto.stop()
+        _stop_moto(self.moto)
         self.redis.stop()
         self.cluster.stop("immediate")
 
 
+def _start_moto(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    # Its own process: moto's backends are global to a process, and other tests in this one
+    # reset theirs (POST /moto-api/reset), which would wipe these secrets and this zone.
+    port = free_port()
+    with log.open("ab") as out:
+        proc = subprocess.Popen(moto_server.argv(port), stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        moto_server.wait_ready(port, timeout=60.0, alive=lambda: proc.poll() is None)
+    except BaseException:
+        _stop_moto(proc)
+        raise
+    return proc, moto_server.url(port)
+
+
+def _stop_moto(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+
+
 def start_platform(base: Path) -> Platform:
     """PostgreSQL with the schema and one user, Redis, moto with the secrets and the zone."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     cluster = PostgresCluster(base / "pg" / "data").init()
     redis = RedisServer(base / "redis")
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     started: list[Any] = []
     try:
         cluster.start()
@@ -132,10 +150,9 @@ def start_platform(base: Path) -> Platform:
         create_app_database(cluster, db_password)
         redis.start()
         started.append(redis)
-        moto.start()
+        moto, aws_endpoint = _start_moto(base / "moto.log")
         started.append(moto)
-        host, port = moto.get_host_and_port()
-        platform = Platform(cluster, redis, moto, f"http://{host}:{port}", "",
+        platform = Platform(cluster, redis, moto, aws_endpoint, "",
                             f"drillbook-test-{uuid.uuid4().hex[:8]}/production", db_password=db_password)
         sm = platform.client("secretsmanager")
         for name, value in (("jwt-secret", secrets.token_urlsafe(32)), ("db-password", db_password),
@@ -153,6 +170,8 @@ def start_platform(base: Path) -> Platform:
         for thing in reversed(started):
             if isinstance(thing, PostgresCluster):
                 thing.stop("immediate")
+            elif isinstance(thing, subprocess.Popen):
+                _stop_moto(thing)
             else:
                 thing.stop()
         raise
