@@ -14,6 +14,9 @@ from harness.environments.local.postgres import PostgresCluster
 from harness.errors import InvalidDrillConfig
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp
 
+#: Generous on a loaded machine, but a recovery that hangs fails with the server's log.
+TIMEOUT = 180.0
+
 
 @pytest.fixture(scope="module")
 def plane() -> Iterator[DataPlane]:
@@ -47,7 +50,7 @@ def test_recovery_to_a_time_keeps_exactly_the_commits_before_it(
     twelfth, thirteenth = history[11][1], history[12][1]
     target = twelfth + (thirteenth - twelfth) / 2
     restored = recover_to(plane.catalogue, plane.archive, RecoveryTarget(time=target),
-                          plane.new_cluster("pitr-time"))
+                          plane.new_cluster("pitr-time"), timeout=TIMEOUT)
     try:
         assert seqs(restored) == list(range(1, 13))
         assert not restored.in_recovery()  # promoted at the target: writable
@@ -61,7 +64,7 @@ def test_recovery_to_a_time_keeps_exactly_the_commits_before_it(
 def test_recovery_to_an_lsn_stops_there(plane: DataPlane, history: list[tuple[int, datetime, str]]) -> None:
     after_seventh = history[6][2]
     restored = recover_to(plane.catalogue, plane.archive, RecoveryTarget(lsn=after_seventh),
-                          plane.new_cluster("pitr-lsn"))
+                          plane.new_cluster("pitr-lsn"), timeout=TIMEOUT)
     try:
         assert seqs(restored) == list(range(1, 8))
     finally:
@@ -78,10 +81,12 @@ def test_a_target_older_than_every_snapshot_is_refused_with_the_oldest(
     assert not (plane.root / "too-early" / "data").exists()
 
 
-def test_a_target_beyond_the_archive_fails_and_cleans_up(plane: DataPlane) -> None:
+def test_a_target_beyond_the_archive_fails_and_cleans_up(
+        plane: DataPlane, history: list[tuple[int, datetime, str]]) -> None:
     later = datetime.now(UTC) + timedelta(hours=1)
     with pytest.raises(RestoreError, match="point-in-time recovery"):
-        recover_to(plane.catalogue, plane.archive, RecoveryTarget(time=later), plane.new_cluster("beyond"))
+        recover_to(plane.catalogue, plane.archive, RecoveryTarget(time=later), plane.new_cluster("beyond"),
+                   timeout=TIMEOUT)
     assert not (plane.root / "beyond" / "data").exists()
 
 
