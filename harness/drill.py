@@ -303,10 +303,13 @@ class Drill:
         self._say(f"recovered: rto {format_duration(rto)}")
         return rto
 
-    def verify(self, name: str, check: Callable[[], Any] | bool) -> bool:
-        """Record a verification result. ``check`` is a bool or a callable (as for probes)."""
+    def verify(self, name: str, check: Callable[[], Any] | bool | tuple[bool, str]) -> bool:
+        """Record a verification result. ``check`` is a bool, a ``(passed, detail)`` pair, or a
+        callable run as a probe (True or None passes; False or an exception fails)."""
         if isinstance(check, bool):
             passed, detail = check, ""
+        elif isinstance(check, tuple):
+            passed, detail = bool(check[0]), redact_text(str(check[1]))
         else:
             result = as_probe(check).run()
             passed, detail = result.passed, result.detail

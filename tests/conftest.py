@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from harness.environments.local.postgres import PostgresCluster
 from tests.environments.local.dataplane_support import server_tmp
 from tests.servers import HttpServer
 from tests.servers import http_server as start_http_server
+
+# boto3 without credentials asks the EC2 instance metadata service (169.254.169.254), which
+# does not exist here: a test must never wait on it. moto accepts any credentials.
+for _name, _value in (("AWS_EC2_METADATA_DISABLED", "true"), ("AWS_ACCESS_KEY_ID", "testing"),
+                      ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", "us-east-1")):
+    os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture

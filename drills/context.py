@@ -1,0 +1,33 @@
+"""What a runbook step receives: the drill, the environment, the platform, and the
+values earlier steps found (the snapshot chosen, the instance restored, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from drills.platform import Platform
+from harness.drill import Drill
+from harness.environments.base import Environment
+
+
+@dataclass
+class Context:
+    drill: Drill
+    env: Environment
+    platform: Platform
+    #: Changes a mutation test makes to the recovery (see drills/mutations.py).
+    mutation: str | None = None
+    found: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def env_name(self) -> str:
+        return self.drill.settings.env_name
+
+    @property
+    def state_dir(self) -> str:
+        return str(self.drill.settings.state_dir)
+
+    def where(self) -> dict[str, str]:
+        """The arguments every environment-bound fault and change takes."""
+        return {"env_name": self.env_name, "state_dir": self.state_dir}

@@ -1,0 +1,145 @@
+"""The reference platform as the drills see it: probes, the service's API, the database
+the application uses now, the ledger through the service. Built on roles only."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from drills.service_ledger import ServiceLedgerStore
+from harness import pg
+from harness.environments.base import Environment
+from harness.environments.local.primary import APP_DATABASE
+from harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
+from harness.probes import Probe, http_probe, sql_probe
+
+TIMEOUT = 3.0
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+
+
+class Platform:
+    """The Compliant platform of one environment."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+
+    @property
+    def url(self) -> str:
+        return str(self.env.front_door_url)  # type: ignore[attr-defined]
+
+    # -- the service's API -----------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        timeout: float = TIMEOUT,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return Reply(response.status, _json(response.read()))
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, _json(exc.read()))
+
+    def login(self, email: str = TEST_USER_EMAIL, password: str = TEST_USER_PASSWORD, **kw: Any) -> str:
+        reply = self.call("POST", "/api/auth/login", {"email": email, "password": password}, **kw)
+        if reply.status != 200:
+            raise AssertionError(f"login as {email} failed: HTTP {reply.status} {reply.body.get('error')}")
+        return str(reply.body["token"])
+
+    # -- probes ----------------------------------------------------------------
+
+    def health_probe(self, timeout: float = 1.0) -> Probe:
+        return http_probe(self.url + "/api/health", name="api health (front door)", timeout=timeout)
+
+    def login_probe(self) -> Probe:
+        def check() -> tuple[bool, str]:
+            reply = self.call(
+                "POST",
+                "/api/auth/login",
+                {"email": TEST_USER_EMAIL, "password": TEST_USER_PASSWORD},
+                timeout=2.0,
+            )
+            return reply.status == 200, f"HTTP {reply.status}"
+
+        return Probe("login", check)
+
+    def projects_probe(self) -> Probe:
+        def check() -> tuple[bool, str]:
+            reply = self.call("GET", "/api/projects?limit=1", timeout=2.0)
+            return reply.status == 200, f"HTTP {reply.status}"
+
+        return Probe("projects", check)
+
+    def database_probe(self) -> Probe:
+        return sql_probe(self.app_dsn, "SELECT count(*) FROM users", name="app database", timeout=2.0)
+
+    def steady_state(self) -> list[Probe]:
+        """The platform's steady state: the API healthy (it checks PostgreSQL and Redis)."""
+        return [self.health_probe()]
+
+    def smoke_checks(self) -> list[tuple[str, Probe]]:
+        """The DR procedures' "Verify Recovery": health, authentication, projects, the database."""
+        return [
+            ("health", self.health_probe(2.0)),
+            ("login", self.login_probe()),
+            ("projects", self.projects_probe()),
+            ("database count", self.database_probe()),
+        ]
+
+    # -- the database the application uses --------------------------------------
+
+    def app_database_url(self) -> str:
+        return self.env.app.env()["DATABASE_URL"]
+
+    def app_dsn(self) -> str:
+        """A superuser DSN to the server behind the application's DATABASE_URL *now*
+        (through the network link to its upstream)."""
+        url = urllib.parse.urlsplit(self.app_database_url())
+        port = url.port
+        if self.env.has("network"):
+            for proxy in self.env.network.client.proxies().values():  # type: ignore[attr-defined]
+                if proxy.listen_port == port:
+                    port = int(proxy.upstream.rpartition(":")[2])
+                    break
+        dbname = url.path.lstrip("/") or APP_DATABASE
+        return f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
+
+    def count(self, table: str, where: str = "", dsn: str | None = None) -> int:
+        query = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
+        return int(pg.query(dsn or self.app_dsn(), query, timeout=10.0)[0][0])
+
+    # -- the ledger --------------------------------------------------------------
+
+    def ledger_store(self) -> ServiceLedgerStore:
+        return ServiceLedgerStore(self.url, self.app_dsn, email=TEST_USER_EMAIL, password=TEST_USER_PASSWORD)
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        return {"raw": raw[:200].decode(errors="replace")}
+    return value if isinstance(value, dict) else {"value": value}

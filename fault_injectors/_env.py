@@ -1,0 +1,17 @@
+"""Faults and changes that act on an environment's roles find it again, in any
+process, by its profile name and the drillbook state directory."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from harness.config import find_config
+from harness.environments.base import Environment
+from harness.environments.factory import build_environment
+
+
+@lru_cache(maxsize=8)
+def open_environment(env_name: str, state_dir: str) -> Environment:
+    """The environment ``env_name`` (attached, not started) whose state lives in ``state_dir``."""
+    return build_environment(env_name, find_config(), Path(state_dir))

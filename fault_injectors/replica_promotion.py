@@ -1,0 +1,32 @@
+"""Promote the DR replica (``aws rds promote-read-replica``); undone by rebuilding it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fault_injectors._env import open_environment
+from fault_injectors.base import Fault
+
+
+class ReplicaPromotion(Fault):
+    """Makes the DR replica a writable primary. A recovery change: once the drill is over,
+    revert throws the promoted copy away and clones a fresh standby from the primary,
+    so the environment has its DR replica again."""
+
+    name = "replica_promotion"
+    blast_radius = "the DR replica (no longer a standby)"
+    rollback = "rebuild the standby from the primary"
+
+    def __init__(self, env_name: str, state_dir: str, timeout: float = 600.0) -> None:
+        self.env_name, self.state_dir, self.timeout = env_name, state_dir, timeout
+
+    def inject(self) -> None:
+        open_environment(self.env_name, self.state_dir).replica.promote(timeout=self.timeout)
+
+    def revert(self) -> None:
+        replica = open_environment(self.env_name, self.state_dir).replica
+        if replica.promoted() or not replica.running():  # type: ignore[attr-defined]
+            replica.rebuild(timeout=self.timeout)  # type: ignore[attr-defined]
+
+    def describe(self) -> dict[str, Any]:
+        return {"env_name": self.env_name, "state_dir": self.state_dir, "timeout": self.timeout}

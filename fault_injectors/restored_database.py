@@ -1,0 +1,86 @@
+"""A database instance restored by a runbook (from a snapshot, or to a point in time)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fault_injectors._env import open_environment
+from fault_injectors.base import Fault
+from harness.environments.base import DatabaseInstance
+from harness.errors import InvalidDrillConfig
+
+
+class RestoredDatabase(Fault):
+    """Restores a new instance ``instance``: from ``snapshot`` (an id, or ``"latest"``),
+    to ``target_time`` (ISO 8601, point-in-time recovery from the archive) or to
+    ``target_lsn``. A recovery change, not a fault: revert discards the instance
+    (``rds delete-db-instance``) once the drill is over.
+    """
+
+    name = "restored_database"
+    blast_radius = "none (a new instance beside the primary)"
+    rollback = "discard the restored instance"
+
+    def __init__(
+        self,
+        env_name: str,
+        state_dir: str,
+        instance: str,
+        snapshot: str | None = None,
+        target_time: str | None = None,
+        target_lsn: str | None = None,
+        timeout: float = 1800.0,
+    ) -> None:
+        if sum(x is not None for x in (snapshot, target_time, target_lsn)) != 1:
+            raise InvalidDrillConfig("give exactly one of snapshot, target_time or target_lsn")
+        self.env_name, self.state_dir, self.instance = env_name, state_dir, instance
+        self.snapshot, self.target_time, self.target_lsn, self.timeout = (
+            snapshot,
+            target_time,
+            target_lsn,
+            timeout,
+        )
+        self.restored: DatabaseInstance | None = None
+
+    def inject(self) -> None:
+        database = open_environment(self.env_name, self.state_dir).database
+        if self.snapshot is not None:
+            snapshots = database.snapshots()
+            chosen = (
+                snapshots[0]
+                if self.snapshot == "latest" and snapshots
+                else next((s for s in snapshots if s.id == self.snapshot), None)
+            )
+            if chosen is None:
+                raise InvalidDrillConfig(
+                    f"no snapshot {self.snapshot!r}; snapshots: "
+                    f"{', '.join(s.id for s in snapshots) or 'none'}"
+                )
+            self.snapshot = chosen.id
+            self.restored = database.restore(chosen, self.instance, timeout=self.timeout)
+        elif self.target_time is not None:
+            self.restored = database.restore_to_time(
+                datetime.fromisoformat(self.target_time), self.instance, timeout=self.timeout
+            )
+        else:
+            assert self.target_lsn is not None
+            restore_to_lsn = database.restore_to_lsn  # type: ignore[attr-defined]
+            self.restored = restore_to_lsn(self.target_lsn, self.instance, timeout=self.timeout)
+
+    def revert(self) -> None:
+        database = open_environment(self.env_name, self.state_dir).database
+        names = {i.name for i in database.instances()}  # type: ignore[attr-defined]
+        if self.instance in names:
+            database.discard(self.instance)  # type: ignore[attr-defined]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "env_name": self.env_name,
+            "state_dir": self.state_dir,
+            "instance": self.instance,
+            "snapshot": self.snapshot,
+            "target_time": self.target_time,
+            "target_lsn": self.target_lsn,
+            "timeout": self.timeout,
+        }
