@@ -212,3 +212,15 @@ def test_a_hung_replica_is_restarted_by_its_liveness_probe(plane: AppPlane) -> N
             os.kill(victim["pid"], signal.SIGCONT)
     assert pod["pid"] != victim["pid"]
     assert events(plane, victim["name"], "Unhealthy")
+
+
+def test_old_releases_beyond_the_history_limit_are_dropped(plane: AppPlane) -> None:
+    workers = plane.workers
+    workers.scale(0)
+    wait_for(lambda: not pods(workers), 30, "no worker left")
+    for i in range(12):
+        workers.set_env(ROUND=str(i))
+    history = workers.history()
+    assert len(history) == 11 and history[-1]["env"]["ROUND"] == "11"
+    workers.rollout_undo(to_revision=history[-2]["revision"])
+    assert workers.env()["ROUND"] == "10"

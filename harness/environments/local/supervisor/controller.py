@@ -435,10 +435,17 @@ class Controller:
         # As a ReplicaSet keeps its pods, an old revision with this template is reused.
         deployment.releases = [r for r in deployment.releases if not r.same_template(candidate)]
         deployment.releases.append(candidate)
+        self._trim_history(deployment)
         self._dirty = True
         self._event(name, "NewRelease", f"revision {candidate.revision}: version {candidate.version}"
                                         f"{'; ' + cause if cause else ''}")
         return candidate
+
+    def _trim_history(self, deployment: Deployment) -> None:
+        """Keep the last ``revision_history_limit`` releases (and any whose pods still run)."""
+        keep = deployment.releases[-deployment.revision_history_limit - 1:]
+        running = {p.template_hash for p in self.pods_of(deployment.name)}
+        deployment.releases = [r for r in deployment.releases if r in keep or r.template_hash in running]
 
     def set_env(self, name: str, changes: dict[str, str | None], cause: str = "",
                 strategy: str = ROLLING) -> Release:

@@ -92,6 +92,8 @@ class Deployment:
     max_surge: int = 1
     max_unavailable: int = 0
     progress_deadline_s: float = 60.0
+    #: Old releases kept for rollout undo (Kubernetes' revisionHistoryLimit).
+    revision_history_limit: int = 10
 
     @property
     def current(self) -> Release:
