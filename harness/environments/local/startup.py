@@ -152,7 +152,12 @@ class Startup:
                 self.record_facts(sample_data={"users": loaded.users, "projects": loaded.projects,
                                                "audit_rows": loaded.audit_rows,
                                                "data_bytes": loaded.data_bytes})
-            with self.stepping("taking the first snapshot and cloning the DR replica"):
+            with self.stepping("waiting for redis and the toxiproxy links"):
+                redis.wait_ready(timeout=10.0)
+                self._check_links(toxiproxy, links)
+            with self.stepping("starting the app plane, taking the first snapshot, cloning the DR replica"):
+                # Independent of each other: the DR deployments have no replica yet (pilot light).
+                app = pool.submit(self._start_app, links, moto, zone_id)
                 catalogue = SnapshotCatalogue(self.layout.snapshots)
                 first = pool.submit(catalogue.take, primary, kind="scheduled")
                 self.record_cluster(standby, "standby")
@@ -160,15 +165,10 @@ class Startup:
                 self.say(f"dr-replica: streaming on port {standby.port}")
                 snap = first.result()
                 self.say(f"snapshot {snap.id}: {snap.size_bytes} bytes, verified={snap.verified}")
-            with self.stepping("waiting for redis"):
-                redis.wait_ready(timeout=10.0)
-            with self.stepping("waiting for the toxiproxy server and its links"):
-                self._check_links(toxiproxy, links)
+                app.result()
             if settings.snapshot_interval_s > 0:
                 with self.stepping("starting the snapshot schedule"):
                     self._start_scheduler()
-            with self.stepping("starting the app plane"):
-                self._start_app(links, moto, zone_id)
 
     def spawn(self, name: str, argv: list[str], *, port: int | None = None,
               log: str | None = None) -> ProcessRecord:
@@ -241,8 +241,7 @@ class Startup:
         self.record_facts(front_door_url=plane.front_door_url)
         self.say(f"app plane: {settings.replicas} API replicas over {', '.join(settings.zones)}, "
                  f"{settings.workers} workers, front door {plane.front_door_url}")
-        with self.stepping("waiting for the API to be healthy through the front door"):
-            wait_healthy(plane.front_door_url, timeout=settings.start_timeout_s)
+        wait_healthy(plane.front_door_url, timeout=settings.start_timeout_s)
         self.say("api: /api/health is 200 through the front door")
 
 

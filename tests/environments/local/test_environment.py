@@ -32,6 +32,7 @@ from harness.environments.local.environment import LocalEnvironment
 from harness.environments.local.primary import APP_USER
 from harness.environments.local.settings import LocalSettings
 from harness.environments.local.state import EnvRecord
+from harness.errors import InvalidDrillConfig
 from harness.steady import check_all
 from tests.environments.local.dataplane_support import server_tmp, wait_for
 
@@ -223,3 +224,16 @@ def test_an_api_replica_killed_with_sigkill_comes_back(env: LocalEnvironment) ->
     wait_for(back, timeout=60, what=f"{victim.name} restarted")
     env.app.wait_available(timeout=60)
     assert check_all(env.steady_probes()).passed
+
+
+def test_the_primary_stops_like_a_crash_and_starts_again(env: LocalEnvironment) -> None:
+    db = env.database
+    with pytest.raises(InvalidDrillConfig, match="stop mode 'gentle'"):
+        db.stop("gentle")
+    db.stop("immediate")
+    assert not db.running()
+    down = check_all(env.steady_probes())
+    assert not down.passed and "database" in down.detail
+    db.start(timeout=60)
+    wait_for(lambda: check_all(env.steady_probes()).passed, timeout=60, what="steady state after restart")
+    wait_for(lambda: env.local_replica.lag().state == "streaming", timeout=60, what="replica reconnected")
