@@ -11,6 +11,7 @@ import pytest
 from harness import pg
 from harness.environments.local.postgres import PostgresCluster
 from tests.environments.local.dataplane_support import server_tmp
+from tests.local_env import SharedEnv, shared_local_env
 from tests.servers import HttpServer
 from tests.servers import http_server as start_http_server
 
@@ -63,3 +64,9 @@ def pg_database(pg_cluster: PostgresCluster, request: pytest.FixtureRequest) -> 
     pg_cluster.sql(f'CREATE DATABASE "{name}"')
     pg.query(pg_cluster.dsn(name), MINI_SCHEMA)
     return pg_cluster.dsn(name)
+
+
+@pytest.fixture(scope="session")
+def local_env(request: pytest.FixtureRequest) -> SharedEnv:
+    """The reference platform, up once for the whole test session."""
+    return shared_local_env(request.config)
