@@ -35,6 +35,7 @@ from harness.environments.local.database import ClusterBook, LocalDatabase, Loca
 from harness.environments.local.layout import Layout
 from harness.environments.local.network import APP_DB, APP_DB_DR, LocalNetwork
 from harness.environments.local.pgbin import find_bindir, server_version
+from harness.environments.local.postgres import PostgresCluster
 from harness.environments.local.redis import redis_version
 from harness.environments.local.settings import LocalSettings
 from harness.environments.local.shutdown import stop_environment
@@ -105,6 +106,7 @@ class LocalEnvironment(Environment):
                                       progress=progress)
             self._roles.clear()
             self.record = None
+            self.app_plane = None
             self.started_here = False
             return report
 
@@ -153,8 +155,7 @@ class LocalEnvironment(Environment):
 
     def _core_alive(self, record: EnvRecord) -> bool:
         primary = record.clusters.get("primary")
-        if primary is None or not ClusterBook(self.state, self.layout.clusters, environ={}).cluster(
-                primary).running():
+        if primary is None or not PostgresCluster(Path(primary.datadir), port=primary.port).running():
             return False
         return all(processes.alive(p) for name, p in record.processes.items() if name in ("moto", "redis"))
 
