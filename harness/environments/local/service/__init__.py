@@ -21,6 +21,7 @@ Environment (read once, at start; see ``config.py``)::
     AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   where Secrets Manager is
     READ_ONLY_MODE, AUDIT_ALL_REQUESTS, SESSION_TTL_S, DB_TIMEOUT_S, HEALTH_TIMEOUT_S,
     DB_POOL_SIZE, APP_VERSION, REPLICA_NAME, ZONE, HOST, LOG_LEVEL    optional
+    BLOCKED_IPS       addresses/CIDR blocks refused with 403 ``forbidden`` (a WAF IP set)
 
 Run it: ``python -m harness.environments.local.service [--require NAME ...]``;
 the workers: ``python -m harness.environments.local.service.worker``.

@@ -31,6 +31,7 @@ ERRORS = {
     "invalid_token": 401,
     "session_expired": 401,
     "account_suspended": 403,
+    "forbidden": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "payload_too_large": 413,

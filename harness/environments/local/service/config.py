@@ -9,8 +9,11 @@ values are fetched at start, so a rotated secret takes effect on restart only.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 EX_CONFIG = 78
 
@@ -52,6 +55,17 @@ class ServiceConfig:
     log_level: str = "info"
     #: Seconds between SIGTERM and the stop, answering but unready (a preStop pause).
     drain_s: float = 0.3
+    #: Client addresses refused with 403 (a deny list, like a WAF IP set): ``BLOCKED_IPS``.
+    blocked: tuple[Network, ...] = ()
+
+    def is_blocked(self, address: str | None) -> bool:
+        if not self.blocked or not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.blocked)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], required: Sequence[str] = ()) -> ServiceConfig:
@@ -83,6 +97,7 @@ class ServiceConfig:
                 pool_size=_int(env, "DB_POOL_SIZE", 4),
                 log_level=env.get("LOG_LEVEL", "info").lower(),
                 drain_s=_float(env, "DRAIN_S", 0.3),
+                blocked=_networks(env, "BLOCKED_IPS"),
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
@@ -101,6 +116,18 @@ def _int(env: Mapping[str, str], name: str, default: int | None = None) -> int:
     if value < 0:
         raise ValueError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDR blocks (``203.0.113.7, 198.51.100.0/24``)."""
+    out = []
+    for item in env.get(name, "").split(","):
+        if item.strip():
+            try:
+                out.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{name}: {item.strip()!r} is not an address or a CIDR block") from None
+    return tuple(out)
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

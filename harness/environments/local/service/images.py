@@ -4,8 +4,10 @@
 production as configured: it requires ``FEATURE_FLAGS_URL``, which no release
 sets, so its replicas exit at start (78, naming the variable) and crash-loop:
 the DR procedures' Scenario 5 ("missing environment variables"), fixed by
-rolling back or by setting the variable. An unknown version is what a typo in
-an image tag gives: ImagePullBackOff.
+rolling back or by setting the variable. ``1.1.1-hotfix1`` is the emergency
+hotfix of 1.1.0 (Scenario 5, Option C): the variable became optional, so it
+starts as configured. An unknown version is what a typo in an image tag gives:
+ImagePullBackOff.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ SERVICE = [PYTHON, "-m", "harness.environments.local.service"]
 WORKER = [PYTHON, "-m", "harness.environments.local.service.worker"]
 GOOD_VERSION = "1.0.0"
 BAD_VERSION = "1.1.0"
+HOTFIX_VERSION = "1.1.1-hotfix1"
 NEW_REQUIRED_VARIABLE = "FEATURE_FLAGS_URL"
-API_IMAGES = {GOOD_VERSION: SERVICE, BAD_VERSION: [*SERVICE, "--require", NEW_REQUIRED_VARIABLE]}
+API_IMAGES = {GOOD_VERSION: SERVICE, BAD_VERSION: [*SERVICE, "--require", NEW_REQUIRED_VARIABLE],
+              HOTFIX_VERSION: SERVICE}
 WORKER_IMAGES = {GOOD_VERSION: WORKER, BAD_VERSION: WORKER}

@@ -65,6 +65,8 @@ class Handler(BaseHTTPRequestHandler):
                         self.headers.get("Authorization"))
         try:
             payload = self._json_body() if method in ("POST", "PUT", "PATCH") else {}
+            if service.config.is_blocked(caller.ip_address) and url.path not in _UNAUDITED:
+                raise ApiError("forbidden", "requests from this address are blocked (BLOCKED_IPS)")
             reply = self._route(service, method, url, payload, caller)
         except ApiError as exc:
             reply = exc.reply()
