@@ -58,15 +58,16 @@ def _bad(value: object, what: str) -> InvalidDrillConfig:
 
 
 def format_duration(seconds: float | None) -> str:
-    """Render seconds for people: "850ms", "42.1s", "15m", "1h 05m"."""
+    """Render seconds for people: "850ms", "42.10s", "15m", "3m 05s", "1h 05m"."""
     if seconds is None:
         return "n/a"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
+    if seconds < 59.995:
         return f"{seconds:.2f}s"
-    if seconds < 3600:
-        minutes, secs = divmod(seconds, 60)
-        return f"{int(minutes)}m" if secs < 0.5 else f"{int(minutes)}m {secs:02.0f}s"
-    hours, rest = divmod(seconds, 3600)
-    return f"{int(hours)}h" if rest < 30 else f"{int(hours)}h {rest / 60:02.0f}m"
+    if seconds < 3599.5:
+        # Round to the whole second first, so 239.6 s reads "4m", not "3m 60s".
+        minutes, secs = divmod(round(seconds), 60)
+        return f"{minutes}m" if secs == 0 else f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours}h" if minutes == 0 else f"{hours}h {minutes:02d}m"

@@ -2,10 +2,11 @@
 
 A record's ``hash`` is the sha256 of its canonical JSON (sorted keys, compact,
 UTF-8) without the ``hash`` key; ``prev_hash`` is the hash of the record before
-it in the directory (``None`` for the first). Files are written in an indented
-canonical form too, so that changing any byte of a file is detected: either the
-JSON no longer parses, the content no longer matches its hash, or the bytes are
-no longer the canonical encoding.
+it in the directory (``None`` for the first). A file holds exactly the canonical
+JSON of the whole record and a newline, so that changing any byte of a file is
+detected: either the JSON no longer parses, the content no longer matches its
+hash, or the bytes are no longer the canonical encoding. (Records written before
+that were indented; they verify in that form.)
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def canonical_json(data: dict[str, Any]) -> str:
 
 
 def file_text(data: dict[str, Any]) -> str:
+    return canonical_json(data) + "\n"
+
+
+def _legacy_file_text(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -102,28 +107,28 @@ def verify_chain(directory: Path) -> ChainReport:
     prev: str | None = None
     files = record_files(directory)
     for index, path in enumerate(files):
-        problem = _check_one(path, prev)
-        if problem:
+        data, problem = _check_one(path, prev)
+        if data is None:
             return ChainReport(directory, index, False, path, problem)
-        prev = json.loads(path.read_text(encoding="utf-8"))["hash"]
+        prev = data["hash"]
     return ChainReport(directory, len(files), True)
 
 
-def _check_one(path: Path, prev: str | None) -> str:
+def _check_one(path: Path, prev: str | None) -> tuple[dict[str, Any] | None, str]:
     raw = path.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"not valid JSON ({exc})"
+        return None, f"not valid JSON ({exc})"
     if not isinstance(data, dict) or "hash" not in data:
-        return "not a journal record (no hash)"
+        return None, "not a journal record (no hash)"
     if record_hash(data) != data["hash"]:
-        return "content does not match its hash (the record was changed)"
-    if file_text(data).encode("utf-8") != raw:
-        return "bytes differ from the canonical encoding (the file was edited)"
+        return None, "content does not match its hash (the record was changed)"
+    if file_text(data).encode("utf-8") != raw and _legacy_file_text(data).encode("utf-8") != raw:
+        return None, "bytes differ from the canonical encoding (the file was edited)"
     if data.get("prev_hash") != prev:
-        return "prev_hash does not match the record before it (a record was removed or reordered)"
-    return ""
+        return None, "prev_hash does not match the record before it (a record was removed or reordered)"
+    return data, ""
 
 
 def load(directory: Path) -> list[DrillResult]:

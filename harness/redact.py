@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 MASK = "***"
-_SECRET_KEYS = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|credential|private[_-]?key|session[_-]?id|authorization)",
-    re.IGNORECASE,
-)
+# Key words that name a secret; a key is split into words ("db_password" -> db, password),
+# so "passed" or "bypass_cache" are not mistaken for one.
+_SECRET_WORDS = {
+    "password",
+    "passwords",
+    "passwd",
+    "pwd",
+    "pass",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "apikey",
+    "credential",
+    "credentials",
+    "authorization",
+    "cookie",
+    "sessionid",
+}
+_SECRET_PAIRS = {
+    ("api", "key"),
+    ("private", "key"),
+    ("access", "key"),
+    ("secret", "key"),
+    ("session", "id"),
+    ("client", "secret"),
+}
 # scheme://user:password@host -> scheme://user:***@host
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<at>@)")
 # password=xyz in libpq keyword strings, query strings and env-style lines
@@ -55,6 +79,13 @@ def redact(value: Any) -> Any:
 def _is_secret_key(key: str) -> bool:
     # A reference to a secret (its env var name or secret id) is not the secret.
     lowered = key.lower()
-    if lowered.endswith(("_env", "_ref", "_id", "_arn", "_name", "_file")):
+    if lowered.endswith(("_env", "_ref", "_id", "_arn", "_name", "_file", "_source")):
         return False
-    return bool(_SECRET_KEYS.search(key))
+    words = [
+        w
+        for w in re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])", re.sub(r"([a-z])([A-Z])", r"\1_\2", key).lower())
+        if w
+    ]
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))

@@ -69,7 +69,7 @@ def test_changing_any_one_byte_is_detected_and_named(
 
 def test_the_cli_names_the_broken_record(chain: Path) -> None:
     second = journal.record_files(chain)[1]
-    second.write_text(second.read_text().replace('"rto_s": 3.5', '"rto_s": 2.5'))
+    second.write_text(second.read_text().replace('"rto_s":3.5', '"rto_s":2.5'))
     done = verify(chain)
     assert done.returncode == 1
     assert f"BROKEN at record 2: {second}" in done.stdout and "content does not match its hash" in done.stdout
