@@ -24,8 +24,13 @@ class ReplicaPromotion(Fault):
         open_environment(self.env_name, self.state_dir).replica.promote(timeout=self.timeout)
 
     def revert(self) -> None:
-        replica = open_environment(self.env_name, self.state_dir).replica
+        env = open_environment(self.env_name, self.state_dir)
+        replica = env.replica
         if replica.promoted() or not replica.running():  # type: ignore[attr-defined]
+            # A standby is cloned from a running primary: whatever stopped it (a fault
+            # reverted after this change) is undone here first; its own revert is then a no-op.
+            if not env.database.running():
+                env.database.start(timeout=self.timeout)
             replica.rebuild(timeout=self.timeout)  # type: ignore[attr-defined]
 
     def describe(self) -> dict[str, Any]:
