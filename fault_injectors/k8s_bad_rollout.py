@@ -31,14 +31,27 @@ class K8sBadRollout(Fault):
     blast_radius = "one deployment's new pods (the old ones keep serving while the rollout is stuck)"
     rollback = "rollout undo to the revision before the bad one, then wait until available"
 
-    def __init__(self, deployment: str, *, image: str | None = None, env: dict[str, str | None] | None = None,
-                 container: str | None = None, namespace: str = "default", context: str | None = None,
-                 kubeconfig: str | None = None, api_url: str | None = None, in_cluster: bool = False,
-                 request_timeout: float = 15.0, timeout: float = 300.0, poll_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        deployment: str,
+        *,
+        image: str | None = None,
+        env: dict[str, str | None] | None = None,
+        container: str | None = None,
+        namespace: str = "default",
+        context: str | None = None,
+        kubeconfig: str | None = None,
+        api_url: str | None = None,
+        in_cluster: bool = False,
+        request_timeout: float = 15.0,
+        timeout: float = 300.0,
+        poll_interval: float = 2.0,
+    ) -> None:
         if image is None and not env:
             image = DEFAULT_BAD_IMAGE
-        if env is not None and not all(isinstance(k, str) and (v is None or isinstance(v, str))
-                                       for k, v in env.items()):
+        if env is not None and not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in env.items()
+        ):
             raise InvalidDrillConfig("env must map variable names to strings (or None to remove one)")
         self.deployment = deployment
         self.image = image
@@ -62,10 +75,13 @@ class K8sBadRollout(Fault):
             return  # injected already: the bad release is rolling out
         revision = annotations.get(REVISION)
         if revision is None:
-            raise FaultError(f"deployment {self.deployment!r} has no revision yet (its controller has not "
-                             "observed it): wait until it is available before the drill")
+            raise FaultError(
+                f"deployment {self.deployment!r} has no revision yet (its controller has not "
+                "observed it): wait until it is available before the drill"
+            )
         ops: list[dict[str, Any]] = [
-            {"op": "add", "path": f"/metadata/annotations/{json_pointer(BAD_ROLLOUT_OF)}", "value": revision}]
+            {"op": "add", "path": f"/metadata/annotations/{json_pointer(BAD_ROLLOUT_OF)}", "value": revision}
+        ]
         index = deployments.container_index(d, self.container)
         container = f"/spec/template/spec/containers/{index}"
         if self.image is not None:
@@ -88,8 +104,10 @@ class K8sBadRollout(Fault):
             if any(r.number == int(good) for r in history):
                 rollouts.undo(self.deployment, to_revision=int(good), observe_timeout=self.timeout)
             elif not any(int(good) in r.earlier for r in history):
-                raise FaultError(f"deployment {self.deployment!r} still runs the bad release and revision {good} "
-                                 "(the one before it) is no longer in its history: roll it back by hand")
+                raise FaultError(
+                    f"deployment {self.deployment!r} still runs the bad release and revision {good} "
+                    "(the one before it) is no longer in its history: roll it back by hand"
+                )
         # else: the drill's recovery fixed it (undo, or a fix rolled forward): keep that release.
         deployments.annotate(self.deployment, {BAD_ROLLOUT_OF: None})
         deployments.wait_available(self.deployment, timeout=self.timeout)
@@ -101,9 +119,18 @@ class K8sBadRollout(Fault):
             return True
         if self.env:
             current = {e.name: e.value for e in container.env or []}
-            return all(current.get(k) == v if v is not None else k not in current for k, v in self.env.items())
+            return all(
+                current.get(k) == v if v is not None else k not in current for k, v in self.env.items()
+            )
         return False
 
     def describe(self) -> dict[str, Any]:
-        return {"deployment": self.deployment, "image": self.image, "env": self.env, "container": self.container,
-                **self.cluster.params(), "timeout": self.timeout, "poll_interval": self.poll_interval}
+        return {
+            "deployment": self.deployment,
+            "image": self.image,
+            "env": self.env,
+            "container": self.container,
+            **self.cluster.params(),
+            "timeout": self.timeout,
+            "poll_interval": self.poll_interval,
+        }

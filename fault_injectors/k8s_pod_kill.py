@@ -25,11 +25,25 @@ class K8sPodKill(Fault):
     blast_radius = "the chosen pods of one label selector (count or percent)"
     rollback = "nothing to undo: the ReplicaSet recreates the pods; revert waits until they are ready"
 
-    def __init__(self, selector: str, *, count: int | None = None, percent: float | None = None,
-                 grace_period: int = 30, deployment: str | None = None, max_pods: int | None = None,
-                 namespace: str = "default", context: str | None = None, kubeconfig: str | None = None,
-                 api_url: str | None = None, in_cluster: bool = False, request_timeout: float = 15.0,
-                 timeout: float = 300.0, poll_interval: float = 2.0, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        selector: str,
+        *,
+        count: int | None = None,
+        percent: float | None = None,
+        grace_period: int = 30,
+        deployment: str | None = None,
+        max_pods: int | None = None,
+        namespace: str = "default",
+        context: str | None = None,
+        kubeconfig: str | None = None,
+        api_url: str | None = None,
+        in_cluster: bool = False,
+        request_timeout: float = 15.0,
+        timeout: float = 300.0,
+        poll_interval: float = 2.0,
+        seed: int | None = None,
+    ) -> None:
         victims_count(1, count=count, percent=percent)  # checks the arguments now
         self.selector = selector
         self.count = count
@@ -53,8 +67,14 @@ class K8sPodKill(Fault):
         return Blast(pods=pods, percent=100.0 * pods / matched if matched else 0.0)
 
     def inject(self) -> None:
-        killed = self._pods().kill(self.selector, count=self.count, percent=self.percent,
-                                   grace_period=self.grace_period, max_pods=self.max_pods, seed=self.seed)
+        killed = self._pods().kill(
+            self.selector,
+            count=self.count,
+            percent=self.percent,
+            grace_period=self.grace_period,
+            max_pods=self.max_pods,
+            seed=self.seed,
+        )
         self.killed = killed.names
 
     def revert(self) -> None:
@@ -68,10 +88,20 @@ class K8sPodKill(Fault):
             not_ready = [p.name for p in found if not p.ready]
             return bool(found) and not not_ready, f"{len(found) - len(not_ready)} of {len(found)} pods ready"
 
-        wait_until(f"pods {self.selector!r} to be ready", ready, timeout=self.timeout, interval=self.poll_interval)
+        wait_until(
+            f"pods {self.selector!r} to be ready", ready, timeout=self.timeout, interval=self.poll_interval
+        )
 
     def describe(self) -> dict[str, Any]:
-        return {"selector": self.selector, "count": self.count, "percent": self.percent,
-                "grace_period": self.grace_period, "deployment": self.deployment, "max_pods": self.max_pods,
-                **self.cluster.params(), "timeout": self.timeout, "poll_interval": self.poll_interval,
-                "seed": self.seed}
+        return {
+            "selector": self.selector,
+            "count": self.count,
+            "percent": self.percent,
+            "grace_period": self.grace_period,
+            "deployment": self.deployment,
+            "max_pods": self.max_pods,
+            **self.cluster.params(),
+            "timeout": self.timeout,
+            "poll_interval": self.poll_interval,
+            "seed": self.seed,
+        }

@@ -25,9 +25,19 @@ class K8sScaleToZero(Fault):
     blast_radius = "every pod of one deployment"
     rollback = "scale back to the recorded replica count and wait until available"
 
-    def __init__(self, deployment: str, *, namespace: str = "default", context: str | None = None,
-                 kubeconfig: str | None = None, api_url: str | None = None, in_cluster: bool = False,
-                 request_timeout: float = 15.0, timeout: float = 300.0, poll_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        deployment: str,
+        *,
+        namespace: str = "default",
+        context: str | None = None,
+        kubeconfig: str | None = None,
+        api_url: str | None = None,
+        in_cluster: bool = False,
+        request_timeout: float = 15.0,
+        timeout: float = 300.0,
+        poll_interval: float = 2.0,
+    ) -> None:
         self.deployment = deployment
         self.cluster = Cluster(namespace, context, kubeconfig, api_url, in_cluster, request_timeout)
         self.timeout = timeout
@@ -46,18 +56,28 @@ class K8sScaleToZero(Fault):
         annotations = d.metadata.annotations or {}
         # Injected twice: keep the first recorded count (the deployment is at 0 already).
         original = annotations.get(SCALED_FROM) or str(d.spec.replicas if d.spec.replicas is not None else 1)
-        deployments.patch(self.deployment, {"metadata": {"annotations": {SCALED_FROM: original}},
-                                            "spec": {"replicas": 0}}, "scale to zero")
+        deployments.patch(
+            self.deployment,
+            {"metadata": {"annotations": {SCALED_FROM: original}}, "spec": {"replicas": 0}},
+            "scale to zero",
+        )
 
     def revert(self) -> None:
         deployments = self._deployments()
         recorded = deployments.annotations(self.deployment).get(SCALED_FROM)
         if recorded is None:
             return  # never injected, or reverted already
-        deployments.patch(self.deployment, {"metadata": {"annotations": {SCALED_FROM: None}},
-                                            "spec": {"replicas": int(recorded)}}, "scale back")
+        deployments.patch(
+            self.deployment,
+            {"metadata": {"annotations": {SCALED_FROM: None}}, "spec": {"replicas": int(recorded)}},
+            "scale back",
+        )
         deployments.wait_available(self.deployment, timeout=self.timeout)
 
     def describe(self) -> dict[str, Any]:
-        return {"deployment": self.deployment, **self.cluster.params(), "timeout": self.timeout,
-                "poll_interval": self.poll_interval}
+        return {
+            "deployment": self.deployment,
+            **self.cluster.params(),
+            "timeout": self.timeout,
+            "poll_interval": self.poll_interval,
+        }

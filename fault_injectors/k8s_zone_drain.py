@@ -28,11 +28,25 @@ class K8sZoneDrain(Fault):
     blast_radius = "every node of one zone and every pod on them"
     rollback = "uncordon the nodes the drill cordoned (pods stay where they were rescheduled)"
 
-    def __init__(self, zone: str, *, label: str = ZONE_LABEL, ignore_daemonsets: bool = True,
-                 delete_emptydir_data: bool = False, force: bool = False, grace_period: int | None = None,
-                 namespace: str = "default", context: str | None = None, kubeconfig: str | None = None,
-                 api_url: str | None = None, in_cluster: bool = False, request_timeout: float = 15.0,
-                 timeout: float = 600.0, poll_interval: float = 2.0, retry_interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        zone: str,
+        *,
+        label: str = ZONE_LABEL,
+        ignore_daemonsets: bool = True,
+        delete_emptydir_data: bool = False,
+        force: bool = False,
+        grace_period: int | None = None,
+        namespace: str = "default",
+        context: str | None = None,
+        kubeconfig: str | None = None,
+        api_url: str | None = None,
+        in_cluster: bool = False,
+        request_timeout: float = 15.0,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        retry_interval: float = 5.0,
+    ) -> None:
         self.zone = zone
         self.label = label
         self.ignore_daemonsets = ignore_daemonsets
@@ -61,10 +75,15 @@ class K8sZoneDrain(Fault):
         if not names:
             raise FaultError(f"no node has the label {self.label}={self.zone}: check the zone name")
         for node in names:
-            nodes.drain(node, ignore_daemonsets=self.ignore_daemonsets,
-                        delete_emptydir_data=self.delete_emptydir_data, force=self.force,
-                        grace_period=self.grace_period, timeout=self.timeout,
-                        cordon_annotations={CORDONED_BY: self.name})
+            nodes.drain(
+                node,
+                ignore_daemonsets=self.ignore_daemonsets,
+                delete_emptydir_data=self.delete_emptydir_data,
+                force=self.force,
+                grace_period=self.grace_period,
+                timeout=self.timeout,
+                cordon_annotations={CORDONED_BY: self.name},
+            )
 
     def revert(self) -> None:
         nodes = self._nodes()
@@ -73,7 +92,15 @@ class K8sZoneDrain(Fault):
                 nodes.uncordon(node, annotations={CORDONED_BY: None})
 
     def describe(self) -> dict[str, Any]:
-        return {"zone": self.zone, "label": self.label, "ignore_daemonsets": self.ignore_daemonsets,
-                "delete_emptydir_data": self.delete_emptydir_data, "force": self.force,
-                "grace_period": self.grace_period, **self.cluster.params(), "timeout": self.timeout,
-                "poll_interval": self.poll_interval, "retry_interval": self.retry_interval}
+        return {
+            "zone": self.zone,
+            "label": self.label,
+            "ignore_daemonsets": self.ignore_daemonsets,
+            "delete_emptydir_data": self.delete_emptydir_data,
+            "force": self.force,
+            "grace_period": self.grace_period,
+            **self.cluster.params(),
+            "timeout": self.timeout,
+            "poll_interval": self.poll_interval,
+            "retry_interval": self.retry_interval,
+        }

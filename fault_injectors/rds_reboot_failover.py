@@ -24,9 +24,17 @@ class RdsRebootFailover(Fault):
     blast_radius = "one RDS DB instance: every connection to it drops during the failover"
     rollback = "nothing to undo: wait until the instance is available (the old primary is now the standby)"
 
-    def __init__(self, instance_id: str, region: str, *, endpoint_url: str | None = None,
-                 profile: str | None = None, require_multi_az: bool = True, timeout: float = 1800.0,
-                 poll_interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        instance_id: str,
+        region: str,
+        *,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        require_multi_az: bool = True,
+        timeout: float = 1800.0,
+        poll_interval: float = 10.0,
+    ) -> None:
         self.instance_id = instance_id
         self.region = region
         self.endpoint_url = endpoint_url
@@ -44,8 +52,10 @@ class RdsRebootFailover(Fault):
         rds = self._rds()
         instance = rds.describe(self.instance_id)
         if self.require_multi_az and not instance.multi_az:
-            raise FaultError(f"RDS instance {self.instance_id!r} is not Multi-AZ, so a reboot cannot fail over: "
-                             "enable Multi-AZ, or pass require_multi_az=False for a plain reboot")
+            raise FaultError(
+                f"RDS instance {self.instance_id!r} is not Multi-AZ, so a reboot cannot fail over: "
+                "enable Multi-AZ, or pass require_multi_az=False for a plain reboot"
+            )
         record = rds.reboot(self.instance_id, force_failover=True, wait=False, timeout=self.timeout)
         self.zone_before = record.zone_before
 
@@ -56,6 +66,12 @@ class RdsRebootFailover(Fault):
         rds.wait_status(self.instance_id, "available", timeout=self.timeout)
 
     def describe(self) -> dict[str, Any]:
-        return {"instance_id": self.instance_id, "region": self.region, "endpoint_url": self.endpoint_url,
-                "profile": self.profile, "require_multi_az": self.require_multi_az, "timeout": self.timeout,
-                "poll_interval": self.poll_interval}
+        return {
+            "instance_id": self.instance_id,
+            "region": self.region,
+            "endpoint_url": self.endpoint_url,
+            "profile": self.profile,
+            "require_multi_az": self.require_multi_az,
+            "timeout": self.timeout,
+            "poll_interval": self.poll_interval,
+        }

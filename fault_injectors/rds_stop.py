@@ -30,9 +30,18 @@ class RdsStop(Fault):
     blast_radius = "one RDS DB instance: every client of that database"
     rollback = "start the instance (StartDBInstance) and wait until it is available"
 
-    def __init__(self, instance_id: str, region: str, *, endpoint_url: str | None = None,
-                 profile: str | None = None, snapshot_id: str | None = None, wait: bool = False,
-                 timeout: float = 1800.0, poll_interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        instance_id: str,
+        region: str,
+        *,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        snapshot_id: str | None = None,
+        wait: bool = False,
+        timeout: float = 1800.0,
+        poll_interval: float = 10.0,
+    ) -> None:
         self.instance_id = instance_id
         self.region = region
         self.endpoint_url = endpoint_url
@@ -48,19 +57,26 @@ class RdsStop(Fault):
         return Rds(aws, where=f"fault {self.name} instance_id", poll_interval=self.poll_interval)
 
     def inject(self) -> None:
-        record = self._rds().stop(self.instance_id, snapshot_id=self.snapshot_id, wait=self.wait,
-                                  timeout=self.timeout)
+        record = self._rds().stop(
+            self.instance_id, snapshot_id=self.snapshot_id, wait=self.wait, timeout=self.timeout
+        )
         self.auto_restart_at = record.auto_restart_at.isoformat()
-        warnings.warn(RdsAutoRestart(
-            f"RDS instance {self.instance_id} is stopped: AWS starts it again by itself at "
-            f"{self.auto_restart_at} unless it is started first"), stacklevel=2)
+        warnings.warn(
+            RdsAutoRestart(
+                f"RDS instance {self.instance_id} is stopped: AWS starts it again by itself at "
+                f"{self.auto_restart_at} unless it is started first"
+            ),
+            stacklevel=2,
+        )
 
     def revert(self) -> None:
         rds = self._rds()
         status = rds.status(self.instance_id)
         if status == "absent":
-            raise FaultError(f"RDS instance {self.instance_id!r} no longer exists in {self.region}: "
-                             "nothing to start; restore it from a snapshot")
+            raise FaultError(
+                f"RDS instance {self.instance_id!r} no longer exists in {self.region}: "
+                "nothing to start; restore it from a snapshot"
+            )
         if status == "stopping":
             status = rds.wait_status(self.instance_id, "stopped", "available", timeout=self.timeout).status
         if status == "stopped":
@@ -69,6 +85,13 @@ class RdsStop(Fault):
             rds.wait_status(self.instance_id, "available", timeout=self.timeout)
 
     def describe(self) -> dict[str, Any]:
-        return {"instance_id": self.instance_id, "region": self.region, "endpoint_url": self.endpoint_url,
-                "profile": self.profile, "snapshot_id": self.snapshot_id, "wait": self.wait,
-                "timeout": self.timeout, "poll_interval": self.poll_interval}
+        return {
+            "instance_id": self.instance_id,
+            "region": self.region,
+            "endpoint_url": self.endpoint_url,
+            "profile": self.profile,
+            "snapshot_id": self.snapshot_id,
+            "wait": self.wait,
+            "timeout": self.timeout,
+            "poll_interval": self.poll_interval,
+        }

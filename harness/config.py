@@ -116,7 +116,17 @@ _SECRET_KEY = re.compile(
     r"private_?key|client_secret)$",
     re.IGNORECASE,
 )
-_REFERENCE_SUFFIXES = ("_env", "_secret", "_secret_id", "_secret_key", "_ref", "_arn", "_file", "_id", "_name")
+_REFERENCE_SUFFIXES = (
+    "_env",
+    "_secret",
+    "_secret_id",
+    "_secret_key",
+    "_ref",
+    "_arn",
+    "_file",
+    "_id",
+    "_name",
+)
 _URL_WITH_PASSWORD = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:[^@\s/]+@")
 _KV_PASSWORD = re.compile(r"\b(password|passwd|pwd)\s*=\s*\S+", re.IGNORECASE)
 
@@ -134,8 +144,8 @@ def check_no_inline_secrets(data: Any, where: str, path: tuple[str, ...] = ()) -
             if isinstance(value, str) and value and _is_secret_key(str(key)):
                 raise InlineSecret(
                     f"{where}: {_dotted(here)} holds a secret inline; drillbook.toml only references "
-                    f"secrets: remove it and set {key}_env = \"VARIABLE\" (an environment variable) or "
-                    f"{key}_secret = \"secret-id\" (a Secrets Manager secret)"
+                    f'secrets: remove it and set {key}_env = "VARIABLE" (an environment variable) or '
+                    f'{key}_secret = "secret-id" (a Secrets Manager secret)'
                 )
             check_no_inline_secrets(value, where, here)
     elif isinstance(data, list):
@@ -146,8 +156,8 @@ def check_no_inline_secrets(data: Any, where: str, path: tuple[str, ...] = ()) -
         base = key[:-4] if key.endswith("_url") else key
         raise InlineSecret(
             f"{where}: {_dotted(path)} holds a password inline; put the whole URL in an environment "
-            f"variable and set {base}_env = \"VARIABLE\" (e.g. url_env = \"DATABASE_URL\"), or store it in "
-            f"Secrets Manager and set {base}_secret = \"secret-id\""
+            f'variable and set {base}_env = "VARIABLE" (e.g. url_env = "DATABASE_URL"), or store it in '
+            f'Secrets Manager and set {base}_secret = "secret-id"'
         )
 
 
@@ -208,8 +218,15 @@ class Table:
             raise self.error(key, f"is missing; add it, e.g. {key} = {example}")
         return None
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False,
-            example: str = '"..."', choices: Iterable[str] | None = None) -> str | None:
+    def text(
+        self,
+        key: str,
+        default: str | None = None,
+        *,
+        required: bool = False,
+        example: str = '"..."',
+        choices: Iterable[str] | None = None,
+    ) -> str | None:
         value = self._value(key, required, example)
         if value is None:
             return default
@@ -222,11 +239,11 @@ class Table:
         return value
 
     def required_str(self, key: str, *, example: str = '"..."', choices: Iterable[str] | None = None) -> str:
-        value = self.str(key, required=True, example=example, choices=choices)
+        value = self.text(key, required=True, example=example, choices=choices)
         assert value is not None
         return value
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         value = self._value(key, False, "true")
         if value is None:
             return default
@@ -234,23 +251,31 @@ class Table:
             raise self.error(key, f"expected true or false, got {_kind(value)}; e.g. {key} = true")
         return value
 
-    def int(self, key: str, default: int | None = None, *, minimum: int = 0,
-            required: bool = False) -> int | None:
+    def integer(
+        self, key: str, default: int | None = None, *, minimum: int = 0, required: bool = False
+    ) -> int | None:
         value = self._value(key, required, str(max(minimum, 1)))
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.error(key, f"expected a whole number >= {minimum}, got {_kind(value)}; "
-                                  f"e.g. {key} = {max(minimum, 1)}")
+            raise self.error(
+                key,
+                f"expected a whole number >= {minimum}, got {_kind(value)}; e.g. {key} = {max(minimum, 1)}",
+            )
         return value
 
-    def number(self, key: str, default: float | None = None, *, minimum: float = 0.0,
-               maximum: float | None = None) -> float | None:
+    def number(
+        self, key: str, default: float | None = None, *, minimum: float = 0.0, maximum: float | None = None
+    ) -> float | None:
         value = self._value(key, False, "50")
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum or (
-                maximum is not None and value > maximum):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
             bound = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
             raise self.error(key, f"expected a number {bound}, got {_kind(value)}")
         return float(value)
@@ -260,7 +285,9 @@ class Table:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.error(key, f'expected a duration like "30s" or a number of seconds, got {_kind(value)}')
+            raise self.error(
+                key, f'expected a duration like "30s" or a number of seconds, got {_kind(value)}'
+            )
         try:
             seconds = parse_duration(value, what=key)
         except (InvalidDrillConfig, ValueError) as exc:
@@ -269,7 +296,7 @@ class Table:
             raise self.error(key, f"must be longer than zero, got {value!r}")
         return seconds
 
-    def str_list(self, key: str, *, required: bool = False, example: str = '["a", "b"]') -> tuple[str, ...]:
+    def strings(self, key: str, *, required: bool = False, example: str = '["a", "b"]') -> tuple[str, ...]:
         value = self._value(key, required, example)
         if value is None:
             return ()
@@ -292,7 +319,7 @@ class Table:
         outer = self.table(key)
         if outer is None:
             return {}
-        return {name: t for name in outer.keys() if (t := outer.table(name)) is not None}
+        return {name: t for name in list(outer.data) if (t := outer.table(name)) is not None}
 
     def _inner(self, key: str) -> str:
         base = self.where.strip("[]")

@@ -20,13 +20,21 @@ if TYPE_CHECKING:
 
 
 def add_check(actions: Subparsers) -> None:
-    p = actions.add_parser("check", help="preflight: is every endpoint reachable, every permission granted?",
-                           description="Check an environment profile before drills: each role's endpoint "
-                           "answers within the timeout, its resources exist, and the credentials may do "
-                           "what drills do (probed without changing anything).")
+    p = actions.add_parser(
+        "check",
+        help="preflight: is every endpoint reachable, every permission granted?",
+        description="Check an environment profile before drills: each role's endpoint "
+        "answers within the timeout, its resources exist, and the credentials may do "
+        "what drills do (probed without changing anything).",
+    )
     p.add_argument("--env", required=True, metavar="NAME", help="environment profile ([environments.NAME])")
-    p.add_argument("--config", type=Path, default=None, metavar="FILE",
-                   help="drillbook.toml or pyproject.toml (default: the nearest one)")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="drillbook.toml or pyproject.toml (default: the nearest one)",
+    )
     p.add_argument("--timeout", default="10s", metavar="DURATION", help="per-call timeout (default 10s)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run_check)
@@ -42,8 +50,10 @@ def run_check(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config is not None else find_config()
     env = build_environment(args.env, config, Path(config.get("state_dir", ".drillbook")))
     if not isinstance(env, StagingEnvironment):
-        raise DrillbookError(f"`env check` checks profiles drillbook connects to (staging); for {args.env!r} "
-                             f"use `drillbook env status --env {args.env}`")
+        raise DrillbookError(
+            f"`env check` checks profiles drillbook connects to (staging); for {args.env!r} "
+            f"use `drillbook env status --env {args.env}`"
+        )
     results = preflight(env, timeout=timeout)
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))

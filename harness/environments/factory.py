@@ -25,8 +25,11 @@ def build_environment(name: str, config: Config, state_dir: Path) -> Environment
     if profile.kind == "local":
         table = profile.table
         assert table is not None
-        raise table.error("driver", 'the local environment is the profile named "local"; use driver = '
-                                    '"staging" or "containers" here, or --env local')
+        raise table.error(
+            "driver",
+            'the local environment is the profile named "local"; use driver = '
+            '"staging" or "containers" here, or --env local',
+        )
     from harness.environments.staging.environment import StagingEnvironment
 
     return StagingEnvironment.from_config(config, name)

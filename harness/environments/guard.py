@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from fault_injectors.base import Fault
 from harness.environments.profile import FaultLimit, Profile
 from harness.errors import DrillbookError
 
@@ -46,14 +47,14 @@ class Confirmation:
         return self.allowed and self.typed is not None and self.typed.strip() == name
 
 
-class FaultGuard:
+class ProductionGuard:
     """Called with every fault before it is injected; raises :class:`FaultRefused`."""
 
     def __init__(self, profile: Profile, confirmation: Confirmation) -> None:
         self.profile = profile
         self.confirmation = confirmation
 
-    def __call__(self, fault: Any) -> None:
+    def __call__(self, fault: Fault) -> None:
         name = str(getattr(fault, "name", type(fault).__name__))
         self.check_production(name)
         limit = self.profile.limit_for(name)
@@ -88,11 +89,17 @@ def check_limit(fault: Any, name: str, limit: FaultLimit, env: str) -> None:
         return
     blast = fault.blast()
     if limit.max_pods is not None and blast.pods is not None and blast.pods > limit.max_pods:
-        raise FaultRefused(f"fault {name} would break {blast.pods} pods, over the limit of {limit.max_pods} "
-                           f"(max_pods in {where}); ask for fewer, or raise the limit")
+        raise FaultRefused(
+            f"fault {name} would break {blast.pods} pods, over the limit of {limit.max_pods} "
+            f"(max_pods in {where}); ask for fewer, or raise the limit"
+        )
     if limit.max_percent is not None and blast.percent is not None and blast.percent > limit.max_percent:
-        raise FaultRefused(f"fault {name} would break {blast.percent:g}% of the pods, over the limit of "
-                           f"{limit.max_percent:g}% (max_percent in {where}); ask for less, or raise the limit")
+        raise FaultRefused(
+            f"fault {name} would break {blast.percent:g}% of the pods, over the limit of "
+            f"{limit.max_percent:g}% (max_percent in {where}); ask for less, or raise the limit"
+        )
     if limit.max_nodes is not None and blast.nodes is not None and blast.nodes > limit.max_nodes:
-        raise FaultRefused(f"fault {name} would drain {blast.nodes} nodes, over the limit of {limit.max_nodes} "
-                           f"(max_nodes in {where}); pick a smaller zone, or raise the limit")
+        raise FaultRefused(
+            f"fault {name} would drain {blast.nodes} nodes, over the limit of {limit.max_nodes} "
+            f"(max_nodes in {where}); pick a smaller zone, or raise the limit"
+        )

@@ -14,6 +14,7 @@ is bounded by the check timeout.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import time
 import urllib.error
 import urllib.request
@@ -41,13 +42,27 @@ from harness.errors import DrillbookError
 from harness.redact import redact_text
 
 READY, NOT_READY, UNKNOWN = "READY", "NOT READY", "UNKNOWN"
-RDS_ACTIONS = ("rds:StopDBInstance", "rds:StartDBInstance", "rds:RebootDBInstance", "rds:CreateDBSnapshot",
-               "rds:RestoreDBInstanceFromDBSnapshot", "rds:RestoreDBInstanceToPointInTime",
-               "rds:PromoteReadReplica", "rds:DeleteDBInstance")
+RDS_ACTIONS = (
+    "rds:StopDBInstance",
+    "rds:StartDBInstance",
+    "rds:RebootDBInstance",
+    "rds:CreateDBSnapshot",
+    "rds:RestoreDBInstanceFromDBSnapshot",
+    "rds:RestoreDBInstanceToPointInTime",
+    "rds:PromoteReadReplica",
+    "rds:DeleteDBInstance",
+)
 #: (verb, resource, subresource, group) the Kubernetes faults and drivers need.
-KUBE_VERBS = (("list", "pods", "", ""), ("delete", "pods", "", ""), ("create", "pods", "eviction", ""),
-              ("get", "deployments", "", "apps"), ("patch", "deployments", "", "apps"),
-              ("list", "replicasets", "", "apps"), ("list", "nodes", "", ""), ("patch", "nodes", "", ""))
+KUBE_VERBS = (
+    ("list", "pods", "", ""),
+    ("delete", "pods", "", ""),
+    ("create", "pods", "eviction", ""),
+    ("get", "deployments", "", "apps"),
+    ("patch", "deployments", "", "apps"),
+    ("list", "replicasets", "", "apps"),
+    ("list", "nodes", "", ""),
+    ("patch", "nodes", "", ""),
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +89,11 @@ class _Checks:
             status, detail = NOT_READY, str(exc)
         except Exception as exc:  # a check that breaks reports it; the others still run
             status, detail = NOT_READY, f"{type(exc).__name__}: {exc}"
-        self.results.append(CheckResult(self.role, check, status, time.monotonic() - started,
-                                        redact_text(" ".join(detail.split()))))
+        self.results.append(
+            CheckResult(
+                self.role, check, status, time.monotonic() - started, redact_text(" ".join(detail.split()))
+            )
+        )
         return status
 
 
@@ -84,8 +102,12 @@ def capped(settings: StagingSettings, timeout: float) -> StagingSettings:
 
     def cap(value: Any) -> Any:
         if isinstance(value, AwsSettings):
-            return replace(value, connect_timeout=min(value.connect_timeout, timeout),
-                           read_timeout=min(value.read_timeout, timeout), max_attempts=1)
+            return replace(
+                value,
+                connect_timeout=min(value.connect_timeout, timeout),
+                read_timeout=min(value.read_timeout, timeout),
+                max_attempts=1,
+            )
         if isinstance(value, KubeSettings):
             return replace(value, request_timeout=min(value.request_timeout, timeout))
         if isinstance(value, DatabaseSettings):
@@ -98,8 +120,11 @@ def capped(settings: StagingSettings, timeout: float) -> StagingSettings:
             return replace(value, aws=cap(value.aws))
         return value
 
-    return replace(settings, roles={role: cap(s) for role, s in settings.roles.items()},
-                   health_timeout=min(settings.health_timeout, timeout))
+    return replace(
+        settings,
+        roles={role: cap(s) for role, s in settings.roles.items()},
+        health_timeout=min(settings.health_timeout, timeout),
+    )
 
 
 def preflight(env: StagingEnvironment, *, timeout: float = 10.0) -> list[CheckResult]:
@@ -110,8 +135,8 @@ def preflight(env: StagingEnvironment, *, timeout: float = 10.0) -> list[CheckRe
     refs = list(_refs(env.settings))
     if refs:
         jobs.append(("references", lambda c: _secret_refs(c, env, refs)))
-    for role in env.settings.roles:
-        jobs.append((role, lambda c, r=role: _ROLE_CHECKS[type(env.settings.roles[r])](c, env, r)))
+    for role, settings in env.settings.roles.items():
+        jobs.append((role, functools.partial(_ROLE_CHECKS[type(settings)], env=env, role=role)))
     results: dict[str, list[CheckResult]] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="preflight") as pool:
         futures = {}
@@ -133,9 +158,13 @@ def ready(results: Iterable[CheckResult]) -> bool:
 def table(results: list[CheckResult]) -> str:
     headers = ("ROLE", "CHECK", "STATUS", "TIME", "DETAIL")
     rows = [(r.role, r.check, r.status, f"{r.seconds:.2f}s", r.detail) for r in results]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers[:-1])]
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers[:-1])
+    ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  " + headers[-1]]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -153,7 +182,10 @@ def _health(c: _Checks, env: StagingEnvironment) -> None:
         except urllib.error.HTTPError as exc:
             status = exc.code
         except (OSError, urllib.error.URLError) as exc:
-            return NOT_READY, f"{redact_text(url)} did not answer within {env.settings.health_timeout:g}s ({exc})"
+            return (
+                NOT_READY,
+                f"{redact_text(url)} did not answer within {env.settings.health_timeout:g}s ({exc})",
+            )
         return (READY if status == 200 else NOT_READY), f"HTTP {status} from {redact_text(url)}"
 
     c.run("health URL answers", get)
@@ -168,8 +200,11 @@ def _refs(settings: StagingSettings) -> Iterable[tuple[str, SecretRef]]:
 
 def _secret_refs(c: _Checks, env: StagingEnvironment, refs: list[tuple[str, SecretRef]]) -> None:
     for role, ref in refs:
+
         def check(ref: SecretRef = ref) -> tuple[str, str]:
-            ref.resolve(lambda sid: env.secrets.get(sid) if env.has("secrets") else _no_secrets_role(ref))
+            ref.resolve(
+                lambda sid: env.role("secrets").get(sid) if env.has("secrets") else _no_secrets_role(ref)
+            )
             return READY, f"{ref.describe()} is set (value not shown)"
 
         c.run(f"{role} {ref.key} reference", check)
@@ -181,14 +216,16 @@ def _no_secrets_role(ref: SecretRef) -> str:
 
 def _sql(c: _Checks, dsn: Callable[[], str], timeout: float, what: str) -> None:
     def check() -> tuple[str, str]:
-        rows = pg.query(dsn(), "SELECT current_setting('server_version'), pg_is_in_recovery()", timeout=timeout)
+        rows = pg.query(
+            dsn(), "SELECT current_setting('server_version'), pg_is_in_recovery()", timeout=timeout
+        )
         version, standby = rows[0]
         return READY, f"PostgreSQL {version}" + (" (a standby)" if standby else "")
 
     c.run(what, check)
 
 
-def _database(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _database(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: DatabaseSettings = env.settings.roles[role]
     db = env.role(role)
     if s.driver == "rds":
@@ -199,7 +236,9 @@ def _database(c: _Checks, env: StagingEnvironment, role: str) -> None:
             extra = f"{found.engine} {found.instance_class}, Multi-AZ {found.multi_az}"
             if role == "replica" and found.replica_source is None:
                 return NOT_READY, f"{s.instance_id} is not a read replica ({extra})"
-            return (READY if found.status == "available" else NOT_READY), f"{s.instance_id} is {found.status} ({extra})"
+            return (
+                READY if found.status == "available" else NOT_READY
+            ), f"{s.instance_id} is {found.status} ({extra})"
 
         if c.run(f"RDS instance {s.instance_id}", instance) == READY:
             c.run("RDS permissions (IAM simulation)", lambda: _simulate(db.rds, s.instance_id or ""))
@@ -214,11 +253,21 @@ def _simulate(rds: Any, instance_id: str) -> tuple[str, str]:
     caller = aws_call("who am I", client(rds.aws, "sts").get_caller_identity)["Arn"]
     principal = _principal(caller)
     try:
-        out = aws_call("simulate the drill's RDS actions", client(rds.aws, "iam").simulate_principal_policy,
-                       PolicySourceArn=principal, ActionNames=list(RDS_ACTIONS), ResourceArns=[arn])
+        out = aws_call(
+            "simulate the drill's RDS actions",
+            client(rds.aws, "iam").simulate_principal_policy,
+            PolicySourceArn=principal,
+            ActionNames=list(RDS_ACTIONS),
+            ResourceArns=[arn],
+        )
     except DrillbookError as exc:
-        return UNKNOWN, f"as {caller}: cannot simulate policies ({exc}); grant iam:SimulatePrincipalPolicy to check"
-    denied = [r["EvalActionName"] for r in out.get("EvaluationResults", []) if r.get("EvalDecision") != "allowed"]
+        return (
+            UNKNOWN,
+            f"as {caller}: cannot simulate policies ({exc}); grant iam:SimulatePrincipalPolicy to check",
+        )
+    denied = [
+        r["EvalActionName"] for r in out.get("EvaluationResults", []) if r.get("EvalDecision") != "allowed"
+    ]
     if denied:
         return NOT_READY, f"as {caller}: denied {', '.join(denied)}"
     return READY, f"as {caller}: {len(RDS_ACTIONS)} RDS actions allowed"
@@ -250,18 +299,22 @@ def _credentials(c: _Checks, aws: AwsSettings) -> None:
     c.run("AWS credentials", check)
 
 
-def _cache(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _cache(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: CacheSettings = env.settings.roles[role]
-    cache = env.cache
+    cache = env.role("cache")
 
     def ping() -> tuple[str, str]:
         ok = cache.ping(timeout=s.timeout)
-        return (READY, "PING answered") if ok else (NOT_READY, f"no PONG within {s.timeout:g}s from {s.url.describe()}")
+        return (
+            (READY, "PING answered")
+            if ok
+            else (NOT_READY, f"no PONG within {s.timeout:g}s from {s.url.describe()}")
+        )
 
     c.run("Redis PING", ping)
 
 
-def _deployment(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _deployment(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: DeploymentSettings = env.settings.roles[role]
     deployment = env.role(role)
     kube = deployment.kube
@@ -275,8 +328,11 @@ def _deployment(c: _Checks, env: StagingEnvironment, role: str) -> None:
 
     def available() -> tuple[str, str]:
         status = deployment.deployments.status(s.deployment)
-        return (READY if status.done else NOT_READY), f"{s.kube.namespace}/{s.deployment}: {status.explain()}, " \
-            f"{status.available}/{status.replicas} available"
+        return (
+            (READY if status.done else NOT_READY),
+            f"{s.kube.namespace}/{s.deployment}: {status.explain()}, "
+            f"{status.available}/{status.replicas} available",
+        )
 
     c.run(f"deployment {s.deployment}", available)
 
@@ -285,10 +341,17 @@ def _deployment(c: _Checks, env: StagingEnvironment, role: str) -> None:
 
         denied = []
         for verb, resource, sub, group in KUBE_VERBS:
-            review = client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(
-                resource_attributes=client.V1ResourceAttributes(
-                    namespace=None if resource == "nodes" else s.kube.namespace, verb=verb, resource=resource,
-                    subresource=sub or None, group=group)))
+            review = client.V1SelfSubjectAccessReview(
+                spec=client.V1SelfSubjectAccessReviewSpec(
+                    resource_attributes=client.V1ResourceAttributes(
+                        namespace=None if resource == "nodes" else s.kube.namespace,
+                        verb=verb,
+                        resource=resource,
+                        subresource=sub or None,
+                        group=group,
+                    )
+                )
+            )
             out = kube.call("SelfSubjectAccessReview", kube.authz.create_self_subject_access_review, review)
             if not (out.status and out.status.allowed):
                 denied.append(f"{verb} {resource}{'/' + sub if sub else ''}")
@@ -299,12 +362,12 @@ def _deployment(c: _Checks, env: StagingEnvironment, role: str) -> None:
     c.run("RBAC permissions", access)
 
 
-def _network(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _network(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: NetworkSettings = env.settings.roles[role]
-    network = env.network
+    network = env.role("network")
 
     def version() -> tuple[str, str]:
-        return READY, f"toxiproxy {network.client().version()} at {s.url}"
+        return READY, f"toxiproxy {network.client.version()} at {s.url}"
 
     if c.run("toxiproxy API", version) != READY:
         return
@@ -313,49 +376,60 @@ def _network(c: _Checks, env: StagingEnvironment, role: str) -> None:
         present = set(network.proxies())
         missing = [p for p in s.proxies if p not in present]
         if missing:
-            return NOT_READY, f"missing proxies {', '.join(missing)} (toxiproxy has: {', '.join(sorted(present)) or 'none'})"
+            return (
+                NOT_READY,
+                f"missing proxies {', '.join(missing)} "
+                f"(toxiproxy has: {', '.join(sorted(present)) or 'none'})",
+            )
         return READY, ", ".join(s.proxies)
 
     c.run("proxies exist", proxies)
 
 
-def _object_store(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _object_store(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: ObjectStoreSettings = env.settings.roles[role]
-    store = env.object_store
+    store = env.role("object_store")
 
     def bucket() -> tuple[str, str]:
         if not store.bucket_exists(s.bucket):
-            return NOT_READY, f"no bucket {s.bucket!r} in {s.aws.region}: check {env.settings.where(role)} bucket"
+            return (
+                NOT_READY,
+                f"no bucket {s.bucket!r} in {s.aws.region}: check {env.settings.where(role)} bucket",
+            )
         return READY, f"s3://{s.bucket} (uploads use SSE {s.sse})"
 
     if c.run(f"bucket {s.bucket}", bucket) == READY and s.object_lock_mode:
+
         def lock() -> tuple[str, str]:
             if store.object_lock_enabled(s.bucket):
                 return READY, f"object lock on: {s.object_lock_mode} for {s.object_lock_days} days"
-            return NOT_READY, (f"object_lock_mode is set but bucket {s.bucket!r} has no object lock; create the bucket "
-                               "with object lock, or remove object_lock_mode")
+            return NOT_READY, (
+                f"object_lock_mode is set but bucket {s.bucket!r} has no object lock; create the bucket "
+                "with object lock, or remove object_lock_mode"
+            )
 
         c.run("object lock", lock)
 
 
-def _dns(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _dns(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: DnsSettings = env.settings.roles[role]
-    c.run(f"hosted zone {s.hosted_zone_id}", lambda: (READY, f"zone {env.dns.zone_name()}"))
+    c.run(f"hosted zone {s.hosted_zone_id}", lambda: (READY, f"zone {env.role('dns').zone_name()}"))
 
 
-def _secrets(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _secrets(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: SecretsSettings = env.settings.roles[role]
     _credentials(c, s.aws)
     for secret_id in s.rotate:
+
         def describe(secret_id: str = secret_id) -> tuple[str, str]:
-            info = env.secrets.describe(secret_id)
+            info = env.role("secrets").describe(secret_id)
             how = "rotation function" if info.rotation_lambda else "new value on rotation"
             return READY, f"{info.id} exists ({how})"
 
         c.run(f"secret {secret_id}", describe)
 
 
-def _backups(c: _Checks, env: StagingEnvironment, role: str) -> None:
+def _backups(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
     s: BackupsSettings = env.settings.roles[role]
     backups = env.role(role)
 
@@ -368,8 +442,13 @@ def _backups(c: _Checks, env: StagingEnvironment, role: str) -> None:
     c.run("snapshots", latest)
 
 
-_ROLE_CHECKS: dict[type, Callable[[_Checks, StagingEnvironment, str], None]] = {
-    DatabaseSettings: _database, CacheSettings: _cache, DeploymentSettings: _deployment,
-    NetworkSettings: _network, ObjectStoreSettings: _object_store, DnsSettings: _dns,
-    SecretsSettings: _secrets, BackupsSettings: _backups,
+_ROLE_CHECKS: dict[type, Callable[..., None]] = {
+    DatabaseSettings: _database,
+    CacheSettings: _cache,
+    DeploymentSettings: _deployment,
+    NetworkSettings: _network,
+    ObjectStoreSettings: _object_store,
+    DnsSettings: _dns,
+    SecretsSettings: _secrets,
+    BackupsSettings: _backups,
 }

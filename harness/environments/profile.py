@@ -27,10 +27,10 @@ class FaultLimit:
     def read(cls, fault: str, table: Table) -> FaultLimit:
         limit = cls(
             fault=fault,
-            allow=table.bool("allow", True),
-            max_pods=table.int("max_pods", minimum=0),
+            allow=table.flag("allow", True),
+            max_pods=table.integer("max_pods", minimum=0),
             max_percent=table.number("max_percent", minimum=0.0, maximum=100.0),
-            max_nodes=table.int("max_nodes", minimum=0),
+            max_nodes=table.integer("max_nodes", minimum=0),
         )
         table.finish()
         return limit
@@ -86,10 +86,13 @@ def load_profile(config: Config, name: str) -> Profile:
     limits = _limits(config)
     production = False
     if table is not None and kind != "local":
-        production = table.bool("production", False)
+        production = table.flag("production", False)
         for fault, limit_table in table.tables("limits").items():
-            limits[fault] = limits[fault].merged(FaultLimit.read(fault, limit_table)) if fault in limits \
+            limits[fault] = (
+                limits[fault].merged(FaultLimit.read(fault, limit_table))
+                if fault in limits
                 else FaultLimit.read(fault, limit_table)
+            )
     return Profile(name=name, kind=kind, production=production, limits=limits, table=table)
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from harness.config import find_config
-from harness.environments.guard import CONFIRM_VARIABLE, Confirmation, FaultGuard
+from harness.drill import FaultGuard
+from harness.environments.guard import CONFIRM_VARIABLE, Confirmation, ProductionGuard
 from harness.environments.profile import Profile, load_profile
 from harness.errors import InvalidDrillConfig
 from harness.plugin import FAULT_GUARD_KEY, RUN_KEY
@@ -74,20 +75,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PROFILE_KEY] = profile
     allowed = bool(config.getoption("allow_production"))
     typed = os.environ.get(CONFIRM_VARIABLE)
-    config.stash[FAULT_GUARD_KEY] = FaultGuard(profile, Confirmation(allowed, typed))
+    guard: FaultGuard = ProductionGuard(profile, Confirmation(allowed, typed))
+    config.stash[FAULT_GUARD_KEY] = guard
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     profile = config.stash.get(PROFILE_KEY, None)
     guard = config.stash.get(FAULT_GUARD_KEY, None)
-    if profile is None or not profile.production or not isinstance(guard, FaultGuard):
+    if profile is None or not profile.production or not isinstance(guard, ProductionGuard):
         return
     reporter = config.pluginmanager.getplugin("terminalreporter")
     if not guard.confirmation.allowed:
         if reporter is not None:
-            reporter.write_line(f"drillbook: environment {profile.name!r} is production: every fault will be "
-                                "refused (pass --allow-production to run them)", yellow=True, bold=True)
+            reporter.write_line(
+                f"drillbook: environment {profile.name!r} is production: every fault will be "
+                "refused (pass --allow-production to run them)",
+                yellow=True,
+                bold=True,
+            )
         return
     if guard.confirmation.typed is None:
         guard.confirmation = Confirmation(True, _prompt(config, profile.name))
@@ -96,7 +102,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         reporter.write_line(
             f"drillbook: PRODUCTION environment {profile.name!r}: faults "
             + ("ALLOWED (confirmed)" if confirmed else "refused (the confirmation does not match)"),
-            red=True, bold=True)
+            red=True,
+            bold=True,
+        )
 
 
 def _prompt(config: pytest.Config, name: str) -> str | None:
@@ -108,7 +116,9 @@ def _prompt(config: pytest.Config, name: str) -> str | None:
     try:
         if not os.isatty(0):
             return None
-        return input(f"drillbook: faults will run in PRODUCTION environment {name!r}. Type its name to confirm: ")
+        return input(
+            f"drillbook: faults will run in PRODUCTION environment {name!r}. Type its name to confirm: "
+        )
     except (OSError, EOFError):
         return None
     finally:

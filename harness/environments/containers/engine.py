@@ -12,7 +12,7 @@ class ContainersUnavailable(DrillbookError):
 def engine_problem(timeout: float = 3.0) -> str | None:
     """None when a Docker engine answers and testcontainers is importable, else why not."""
     try:
-        import docker
+        import docker  # type: ignore[import-untyped]
         import testcontainers  # noqa: F401
     except ImportError as exc:
         return f"testcontainers is not installed ({exc.name}): pip install 'drillbook[containers]'"
@@ -23,8 +23,10 @@ def engine_problem(timeout: float = 3.0) -> str | None:
         finally:
             client.close()
     except Exception as exc:  # the docker SDK raises many kinds; all mean "no engine"
-        return (f"no Docker engine answers ({type(exc).__name__}: {exc}); start one (or set DOCKER_HOST), "
-                "or use --env local, which needs no Docker")
+        return (
+            f"no Docker engine answers ({type(exc).__name__}: {exc}); start one (or set DOCKER_HOST), "
+            "or use --env local, which needs no Docker"
+        )
     return None
 
 

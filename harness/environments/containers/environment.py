@@ -104,15 +104,27 @@ class ContainersEnvironment(Environment):
         state.network = network.name
         try:
             say(f"starting PostgreSQL ({POSTGRES_IMAGE})")
-            postgres = (PostgresContainer(POSTGRES_IMAGE, username="drillbook", password="unused", dbname="compliant",
-                                          driver=None, labels=labels)
-                        .with_env("POSTGRES_HOST_AUTH_METHOD", "trust")
-                        .with_network(network).with_network_aliases("postgres"))
+            postgres = (
+                PostgresContainer(
+                    POSTGRES_IMAGE,
+                    username="drillbook",
+                    password="unused",
+                    dbname="compliant",
+                    driver=None,
+                    labels=labels,
+                )
+                .with_env("POSTGRES_HOST_AUTH_METHOD", "trust")
+                .with_network(network)
+                .with_network_aliases("postgres")
+            )
             postgres.start()
             started.append(postgres)
             say(f"starting toxiproxy ({TOXIPROXY_IMAGE})")
-            toxiproxy = (DockerContainer(TOXIPROXY_IMAGE, labels=labels).with_exposed_ports(8474, PROXY_PORT)
-                         .with_network(network))
+            toxiproxy = (
+                DockerContainer(TOXIPROXY_IMAGE, labels=labels)
+                .with_exposed_ports(8474, PROXY_PORT)
+                .with_network(network)
+            )
             toxiproxy.start()
             started.append(toxiproxy)
             say(f"starting moto's server ({MOTO_IMAGE})")
@@ -122,11 +134,15 @@ class ContainersEnvironment(Environment):
             host = postgres.get_container_host_ip()
             state.database_url = f"postgresql://drillbook@{host}:{postgres.get_exposed_port(5432)}/compliant"
             state.toxiproxy_url = f"http://{host}:{toxiproxy.get_exposed_port(8474)}"
-            state.proxied_database_url = (f"postgresql://drillbook@{host}:{toxiproxy.get_exposed_port(PROXY_PORT)}"
-                                          "/compliant")
+            state.proxied_database_url = (
+                f"postgresql://drillbook@{host}:{toxiproxy.get_exposed_port(PROXY_PORT)}/compliant"
+            )
             state.moto_url = f"http://{host}:{moto.get_exposed_port(5000)}"
-            state.containers = {"postgres": postgres.get_container_id(), "toxiproxy": toxiproxy.get_container_id(),
-                                "moto": moto.get_container_id()}
+            state.containers = {
+                "postgres": postgres.get_container_id(),
+                "toxiproxy": toxiproxy.get_container_id(),
+                "moto": moto.get_container_id(),
+            }
             self._provision(state)
             self._write(state)
         except BaseException:
@@ -144,9 +160,8 @@ class ContainersEnvironment(Environment):
         return True
 
     def _provision(self, state: ContainersState) -> None:
-        from harness.toxiproxy.client import ToxiproxyClient
-
         from harness.environments.staging.aws.client import client as aws_client
+        from harness.toxiproxy.client import ToxiproxyClient
 
         toxiproxy = ToxiproxyClient(state.toxiproxy_url, timeout=5.0)
         toxiproxy.wait_ready(timeout=30.0)
@@ -158,27 +173,38 @@ class ContainersEnvironment(Environment):
 
     @staticmethod
     def _aws(state: ContainersState) -> AwsSettings:
-        return AwsSettings(region="us-east-1", endpoint_url=state.moto_url, connect_timeout=2.0, read_timeout=30.0,
-                           max_attempts=2, emulator_credentials=True)
+        return AwsSettings(
+            region="us-east-1",
+            endpoint_url=state.moto_url,
+            connect_timeout=2.0,
+            read_timeout=30.0,
+            max_attempts=2,
+            emulator_credentials=True,
+        )
 
     def down(self, progress: Progress | None = None) -> DownReport:
         started = time.monotonic()
         report = DownReport()
         state = self._read()
         try:
-            import docker
+            import docker  # type: ignore[import-untyped]
         except ImportError:
-            raise ContainersUnavailable("testcontainers is not installed: pip install 'drillbook[containers]'") \
-                from None
+            raise ContainersUnavailable(
+                "testcontainers is not installed: pip install 'drillbook[containers]'"
+            ) from None
         try:
             client = docker.from_env(timeout=10)
         except Exception as exc:
             if state is None:
                 return report
-            raise ContainersUnavailable(f"cannot reach the Docker engine to remove the containers: {exc}") from exc
+            raise ContainersUnavailable(
+                f"cannot reach the Docker engine to remove the containers: {exc}"
+            ) from exc
         with client:
             ids = set(state.containers.values()) if state else set()
-            ids |= {c.id for c in client.containers.list(all=True, filters={"label": f"{LABEL}={self.state_dir}"})}
+            ids |= {
+                c.id for c in client.containers.list(all=True, filters={"label": f"{LABEL}={self.state_dir}"})
+            }
             for container_id in ids:
                 with contextlib.suppress(docker.errors.NotFound):
                     client.containers.get(container_id).remove(force=True, v=True)
@@ -186,11 +212,15 @@ class ContainersEnvironment(Environment):
             if state and state.network:
                 with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
                     client.networks.get(state.network).remove()
-            left = [c.short_id for c in client.containers.list(
-                all=True, filters={"label": f"{LABEL}={self.state_dir}"})]
+            left = [
+                c.short_id
+                for c in client.containers.list(all=True, filters={"label": f"{LABEL}={self.state_dir}"})
+            ]
         if left:
-            raise ContainersUnavailable(f"containers {', '.join(left)} could not be removed; remove them with "
-                                        "`docker rm -f` and run `drillbook env down` again")
+            raise ContainersUnavailable(
+                f"containers {', '.join(left)} could not be removed; remove them with "
+                "`docker rm -f` and run `drillbook env down` again"
+            )
         self._file.unlink(missing_ok=True)
         self.state = None
         self._roles.clear()
@@ -210,20 +240,25 @@ class ContainersEnvironment(Environment):
         if state is None:
             return []
         try:
-            import docker
+            import docker  # type: ignore[import-untyped]
 
             client = docker.from_env(timeout=5)
         except Exception as exc:
-            return [ComponentStatus(name, "container", None, None, "down", f"no Docker engine: {exc}")
-                    for name in state.containers]
+            return [
+                ComponentStatus(name, "container", None, None, "down", f"no Docker engine: {exc}")
+                for name in state.containers
+            ]
         rows = []
         with client:
             for name, container_id in state.containers.items():
                 try:
                     container = client.containers.get(container_id)
                     health = "healthy" if container.status == "running" else "down"
-                    rows.append(ComponentStatus(name, "container", None, None, health,
-                                                f"{container.short_id} {container.status}"))
+                    rows.append(
+                        ComponentStatus(
+                            name, "container", None, None, health, f"{container.short_id} {container.status}"
+                        )
+                    )
                 except docker.errors.NotFound:
                     rows.append(ComponentStatus(name, "container", None, None, "down", "removed"))
         return rows

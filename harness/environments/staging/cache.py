@@ -8,7 +8,9 @@ from harness.environments.staging.secretref import SecretReader, SecretRef
 
 
 class RedisCache:
-    def __init__(self, url: SecretRef, *, read_secret: SecretReader | None = None, timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: SecretRef, *, read_secret: SecretReader | None = None, timeout: float = 2.0
+    ) -> None:
         self.ref = url
         self.read_secret = read_secret
         self.timeout = timeout

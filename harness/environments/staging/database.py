@@ -41,8 +41,14 @@ def with_endpoint(dsn: str, host: str | None, port: int | None, dbname: str | No
 class UrlDatabase:
     """Any PostgreSQL by URL: ``dsn()``, ``running()``, replica lag and ``pg_promote()``."""
 
-    def __init__(self, name: str, url: SecretRef, *, read_secret: SecretReader | None = None,
-                 connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: SecretRef,
+        *,
+        read_secret: SecretReader | None = None,
+        connect_timeout: float = 5.0,
+    ) -> None:
         self.name = name
         self.url = url
         self.read_secret = read_secret
@@ -60,8 +66,10 @@ class UrlDatabase:
         return True
 
     def _no_control(self, what: str) -> NoControlPlane:
-        return NoControlPlane(f"{self.url.where}: the postgres driver reaches {self.name!r} only by URL, so it "
-                              f"cannot {what}; use driver = \"rds\" with instance_id for control-plane drills")
+        return NoControlPlane(
+            f"{self.url.where}: the postgres driver reaches {self.name!r} only by URL, so it "
+            f'cannot {what}; use driver = "rds" with instance_id for control-plane drills'
+        )
 
     def start(self, timeout: float = 60.0) -> None:
         raise self._no_control("start it")
@@ -83,9 +91,12 @@ class UrlDatabase:
 
     def lag_s(self) -> float | None:
         """Replay lag of a standby, from the standby itself (None on a primary or when unknown)."""
-        rows = pg.query(self.dsn(), "SELECT CASE WHEN pg_is_in_recovery() THEN "
-                        "extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END",
-                        timeout=self.connect_timeout)
+        rows = pg.query(
+            self.dsn(),
+            "SELECT CASE WHEN pg_is_in_recovery() THEN "
+            "extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END",
+            timeout=self.connect_timeout,
+        )
         value = rows[0][0] if rows else None
         return None if value is None else max(0.0, float(value))
 
@@ -101,9 +112,16 @@ class UrlDatabase:
 class RdsInstanceRole:
     """One RDS instance (the primary, a restored copy, a promoted replica) as a DatabaseInstance."""
 
-    def __init__(self, rds: Rds, instance_id: str, url: SecretRef | None, *,
-                 read_secret: SecretReader | None = None, connect_timeout: float = 5.0,
-                 wait_timeout: float = 1800.0) -> None:
+    def __init__(
+        self,
+        rds: Rds,
+        instance_id: str,
+        url: SecretRef | None,
+        *,
+        read_secret: SecretReader | None = None,
+        connect_timeout: float = 5.0,
+        wait_timeout: float = 1800.0,
+    ) -> None:
         self.rds = rds
         self.name = instance_id
         self.url = url
@@ -117,8 +135,10 @@ class RdsInstanceRole:
 
     def dsn(self, dbname: str | None = None) -> str:
         if self.url is None:
-            raise InvalidDrillConfig(f"{self.rds.where}: no URL for RDS instance {self.name!r}: set url_env = "
-                                     "\"DATABASE_URL\" (or url_secret) to use its data plane")
+            raise InvalidDrillConfig(
+                f"{self.rds.where}: no URL for RDS instance {self.name!r}: set url_env = "
+                '"DATABASE_URL" (or url_secret) to use its data plane'
+            )
         base = self.url.resolve(self.read_secret)
         if self._endpoint is None:
             return base if dbname is None else with_endpoint(base, None, None, dbname)
@@ -140,24 +160,42 @@ class RdsInstanceRole:
 class RdsDatabase(RdsInstanceRole):
     """The primary RDS instance with its snapshots, restores and point-in-time restores."""
 
-    def __init__(self, rds: Rds, settings: DatabaseSettings, *, read_secret: SecretReader | None = None) -> None:
+    def __init__(
+        self, rds: Rds, settings: DatabaseSettings, *, read_secret: SecretReader | None = None
+    ) -> None:
         assert settings.instance_id is not None
-        super().__init__(rds, settings.instance_id, settings.url, read_secret=read_secret,
-                         connect_timeout=settings.connect_timeout, wait_timeout=settings.wait_timeout)
+        super().__init__(
+            rds,
+            settings.instance_id,
+            settings.url,
+            read_secret=read_secret,
+            connect_timeout=settings.connect_timeout,
+            wait_timeout=settings.wait_timeout,
+        )
         self.prefix = settings.snapshot_prefix
         self.snaps = RdsSnapshots(rds)
 
     def snapshot(self, timeout: float = 3600.0) -> Snapshot:
         started = datetime.now(UTC)
-        snap = self.snaps.create(self.name, f"{self.prefix}-{self.name}-{started:%Y%m%d%H%M%S}", timeout=timeout)
+        snap = self.snaps.create(
+            self.name, f"{self.prefix}-{self.name}-{started:%Y%m%d%H%M%S}", timeout=timeout
+        )
         return _snapshot(snap, started, datetime.now(UTC))
 
     def snapshots(self) -> list[Snapshot]:
-        return [_snapshot(s, s.created, s.created) for s in self.snaps.list(self.name) if s.status == "available"]
+        return [
+            _snapshot(s, s.created, s.created) for s in self.snaps.list(self.name) if s.status == "available"
+        ]
 
     def _restored(self, instance: RdsInstance) -> RdsInstanceRole:
-        role = RdsInstanceRole(self.rds, instance.id, self.url, read_secret=self.read_secret,
-                               connect_timeout=self.connect_timeout, wait_timeout=self.wait_timeout)
+        role = RdsInstanceRole(
+            self.rds,
+            instance.id,
+            self.url,
+            read_secret=self.read_secret,
+            connect_timeout=self.connect_timeout,
+            wait_timeout=self.wait_timeout,
+        )
         role._endpoint = (instance.endpoint, instance.port)
         return role
 
@@ -167,8 +205,9 @@ class RdsDatabase(RdsInstanceRole):
 
     def restore_to_time(self, target: datetime, name: str, timeout: float = 3600.0) -> RdsInstanceRole:
         options = RestoreOptions.like(self.describe(), drillbook="pitr")
-        return self._restored(self.snaps.restore_to_time(self.name, name, restore_time=target, options=options,
-                                                         timeout=timeout))
+        return self._restored(
+            self.snaps.restore_to_time(self.name, name, restore_time=target, options=options, timeout=timeout)
+        )
 
 
 class RdsReplica(RdsInstanceRole):
@@ -177,18 +216,35 @@ class RdsReplica(RdsInstanceRole):
     def lag_s(self) -> float | None:
         if self.url is None:
             return None
-        return UrlDatabase(self.name, self.url, read_secret=self.read_secret,
-                           connect_timeout=self.connect_timeout).lag_s()
+        return UrlDatabase(
+            self.name, self.url, read_secret=self.read_secret, connect_timeout=self.connect_timeout
+        ).lag_s()
 
     def promote(self, timeout: float = 1800.0) -> RdsInstanceRole:
         instance = self.rds.promote(self.name, timeout=timeout)
-        return RdsInstanceRole(self.rds, instance.id, self.url, read_secret=self.read_secret,
-                               connect_timeout=self.connect_timeout, wait_timeout=self.wait_timeout)
+        return RdsInstanceRole(
+            self.rds,
+            instance.id,
+            self.url,
+            read_secret=self.read_secret,
+            connect_timeout=self.connect_timeout,
+            wait_timeout=self.wait_timeout,
+        )
 
 
 def _snapshot(snap: RdsSnapshot, started: datetime | None, finished: datetime | None) -> Snapshot:
     now = datetime.now(UTC)
-    return Snapshot(id=snap.id, started_at=started or now, finished_at=finished or now,
-                    size_bytes=snap.size_gb * 1024**3 if snap.size_gb else None, verified=None,
-                    detail={"instance_id": snap.instance_id, "kind": snap.kind, "engine": snap.engine,
-                            "encrypted": snap.encrypted, "arn": snap.arn})
+    return Snapshot(
+        id=snap.id,
+        started_at=started or now,
+        finished_at=finished or now,
+        size_bytes=snap.size_gb * 1024**3 if snap.size_gb else None,
+        verified=None,
+        detail={
+            "instance_id": snap.instance_id,
+            "kind": snap.kind,
+            "engine": snap.engine,
+            "encrypted": snap.encrypted,
+            "arn": snap.arn,
+        },
+    )

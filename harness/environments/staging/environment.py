@@ -28,8 +28,13 @@ from harness.probes import Probe, http_probe, sql_probe
 
 
 class StagingEnvironment(Environment):
-    def __init__(self, settings: StagingSettings, *, poll_interval: float = 10.0,
-                 progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: StagingSettings,
+        *,
+        poll_interval: float = 10.0,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.name = settings.name
@@ -70,13 +75,21 @@ class StagingEnvironment(Environment):
 
             if s.driver == "postgres":
                 assert s.url is not None
-                return UrlDatabase(role, s.url, read_secret=self._read_secret(), connect_timeout=s.connect_timeout)
+                return UrlDatabase(
+                    role, s.url, read_secret=self._read_secret(), connect_timeout=s.connect_timeout
+                )
             rds = self._rds(s, where)
             if role == "database":
                 return RdsDatabase(rds, s, read_secret=self._read_secret())
             assert s.instance_id is not None
-            return RdsReplica(rds, s.instance_id, s.url, read_secret=self._read_secret(),
-                              connect_timeout=s.connect_timeout, wait_timeout=s.wait_timeout)
+            return RdsReplica(
+                rds,
+                s.instance_id,
+                s.url,
+                read_secret=self._read_secret(),
+                connect_timeout=s.connect_timeout,
+                wait_timeout=s.wait_timeout,
+            )
         if isinstance(s, CacheSettings):
             from harness.environments.staging.cache import RedisCache
 
@@ -85,7 +98,9 @@ class StagingEnvironment(Environment):
             from harness.environments.staging.k8s.client import Kube
             from harness.environments.staging.k8s.role import KubeDeployment
 
-            kube = Kube(s.kube, where=where, poll_interval=min(self.poll_interval, 2.0), progress=self.progress)
+            kube = Kube(
+                s.kube, where=where, poll_interval=min(self.poll_interval, 2.0), progress=self.progress
+            )
             return KubeDeployment(kube, s)
         if isinstance(s, NetworkSettings):
             from harness.environments.staging.network import ToxiproxyNetwork
@@ -98,13 +113,20 @@ class StagingEnvironment(Environment):
         if isinstance(s, DnsSettings):
             from harness.environments.staging.aws.route53 import Route53Records
 
-            return Route53Records(s.aws, s.hosted_zone_id, ttl=s.ttl, where=where,
-                                  poll_interval=min(self.poll_interval, 5.0), progress=self.progress)
+            return Route53Records(
+                s.aws,
+                s.hosted_zone_id,
+                ttl=s.ttl,
+                where=where,
+                poll_interval=min(self.poll_interval, 5.0),
+                progress=self.progress,
+            )
         if isinstance(s, SecretsSettings):
             from harness.environments.staging.aws.secrets import SecretsManager
 
-            return SecretsManager(s.aws, where=where, poll_interval=min(self.poll_interval, 5.0),
-                                  progress=self.progress)
+            return SecretsManager(
+                s.aws, where=where, poll_interval=min(self.poll_interval, 5.0), progress=self.progress
+            )
         if isinstance(s, BackupsSettings):
             from harness.environments.staging.aws.rds import Rds
             from harness.environments.staging.backups import RdsBackups
@@ -124,8 +146,9 @@ class StagingEnvironment(Environment):
         """The health URL, the database, the cache: whichever are configured."""
         probes: list[Probe] = []
         if self.settings.health_url:
-            probes.append(http_probe(self.settings.health_url, name="health",
-                                     timeout=self.settings.health_timeout))
+            probes.append(
+                http_probe(self.settings.health_url, name="health", timeout=self.settings.health_timeout)
+            )
         if self.has("database"):
             database = self.database
             probes.append(sql_probe(lambda: database.dsn(), name="database", timeout=2.0))
@@ -139,8 +162,12 @@ class StagingEnvironment(Environment):
         roles: dict[str, str] = {}
         for role, s in self.settings.roles.items():
             driver = getattr(s, "driver", None) or type(s).__name__.removesuffix("Settings").lower()
-            target = (getattr(s, "instance_id", None) or getattr(s, "deployment", None)
-                      or getattr(s, "bucket", None) or getattr(s, "hosted_zone_id", None)
-                      or getattr(s, "url", None))
+            target = (
+                getattr(s, "instance_id", None)
+                or getattr(s, "deployment", None)
+                or getattr(s, "bucket", None)
+                or getattr(s, "hosted_zone_id", None)
+                or getattr(s, "url", None)
+            )
             roles[role] = f"{driver}:{target}" if isinstance(target, str) else driver
         return {"environment": self.name, "kind": "staging", "production": self.production, "roles": roles}

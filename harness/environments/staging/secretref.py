@@ -55,7 +55,7 @@ class SecretRef:
             if read_secret is None:
                 raise SecretUnavailable(
                     f"{self.where} {self.key}_secret: the secret {self.secret_id!r} needs the secrets role; "
-                    "add a [secrets] table (driver = \"secretsmanager\") to this environment"
+                    'add a [secrets] table (driver = "secretsmanager") to this environment'
                 )
             value = read_secret(self.secret_id)
             if self.secret_key:
@@ -83,14 +83,14 @@ def _json_field(value: str, field: str, ref: SecretRef) -> str:
         data = json.loads(value)
     except ValueError:
         raise SecretUnavailable(
-            f"{ref.where} {ref.key}_secret_key = {field!r}: the secret {ref.secret_id!r} is not a JSON object; "
-            f"remove {ref.key}_secret_key to use its whole value"
+            f"{ref.where} {ref.key}_secret_key = {field!r}: the secret {ref.secret_id!r} is not a JSON "
+            f"object; remove {ref.key}_secret_key to use its whole value"
         ) from None
     if not isinstance(data, dict) or field not in data:
         keys = ", ".join(sorted(data)) if isinstance(data, dict) else "none"
         raise SecretUnavailable(
-            f"{ref.where} {ref.key}_secret_key = {field!r}: the secret {ref.secret_id!r} has no key {field!r} "
-            f"(its keys: {keys})"
+            f"{ref.where} {ref.key}_secret_key = {field!r}: the secret {ref.secret_id!r} has no key "
+            f"{field!r} (its keys: {keys})"
         )
     register_secret(str(data[field]))
     return str(data[field])
@@ -98,24 +98,32 @@ def _json_field(value: str, field: str, ref: SecretRef) -> str:
 
 def read_ref(table: Table, key: str, *, required: bool, example_env: str) -> SecretRef | None:
     """``<key>`` (no secret in it), ``<key>_env`` or ``<key>_secret`` (+ ``<key>_secret_key``)."""
-    literal = table.str(key)
-    env = table.str(f"{key}_env")
-    secret_id = table.str(f"{key}_secret")
-    secret_key = table.str(f"{key}_secret_key")
-    given = [name for name, value in ((key, literal), (f"{key}_env", env), (f"{key}_secret", secret_id))
-             if value is not None]
+    literal = table.text(key)
+    env = table.text(f"{key}_env")
+    secret_id = table.text(f"{key}_secret")
+    secret_key = table.text(f"{key}_secret_key")
+    given = [
+        name
+        for name, value in ((key, literal), (f"{key}_env", env), (f"{key}_secret", secret_id))
+        if value is not None
+    ]
     if len(given) > 1:
         raise table.error(None, f"give only one of {', '.join(given)}")
     if not given:
         if required:
             raise table.error(
-                f"{key}_env", f"is missing; name where the {key} comes from: {key}_env = \"{example_env}\" "
-                f"(an environment variable) or {key}_secret = \"secret-id\" (Secrets Manager)")
+                f"{key}_env",
+                f'is missing; name where the {key} comes from: {key}_env = "{example_env}" '
+                f'(an environment variable) or {key}_secret = "secret-id" (Secrets Manager)',
+            )
         return None
     if secret_key is not None and secret_id is None:
         raise table.error(f"{key}_secret_key", f"only applies together with {key}_secret")
     if literal is not None and redact_text(literal) != literal:
-        raise ConfigError(f"{table.file}: {table.where} {key} holds a secret inline; set {key}_env = "
-                          f"\"{example_env}\" and export the value instead")
-    return SecretRef(key=key, where=table.where, env=env, secret_id=secret_id, secret_key=secret_key,
-                     literal=literal)
+        raise ConfigError(
+            f"{table.file}: {table.where} {key} holds a secret inline; set {key}_env = "
+            f'"{example_env}" and export the value instead'
+        )
+    return SecretRef(
+        key=key, where=table.where, env=env, secret_id=secret_id, secret_key=secret_key, literal=literal
+    )

@@ -21,8 +21,16 @@ from harness.environments.base import ROLES
 from harness.environments.profile import Profile, load_profile
 from harness.environments.staging.secretref import SecretRef, read_ref
 
-PROFILE_KEYS = ("driver", "production", "description", "health_url", "health_timeout", "limits", "aws",
-                "kubernetes")
+PROFILE_KEYS = (
+    "driver",
+    "production",
+    "description",
+    "health_url",
+    "health_timeout",
+    "limits",
+    "aws",
+    "kubernetes",
+)
 DRIVERS: dict[str, tuple[str, ...]] = {
     "database": ("rds", "postgres"),
     "replica": ("rds", "postgres"),
@@ -57,25 +65,30 @@ class AwsSettings:
             base = base._read(shared)
             shared.finish()
         if role is not None:
-            base = replace(base, region=role.str("region", base.region) or "",
-                           endpoint_url=role.str("endpoint_url", base.endpoint_url))
+            base = replace(
+                base,
+                region=role.text("region", base.region) or "",
+                endpoint_url=role.text("endpoint_url", base.endpoint_url),
+            )
         if not base.region:
             table = role if role is not None else shared
             where = table.where if table is not None else "[aws]"
             file = table.file if table is not None else ""
             raise Table({}, where, file).error(
-                "region", "is missing; set it in the role table or in the profile's [aws] table, "
-                "e.g. region = \"eu-west-1\"")
+                "region",
+                "is missing; set it in the role table or in the profile's [aws] table, "
+                'e.g. region = "eu-west-1"',
+            )
         return base
 
     def _read(self, t: Table) -> AwsSettings:
         return AwsSettings(
-            region=t.str("region", self.region) or "",
-            endpoint_url=t.str("endpoint_url", self.endpoint_url),
-            profile=t.str("profile", self.profile),
+            region=t.text("region", self.region) or "",
+            endpoint_url=t.text("endpoint_url", self.endpoint_url),
+            profile=t.text("profile", self.profile),
             connect_timeout=t.duration("connect_timeout", self.connect_timeout),
             read_timeout=t.duration("read_timeout", self.read_timeout),
-            max_attempts=t.int("max_attempts", self.max_attempts, minimum=1) or self.max_attempts,
+            max_attempts=t.integer("max_attempts", self.max_attempts, minimum=1) or self.max_attempts,
         )
 
 
@@ -94,16 +107,19 @@ class KubeSettings:
         base = cls()
         if shared is not None:
             base = cls(
-                context=shared.str("context"),
-                kubeconfig=shared.str("kubeconfig"),
-                api_url=shared.str("api_url"),
-                in_cluster=shared.bool("in_cluster"),
-                namespace=shared.str("namespace", "default") or "default",
+                context=shared.text("context"),
+                kubeconfig=shared.text("kubeconfig"),
+                api_url=shared.text("api_url"),
+                in_cluster=shared.flag("in_cluster"),
+                namespace=shared.text("namespace", "default") or "default",
                 request_timeout=shared.duration("request_timeout", 15.0),
             )
             shared.finish()
-        return replace(base, context=role.str("context", base.context),
-                       namespace=role.str("namespace", base.namespace) or base.namespace)
+        return replace(
+            base,
+            context=role.text("context", base.context),
+            namespace=role.text("namespace", base.namespace) or base.namespace,
+        )
 
 
 @dataclass(frozen=True)
@@ -199,8 +215,8 @@ def load_staging(config: Config, name: str) -> StagingSettings:
     table = profile.table
     if table is None:
         raise Table({}, f"[environments.{name}]", config.where()).error(None, "is not defined")
-    table.str("driver")
-    table.bool("production")
+    table.text("driver")
+    table.flag("production")
     table.table("limits")
     aws_shared = table.table("aws")
     kube_shared = table.table("kubernetes")
@@ -211,6 +227,7 @@ def load_staging(config: Config, name: str) -> StagingSettings:
             continue
         roles[role] = _read_role(role, role_table, aws_shared, kube_shared, roles)
         role_table.finish()
+    _check_shared(aws_shared, kube_shared)
     if "backups" not in roles and isinstance(roles.get("database"), DatabaseSettings):
         db = roles["database"]
         if db.driver == "rds" and db.aws is not None and db.instance_id:
@@ -219,25 +236,29 @@ def load_staging(config: Config, name: str) -> StagingSettings:
         name=name,
         profile=profile,
         file=config.where(),
-        health_url=table.str("health_url"),
+        health_url=table.text("health_url"),
         health_timeout=table.duration("health_timeout", 5.0),
-        description=table.str("description", "") or "",
+        description=table.text("description", "") or "",
         roles=roles,
     )
     table.finish()
     if not roles:
-        raise table.error(None, "maps no role to a driver; add at least one role table, e.g. "
-                          f"[environments.{name}.database] (see docs/configuration.md)")
+        raise table.error(
+            None,
+            "maps no role to a driver; add at least one role table, e.g. "
+            f"[environments.{name}.database] (see docs/configuration.md)",
+        )
     return settings
 
 
-def _read_role(role: str, t: Table, aws_shared: Table | None, kube_shared: Table | None,
-               done: dict[str, Any]) -> Any:
+def _read_role(
+    role: str, t: Table, aws_shared: Table | None, kube_shared: Table | None, done: dict[str, Any]
+) -> Any:
     drivers = DRIVERS[role]
     default = drivers[0]
     if role in ("database", "replica") and "instance_id" not in t:
         default = "postgres"
-    driver = t.str("driver", default, choices=drivers, example=f'"{drivers[0]}"') or default
+    driver = t.text("driver", default, choices=drivers, example=f'"{drivers[0]}"') or default
 
     def aws() -> AwsSettings:
         return AwsSettings.read(_fresh(aws_shared), t)
@@ -245,14 +266,17 @@ def _read_role(role: str, t: Table, aws_shared: Table | None, kube_shared: Table
     if role in ("database", "replica"):
         if driver == "rds":
             return DatabaseSettings(
-                driver="rds", aws=aws(), instance_id=t.required_str("instance_id", example='"compliant-db"'),
+                driver="rds",
+                aws=aws(),
+                instance_id=t.required_str("instance_id", example='"compliant-db"'),
                 url=read_ref(t, "url", required=False, example_env="DATABASE_URL"),
                 wait_timeout=t.duration("wait_timeout", 1800.0),
-                snapshot_prefix=t.str("snapshot_prefix", "drillbook") or "drillbook",
+                snapshot_prefix=t.text("snapshot_prefix", "drillbook") or "drillbook",
                 connect_timeout=t.duration("connect_timeout", 5.0),
             )
         return DatabaseSettings(
-            driver="postgres", url=read_ref(t, "url", required=True, example_env="DATABASE_URL"),
+            driver="postgres",
+            url=read_ref(t, "url", required=True, example_env="DATABASE_URL"),
             connect_timeout=t.duration("connect_timeout", 5.0),
         )
     if role == "cache":
@@ -264,43 +288,77 @@ def _read_role(role: str, t: Table, aws_shared: Table | None, kube_shared: Table
             kube=KubeSettings.read(_fresh(kube_shared), t),
             deployment=t.required_str("deployment", example='"compliant-api"'),
             selector=t.required_str("selector", example='"app=compliant-api"'),
-            container=t.str("container"),
+            container=t.text("container"),
             wait_timeout=t.duration("wait_timeout", 300.0),
         )
     if role == "network":
         url = t.required_str("url", example='"http://toxiproxy.staging:8474"')
         if not url.startswith(("http://", "https://")):
             raise t.error("url", f"must be an http:// URL of toxiproxy's API, got {url!r}")
-        return NetworkSettings(url=url, proxies=t.str_list("proxies", required=True,
-                                                             example='["app-db", "app-cache"]'),
-                               timeout=t.duration("timeout", 5.0))
+        return NetworkSettings(
+            url=url,
+            proxies=t.strings("proxies", required=True, example='["app-db", "app-cache"]'),
+            timeout=t.duration("timeout", 5.0),
+        )
     if role == "object_store":
-        mode = t.str("object_lock_mode", choices=LOCK_MODES, example='"GOVERNANCE"')
-        days = t.int("object_lock_days", minimum=1)
+        mode = t.text("object_lock_mode", choices=LOCK_MODES, example='"GOVERNANCE"')
+        days = t.integer("object_lock_days", minimum=1)
         if (mode is None) != (days is None):
-            raise t.error("object_lock_days" if days is None else "object_lock_mode",
-                          "object lock needs both object_lock_mode and object_lock_days")
-        sse = t.str("sse", "AES256", choices=SSE, example='"aws:kms"') or "AES256"
-        kms = t.str("kms_key_id")
+            raise t.error(
+                "object_lock_days" if days is None else "object_lock_mode",
+                "object lock needs both object_lock_mode and object_lock_days",
+            )
+        sse = t.text("sse", "AES256", choices=SSE, example='"aws:kms"') or "AES256"
+        kms = t.text("kms_key_id")
         if kms is not None and sse != "aws:kms":
             raise t.error("kms_key_id", 'only applies with sse = "aws:kms"')
-        return ObjectStoreSettings(aws=aws(), bucket=t.required_str("bucket", example='"compliant-evidence"'),
-                                   prefix=t.str("prefix", "drillbook/") or "", sse=sse, kms_key_id=kms,
-                                   object_lock_mode=mode, object_lock_days=days)
+        return ObjectStoreSettings(
+            aws=aws(),
+            bucket=t.required_str("bucket", example='"compliant-evidence"'),
+            prefix=t.text("prefix", "drillbook/") or "",
+            sse=sse,
+            kms_key_id=kms,
+            object_lock_mode=mode,
+            object_lock_days=days,
+        )
     if role == "dns":
         zone = t.required_str("hosted_zone_id", example='"Z0123456789ABCDEFGHIJ"')
-        return DnsSettings(aws=aws(), hosted_zone_id=zone.rsplit("/", 1)[-1], record=t.str("record"),
-                           ttl=t.int("ttl", 60, minimum=0) or 60, wait_timeout=t.duration("wait_timeout", 300.0))
+        return DnsSettings(
+            aws=aws(),
+            hosted_zone_id=zone.rsplit("/", 1)[-1],
+            record=t.text("record"),
+            ttl=t.integer("ttl", 60, minimum=0) or 60,
+            wait_timeout=t.duration("wait_timeout", 300.0),
+        )
     if role == "secrets":
-        return SecretsSettings(aws=aws(), rotate=t.str_list("rotate"),
-                               wait_timeout=t.duration("wait_timeout", 300.0))
+        return SecretsSettings(
+            aws=aws(), rotate=t.strings("rotate"), wait_timeout=t.duration("wait_timeout", 300.0)
+        )
     # backups: RDS snapshots of an instance (default: the database's), optionally a bucket.
     db = done.get("database")
-    instance = t.str("instance_id", db.instance_id if isinstance(db, DatabaseSettings) else None)
+    instance = t.text("instance_id", db.instance_id if isinstance(db, DatabaseSettings) else None)
     if instance is None:
-        raise t.error("instance_id", "is missing: name the RDS instance whose snapshots are the backups, "
-                      "or configure [database] with driver = \"rds\" first")
-    return BackupsSettings(aws=aws(), instance_id=instance, bucket=t.str("bucket"), prefix=t.str("prefix", "") or "")
+        raise t.error(
+            "instance_id",
+            "is missing: name the RDS instance whose snapshots are the backups, "
+            'or configure [database] with driver = "rds" first',
+        )
+    return BackupsSettings(
+        aws=aws(), instance_id=instance, bucket=t.text("bucket"), prefix=t.text("prefix", "") or ""
+    )
+
+
+def _check_shared(aws: Table | None, kube: Table | None) -> None:
+    """The shared tables are checked even when no role uses them (a typo there is still a typo)."""
+    if aws is not None:
+        checked = _fresh(aws)
+        assert checked is not None
+        AwsSettings(region="")._read(checked)
+        checked.finish()
+    if kube is not None:
+        checked = _fresh(kube)
+        assert checked is not None
+        KubeSettings.read(checked, Table({}, kube.where, kube.file))
 
 
 def _fresh(table: Table | None) -> Table | None:

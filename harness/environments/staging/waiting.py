@@ -35,8 +35,9 @@ class Waited:
     polls: int
 
 
-def wait_until(what: str, poll: Poll, *, timeout: float, interval: float = 5.0,
-               progress: Progress | None = None) -> Waited:
+def wait_until(
+    what: str, poll: Poll, *, timeout: float, interval: float = 5.0, progress: Progress | None = None
+) -> Waited:
     """Poll until done; ``progress`` gets one line per poll. Never sleeps past the deadline."""
     started = time.monotonic()
     deadline = started + timeout

@@ -54,7 +54,12 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def staging_platform(moto: MotoServer, pg_cluster: PostgresCluster, redis_url: str, http_server: HttpServer,
-                     monkeypatch: pytest.MonkeyPatch) -> Iterator[StagingPlatform]:
+def staging_platform(
+    moto: MotoServer,
+    pg_cluster: PostgresCluster,
+    redis_url: str,
+    http_server: HttpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[StagingPlatform]:
     """Every role of a staging profile, on real stand-ins (see platform.py)."""
     yield from build(moto, pg_cluster, redis_url, http_server.url, monkeypatch)

@@ -22,8 +22,12 @@ class Cluster:
 
     @property
     def params(self) -> dict[str, object]:
-        return {"namespace": NAMESPACE, "api_url": self.emulator.url, "request_timeout": 5.0,
-                "poll_interval": 0.05}
+        return {
+            "namespace": NAMESPACE,
+            "api_url": self.emulator.url,
+            "request_timeout": 5.0,
+            "poll_interval": 0.05,
+        }
 
     def available(self) -> bool:
         return Deployments(self.kube).status(DEPLOYMENT).done and all(p.ready for p in self.pods())
@@ -40,6 +44,8 @@ def cluster(request: pytest.FixtureRequest) -> Cluster:
     api = emulator.api_client()
     seed_nodes(api, {"az-a": 2, "az-b": 1})
     seed_deployment(api, NAMESPACE, DEPLOYMENT, replicas=4, env=ENV)
-    kube = Kube(KubeSettings(api_url=emulator.url, namespace=NAMESPACE, request_timeout=5.0), poll_interval=0.05)
+    kube = Kube(
+        KubeSettings(api_url=emulator.url, namespace=NAMESPACE, request_timeout=5.0), poll_interval=0.05
+    )
     Deployments(kube).wait_available(DEPLOYMENT, timeout=20)
     return Cluster(emulator, kube)

@@ -50,9 +50,14 @@ NAMESPACES = kmock.resource("", "v1", "namespaces")
 DEPLOYMENTS = kmock.resource("apps", "v1", "deployments")
 REPLICASETS = kmock.resource("apps", "v1", "replicasets")
 ACCESS_REVIEWS = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
-KINDS = {PODS: ("Pod", True), NODES: ("Node", False), NAMESPACES: ("Namespace", False),
-         DEPLOYMENTS: ("Deployment", True), REPLICASETS: ("ReplicaSet", True),
-         ACCESS_REVIEWS: ("SelfSubjectAccessReview", False)}
+KINDS = {
+    PODS: ("Pod", True),
+    NODES: ("Node", False),
+    NAMESPACES: ("Namespace", False),
+    DEPLOYMENTS: ("Deployment", True),
+    REPLICASETS: ("ReplicaSet", True),
+    ACCESS_REVIEWS: ("SelfSubjectAccessReview", False),
+}
 REVISION = "deployment.kubernetes.io/revision"
 HISTORY = "deployment.kubernetes.io/revision-history"
 HASH_LABEL = "pod-template-hash"
@@ -78,8 +83,9 @@ def _revision(rs: dict[str, Any]) -> int:
 
 
 class KubeEmulator:
-    def __init__(self, *, ready_after: float = 0.2, tick: float = 0.05,
-                 required_env: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, *, ready_after: float = 0.2, tick: float = 0.05, required_env: tuple[str, ...] = ()
+    ) -> None:
         self.ready_after = ready_after
         self.tick = tick
         self.required_env = required_env
@@ -147,26 +153,52 @@ class KubeEmulator:
 
     def _install(self, emulator: Any) -> None:
         for res, (kind, namespaced) in KINDS.items():
-            emulator.resources[res] = kmock.ResourceInfo(kind=kind, namespaced=namespaced,
-                                                         verbs={"list", "get", "create", "patch", "delete"})
+            emulator.resources[res] = kmock.ResourceInfo(
+                kind=kind, namespaced=namespaced, verbs={"list", "get", "create", "patch", "delete"}
+            )
         # The official client asks GET /version/ (with the slash); kmock serves only /version.
         emulator[lambda r: r.method == kmock.method.GET and r.url.path == "/version/"] << self._version
-        emulator[lambda r: r.action == kmock.action.LIST and (
-            "labelSelector" in r.params or "fieldSelector" in r.params)] << self._list
-        emulator[lambda r: r.resource == PODS and r.subresource == "eviction" and r.method == kmock.method.POST] \
+        (
+            emulator[
+                lambda r: (
+                    r.action == kmock.action.LIST
+                    and ("labelSelector" in r.params or "fieldSelector" in r.params)
+                )
+            ]
+            << self._list
+        )
+        (
+            emulator[
+                lambda r: r.resource == PODS and r.subresource == "eviction" and r.method == kmock.method.POST
+            ]
             << self._evict
+        )
         emulator[lambda r: r.resource == ACCESS_REVIEWS and r.action == kmock.action.CREATE] << self._review
         emulator[lambda r: r.action == kmock.action.CREATE and r.resource in KINDS] << self._created
-        emulator[lambda r: r.action == kmock.action.UPDATE and r.resource == DEPLOYMENTS
-                 and not r.subresource] << self._deployment_updated
+        (
+            emulator[
+                lambda r: r.action == kmock.action.UPDATE and r.resource == DEPLOYMENTS and not r.subresource
+            ]
+            << self._deployment_updated
+        )
 
     @staticmethod
     def _version() -> dict[str, str]:
-        return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-drillbook-emulator", "gitCommit": "",
-                "gitTreeState": "clean", "buildDate": "2024-01-01T00:00:00Z", "goVersion": "go1.22",
-                "compiler": "gc", "platform": "linux/amd64"}
+        return {
+            "major": "1",
+            "minor": "30",
+            "gitVersion": "v1.30.0-drillbook-emulator",
+            "gitCommit": "",
+            "gitTreeState": "clean",
+            "buildDate": "2024-01-01T00:00:00Z",
+            "goVersion": "go1.22",
+            "compiler": "gc",
+            "platform": "linux/amd64",
+        }
 
-    def _live(self, res: Any, namespace: str | None = None) -> Iterator[tuple[tuple[Any, str | None, str], Any]]:
+    def _live(
+        self, res: Any, namespace: str | None = None
+    ) -> Iterator[tuple[tuple[Any, str | None, str], Any]]:
         for key, obj in list(self.kmock.objects.items()):
             if key[0] == res and not obj.deleted and (namespace is None or key[1] == namespace):
                 yield key, obj
@@ -178,22 +210,35 @@ class KubeEmulator:
             items = [copy.deepcopy(obj.raw) for _, obj in self._live(request.resource, request.namespace)]
         items = [i for i in items if labels(i.get("metadata", {}).get("labels") or {}) and fields(i)]
         kind = KINDS.get(request.resource, ("Object", True))[0]
-        return {"apiVersion": "v1", "kind": f"{kind}List", "metadata": {"resourceVersion": "1"}, "items": items}
+        return {
+            "apiVersion": "v1",
+            "kind": f"{kind}List",
+            "metadata": {"resourceVersion": "1"},
+            "items": items,
+        }
 
     async def _evict(self, request: Any) -> Any:
         if self.evictions_blocked > 0:
             self.evictions_blocked -= 1
-            return kmock.Response(status=429, payload={
-                "apiVersion": "v1", "kind": "Status", "status": "Failure", "code": 429,
-                "reason": "TooManyRequests",
-                "message": "Cannot evict pod as it would violate the pod's disruption budget."})
+            return kmock.Response(  # type: ignore[attr-defined]
+                status=429,
+                payload={
+                    "apiVersion": "v1",
+                    "kind": "Status",
+                    "status": "Failure",
+                    "code": 429,
+                    "reason": "TooManyRequests",
+                    "message": "Cannot evict pod as it would violate the pod's disruption budget.",
+                },
+            )
         async with self.kmock._lock:
             key = (PODS, request.namespace, request.name)
             if key not in self.kmock.objects or self.kmock.objects[key].deleted:
                 raise kmock.KubernetesObjectNotFoundError()
             self.kmock.objects[key].delete()
-        return kmock.Response(status=201, payload={"apiVersion": "v1", "kind": "Status", "status": "Success",
-                                                   "code": 201})
+        return kmock.Response(  # type: ignore[attr-defined]
+            status=201, payload={"apiVersion": "v1", "kind": "Status", "status": "Success", "code": 201}
+        )
 
     async def _review(self, request: Any) -> dict[str, Any]:
         spec = (request.data or {}).get("spec") or {}
@@ -206,9 +251,13 @@ class KubeEmulator:
             # kmock stored the review under no name; forget it, or the next one would conflict.
             if (ACCESS_REVIEWS, None, None) in self.kmock.objects:
                 del self.kmock.objects[ACCESS_REVIEWS, None, None]
-        return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "metadata": {},
-                "spec": spec, "status": {"allowed": allowed,
-                                         "reason": "" if allowed else "denied by the emulator's test RBAC"}}
+        return {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "metadata": {},
+            "spec": spec,
+            "status": {"allowed": allowed, "reason": "" if allowed else "denied by the emulator's test RBAC"},
+        }
 
     # A reaction that returns nothing is disabled by kmock for good (it counts as depleted), so
     # these two do the default handler's job too: they answer with the stored object.
@@ -219,7 +268,11 @@ class KubeEmulator:
         async with self.kmock._lock:
             key = (request.resource, namespace if KINDS[request.resource][1] else None, name)
             obj = self.kmock.objects[key]
-            meta: dict[str, Any] = {"uid": str(uuid.uuid4()), "creationTimestamp": _now(), "resourceVersion": "1"}
+            meta: dict[str, Any] = {
+                "uid": str(uuid.uuid4()),
+                "creationTimestamp": _now(),
+                "resourceVersion": "1",
+            }
             if namespace and KINDS[request.resource][1]:
                 meta["namespace"] = namespace
             if request.resource == DEPLOYMENTS:
@@ -268,29 +321,57 @@ class KubeEmulator:
             digest = _template_hash(template)
             owned = [(k, o) for k, o in self._live(REPLICASETS, ns) if _owned_by(o.raw, uid)]
             newest = max((_revision(o.raw) for _, o in owned), default=0)
-            current = next(((k, o) for k, o in owned
-                            if (o.raw["metadata"].get("labels") or {}).get(HASH_LABEL) == digest), None)
+            current = next(
+                (
+                    (k, o)
+                    for k, o in owned
+                    if (o.raw["metadata"].get("labels") or {}).get(HASH_LABEL) == digest
+                ),
+                None,
+            )
             if current is None:
                 rs_name = f"{name}-{digest}"
                 labels = {**(template.get("metadata", {}).get("labels") or {}), HASH_LABEL: digest}
                 template.setdefault("metadata", {})["labels"] = labels
                 self.kmock.objects[REPLICASETS, ns, rs_name] = {
-                    "apiVersion": "apps/v1", "kind": "ReplicaSet",
-                    "metadata": {"name": rs_name, "namespace": ns, "uid": str(uuid.uuid4()), "labels": labels,
-                                 "creationTimestamp": _now(),
-                                 "annotations": {REVISION: str(newest + 1)},
-                                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
-                                                      "uid": uid, "controller": True,
-                                                      "blockOwnerDeletion": True}]},
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {
+                        "name": rs_name,
+                        "namespace": ns,
+                        "uid": str(uuid.uuid4()),
+                        "labels": labels,
+                        "creationTimestamp": _now(),
+                        "annotations": {REVISION: str(newest + 1)},
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "apps/v1",
+                                "kind": "Deployment",
+                                "name": name,
+                                "uid": uid,
+                                "controller": True,
+                                "blockOwnerDeletion": True,
+                            }
+                        ],
+                    },
                     "spec": {"replicas": 0, "selector": {"matchLabels": labels}, "template": template},
-                    "status": {"replicas": 0}}
+                    "status": {"replicas": 0},
+                }
                 current = ((REPLICASETS, ns, rs_name), self.kmock.objects[REPLICASETS, ns, rs_name])
             elif _revision(current[1].raw) < newest:
                 # A rollback to a template seen before: its ReplicaSet becomes the newest revision.
                 old = str(_revision(current[1].raw))
                 history = (current[1].raw["metadata"].get("annotations") or {}).get(HISTORY)
-                current[1].patch({"metadata": {"annotations": {
-                    REVISION: str(newest + 1), HISTORY: f"{history},{old}" if history else old}}})
+                current[1].patch(
+                    {
+                        "metadata": {
+                            "annotations": {
+                                REVISION: str(newest + 1),
+                                HISTORY: f"{history},{old}" if history else old,
+                            }
+                        }
+                    }
+                )
             revision = str(_revision(current[1].raw))
             if (d["metadata"].get("annotations") or {}).get(REVISION) != revision:
                 obj.patch({"metadata": {"annotations": {REVISION: revision}}})
@@ -307,7 +388,9 @@ class KubeEmulator:
 
     def _owned_pods(self, rs: Any) -> list[tuple[Any, Any]]:
         uid = rs.raw["metadata"].get("uid")
-        return [(k, p) for k, p in self._live(PODS, rs.raw["metadata"].get("namespace")) if _owned_by(p.raw, uid)]
+        return [
+            (k, p) for k, p in self._live(PODS, rs.raw["metadata"].get("namespace")) if _owned_by(p.raw, uid)
+        ]
 
     def _replicasets(self) -> None:
         for (_, ns, name), rs in self._live(REPLICASETS):
@@ -317,17 +400,32 @@ class KubeEmulator:
                 template = copy.deepcopy(rs.raw["spec"]["template"])
                 pod_name = f"{name}-{secrets.token_hex(3)[:5]}"
                 self.kmock.objects[PODS, ns, pod_name] = {
-                    "apiVersion": "v1", "kind": "Pod",
-                    "metadata": {**(template.get("metadata") or {}), "name": pod_name, "namespace": ns,
-                                 "uid": str(uuid.uuid4()), "creationTimestamp": _now(),
-                                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": name,
-                                                      "uid": rs.raw["metadata"]["uid"], "controller": True,
-                                                      "blockOwnerDeletion": True}]},
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {
+                        **(template.get("metadata") or {}),
+                        "name": pod_name,
+                        "namespace": ns,
+                        "uid": str(uuid.uuid4()),
+                        "creationTimestamp": _now(),
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "apps/v1",
+                                "kind": "ReplicaSet",
+                                "name": name,
+                                "uid": rs.raw["metadata"]["uid"],
+                                "controller": True,
+                                "blockOwnerDeletion": True,
+                            }
+                        ],
+                    },
                     "spec": template.get("spec") or {},
-                    "status": {"phase": "Pending"}}
+                    "status": {"phase": "Pending"},
+                }
             if len(pods) > want:
-                for key, _ in sorted(pods, key=lambda kp: kp[1].raw["metadata"].get("creationTimestamp", ""),
-                                     reverse=True)[: len(pods) - want]:
+                for key, _ in sorted(
+                    pods, key=lambda kp: kp[1].raw["metadata"].get("creationTimestamp", ""), reverse=True
+                )[: len(pods) - want]:
                     self.kmock.objects[key].delete()
             live = self._owned_pods(rs)
             ready = sum(1 for _, p in live if self._is_ready(p.raw))
@@ -357,7 +455,10 @@ class KubeEmulator:
                 self._scheduled[uid] = now
                 continue
             self._scheduled.setdefault(uid, now)
-            if pod.get("status", {}).get("phase") != "Pending" or now - self._scheduled[uid] < self.ready_after:
+            if (
+                pod.get("status", {}).get("phase") != "Pending"
+                or now - self._scheduled[uid] < self.ready_after
+            ):
                 continue
             p.patch({"status": self._kubelet(pod)})
 
@@ -373,18 +474,29 @@ class KubeEmulator:
             elif managed and any(name not in env for name in self.required_env):
                 reason = "CrashLoopBackOff"
             state = {"waiting": {"reason": reason}} if reason else {"running": {"startedAt": _now()}}
-            statuses.append({"name": container.get("name", "app"), "image": image, "imageID": "",
-                             "ready": reason is None, "restartCount": 3 if reason == "CrashLoopBackOff" else 0,
-                             "state": state})
+            statuses.append(
+                {
+                    "name": container.get("name", "app"),
+                    "image": image,
+                    "imageID": "",
+                    "ready": reason is None,
+                    "restartCount": 3 if reason == "CrashLoopBackOff" else 0,
+                    "state": state,
+                }
+            )
         ready = reason is None
-        return {"phase": "Pending" if reason == "ImagePullBackOff" else "Running",
-                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-                "containerStatuses": statuses}
+        return {
+            "phase": "Pending" if reason == "ImagePullBackOff" else "Running",
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+            "containerStatuses": statuses,
+        }
 
     @staticmethod
     def _is_ready(pod: dict[str, Any]) -> bool:
-        return any(c.get("type") == "Ready" and c.get("status") == "True"
-                   for c in pod.get("status", {}).get("conditions") or ())
+        return any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in pod.get("status", {}).get("conditions") or ()
+        )
 
     def _deployment_status(self) -> None:
         for (_, ns, _), obj in self._live(DEPLOYMENTS):
@@ -400,11 +512,21 @@ class KubeEmulator:
                 if (rs.raw["metadata"].get("annotations") or {}).get(REVISION) == revision:
                     updated += len(pods)
             desired = int(d["spec"].get("replicas", 1))
-            status = {"observedGeneration": int(d["metadata"].get("generation") or 1), "replicas": total,
-                      "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": ready,
-                      "unavailableReplicas": max(desired - ready, 0),
-                      "conditions": [{"type": "Available", "status": "True" if ready >= desired else "False",
-                                      "reason": "MinimumReplicasAvailable"}]}
+            status = {
+                "observedGeneration": int(d["metadata"].get("generation") or 1),
+                "replicas": total,
+                "updatedReplicas": updated,
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "unavailableReplicas": max(desired - ready, 0),
+                "conditions": [
+                    {
+                        "type": "Available",
+                        "status": "True" if ready >= desired else "False",
+                        "reason": "MinimumReplicasAvailable",
+                    }
+                ],
+            }
             if d.get("status") != status:
                 obj.patch({"status": status})
 
@@ -421,33 +543,67 @@ def seed_nodes(api_client: Any, zones: dict[str, int]) -> list[str]:
     for zone, count in zones.items():
         for index in range(1, count + 1):
             name = f"node-{zone}-{index}"
-            core.create_node(client.V1Node(metadata=client.V1ObjectMeta(
-                name=name, labels={ZONE_LABEL: zone, "kubernetes.io/hostname": name})))
-            core.create_namespaced_pod("kube-system", client.V1Pod(
-                metadata=client.V1ObjectMeta(name=f"log-agent-{name}", labels={"app": "log-agent"},
-                                             owner_references=[client.V1OwnerReference(
-                                                 api_version="apps/v1", kind="DaemonSet", name="log-agent",
-                                                 uid="daemonset-log-agent", controller=True)]),
-                spec=client.V1PodSpec(node_name=name, containers=[client.V1Container(
-                    name="agent", image="registry.example/log-agent:1")])))
+            core.create_node(
+                client.V1Node(
+                    metadata=client.V1ObjectMeta(
+                        name=name, labels={ZONE_LABEL: zone, "kubernetes.io/hostname": name}
+                    )
+                )
+            )
+            core.create_namespaced_pod(
+                "kube-system",
+                client.V1Pod(
+                    metadata=client.V1ObjectMeta(
+                        name=f"log-agent-{name}",
+                        labels={"app": "log-agent"},
+                        owner_references=[
+                            client.V1OwnerReference(
+                                api_version="apps/v1",
+                                kind="DaemonSet",
+                                name="log-agent",
+                                uid="daemonset-log-agent",
+                                controller=True,
+                            )
+                        ],
+                    ),
+                    spec=client.V1PodSpec(
+                        node_name=name,
+                        containers=[client.V1Container(name="agent", image="registry.example/log-agent:1")],
+                    ),
+                ),
+            )
             names.append(name)
     return names
 
 
-def seed_deployment(api_client: Any, namespace: str, name: str, *, replicas: int = 4,
-                    image: str = "registry.example/compliant-api:1.0",
-                    env: dict[str, str] | None = None) -> None:
+def seed_deployment(
+    api_client: Any,
+    namespace: str,
+    name: str,
+    *,
+    replicas: int = 4,
+    image: str = "registry.example/compliant-api:1.0",
+    env: dict[str, str] | None = None,
+) -> None:
     from kubernetes import client
 
     labels = {"app": name}
-    container = client.V1Container(name="app", image=image, env=[client.V1EnvVar(name=k, value=v)
-                                                                  for k, v in (env or {}).items()])
-    client.AppsV1Api(api_client).create_namespaced_deployment(namespace, client.V1Deployment(
-        metadata=client.V1ObjectMeta(name=name, labels=labels),
-        spec=client.V1DeploymentSpec(
-            replicas=replicas, selector=client.V1LabelSelector(match_labels=labels),
-            template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels),
-                                              spec=client.V1PodSpec(containers=[container])))))
+    container = client.V1Container(
+        name="app", image=image, env=[client.V1EnvVar(name=k, value=v) for k, v in (env or {}).items()]
+    )
+    client.AppsV1Api(api_client).create_namespaced_deployment(
+        namespace,
+        client.V1Deployment(
+            metadata=client.V1ObjectMeta(name=name, labels=labels),
+            spec=client.V1DeploymentSpec(
+                replicas=replicas,
+                selector=client.V1LabelSelector(match_labels=labels),
+                template=client.V1PodTemplateSpec(
+                    metadata=client.V1ObjectMeta(labels=labels), spec=client.V1PodSpec(containers=[container])
+                ),
+            ),
+        ),
+    )
 
 
 @contextmanager

@@ -68,14 +68,11 @@ def _path(obj: Mapping[str, Any], dotted: str) -> str:
 def field_matcher(selector: str | None) -> Callable[[Mapping[str, Any]], bool]:
     if not selector:
         return lambda obj: True
-    checks: list[Callable[[Mapping[str, Any]], bool]] = []
+    checks: list[tuple[str, str, bool]] = []  # (path, value, equal)
     for part in _split(selector):
         for op in ("!=", "==", "="):
             if op in part:
                 path, _, value = (s.strip() for s in part.partition(op))
-                if op == "!=":
-                    checks.append(lambda obj, p=path, v=value: _path(obj, p) != v)
-                else:
-                    checks.append(lambda obj, p=path, v=value: _path(obj, p) == v)
+                checks.append((path, value, op != "!="))
                 break
-    return lambda obj: all(check(obj) for check in checks)
+    return lambda obj: all((_path(obj, path) == value) is equal for path, value, equal in checks)

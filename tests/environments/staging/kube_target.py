@@ -51,8 +51,10 @@ class KubeTarget:
 
     def require_nodes(self) -> None:
         if self.emulator is None and os.environ.get("DRILLBOOK_REAL_K8S_NODES") != "1":
-            pytest.skip("cordons and drains real nodes: set DRILLBOOK_REAL_K8S_NODES=1 (and "
-                        "DRILLBOOK_REAL_K8S_ZONE) to allow it")
+            pytest.skip(
+                "cordons and drains real nodes: set DRILLBOOK_REAL_K8S_NODES=1 (and "
+                "DRILLBOOK_REAL_K8S_ZONE) to allow it"
+            )
 
 
 def emulated(**options: Any) -> Iterator[KubeTarget]:
@@ -74,25 +76,48 @@ def real() -> Iterator[KubeTarget]:
     from kubernetes import client
 
     namespace = f"drillbook-test-{secrets.token_hex(3)}"
-    settings = KubeSettings(kubeconfig=os.environ["KUBECONFIG"], context=os.environ.get("DRILLBOOK_REAL_K8S_CONTEXT"),
-                            namespace=namespace, request_timeout=15.0)
+    settings = KubeSettings(
+        kubeconfig=os.environ["KUBECONFIG"],
+        context=os.environ.get("DRILLBOOK_REAL_K8S_CONTEXT"),
+        namespace=namespace,
+        request_timeout=15.0,
+    )
     kube = Kube(settings, where="[environments.staging.app]", poll_interval=1.0)
-    kube.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
-        name=namespace, labels={"drillbook.io/test": "1"})))
+    kube.core.create_namespace(
+        client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace, labels={"drillbook.io/test": "1"}))
+    )
     try:
         labels = {"app": DEPLOYMENT}
-        container = client.V1Container(name="app", image=REAL_IMAGE, command=REAL_COMMAND,
-                                       env=[client.V1EnvVar(name=k, value=v) for k, v in ENV.items()])
-        kube.apps.create_namespaced_deployment(namespace, client.V1Deployment(
-            metadata=client.V1ObjectMeta(name=DEPLOYMENT, labels=labels),
-            spec=client.V1DeploymentSpec(replicas=4, selector=client.V1LabelSelector(match_labels=labels),
-                                         template=client.V1PodTemplateSpec(
-                                             metadata=client.V1ObjectMeta(labels=labels),
-                                             spec=client.V1PodSpec(containers=[container],
-                                                                   termination_grace_period_seconds=1)))))
+        container = client.V1Container(
+            name="app",
+            image=REAL_IMAGE,
+            command=REAL_COMMAND,
+            env=[client.V1EnvVar(name=k, value=v) for k, v in ENV.items()],
+        )
+        kube.apps.create_namespaced_deployment(
+            namespace,
+            client.V1Deployment(
+                metadata=client.V1ObjectMeta(name=DEPLOYMENT, labels=labels),
+                spec=client.V1DeploymentSpec(
+                    replicas=4,
+                    selector=client.V1LabelSelector(match_labels=labels),
+                    template=client.V1PodTemplateSpec(
+                        metadata=client.V1ObjectMeta(labels=labels),
+                        spec=client.V1PodSpec(containers=[container], termination_grace_period_seconds=1),
+                    ),
+                ),
+            ),
+        )
         Deployments(kube).wait_available(DEPLOYMENT, timeout=300)
-        yield KubeTarget(settings, kube, DEPLOYMENT, f"app={DEPLOYMENT}", None,
-                         os.environ.get("DRILLBOOK_REAL_K8S_ZONE", ""), None)
+        yield KubeTarget(
+            settings,
+            kube,
+            DEPLOYMENT,
+            f"app={DEPLOYMENT}",
+            None,
+            os.environ.get("DRILLBOOK_REAL_K8S_ZONE", ""),
+            None,
+        )
     finally:
         kube.core.delete_namespace(namespace)
         kube.close()

@@ -35,8 +35,13 @@ class MotoServer:
             response.read()
 
     def settings(self, region: str = REGION, **overrides: object) -> AwsSettings:
-        values: dict[str, object] = {"region": region, "endpoint_url": self.url, "connect_timeout": 2.0,
-                                     "read_timeout": 60.0, "max_attempts": 2}
+        values: dict[str, object] = {
+            "region": region,
+            "endpoint_url": self.url,
+            "connect_timeout": 2.0,
+            "read_timeout": 60.0,
+            "max_attempts": 2,
+        }
         values.update(overrides)
         return AwsSettings(**values)  # type: ignore[arg-type]
 
@@ -78,6 +83,12 @@ def create_postgres(settings: AwsSettings, instance_id: str, *, multi_az: bool =
     from harness.environments.staging.aws.client import client
 
     client(settings, "rds").create_db_instance(
-        DBInstanceIdentifier=instance_id, DBInstanceClass="db.t3.micro", Engine="postgres",
-        AllocatedStorage=20, MasterUsername="drillbook", MasterUserPassword="moto-throwaway-1",
-        MultiAZ=multi_az, Tags=[{"Key": "drillbook-test", "Value": "1"}])
+        DBInstanceIdentifier=instance_id,
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="drillbook",
+        MasterUserPassword="moto-throwaway-1",
+        MultiAZ=multi_az,
+        Tags=[{"Key": "drillbook-test", "Value": "1"}],
+    )

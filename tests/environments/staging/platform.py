@@ -100,10 +100,19 @@ class StagingPlatform:
     zone_id: str
 
     def profile(self) -> str:
-        return PROFILE.format(health=self.health_url, moto=self.moto.url, kube=self.kube.url,
-                              database_env=DATABASE_ENV, dr_secret=DR_SECRET, redis_env=REDIS_ENV,
-                              toxiproxy=self.toxiproxy.url, bucket=BUCKET, zone_id=self.zone_id, zone=ZONE,
-                              jwt_secret=JWT_SECRET)
+        return PROFILE.format(
+            health=self.health_url,
+            moto=self.moto.url,
+            kube=self.kube.url,
+            database_env=DATABASE_ENV,
+            dr_secret=DR_SECRET,
+            redis_env=REDIS_ENV,
+            toxiproxy=self.toxiproxy.url,
+            bucket=BUCKET,
+            zone_id=self.zone_id,
+            zone=ZONE,
+            jwt_secret=JWT_SECRET,
+        )
 
     def write(self, directory: Path) -> Path:
         path = directory / "drillbook.toml"
@@ -111,9 +120,14 @@ class StagingPlatform:
         return path
 
     def environ(self) -> dict[str, str]:
-        return {DATABASE_ENV: self.database_url, REDIS_ENV: self.redis_url, "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_CONFIG_FILE": "/nonexistent/aws-config",
-                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials"}
+        return {
+            DATABASE_ENV: self.database_url,
+            REDIS_ENV: self.redis_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+        }
 
 
 def app_database(cluster: PostgresCluster) -> tuple[str, str]:
@@ -129,10 +143,14 @@ def app_database(cluster: PostgresCluster) -> tuple[str, str]:
 def seed_aws(aws: AwsSettings, dr_url: str) -> str:
     """The AWS side of the platform; the hosted zone's id."""
     create_postgres(aws, "compliant-db")
-    client(aws, "rds").create_db_instance_read_replica(DBInstanceIdentifier="compliant-dr",
-                                                       SourceDBInstanceIdentifier="compliant-db")
-    client(aws, "s3").create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True,
-                                    CreateBucketConfiguration={"LocationConstraint": aws.region})
+    client(aws, "rds").create_db_instance_read_replica(
+        DBInstanceIdentifier="compliant-dr", SourceDBInstanceIdentifier="compliant-db"
+    )
+    client(aws, "s3").create_bucket(
+        Bucket=BUCKET,
+        ObjectLockEnabledForBucket=True,
+        CreateBucketConfiguration={"LocationConstraint": aws.region},
+    )
     sm = client(aws, "secretsmanager")
     sm.create_secret(Name=DR_SECRET, SecretString=dr_url)
     sm.create_secret(Name=JWT_SECRET, SecretString="jwt-" + secrets.token_hex(8))
@@ -140,8 +158,13 @@ def seed_aws(aws: AwsSettings, dr_url: str) -> str:
     return str(zone["HostedZone"]["Id"]).rsplit("/", 1)[-1]
 
 
-def build(moto: MotoServer, cluster: PostgresCluster, redis_url: str, health_url: str,
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[StagingPlatform]:
+def build(
+    moto: MotoServer,
+    cluster: PostgresCluster,
+    redis_url: str,
+    health_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[StagingPlatform]:
     database_url, password = app_database(cluster)
     aws = moto.settings()
     zone_id = seed_aws(aws, database_url)
@@ -154,8 +177,9 @@ def build(moto: MotoServer, cluster: PostgresCluster, redis_url: str, health_url
         from harness.toxiproxy.client import ToxiproxyClient
 
         ToxiproxyClient(toxiproxy.url).create_proxy("app-db", f"127.0.0.1:{cluster.port}")
-        platform = StagingPlatform(moto, aws, emulator, toxiproxy, cluster, database_url, password, redis_url,
-                                   health_url, zone_id)
+        platform = StagingPlatform(
+            moto, aws, emulator, toxiproxy, cluster, database_url, password, redis_url, health_url, zone_id
+        )
         for key, value in platform.environ().items():
             monkeypatch.setenv(key, value)
         yield platform

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from harness.environments.local.postgres import free_port
 from harness.environments.staging.aws.client import client
 from harness.environments.staging.aws.errors import (
     AwsAlreadyExists,
@@ -21,7 +22,6 @@ from harness.environments.staging.aws.rds_snapshots import RdsSnapshots, Restore
 from harness.environments.staging.settings import AwsSettings
 from harness.environments.staging.waiting import WaitTimeout
 from harness.errors import DrillbookError, RecoveryTimeout
-from harness.environments.local.postgres import free_port
 from tests.environments.staging.moto_server import create_postgres
 
 WHERE = "[environments.staging.database]"
@@ -112,7 +112,10 @@ def test_point_in_time_restore(rds: Rds) -> None:
     latest = snapshots.restore_to_time("compliant-db", "pitr-latest", timeout=10)
     assert latest.status == "available"
     target = datetime.now(UTC) - timedelta(seconds=1)
-    assert snapshots.restore_to_time("compliant-db", "pitr-time", restore_time=target, timeout=10).id == "pitr-time"
+    assert (
+        snapshots.restore_to_time("compliant-db", "pitr-time", restore_time=target, timeout=10).id
+        == "pitr-time"
+    )
     with pytest.raises(ValueError, match="timezone-aware"):
         snapshots.restore_to_time("compliant-db", "x", restore_time=datetime.now())
     with pytest.raises(AwsNotFound):
@@ -120,8 +123,9 @@ def test_point_in_time_restore(rds: Rds) -> None:
 
 
 def test_promote_read_replica(rds: Rds, aws: AwsSettings) -> None:
-    client(aws, "rds").create_db_instance_read_replica(DBInstanceIdentifier="compliant-dr",
-                                                       SourceDBInstanceIdentifier="compliant-db")
+    client(aws, "rds").create_db_instance_read_replica(
+        DBInstanceIdentifier="compliant-dr", SourceDBInstanceIdentifier="compliant-db"
+    )
     assert rds.describe("compliant-dr").replica_source == "compliant-db"
     assert rds.promote("compliant-dr", timeout=10).status == "available"
     # (moto keeps reporting the source after a promotion, so that is not asserted.)
@@ -147,16 +151,23 @@ def test_a_wait_that_cannot_complete_times_out_within_its_limit(rds: Rds) -> Non
     assert 0.6 <= waited < 5.0
     assert isinstance(caught.value, RecoveryTimeout) and isinstance(caught.value, DrillbookError)
     assert caught.value.objective == 0.6 and caught.value.last_state == "available"
-    assert "RDS instance compliant-db to be stopped (last seen: available) did not complete within 0.600s" \
+    assert (
+        "RDS instance compliant-db to be stopped (last seen: available) did not complete within 0.600s"
         in str(caught.value)
+    )
     assert len(lines) >= 2 and all("available after" in line for line in lines)  # one line per poll
 
 
 def test_an_unreachable_endpoint_is_a_clear_error_within_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    dead = AwsSettings(region="eu-west-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
-                       connect_timeout=0.5, read_timeout=0.5, max_attempts=1)
+    dead = AwsSettings(
+        region="eu-west-1",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        connect_timeout=0.5,
+        read_timeout=0.5,
+        max_attempts=1,
+    )
     started = time.monotonic()
     with pytest.raises(AwsUnreachable, match="did not answer in time") as caught:
         Rds(dead).describe("compliant-db")

@@ -20,7 +20,9 @@ from harness.redact import redact_text
 
 @pytest.fixture
 def zone(aws: AwsSettings) -> str:
-    out = client(aws, "route53").create_hosted_zone(Name="compliant.example", CallerReference=str(time.time()))
+    out = client(aws, "route53").create_hosted_zone(
+        Name="compliant.example", CallerReference=str(time.time())
+    )
     return str(out["HostedZone"]["Id"])
 
 
@@ -32,7 +34,10 @@ def test_upsert_waits_until_insync_with_a_progress_line(aws: AwsSettings, zone: 
     assert lines and "INSYNC" in lines[-1]
     record = records.get("db.compliant.example")
     assert record is not None and (record.type, record.values, record.ttl) == (
-        "CNAME", ("primary.abc.eu-west-1.rds.amazonaws.com",), 30)
+        "CNAME",
+        ("primary.abc.eu-west-1.rds.amazonaws.com",),
+        30,
+    )
     records.upsert("db.compliant.example", "dr.abc.eu-central-1.rds.amazonaws.com")  # the failover
     assert records.resolve("db.compliant.example") == "dr.abc.eu-central-1.rds.amazonaws.com"
     assert records.zone_name() == "compliant.example."
@@ -48,8 +53,11 @@ def test_a_records_for_addresses() -> None:
 
 def test_missing_zone_names_the_key(aws: AwsSettings) -> None:
     records = Route53Records(aws, "/hostedzone/ZNOSUCHZONE", where="[environments.staging.dns]")
-    with pytest.raises(AwsNotFound, match=r"no Route 53 hosted zone 'ZNOSUCHZONE': check "
-                                          r"\[environments.staging.dns\] hosted_zone_id"):
+    with pytest.raises(
+        AwsNotFound,
+        match=r"no Route 53 hosted zone 'ZNOSUCHZONE': check "
+        r"\[environments.staging.dns\] hosted_zone_id",
+    ):
         records.upsert("a.compliant.example", "10.0.0.1")
 
 
@@ -94,8 +102,11 @@ def test_rotate_without_a_function_writes_a_fresh_value(secrets: SecretsManager)
 
 def test_missing_secret_names_where_it_is_referenced(aws: AwsSettings) -> None:
     manager = SecretsManager(aws, where="[environments.staging.secrets]")
-    with pytest.raises(AwsNotFound, match=r"no secret 'nope' in Secrets Manager \(eu-west-1\): check the secret "
-                                          r"id referenced in \[environments.staging.secrets\]"):
+    with pytest.raises(
+        AwsNotFound,
+        match=r"no secret 'nope' in Secrets Manager \(eu-west-1\): check the secret "
+        r"id referenced in \[environments.staging.secrets\]",
+    ):
         manager.get("nope")
 
 
@@ -103,14 +114,24 @@ def test_missing_secret_names_where_it_is_referenced(aws: AwsSettings) -> None:
 
 
 def _bucket(aws: AwsSettings, name: str, *, lock: bool) -> None:
-    client(aws, "s3").create_bucket(Bucket=name, ObjectLockEnabledForBucket=lock,
-                                    CreateBucketConfiguration={"LocationConstraint": aws.region})
+    client(aws, "s3").create_bucket(
+        Bucket=name,
+        ObjectLockEnabledForBucket=lock,
+        CreateBucketConfiguration={"LocationConstraint": aws.region},
+    )
 
 
 def test_evidence_upload_is_encrypted_checked_and_locked(aws: AwsSettings) -> None:
     _bucket(aws, "compliant-evidence", lock=True)
-    store = S3Store(ObjectStoreSettings(aws=aws, bucket="compliant-evidence", prefix="drills/",
-                                        object_lock_mode="GOVERNANCE", object_lock_days=30))
+    store = S3Store(
+        ObjectStoreSettings(
+            aws=aws,
+            bucket="compliant-evidence",
+            prefix="drills/",
+            object_lock_mode="GOVERNANCE",
+            object_lock_days=30,
+        )
+    )
     evidence = store.upload_evidence("run-1/evidence.tar", b"the audit csv and logs")
     digest = hashlib.sha256(b"the audit csv and logs")
     assert evidence.key == "drills/run-1/evidence.tar" and evidence.sha256 == digest.hexdigest()
@@ -134,15 +155,21 @@ def test_kms_encryption_and_plain_put(aws: AwsSettings) -> None:
 
 
 def test_missing_bucket_names_the_key(aws: AwsSettings) -> None:
-    store = S3Store(ObjectStoreSettings(aws=aws, bucket="no-such-bucket"),
-                    where="[environments.staging.object_store]")
+    store = S3Store(
+        ObjectStoreSettings(aws=aws, bucket="no-such-bucket"), where="[environments.staging.object_store]"
+    )
     assert not store.bucket_exists("no-such-bucket")
-    with pytest.raises(AwsNotFound, match=r"no S3 bucket 'no-such-bucket': check "
-                                          r"\[environments.staging.object_store\] bucket"):
+    with pytest.raises(
+        AwsNotFound,
+        match=r"no S3 bucket 'no-such-bucket': check "
+        r"\[environments.staging.object_store\] bucket",
+    ):
         store.upload_evidence("e.txt", b"x")
 
 
 def test_access_denied_is_its_own_error() -> None:
     from harness.environments.staging.aws.errors import class_for
 
-    assert class_for("AccessDenied") is AwsAccessDenied and class_for("UnauthorizedOperation") is AwsAccessDenied
+    assert (
+        class_for("AccessDenied") is AwsAccessDenied and class_for("UnauthorizedOperation") is AwsAccessDenied
+    )

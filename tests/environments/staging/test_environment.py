@@ -31,8 +31,9 @@ def env(staging_platform: StagingPlatform, tmp_path: Path) -> StagingEnvironment
 
 
 def test_every_role_is_provided_by_its_driver(env: StagingEnvironment) -> None:
-    assert sorted(env.configured()) == sorted(["database", "replica", "cache", "app", "network", "object_store",
-                                               "dns", "secrets", "backups"])
+    assert sorted(env.configured()) == sorted(
+        ["database", "replica", "cache", "app", "network", "object_store", "dns", "secrets", "backups"]
+    )
     assert isinstance(env.database, RdsDatabase) and isinstance(env.database, DatabaseRole)
     assert isinstance(env.app, DeploymentRole)
     assert isinstance(env.object_store, ObjectStoreRole) and isinstance(env.dns, DnsRole)
@@ -43,8 +44,9 @@ def test_every_role_is_provided_by_its_driver(env: StagingEnvironment) -> None:
         env.workers  # noqa: B018
 
 
-def test_the_database_url_comes_from_the_variable_and_is_redacted(env: StagingEnvironment,
-                                                                  staging_platform: StagingPlatform) -> None:
+def test_the_database_url_comes_from_the_variable_and_is_redacted(
+    env: StagingEnvironment, staging_platform: StagingPlatform
+) -> None:
     dsn = env.database.dsn()
     assert dsn == staging_platform.database_url  # the password is in it: the server checks it (scram)
     assert pg.query(dsn, "SELECT current_user")[0][0] == "drill_app"
@@ -56,9 +58,9 @@ def test_the_database_url_comes_from_the_variable_and_is_redacted(env: StagingEn
     assert all(p.run().passed for p in env.steady_probes())  # health URL, database, cache
 
 
-def test_a_wrong_password_fails_and_the_error_does_not_leak_it(env: StagingEnvironment,
-                                                              staging_platform: StagingPlatform,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_password_fails_and_the_error_does_not_leak_it(
+    env: StagingEnvironment, staging_platform: StagingPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
     wrong = staging_platform.database_url.replace(staging_platform.password, "wrong-password-123")
     monkeypatch.setenv(DATABASE_ENV, wrong)
     result = sql_probe(env.database.dsn, name="database").run()
@@ -75,8 +77,9 @@ def test_the_ledger_writes_through_the_resolved_url(env: StagingEnvironment) -> 
     store.close()
 
 
-def test_the_replica_url_comes_from_secrets_manager(env: StagingEnvironment,
-                                                   staging_platform: StagingPlatform) -> None:
+def test_the_replica_url_comes_from_secrets_manager(
+    env: StagingEnvironment, staging_platform: StagingPlatform
+) -> None:
     dsn = env.replica.dsn()
     assert dsn == staging_platform.database_url
     assert staging_platform.password not in redact_text(dsn)
@@ -85,19 +88,25 @@ def test_the_replica_url_comes_from_secrets_manager(env: StagingEnvironment,
     assert promoted.running()
 
 
-def test_an_unset_variable_names_the_key_and_the_fix(env: StagingEnvironment,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unset_variable_names_the_key_and_the_fix(
+    env: StagingEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(DATABASE_ENV)
-    with pytest.raises(SecretUnavailable, match=rf"\[environments.staging.database\] url_env: environment "
-                                                 rf"variable {DATABASE_ENV} is not set; export {DATABASE_ENV}="):
+    with pytest.raises(
+        SecretUnavailable,
+        match=rf"\[environments.staging.database\] url_env: environment "
+        rf"variable {DATABASE_ENV} is not set; export {DATABASE_ENV}=",
+    ):
         env.database.dsn()
 
 
 def test_rds_control_plane_through_the_role(env: StagingEnvironment) -> None:
-    database = env.database
-    assert database.running()
+    database = env.role("database")
+    assert isinstance(database, RdsDatabase) and database.running()
     snapshot = database.snapshot(timeout=10)
-    assert snapshot.id.startswith("drillbook-compliant-db-") and snapshot.detail["instance_id"] == "compliant-db"
+    assert (
+        snapshot.id.startswith("drillbook-compliant-db-") and snapshot.detail["instance_id"] == "compliant-db"
+    )
     assert snapshot.id in [s.id for s in database.snapshots()]
     restored = database.restore(snapshot, "compliant-db-restored", timeout=10)
     assert restored.running() and restored.name == "compliant-db-restored"
@@ -115,18 +124,19 @@ def test_kubernetes_network_storage_dns_and_secrets_roles(env: StagingEnvironmen
     env.app.wait_available(timeout=20)
     assert env.network.proxies() == ["app-db"] and env.network.api_url().startswith("http://")
     assert env.cache.ping() and env.cache.dbsize() >= 0
-    evidence = env.object_store.upload_evidence("run/evidence.txt", b"evidence")
+    evidence = env.role("object_store").upload_evidence("run/evidence.txt", b"evidence")
     assert evidence.lock_mode == "GOVERNANCE" and evidence.sse == "AES256"
     env.dns.upsert("db.compliant.example", "compliant-db.eu-west-1.rds.example")
     assert env.dns.resolve("db.compliant.example") == "compliant-db.eu-west-1.rds.example"
     before = env.secrets.get(JWT_SECRET)
-    env.secrets.rotate(JWT_SECRET)
+    env.role("secrets").rotate(JWT_SECRET)
     assert env.secrets.get(JWT_SECRET) != before
 
 
-def test_a_postgres_only_database_has_no_control_plane(staging_platform: StagingPlatform, tmp_path: Path) -> None:
-    (tmp_path / "drillbook.toml").write_text(
-        f'[environments.anypg.database]\nurl_env = "{DATABASE_ENV}"\n')
+def test_a_postgres_only_database_has_no_control_plane(
+    staging_platform: StagingPlatform, tmp_path: Path
+) -> None:
+    (tmp_path / "drillbook.toml").write_text(f'[environments.anypg.database]\nurl_env = "{DATABASE_ENV}"\n')
     env = build_environment("anypg", load_config(tmp_path / "drillbook.toml"), tmp_path)
     assert isinstance(env.database, UrlDatabase)
     assert env.database.running() and env.database.dsn("postgres").endswith("/postgres")
@@ -135,6 +145,8 @@ def test_a_postgres_only_database_has_no_control_plane(staging_platform: Staging
 
 
 def test_with_endpoint_keeps_the_credentials() -> None:
-    assert with_endpoint("postgresql://u:p@old:5432/app?sslmode=require", "new.host", 6432) == \
-        "postgresql://u:p@new.host:6432/app?sslmode=require"
+    assert (
+        with_endpoint("postgresql://u:p@old:5432/app?sslmode=require", "new.host", 6432)
+        == "postgresql://u:p@new.host:6432/app?sslmode=require"
+    )
     assert with_endpoint("postgresql://u@h/app", None, None, "other") == "postgresql://u@h/other"

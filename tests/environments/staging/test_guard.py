@@ -106,8 +106,9 @@ def run(p: pytest.Pytester, *args: str, confirm: str | None = None) -> pytest.Ru
 def test_production_refuses_every_fault_without_the_flag(project: pytest.Pytester) -> None:
     result = run(project, "--drill-env", "prod")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*environment 'prod' is marked production = true: fault noop refused*"
-                                 "--allow-production*"])
+    result.stdout.fnmatch_lines(
+        ["*environment 'prod' is marked production = true: fault noop refused*--allow-production*"]
+    )
     result.stdout.fnmatch_lines(["*every fault will be refused*"])
 
 
@@ -139,9 +140,25 @@ def test_the_name_typed_at_the_prompt(project: pytest.Pytester, typed: str, pass
     primary, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "DRILLBOOK_CONFIRM_PRODUCTION"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--drill-quiet", "--drill-env", "prod",
-         "--allow-production", "-q"],
-        cwd=project.path, stdin=secondary, stdout=secondary, stderr=secondary, env=env, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--drill-quiet",
+            "--drill-env",
+            "prod",
+            "--allow-production",
+            "-q",
+        ],
+        cwd=project.path,
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,
+    )
     os.close(secondary)
     output = b""
     answered = False
@@ -177,13 +194,19 @@ def test_faults_run_in_a_non_production_environment(project: pytest.Pytester) ->
     run(project, "--drill-env", "staging").assert_outcomes(passed=1)
 
 
-@pytest.mark.parametrize(("kind", "message"), [
-    ("many", "would break 3 pods, over the limit of 2 (max_pods in ?environments.staging.limits.sized?"),
-    ("share", "would break 75% of the pods, over the limit of 50%"),
-    ("nodes", "would drain 2 nodes, over the limit of 1"),
-    ("forbidden", "fault forbidden is not allowed in environment 'staging' (allow = false in ?environments*"),
-    ("default", "would break 11 pods, over the limit of 10"),
-])
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("many", "would break 3 pods, over the limit of 2 (max_pods in ?environments.staging.limits.sized?"),
+        ("share", "would break 75% of the pods, over the limit of 50%"),
+        ("nodes", "would drain 2 nodes, over the limit of 1"),
+        (
+            "forbidden",
+            "fault forbidden is not allowed in environment 'staging' (allow = false in ?environments*",
+        ),
+        ("default", "would break 11 pods, over the limit of 10"),
+    ],
+)
 def test_blast_radius_limits(project: pytest.Pytester, kind: str, message: str) -> None:
     result = run(project, "--drill-env", "staging", "--fault-kind", kind)
     result.assert_outcomes(failed=1)

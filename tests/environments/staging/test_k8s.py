@@ -8,6 +8,7 @@ import time
 import pytest
 from kubernetes import client
 
+from harness.environments.local.postgres import free_port
 from harness.environments.staging.k8s.client import Kube, KubeConfigError, KubeNotFound, KubeUnreachable
 from harness.environments.staging.k8s.deployments import RESTARTED_AT, Deployments
 from harness.environments.staging.k8s.nodes import DrainRefused, Nodes
@@ -17,7 +18,6 @@ from harness.environments.staging.k8s.rollout import RolloutError, Rollouts
 from harness.environments.staging.settings import DeploymentSettings, KubeSettings
 from harness.environments.staging.waiting import WaitTimeout
 from harness.errors import InvalidDrillConfig
-from harness.environments.local.postgres import free_port
 from tests.environments.staging.kube_target import KubeTarget
 
 
@@ -50,8 +50,11 @@ def test_kill_a_percentage(kube_target: KubeTarget) -> None:
 
 
 def test_a_selector_matching_nothing_names_the_key(kube_target: KubeTarget) -> None:
-    with pytest.raises(KubeNotFound, match=r"no running pod matches selector 'app=nothing' in namespace "
-                                           r"'.*': check \[environments.staging.app\] selector"):
+    with pytest.raises(
+        KubeNotFound,
+        match=r"no running pod matches selector 'app=nothing' in namespace "
+        r"'.*': check \[environments.staging.app\] selector",
+    ):
         Pods(kube_target.kube).kill("app=nothing", count=1)
 
 
@@ -111,7 +114,7 @@ def test_a_bad_image_rollout_and_undo_to_a_named_revision(kube_target: KubeTarge
     rollouts = Rollouts(deployments)
     good_image = deployments.get(t.deployment).spec.template.spec.containers[0].image
     deployments.set_image(t.deployment, "registry.invalid/compliant-api:does-not-exist")
-    with pytest.raises(WaitTimeout, match="ImagePullBackOff|ErrImagePull"):
+    with pytest.raises(WaitTimeout, match=r"ImagePullBackOff|ErrImagePull"):
         deployments.wait_available(t.deployment, timeout=3)
     with pytest.raises(RolloutError, match="unable to find revision 9"):
         rollouts.undo(t.deployment, to_revision=9)
@@ -127,8 +130,11 @@ def test_undo_without_history_is_a_clear_error(kube_target: KubeTarget) -> None:
 
 
 def test_missing_deployment_names_the_key(kube_target: KubeTarget) -> None:
-    with pytest.raises(KubeNotFound, match=r"no deployment 'nope' in namespace '.*': check "
-                                           r"\[environments.staging.app\] deployment"):
+    with pytest.raises(
+        KubeNotFound,
+        match=r"no deployment 'nope' in namespace '.*': check "
+        r"\[environments.staging.app\] deployment",
+    ):
         Deployments(kube_target.kube).scale("nope", 1)
 
 
@@ -148,7 +154,9 @@ def test_wait_available_times_out_within_its_limit(kube_target: KubeTarget) -> N
 
 def test_the_deployment_role(kube_target: KubeTarget) -> None:
     t = kube_target
-    role = KubeDeployment(t.kube, DeploymentSettings(kube=t.settings, deployment=t.deployment, selector=t.selector))
+    role = KubeDeployment(
+        t.kube, DeploymentSettings(kube=t.settings, deployment=t.deployment, selector=t.selector)
+    )
     replicas = role.replicas()
     assert len(replicas) == 4 and all(r.ready and r.phase == "Running" for r in replicas)
     assert role.env()["DATABASE_URL"].startswith("postgresql://")
@@ -187,8 +195,11 @@ def test_drain_a_node_evicts_its_pods_and_leaves_daemonset_pods(kube_target: Kub
             nodes.drain(node, ignore_daemonsets=False)
         report = nodes.drain(node, grace_period=0, timeout=60)
         assert report.cordoned_now is False  # the refused drain had cordoned it already, like kubectl
-        assert report.skipped_daemonset and all("log-agent" in p for p in report.skipped_daemonset) \
-            if t.emulator else True
+        assert (
+            report.skipped_daemonset and all("log-agent" in p for p in report.skipped_daemonset)
+            if t.emulator
+            else True
+        )
         Deployments(t.kube).wait_available(t.deployment, timeout=120)
         assert all(p.node != node for p in Pods(t.kube).list(t.selector))
     finally:
@@ -200,10 +211,16 @@ def test_drain_refuses_pods_without_a_controller_unless_forced(kube_target: Kube
     t.require_nodes()
     nodes = Nodes(t.kube, retry_interval=0.1)
     node = nodes.in_zone(t.zone)[0]
-    t.kube.core.create_namespaced_pod(t.namespace, client.V1Pod(
-        metadata=client.V1ObjectMeta(name="bare-pod", labels={"app": "bare"}),
-        spec=client.V1PodSpec(node_name=node, containers=[client.V1Container(name="c", image="busybox:1.36",
-                                                                             command=["sleep", "3600"])])))
+    t.kube.core.create_namespaced_pod(
+        t.namespace,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name="bare-pod", labels={"app": "bare"}),
+            spec=client.V1PodSpec(
+                node_name=node,
+                containers=[client.V1Container(name="c", image="busybox:1.36", command=["sleep", "3600"])],
+            ),
+        ),
+    )
     try:
         with pytest.raises(DrainRefused, match="declares no controller"):
             nodes.drain(node)
@@ -234,8 +251,8 @@ def test_drain_a_whole_zone(kube_target: KubeTarget) -> None:
         assert {r.node for r in reports} == set(nodes.in_zone(t.zone))
         Deployments(t.kube).wait_available(t.deployment, timeout=120)
         zones = nodes.zones()
-        assert all(zones.get(p.node) != t.zone for p in Pods(t.kube).list(t.selector))
-        with pytest.raises(KubeNotFound, match="no node has the label topology.kubernetes.io/zone=az-z"):
+        assert all(zones.get(p.node or "") != t.zone for p in Pods(t.kube).list(t.selector))
+        with pytest.raises(KubeNotFound, match=r"no node has the label topology\.kubernetes\.io/zone=az-z"):
             nodes.drain_zone("az-z")
     finally:
         for node in nodes.in_zone(t.zone):
@@ -254,7 +271,12 @@ def test_an_unreachable_api_server_is_a_clear_error_within_the_timeout() -> None
 
 
 def test_a_missing_kubeconfig_context_is_a_config_error(tmp_path: object) -> None:
-    with pytest.raises(KubeConfigError, match=r"\[environments.staging.app\]: cannot load kubeconfig "
-                                              r"/nonexistent/kubeconfig context 'staging'"):
-        Kube(KubeSettings(kubeconfig="/nonexistent/kubeconfig", context="staging"),
-             where="[environments.staging.app]")
+    with pytest.raises(
+        KubeConfigError,
+        match=r"\[environments.staging.app\]: cannot load kubeconfig "
+        r"/nonexistent/kubeconfig context 'staging'",
+    ):
+        Kube(
+            KubeSettings(kubeconfig="/nonexistent/kubeconfig", context="staging"),
+            where="[environments.staging.app]",
+        )

@@ -35,7 +35,10 @@ def test_a_healthy_platform_is_ready(staging_platform: StagingPlatform, tmp_path
     results = preflight(env_from(staging_platform, tmp_path), timeout=10)
     checks = by_check(results)
     assert checks[("health", "health URL answers")][0] == READY
-    assert checks[("references", "database url reference")] == (READY, f"${DATABASE_ENV} is set (value not shown)")
+    assert checks[("references", "database url reference")] == (
+        READY,
+        f"${DATABASE_ENV} is set (value not shown)",
+    )
     assert checks[("database", "RDS instance compliant-db")][0] == READY
     assert checks[("database", "SQL connection")][0] == READY
     assert checks[("replica", "RDS instance compliant-dr")][0] == READY
@@ -54,8 +57,9 @@ def test_a_healthy_platform_is_ready(staging_platform: StagingPlatform, tmp_path
     assert staging_platform.password not in text
 
 
-def test_what_is_not_ready_is_named(staging_platform: StagingPlatform, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_is_not_ready_is_named(
+    staging_platform: StagingPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     staging_platform.kube.denied = {("patch", "nodes"), ("create", "pods/eviction")}
     monkeypatch.delenv(DATABASE_ENV)
     profile = staging_platform.profile().replace('proxies = ["app-db"]', 'proxies = ["app-db", "app-cache"]')
@@ -73,7 +77,9 @@ def test_what_is_not_ready_is_named(staging_platform: StagingPlatform, tmp_path:
     assert not ready(results)
 
 
-def test_unreachable_endpoints_fail_within_the_timeout(staging_platform: StagingPlatform, tmp_path: Path) -> None:
+def test_unreachable_endpoints_fail_within_the_timeout(
+    staging_platform: StagingPlatform, tmp_path: Path
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     profile = staging_platform.profile()
     profile = profile.replace(staging_platform.kube.url, dead).replace(staging_platform.toxiproxy.url, dead)
@@ -89,17 +95,28 @@ def test_unreachable_endpoints_fail_within_the_timeout(staging_platform: Staging
     assert ("app", "deployment api") not in checks  # nothing more is asked of an unreachable server
 
 
-def cli(directory: Path, *args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    directory: Path, *args: str, environ: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRILLBOOK_TEST_")}
     env.update(environ or {})
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=directory, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-def test_the_command_prints_the_table_and_exits_by_readiness(staging_platform: StagingPlatform,
-                                                             tmp_path: Path) -> None:
+def test_the_command_prints_the_table_and_exits_by_readiness(
+    staging_platform: StagingPlatform, tmp_path: Path
+) -> None:
     staging_platform.write(tmp_path)
-    done = cli(tmp_path, "env", "check", "--env", "staging", "--timeout", "10s", environ=staging_platform.environ())
+    done = cli(
+        tmp_path, "env", "check", "--env", "staging", "--timeout", "10s", environ=staging_platform.environ()
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "staging: ready" in done.stdout and "Traceback" not in done.stderr
     assert staging_platform.password not in done.stdout + done.stderr

@@ -11,5 +11,6 @@ def make(request: pytest.FixtureRequest) -> ContractCase:
     c = cluster(request)
     # The application needs DATABASE_URL (the emulator crash-loops its pods without it).
     fault = K8sBadRollout("api", env={"DATABASE_URL": None}, **c.params)  # type: ignore[arg-type]
-    return ContractCase(fault, steady=c.available,
-                        broken=lambda: any(p.waiting == "CrashLoopBackOff" for p in c.pods()))
+    return ContractCase(
+        fault, steady=c.available, broken=lambda: any(p.waiting == "CrashLoopBackOff" for p in c.pods())
+    )

@@ -10,5 +10,6 @@ from tests.fault_injectors.cases import ContractCase
 def make(request: pytest.FixtureRequest) -> ContractCase:
     c = cluster(request)
     fault = K8sScaleToZero("api", **c.params)  # type: ignore[arg-type]
-    return ContractCase(fault, steady=lambda: c.available() and len(c.pods()) == 4,
-                        broken=lambda: c.pods() == [])
+    return ContractCase(
+        fault, steady=lambda: c.available() and len(c.pods()) == 4, broken=lambda: c.pods() == []
+    )

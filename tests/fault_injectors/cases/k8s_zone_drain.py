@@ -16,6 +16,8 @@ def make(request: pytest.FixtureRequest) -> ContractCase:
         return c.available() and all(c.nodes().schedulable(n) for n in zone_a)
 
     def broken() -> bool:
-        return not any(c.nodes().schedulable(n) for n in zone_a) and all(p.node not in zone_a for p in c.pods())
+        return not any(c.nodes().schedulable(n) for n in zone_a) and all(
+            p.node not in zone_a for p in c.pods()
+        )
 
     return ContractCase(fault, steady=steady, broken=broken)

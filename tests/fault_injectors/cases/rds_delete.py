@@ -13,10 +13,20 @@ def make(request: pytest.FixtureRequest) -> ContractCase:
     settings = moto.settings()
     create_postgres(settings, "contract-db")
     rds = Rds(settings, poll_interval=0.05)
-    fault = RdsDelete("contract-db", settings.region, allow_delete=True, endpoint_url=moto.url,
-                      final_snapshot_id="contract-db-final", timeout=10.0, poll_interval=0.05,
-                      # moto names automated snapshots by the minute: a retained one would collide
-                      # with the one the restore creates within the same minute (AWS uses timestamps).
-                      keep_automated_backups=False)
-    return ContractCase(fault, steady=lambda: rds.status("contract-db") == "available",
-                        broken=lambda: rds.status("contract-db") in ("deleting", "absent"))
+    fault = RdsDelete(
+        "contract-db",
+        settings.region,
+        allow_delete=True,
+        endpoint_url=moto.url,
+        final_snapshot_id="contract-db-final",
+        timeout=10.0,
+        poll_interval=0.05,
+        # moto names automated snapshots by the minute: a retained one would collide
+        # with the one the restore creates within the same minute (AWS uses timestamps).
+        keep_automated_backups=False,
+    )
+    return ContractCase(
+        fault,
+        steady=lambda: rds.status("contract-db") == "available",
+        broken=lambda: rds.status("contract-db") in ("deleting", "absent"),
+    )

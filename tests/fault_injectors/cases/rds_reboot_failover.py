@@ -13,8 +13,9 @@ def make(request: pytest.FixtureRequest) -> ContractCase:
     settings = moto.settings()
     create_postgres(settings, "contract-db", multi_az=True)
     rds = Rds(settings, poll_interval=0.05)
-    fault = RdsRebootFailover("contract-db", settings.region, endpoint_url=moto.url, timeout=10.0,
-                              poll_interval=0.05)
+    fault = RdsRebootFailover(
+        "contract-db", settings.region, endpoint_url=moto.url, timeout=10.0, poll_interval=0.05
+    )
     # moto accepts the reboot (and checks its parameters) but has no rebooting state or standby to
     # observe, so there is no "broken" check here; the staging driver tests cover the call.
     return ContractCase(fault, steady=lambda: rds.status("contract-db") == "available")

@@ -15,5 +15,8 @@ def make(request: pytest.FixtureRequest) -> ContractCase:
     rds = Rds(settings, poll_interval=0.05)
     request.getfixturevalue("recwarn")  # the seven-day auto-restart warning is expected
     fault = RdsStop("contract-db", settings.region, endpoint_url=moto.url, timeout=10.0, poll_interval=0.05)
-    return ContractCase(fault, steady=lambda: rds.status("contract-db") == "available",
-                        broken=lambda: rds.status("contract-db") in ("stopping", "stopped"))
+    return ContractCase(
+        fault,
+        steady=lambda: rds.status("contract-db") == "available",
+        broken=lambda: rds.status("contract-db") in ("stopping", "stopped"),
+    )

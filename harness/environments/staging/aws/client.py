@@ -30,10 +30,11 @@ def client(aws: AwsSettings, service: str) -> Any:
     return session.client(service, endpoint_url=aws.endpoint_url, config=config, **extra)
 
 
-def aws_call(what: str, fn: Callable[..., Any], /, *, hints: dict[str, str] | None = None, **kwargs: Any) -> Any:
+def aws_call(
+    what: str, fn: Callable[..., Any], /, *, hints: dict[str, str] | None = None, **kwargs: Any
+) -> Any:
     """``fn(**kwargs)``; a failure raises the AwsError subclass for its code, with ``what`` and,
     when one is given for the code (or for the error class's name), the hint of what to check."""
-    from botocore.parsers import ResponseParserError
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
@@ -43,12 +44,15 @@ def aws_call(what: str, fn: Callable[..., Any], /, *, hints: dict[str, str] | No
         NoRegionError,
         ReadTimeoutError,
     )
+    from botocore.parsers import ResponseParserError
 
     try:
         return fn(**kwargs)
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        code = str(error.get("Code", "") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        code = str(
+            error.get("Code", "") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
+        )
         message = str(error.get("Message", "") or "")
         cls = class_for(code)
         hint = (hints or {}).get(code) or (hints or {}).get(cls.__name__)
@@ -58,16 +62,25 @@ def aws_call(what: str, fn: Callable[..., Any], /, *, hints: dict[str, str] | No
         raise cls(redact_text(text), code=code, operation=exc.operation_name) from exc
     except NoCredentialsError as exc:
         raise AwsUnreachable(
-            f"{what}: no AWS credentials found; configure a profile ([aws] profile = \"...\") or the usual "
-            "AWS_* environment variables / instance role", code="NoCredentials") from exc
+            f'{what}: no AWS credentials found; configure a profile ([aws] profile = "...") or the usual '
+            "AWS_* environment variables / instance role",
+            code="NoCredentials",
+        ) from exc
     except NoRegionError as exc:
-        raise AwsUnreachable(f"{what}: no AWS region; set region = \"...\" in the profile's [aws] table",
-                             code="NoRegion") from exc
+        raise AwsUnreachable(
+            f'{what}: no AWS region; set region = "..." in the profile\'s [aws] table', code="NoRegion"
+        ) from exc
     except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
-        raise AwsUnreachable(f"{what}: the AWS endpoint did not answer in time ({exc}); check the network, "
-                             "the region and endpoint_url", code=type(exc).__name__) from exc
+        raise AwsUnreachable(
+            f"{what}: the AWS endpoint did not answer in time ({exc}); check the network, "
+            "the region and endpoint_url",
+            code=type(exc).__name__,
+        ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{what}: {redact_text(str(exc))}", code=type(exc).__name__) from exc
     except ResponseParserError as exc:
-        raise AwsError(f"{what}: the endpoint answered with something that is not an AWS response (an error page "
-                       "from a proxy, or an emulator that lacks this call)", code="ResponseParserError") from exc
+        raise AwsError(
+            f"{what}: the endpoint answered with something that is not an AWS response (an error page "
+            "from a proxy, or an emulator that lacks this call)",
+            code="ResponseParserError",
+        ) from exc

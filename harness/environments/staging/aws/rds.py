@@ -62,8 +62,9 @@ class RdsInstance:
             latest_restorable_time=d.get("LatestRestorableTime"),
             arn=str(d.get("DBInstanceArn", "")),
             subnet_group=subnet.get("DBSubnetGroupName"),
-            security_groups=tuple(g["VpcSecurityGroupId"] for g in d.get("VpcSecurityGroups") or ()
-                                  if "VpcSecurityGroupId" in g),
+            security_groups=tuple(
+                g["VpcSecurityGroupId"] for g in d.get("VpcSecurityGroups") or () if "VpcSecurityGroupId" in g
+            ),
             parameter_group=groups[0].get("DBParameterGroupName") if groups else None,
             deletion_protection=bool(d.get("DeletionProtection", False)),
         )
@@ -89,8 +90,14 @@ class RebootRecord:
 class Rds:
     """The RDS control plane for one region. ``where`` names the config table in errors."""
 
-    def __init__(self, aws: AwsSettings, *, where: str = "[database]", poll_interval: float = 10.0,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        aws: AwsSettings,
+        *,
+        where: str = "[database]",
+        poll_interval: float = 10.0,
+        progress: Progress | None = None,
+    ) -> None:
         self.aws = aws
         self.where = where
         self.poll_interval = poll_interval
@@ -102,9 +109,9 @@ class Rds:
     def hints(self, instance_id: str) -> dict[str, str]:
         return {
             "AwsNotFound": f"no RDS instance {instance_id!r} in region {self.aws.region}: check "
-                           f"{self.where} instance_id (and region)",
+            f"{self.where} instance_id (and region)",
             "AwsAccessDenied": f"the AWS credentials may not act on RDS instance {instance_id!r}: grant the "
-                               "rds:* actions drills use (docs/staging.md) or pick another profile",
+            "rds:* actions drills use (docs/staging.md) or pick another profile",
         }
 
     def call(self, what: str, instance_id: str, fn_name: str, **kwargs: Any) -> Any:
@@ -113,15 +120,21 @@ class Rds:
     def _wrong_state(self, exc: AwsWrongState, instance_id: str, action: str) -> AwsWrongState:
         status = self.status(instance_id)
         return AwsWrongState(
-            f"RDS instance {instance_id!r} is {status!r}, so it cannot be {action} now (AWS said {exc.code}); "
-            "wait until it is available, or revert the drill's fault first",
-            code=exc.code, operation=exc.operation)
+            f"RDS instance {instance_id!r} is {status!r}, so it cannot be {action} now "
+            f"(AWS said {exc.code}); wait until it is available, or revert the drill's fault first",
+            code=exc.code,
+            operation=exc.operation,
+        )
 
     # -- reading -----------------------------------------------------------------------
 
     def describe(self, instance_id: str) -> RdsInstance:
-        out = self.call(f"describe RDS instance {instance_id}", instance_id, "describe_db_instances",
-                        DBInstanceIdentifier=instance_id)
+        out = self.call(
+            f"describe RDS instance {instance_id}",
+            instance_id,
+            "describe_db_instances",
+            DBInstanceIdentifier=instance_id,
+        )
         found = out.get("DBInstances") or []
         if not found:
             raise AwsNotFound(self.hints(instance_id)["AwsNotFound"], code="DBInstanceNotFound")
@@ -142,8 +155,9 @@ class Rds:
 
     # -- waiting -----------------------------------------------------------------------
 
-    def wait_status(self, instance_id: str, *statuses: str, timeout: float,
-                    progress: Progress | None = None) -> RdsInstance:
+    def wait_status(
+        self, instance_id: str, *statuses: str, timeout: float, progress: Progress | None = None
+    ) -> RdsInstance:
         """Until the instance's status is one of ``statuses`` ("absent" once it is gone)."""
         last: list[RdsInstance] = []
 
@@ -156,14 +170,20 @@ class Rds:
             last[:] = [current]
             return current.status in statuses, current.status
 
-        wait_until(f"RDS instance {instance_id} to be {' or '.join(statuses)}", poll, timeout=timeout,
-                   interval=self.poll_interval, progress=progress or self.progress)
+        wait_until(
+            f"RDS instance {instance_id} to be {' or '.join(statuses)}",
+            poll,
+            timeout=timeout,
+            interval=self.poll_interval,
+            progress=progress or self.progress,
+        )
         return last[0] if last else RdsInstance(id=instance_id, status="absent")
 
     # -- changing ----------------------------------------------------------------------
 
-    def stop(self, instance_id: str, *, snapshot_id: str | None = None, wait: bool = True,
-             timeout: float = 1800.0) -> StopRecord:
+    def stop(
+        self, instance_id: str, *, snapshot_id: str | None = None, wait: bool = True, timeout: float = 1800.0
+    ) -> StopRecord:
         kwargs: dict[str, Any] = {"DBInstanceIdentifier": instance_id}
         if snapshot_id:
             kwargs["DBSnapshotIdentifier"] = snapshot_id
@@ -173,33 +193,50 @@ class Rds:
             raise self._wrong_state(exc, instance_id, "stopped") from exc
         stopped_at = datetime.now(UTC)
         record = StopRecord(instance_id, stopped_at, stopped_at + AUTO_RESTART_AFTER, snapshot_id)
-        log.warning("RDS instance %s stopped: AWS starts it again by itself at %s (after 7 days) "
-                    "unless it is started first", instance_id, record.auto_restart_at.isoformat())
+        log.warning(
+            "RDS instance %s stopped: AWS starts it again by itself at %s (after 7 days) "
+            "unless it is started first",
+            instance_id,
+            record.auto_restart_at.isoformat(),
+        )
         if wait:
             self.wait_status(instance_id, "stopped", timeout=timeout)
         return record
 
     def start(self, instance_id: str, *, wait: bool = True, timeout: float = 1800.0) -> RdsInstance:
         try:
-            self.call(f"start RDS instance {instance_id}", instance_id, "start_db_instance",
-                      DBInstanceIdentifier=instance_id)
+            self.call(
+                f"start RDS instance {instance_id}",
+                instance_id,
+                "start_db_instance",
+                DBInstanceIdentifier=instance_id,
+            )
         except AwsWrongState as exc:
             raise self._wrong_state(exc, instance_id, "started") from exc
         if wait:
             return self.wait_status(instance_id, "available", timeout=timeout)
         return self.describe(instance_id)
 
-    def reboot(self, instance_id: str, *, force_failover: bool = True, wait: bool = True,
-               timeout: float = 1800.0) -> RebootRecord:
+    def reboot(
+        self, instance_id: str, *, force_failover: bool = True, wait: bool = True, timeout: float = 1800.0
+    ) -> RebootRecord:
         """Reboot; with ``force_failover`` a Multi-AZ instance fails over to its standby."""
         before = self.describe(instance_id)
         if before.status != "available":
-            raise AwsWrongState(f"RDS instance {instance_id!r} is {before.status!r}, so it cannot be rebooted now; "
-                                "wait until it is available", code="InvalidDBInstanceState")
+            raise AwsWrongState(
+                f"RDS instance {instance_id!r} is {before.status!r}, so it cannot be rebooted now; "
+                "wait until it is available",
+                code="InvalidDBInstanceState",
+            )
         failover = force_failover and before.multi_az
         try:
-            self.call(f"reboot RDS instance {instance_id}", instance_id, "reboot_db_instance",
-                      DBInstanceIdentifier=instance_id, ForceFailover=failover)
+            self.call(
+                f"reboot RDS instance {instance_id}",
+                instance_id,
+                "reboot_db_instance",
+                DBInstanceIdentifier=instance_id,
+                ForceFailover=failover,
+            )
         except AwsWrongState as exc:
             raise self._wrong_state(exc, instance_id, "rebooted") from exc
         after = self.wait_status(instance_id, "available", timeout=timeout) if wait else before
@@ -209,27 +246,47 @@ class Rds:
         """Promote a read replica to a standalone instance (the DR region's new primary)."""
         current = self.describe(instance_id)
         if current.replica_source is None:
-            raise AwsWrongState(f"RDS instance {instance_id!r} is not a read replica, so there is nothing to "
-                                f"promote: check {self.where} instance_id", code="InvalidDBInstanceState")
+            raise AwsWrongState(
+                f"RDS instance {instance_id!r} is not a read replica, so there is nothing to "
+                f"promote: check {self.where} instance_id",
+                code="InvalidDBInstanceState",
+            )
         try:
-            self.call(f"promote read replica {instance_id}", instance_id, "promote_read_replica",
-                      DBInstanceIdentifier=instance_id)
+            self.call(
+                f"promote read replica {instance_id}",
+                instance_id,
+                "promote_read_replica",
+                DBInstanceIdentifier=instance_id,
+            )
         except AwsWrongState as exc:
             raise self._wrong_state(exc, instance_id, "promoted") from exc
         if wait:
             return self.wait_status(instance_id, "available", timeout=timeout)
         return self.describe(instance_id)
 
-    def delete(self, instance_id: str, *, final_snapshot_id: str, keep_automated_backups: bool = True,
-               wait: bool = True, timeout: float = 3600.0) -> None:
+    def delete(
+        self,
+        instance_id: str,
+        *,
+        final_snapshot_id: str,
+        keep_automated_backups: bool = True,
+        wait: bool = True,
+        timeout: float = 3600.0,
+    ) -> None:
         """Delete, always keeping a final snapshot (there is no way to skip it here); the automated
         backups are retained too by default (they allow a point-in-time restore of the deleted instance)."""
         if not final_snapshot_id:
             raise ValueError("a final snapshot id is required")
         try:
-            self.call(f"delete RDS instance {instance_id}", instance_id, "delete_db_instance",
-                      DBInstanceIdentifier=instance_id, FinalDBSnapshotIdentifier=final_snapshot_id,
-                      SkipFinalSnapshot=False, DeleteAutomatedBackups=not keep_automated_backups)
+            self.call(
+                f"delete RDS instance {instance_id}",
+                instance_id,
+                "delete_db_instance",
+                DBInstanceIdentifier=instance_id,
+                FinalDBSnapshotIdentifier=final_snapshot_id,
+                SkipFinalSnapshot=False,
+                DeleteAutomatedBackups=not keep_automated_backups,
+            )
         except AwsWrongState as exc:
             raise self._wrong_state(exc, instance_id, "deleted") from exc
         if wait:

@@ -53,8 +53,14 @@ class RestoreOptions:
 
     @classmethod
     def like(cls, instance: RdsInstance, **tags: str) -> RestoreOptions:
-        return cls(instance.instance_class or None, instance.subnet_group, instance.security_groups,
-                   instance.parameter_group, instance.multi_az, tuple(tags.items()))
+        return cls(
+            instance.instance_class or None,
+            instance.subnet_group,
+            instance.security_groups,
+            instance.parameter_group,
+            instance.multi_az,
+            tuple(tags.items()),
+        )
 
     def kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -78,12 +84,18 @@ class RdsSnapshots:
         self.rds = rds
 
     def _hints(self, snapshot_id: str) -> dict[str, str]:
-        return {"AwsNotFound": f"no RDS snapshot {snapshot_id!r} in region {self.rds.aws.region}: list them with "
-                               "`aws rds describe-db-snapshots` and check the id"}
+        return {
+            "AwsNotFound": f"no RDS snapshot {snapshot_id!r} in region {self.rds.aws.region}: list them with "
+            "`aws rds describe-db-snapshots` and check the id"
+        }
 
     def describe(self, snapshot_id: str) -> RdsSnapshot:
-        out = aws_call(f"describe RDS snapshot {snapshot_id}", self.rds.api.describe_db_snapshots,
-                       hints=self._hints(snapshot_id), DBSnapshotIdentifier=snapshot_id)
+        out = aws_call(
+            f"describe RDS snapshot {snapshot_id}",
+            self.rds.api.describe_db_snapshots,
+            hints=self._hints(snapshot_id),
+            DBSnapshotIdentifier=snapshot_id,
+        )
         found = out.get("DBSnapshots") or []
         if not found:
             raise AwsNotFound(self._hints(snapshot_id)["AwsNotFound"], code="DBSnapshotNotFound")
@@ -106,7 +118,9 @@ class RdsSnapshots:
         while True:
             if marker:
                 kwargs["Marker"] = marker
-            out = self.rds.call(f"list snapshots of {instance_id}", instance_id, "describe_db_snapshots", **kwargs)
+            out = self.rds.call(
+                f"list snapshots of {instance_id}", instance_id, "describe_db_snapshots", **kwargs
+            )
             found += [RdsSnapshot.from_api(d) for d in out.get("DBSnapshots") or []]
             marker = out.get("Marker")
             if not marker:
@@ -122,52 +136,97 @@ class RdsSnapshots:
             last[:] = [current]
             return current.status == "available", current.status
 
-        wait_until(f"RDS snapshot {snapshot_id} to be available", poll, timeout=timeout,
-                   interval=self.rds.poll_interval, progress=self.rds.progress)
+        wait_until(
+            f"RDS snapshot {snapshot_id} to be available",
+            poll,
+            timeout=timeout,
+            interval=self.rds.poll_interval,
+            progress=self.rds.progress,
+        )
         return last[0]
 
-    def create(self, instance_id: str, snapshot_id: str | None = None, *, tags: dict[str, str] | None = None,
-               wait: bool = True, timeout: float = 3600.0) -> RdsSnapshot:
+    def create(
+        self,
+        instance_id: str,
+        snapshot_id: str | None = None,
+        *,
+        tags: dict[str, str] | None = None,
+        wait: bool = True,
+        timeout: float = 3600.0,
+    ) -> RdsSnapshot:
         snapshot_id = snapshot_id or f"drillbook-{instance_id}-{datetime.now(UTC):%Y%m%d%H%M%S}"
         kwargs: dict[str, Any] = {"DBInstanceIdentifier": instance_id, "DBSnapshotIdentifier": snapshot_id}
         if tags:
             kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-        out = self.rds.call(f"snapshot RDS instance {instance_id}", instance_id, "create_db_snapshot", **kwargs)
+        out = self.rds.call(
+            f"snapshot RDS instance {instance_id}", instance_id, "create_db_snapshot", **kwargs
+        )
         if wait:
             return self.wait_available(snapshot_id, timeout=timeout)
         return RdsSnapshot.from_api(out["DBSnapshot"])
 
     def delete(self, snapshot_id: str) -> None:
-        aws_call(f"delete RDS snapshot {snapshot_id}", self.rds.api.delete_db_snapshot,
-                 hints=self._hints(snapshot_id), DBSnapshotIdentifier=snapshot_id)
+        aws_call(
+            f"delete RDS snapshot {snapshot_id}",
+            self.rds.api.delete_db_snapshot,
+            hints=self._hints(snapshot_id),
+            DBSnapshotIdentifier=snapshot_id,
+        )
 
-    def restore(self, snapshot_id: str, new_instance_id: str, *, options: RestoreOptions | None = None,
-                wait: bool = True, timeout: float = 3600.0) -> RdsInstance:
+    def restore(
+        self,
+        snapshot_id: str,
+        new_instance_id: str,
+        *,
+        options: RestoreOptions | None = None,
+        wait: bool = True,
+        timeout: float = 3600.0,
+    ) -> RdsInstance:
         """A new instance from ``snapshot_id``; the source instance is not touched."""
-        kwargs = {"DBInstanceIdentifier": new_instance_id, "DBSnapshotIdentifier": snapshot_id,
-                  **(options or RestoreOptions()).kwargs()}
-        aws_call(f"restore RDS snapshot {snapshot_id} into {new_instance_id}",
-                 self.rds.api.restore_db_instance_from_db_snapshot, hints=self._hints(snapshot_id), **kwargs)
+        kwargs = {
+            "DBInstanceIdentifier": new_instance_id,
+            "DBSnapshotIdentifier": snapshot_id,
+            **(options or RestoreOptions()).kwargs(),
+        }
+        aws_call(
+            f"restore RDS snapshot {snapshot_id} into {new_instance_id}",
+            self.rds.api.restore_db_instance_from_db_snapshot,
+            hints=self._hints(snapshot_id),
+            **kwargs,
+        )
         if wait:
             return self.rds.wait_status(new_instance_id, "available", timeout=timeout)
         return self.rds.describe(new_instance_id)
 
-    def restore_to_time(self, source_instance_id: str, new_instance_id: str, *,
-                        restore_time: datetime | None = None, options: RestoreOptions | None = None,
-                        wait: bool = True, timeout: float = 3600.0) -> RdsInstance:
+    def restore_to_time(
+        self,
+        source_instance_id: str,
+        new_instance_id: str,
+        *,
+        restore_time: datetime | None = None,
+        options: RestoreOptions | None = None,
+        wait: bool = True,
+        timeout: float = 3600.0,
+    ) -> RdsInstance:
         """Point-in-time restore into a new instance; ``restore_time`` None means the latest
         restorable time. A time after the latest restorable time is refused by AWS."""
-        kwargs: dict[str, Any] = {"SourceDBInstanceIdentifier": source_instance_id,
-                                  "TargetDBInstanceIdentifier": new_instance_id,
-                                  **(options or RestoreOptions()).kwargs()}
+        kwargs: dict[str, Any] = {
+            "SourceDBInstanceIdentifier": source_instance_id,
+            "TargetDBInstanceIdentifier": new_instance_id,
+            **(options or RestoreOptions()).kwargs(),
+        }
         if restore_time is None:
             kwargs["UseLatestRestorableTime"] = True
         else:
             if restore_time.tzinfo is None:
                 raise ValueError("restore_time must be timezone-aware (UTC)")
             kwargs["RestoreTime"] = restore_time
-        self.rds.call(f"point-in-time restore of {source_instance_id} into {new_instance_id}",
-                      source_instance_id, "restore_db_instance_to_point_in_time", **kwargs)
+        self.rds.call(
+            f"point-in-time restore of {source_instance_id} into {new_instance_id}",
+            source_instance_id,
+            "restore_db_instance_to_point_in_time",
+            **kwargs,
+        )
         if wait:
             return self.rds.wait_status(new_instance_id, "available", timeout=timeout)
         return self.rds.describe(new_instance_id)

@@ -34,8 +34,16 @@ class Change:
 
 
 class Route53Records:
-    def __init__(self, aws: AwsSettings, hosted_zone_id: str, *, ttl: int = 60, where: str = "[dns]",
-                 poll_interval: float = 5.0, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        aws: AwsSettings,
+        hosted_zone_id: str,
+        *,
+        ttl: int = 60,
+        where: str = "[dns]",
+        poll_interval: float = 5.0,
+        progress: Progress | None = None,
+    ) -> None:
         self.aws = aws
         self.zone_id = hosted_zone_id.rsplit("/", 1)[-1]
         self.ttl = ttl
@@ -45,9 +53,12 @@ class Route53Records:
         self.api = client(aws, "route53")
 
     def _hints(self) -> dict[str, str]:
-        return {"NoSuchHostedZone": f"no Route 53 hosted zone {self.zone_id!r}: check {self.where} hosted_zone_id",
-                "AwsAccessDenied": f"the AWS credentials may not change hosted zone {self.zone_id!r}: grant "
-                                   "route53:ChangeResourceRecordSets and route53:GetChange"}
+        return {
+            "NoSuchHostedZone": f"no Route 53 hosted zone {self.zone_id!r}: "
+            f"check {self.where} hosted_zone_id",
+            "AwsAccessDenied": f"the AWS credentials may not change hosted zone {self.zone_id!r}: grant "
+            "route53:ChangeResourceRecordSets and route53:GetChange",
+        }
 
     def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
         return aws_call(what, fn, hints=self._hints(), **kwargs)
@@ -60,17 +71,44 @@ class Route53Records:
         """The :class:`DnsRole` call: UPSERT, then (by default) wait until INSYNC."""
         self.change("UPSERT", name, value, wait=wait, timeout=timeout)
 
-    def change(self, action: str, name: str, value: str, *, record_type: str | None = None,
-               ttl: int | None = None, wait: bool = True, timeout: float = 300.0) -> Change:
+    def change(
+        self,
+        action: str,
+        name: str,
+        value: str,
+        *,
+        record_type: str | None = None,
+        ttl: int | None = None,
+        wait: bool = True,
+        timeout: float = 300.0,
+    ) -> Change:
         kind = record_type or record_type_for(value)
-        batch = {"Comment": f"drillbook {action}", "Changes": [{"Action": action, "ResourceRecordSet": {
-            "Name": fqdn(name), "Type": kind, "TTL": self.ttl if ttl is None else ttl,
-            "ResourceRecords": [{"Value": value}]}}]}
-        out = self._call(f"{action} {kind} {name}", self.api.change_resource_record_sets,
-                         HostedZoneId=self.zone_id, ChangeBatch=batch)
+        batch = {
+            "Comment": f"drillbook {action}",
+            "Changes": [
+                {
+                    "Action": action,
+                    "ResourceRecordSet": {
+                        "Name": fqdn(name),
+                        "Type": kind,
+                        "TTL": self.ttl if ttl is None else ttl,
+                        "ResourceRecords": [{"Value": value}],
+                    },
+                }
+            ],
+        }
+        out = self._call(
+            f"{action} {kind} {name}",
+            self.api.change_resource_record_sets,
+            HostedZoneId=self.zone_id,
+            ChangeBatch=batch,
+        )
         info = out["ChangeInfo"]
-        change = Change(str(info["Id"]).rsplit("/", 1)[-1], str(info["Status"]),
-                        info.get("SubmittedAt") or datetime.now(UTC))
+        change = Change(
+            str(info["Id"]).rsplit("/", 1)[-1],
+            str(info["Status"]),
+            info.get("SubmittedAt") or datetime.now(UTC),
+        )
         if wait:
             return self.wait_insync(change, timeout=timeout)
         return change
@@ -81,8 +119,13 @@ class Route53Records:
             status = str(out["ChangeInfo"]["Status"])
             return status == "INSYNC", status
 
-        waited = wait_until(f"Route 53 change {change.id} to be INSYNC", poll, timeout=timeout,
-                            interval=self.poll_interval, progress=self.progress)
+        waited = wait_until(
+            f"Route 53 change {change.id} to be INSYNC",
+            poll,
+            timeout=timeout,
+            interval=self.poll_interval,
+            progress=self.progress,
+        )
         return Change(change.id, waited.state, change.submitted_at, waited.seconds)
 
     def get(self, name: str, record_type: str | None = None) -> Record | None:
@@ -111,15 +154,31 @@ class Route53Records:
         record = self.get(name)
         if record is None:
             return False
-        batch = {"Changes": [{"Action": "DELETE", "ResourceRecordSet": {
-            "Name": record.name, "Type": record.type, "TTL": record.ttl if record.ttl is not None else self.ttl,
-            "ResourceRecords": [{"Value": v} for v in record.values]}}]}
-        out = self._call(f"DELETE {name}", self.api.change_resource_record_sets, HostedZoneId=self.zone_id,
-                         ChangeBatch=batch)
+        batch = {
+            "Changes": [
+                {
+                    "Action": "DELETE",
+                    "ResourceRecordSet": {
+                        "Name": record.name,
+                        "Type": record.type,
+                        "TTL": record.ttl if record.ttl is not None else self.ttl,
+                        "ResourceRecords": [{"Value": v} for v in record.values],
+                    },
+                }
+            ]
+        }
+        out = self._call(
+            f"DELETE {name}",
+            self.api.change_resource_record_sets,
+            HostedZoneId=self.zone_id,
+            ChangeBatch=batch,
+        )
         if wait:
             info = out["ChangeInfo"]
-            self.wait_insync(Change(str(info["Id"]).rsplit("/", 1)[-1], str(info["Status"]),
-                                    datetime.now(UTC)), timeout=timeout)
+            self.wait_insync(
+                Change(str(info["Id"]).rsplit("/", 1)[-1], str(info["Status"]), datetime.now(UTC)),
+                timeout=timeout,
+            )
         return True
 
 

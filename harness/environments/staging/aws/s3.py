@@ -41,9 +41,11 @@ class S3Store:
         self.api = client(settings.aws, "s3")
 
     def _call(self, what: str, bucket: str, fn: Any, **kwargs: Any) -> Any:
-        hints = {"NoSuchBucket": f"no S3 bucket {bucket!r}: check {self.where} bucket",
-                 "AwsAccessDenied": f"the AWS credentials may not use bucket {bucket!r}: grant s3:PutObject, "
-                                    "s3:GetObject, s3:ListBucket (and s3:PutObjectRetention for object lock)"}
+        hints = {
+            "NoSuchBucket": f"no S3 bucket {bucket!r}: check {self.where} bucket",
+            "AwsAccessDenied": f"the AWS credentials may not use bucket {bucket!r}: grant s3:PutObject, "
+            "s3:GetObject, s3:ListBucket (and s3:PutObjectRetention for object lock)",
+        }
         return aws_call(what, fn, hints=hints, **kwargs)
 
     def _sse(self, sse: bool) -> dict[str, str]:
@@ -58,10 +60,20 @@ class S3Store:
 
     def put(self, bucket: str, key: str, body: bytes, *, sse: bool = True) -> dict[str, Any]:
         """The :class:`ObjectStoreRole` call."""
-        out = self._call(f"put s3://{bucket}/{key}", bucket, self.api.put_object, Bucket=bucket, Key=key,
-                         Body=body, **self._sse(sse))
-        return {"etag": out.get("ETag"), "version_id": out.get("VersionId"),
-                "sse": out.get("ServerSideEncryption")}
+        out = self._call(
+            f"put s3://{bucket}/{key}",
+            bucket,
+            self.api.put_object,
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            **self._sse(sse),
+        )
+        return {
+            "etag": out.get("ETag"),
+            "version_id": out.get("VersionId"),
+            "sse": out.get("ServerSideEncryption"),
+        }
 
     def upload_evidence(self, name: str, body: bytes | Path, *, retain_days: int | None = None) -> Evidence:
         """Upload under the configured bucket and prefix, SSE always on, S3 checking the SHA-256,
@@ -69,10 +81,15 @@ class S3Store:
         data = body.read_bytes() if isinstance(body, Path) else body
         digest = hashlib.sha256(data)
         bucket, key = self.settings.bucket, self.settings.prefix + name
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": data,
-                                  "ChecksumAlgorithm": "SHA256",
-                                  "ChecksumSHA256": base64.b64encode(digest.digest()).decode(),
-                                  "Metadata": {"sha256": digest.hexdigest()}, **self._sse(True)}
+        kwargs: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": key,
+            "Body": data,
+            "ChecksumAlgorithm": "SHA256",
+            "ChecksumSHA256": base64.b64encode(digest.digest()).decode(),
+            "Metadata": {"sha256": digest.hexdigest()},
+            **self._sse(True),
+        }
         days = retain_days if retain_days is not None else self.settings.object_lock_days
         retain_until: datetime | None = None
         if self.settings.object_lock_mode and days:
@@ -80,9 +97,18 @@ class S3Store:
             kwargs["ObjectLockMode"] = self.settings.object_lock_mode
             kwargs["ObjectLockRetainUntilDate"] = retain_until
         out = self._call(f"upload evidence to s3://{bucket}/{key}", bucket, self.api.put_object, **kwargs)
-        return Evidence(bucket, key, digest.hexdigest(), len(data), out.get("ETag"), out.get("VersionId"),
-                        out.get("ServerSideEncryption"), out.get("SSEKMSKeyId"),
-                        self.settings.object_lock_mode if retain_until else None, retain_until)
+        return Evidence(
+            bucket,
+            key,
+            digest.hexdigest(),
+            len(data),
+            out.get("ETag"),
+            out.get("VersionId"),
+            out.get("ServerSideEncryption"),
+            out.get("SSEKMSKeyId"),
+            self.settings.object_lock_mode if retain_until else None,
+            retain_until,
+        )
 
     def head(self, bucket: str, key: str) -> dict[str, Any]:
         out = self._call(f"head s3://{bucket}/{key}", bucket, self.api.head_object, Bucket=bucket, Key=key)
@@ -114,8 +140,9 @@ class S3Store:
 
     def object_lock_enabled(self, bucket: str) -> bool:
         try:
-            out = self._call(f"object lock of {bucket}", bucket, self.api.get_object_lock_configuration,
-                             Bucket=bucket)
+            out = self._call(
+                f"object lock of {bucket}", bucket, self.api.get_object_lock_configuration, Bucket=bucket
+            )
         except AwsNotFound:
             return False
-        return out.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+        return bool(out.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled")

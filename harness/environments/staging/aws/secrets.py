@@ -39,8 +39,14 @@ class Rotation:
 
 
 class SecretsManager:
-    def __init__(self, aws: AwsSettings, *, where: str = "[secrets]", poll_interval: float = 5.0,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        aws: AwsSettings,
+        *,
+        where: str = "[secrets]",
+        poll_interval: float = 5.0,
+        progress: Progress | None = None,
+    ) -> None:
         self.aws = aws
         self.where = where
         self.poll_interval = poll_interval
@@ -48,10 +54,12 @@ class SecretsManager:
         self.api = client(aws, "secretsmanager")
 
     def _call(self, what: str, secret_id: str, fn: Any, **kwargs: Any) -> Any:
-        hints = {"AwsNotFound": f"no secret {secret_id!r} in Secrets Manager ({self.aws.region}): check the secret "
-                                f"id referenced in {self.where} (or the *_secret keys of this environment)",
-                 "AwsAccessDenied": f"the AWS credentials may not use secret {secret_id!r}: grant "
-                                    "secretsmanager:GetSecretValue/PutSecretValue/RotateSecret on it"}
+        hints = {
+            "AwsNotFound": f"no secret {secret_id!r} in Secrets Manager ({self.aws.region}): check the "
+            f"secret id referenced in {self.where} (or the *_secret keys of this environment)",
+            "AwsAccessDenied": f"the AWS credentials may not use secret {secret_id!r}: grant "
+            "secretsmanager:GetSecretValue/PutSecretValue/RotateSecret on it",
+        }
         return aws_call(what, fn, hints=hints, **kwargs)
 
     def get(self, secret_id: str) -> str:
@@ -68,19 +76,39 @@ class SecretsManager:
     def put_version(self, secret_id: str, value: str) -> str:
         """Write a new current version; its version id."""
         register_secret(value)
-        out = self._call(f"put secret {secret_id}", secret_id, self.api.put_secret_value, SecretId=secret_id,
-                         SecretString=value, ClientRequestToken=str(uuid.uuid4()))
+        out = self._call(
+            f"put secret {secret_id}",
+            secret_id,
+            self.api.put_secret_value,
+            SecretId=secret_id,
+            SecretString=value,
+            ClientRequestToken=str(uuid.uuid4()),
+        )
         return str(out["VersionId"])
 
     def describe(self, secret_id: str) -> SecretInfo:
-        out = self._call(f"describe secret {secret_id}", secret_id, self.api.describe_secret, SecretId=secret_id)
-        current = next((version for version, stages in (out.get("VersionIdsToStages") or {}).items()
-                        if "AWSCURRENT" in stages), None)
-        return SecretInfo(str(out.get("Name", secret_id)), str(out.get("ARN", "")),
-                          bool(out.get("RotationEnabled", False)), out.get("RotationLambdaARN") or None, current)
+        out = self._call(
+            f"describe secret {secret_id}", secret_id, self.api.describe_secret, SecretId=secret_id
+        )
+        current = next(
+            (
+                version
+                for version, stages in (out.get("VersionIdsToStages") or {}).items()
+                if "AWSCURRENT" in stages
+            ),
+            None,
+        )
+        return SecretInfo(
+            str(out.get("Name", secret_id)),
+            str(out.get("ARN", "")),
+            bool(out.get("RotationEnabled", False)),
+            out.get("RotationLambdaARN") or None,
+            current,
+        )
 
-    def rotate(self, secret_id: str, *, new_value: str | Callable[[], str] | None = None,
-               timeout: float = 300.0) -> Rotation:
+    def rotate(
+        self, secret_id: str, *, new_value: str | Callable[[], str] | None = None, timeout: float = 300.0
+    ) -> Rotation:
         """Rotate now. With ``new_value`` (a value, or a function making one) that value becomes
         current; without it, a secret with a rotation function is rotated by Secrets Manager
         (RotateSecret) and we wait until AWSCURRENT moves; a secret without one gets a fresh
@@ -88,15 +116,25 @@ class SecretsManager:
         started = time.monotonic()
         before = self.describe(secret_id)
         if new_value is None and before.rotation_lambda:
-            self._call(f"rotate secret {secret_id}", secret_id, self.api.rotate_secret, SecretId=secret_id,
-                       RotateImmediately=True)
+            self._call(
+                f"rotate secret {secret_id}",
+                secret_id,
+                self.api.rotate_secret,
+                SecretId=secret_id,
+                RotateImmediately=True,
+            )
 
             def poll() -> tuple[bool, str]:
                 now = self.describe(secret_id).current_version
                 return now is not None and now != before.current_version, f"AWSCURRENT={now}"
 
-            wait_until(f"rotation of secret {secret_id}", poll, timeout=timeout, interval=self.poll_interval,
-                       progress=self.progress)
+            wait_until(
+                f"rotation of secret {secret_id}",
+                poll,
+                timeout=timeout,
+                interval=self.poll_interval,
+                progress=self.progress,
+            )
             after = self.describe(secret_id).current_version or ""
             return Rotation(secret_id, before.current_version, after, "lambda", time.monotonic() - started)
         value = new_value() if callable(new_value) else new_value

@@ -48,9 +48,15 @@ class KubeConfigError(InvalidDrillConfig):
     """The kubeconfig, its context or the in-cluster configuration cannot be loaded."""
 
 
-_BY_STATUS: dict[int, type[KubeError]] = {404: KubeNotFound, 403: KubeForbidden, 401: KubeForbidden,
-                                          409: KubeConflict, 429: KubeTooManyRequests, 422: KubeInvalid,
-                                          400: KubeInvalid}
+_BY_STATUS: dict[int, type[KubeError]] = {
+    404: KubeNotFound,
+    403: KubeForbidden,
+    401: KubeForbidden,
+    409: KubeConflict,
+    429: KubeTooManyRequests,
+    422: KubeInvalid,
+    400: KubeInvalid,
+}
 
 
 def api_client(settings: KubeSettings, *, where: str = "[kubernetes]") -> Any:
@@ -64,16 +70,24 @@ def api_client(settings: KubeSettings, *, where: str = "[kubernetes]") -> Any:
         if settings.api_url:
             configuration.host = settings.api_url.rstrip("/")
         elif settings.in_cluster:
-            config.load_incluster_config(client_configuration=configuration)
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
-            config.load_kube_config(config_file=settings.kubeconfig, context=settings.context,
-                                    client_configuration=configuration, persist_config=False)
+            config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=settings.kubeconfig,
+                context=settings.context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
     except (ConfigException, OSError, TypeError, ValueError) as exc:
-        source = ("the in-cluster service account" if settings.in_cluster else
-                  f"kubeconfig {settings.kubeconfig or '~/.kube/config (or $KUBECONFIG)'}"
-                  + (f" context {settings.context!r}" if settings.context else ""))
-        raise KubeConfigError(f"{where}: cannot load {source}: {exc}; check context / kubeconfig there, or "
-                              "set api_url") from exc
+        source = (
+            "the in-cluster service account"
+            if settings.in_cluster
+            else f"kubeconfig {settings.kubeconfig or '~/.kube/config (or $KUBECONFIG)'}"
+            + (f" context {settings.context!r}" if settings.context else "")
+        )
+        raise KubeConfigError(
+            f"{where}: cannot load {source}: {exc}; check context / kubeconfig there, or set api_url"
+        ) from exc
     configuration.retries = 2
     return client.ApiClient(configuration)
 
@@ -83,8 +97,14 @@ def timeout(settings: KubeSettings) -> tuple[float, float]:
     return (min(5.0, settings.request_timeout), settings.request_timeout)
 
 
-def kcall(what: str, fn: Callable[..., Any], *args: Any, request_timeout: tuple[float, float],
-          hints: dict[int, str] | None = None, **kwargs: Any) -> Any:
+def kcall(
+    what: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    request_timeout: tuple[float, float],
+    hints: dict[int, str] | None = None,
+    **kwargs: Any,
+) -> Any:
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
@@ -95,12 +115,15 @@ def kcall(what: str, fn: Callable[..., Any], *args: Any, request_timeout: tuple[
         message = _message(exc)
         hint = (hints or {}).get(status)
         text = f"{hint} (the API server said {status} {message})" if hint else f"{what}: {status} {message}"
-        raise _BY_STATUS.get(status, KubeError)(redact_text(text), status=status,
-                                                reason=str(exc.reason or "")) from exc
+        raise _BY_STATUS.get(status, KubeError)(
+            redact_text(text), status=status, reason=str(exc.reason or "")
+        ) from exc
     except (HTTPError, OSError) as exc:
-        raise KubeUnreachable(f"{what}: the Kubernetes API server did not answer within "
-                              f"{request_timeout[1]:g}s ({type(exc).__name__}: {exc}); check the context, "
-                              "api_url and the network") from exc
+        raise KubeUnreachable(
+            f"{what}: the Kubernetes API server did not answer within "
+            f"{request_timeout[1]:g}s ({type(exc).__name__}: {exc}); check the context, "
+            "api_url and the network"
+        ) from exc
 
 
 def _message(exc: Any) -> str:
@@ -116,8 +139,15 @@ def _message(exc: Any) -> str:
 class Kube:
     """One cluster connection: the typed APIs, the namespace, the timeouts, where the config is."""
 
-    def __init__(self, settings: KubeSettings, *, where: str = "[kubernetes]", poll_interval: float = 2.0,
-                 progress: Callable[[str], None] | None = None, api: Any = None) -> None:
+    def __init__(
+        self,
+        settings: KubeSettings,
+        *,
+        where: str = "[kubernetes]",
+        poll_interval: float = 2.0,
+        progress: Callable[[str], None] | None = None,
+        api: Any = None,
+    ) -> None:
         from kubernetes import client
 
         self.settings = settings
@@ -134,8 +164,14 @@ class Kube:
     def namespace(self) -> str:
         return self.settings.namespace
 
-    def call(self, what: str, fn: Callable[..., Any], *args: Any, hints: dict[int, str] | None = None,
-             **kwargs: Any) -> Any:
+    def call(
+        self,
+        what: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        hints: dict[int, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         return kcall(what, fn, *args, request_timeout=timeout(self.settings), hints=hints, **kwargs)
 
     def plain(self, model: Any) -> Any:

@@ -21,13 +21,24 @@ class Cluster:
 
     @classmethod
     def of(cls, settings: KubeSettings) -> Cluster:
-        return cls(settings.namespace, settings.context, settings.kubeconfig, settings.api_url,
-                   settings.in_cluster, settings.request_timeout)
+        return cls(
+            settings.namespace,
+            settings.context,
+            settings.kubeconfig,
+            settings.api_url,
+            settings.in_cluster,
+            settings.request_timeout,
+        )
 
     def settings(self) -> KubeSettings:
-        return KubeSettings(context=self.context, kubeconfig=self.kubeconfig, api_url=self.api_url,
-                            in_cluster=self.in_cluster, namespace=self.namespace,
-                            request_timeout=self.request_timeout)
+        return KubeSettings(
+            context=self.context,
+            kubeconfig=self.kubeconfig,
+            api_url=self.api_url,
+            in_cluster=self.in_cluster,
+            namespace=self.namespace,
+            request_timeout=self.request_timeout,
+        )
 
     def connect(self, *, where: str, poll_interval: float) -> Kube:
         return Kube(self.settings(), where=where, poll_interval=poll_interval)

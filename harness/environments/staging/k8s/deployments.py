@@ -55,31 +55,47 @@ class Deployments:
         self.namespace = namespace or kube.namespace
 
     def _hints(self, name: str) -> dict[int, str]:
-        return {404: f"no deployment {name!r} in namespace {self.namespace!r}: check {self.kube.where} "
-                     "deployment (and namespace)",
-                403: f"the Kubernetes credentials may not change deployment {name!r} in {self.namespace!r}: "
-                     "grant get/patch on deployments (docs/staging.md)"}
+        return {
+            404: f"no deployment {name!r} in namespace {self.namespace!r}: check {self.kube.where} "
+            "deployment (and namespace)",
+            403: f"the Kubernetes credentials may not change deployment {name!r} in {self.namespace!r}: "
+            "grant get/patch on deployments (docs/staging.md)",
+        }
 
     def get(self, name: str) -> Any:
-        return self.kube.call(f"read deployment {name}", self.kube.apps.read_namespaced_deployment, name,
-                              self.namespace, hints=self._hints(name))
+        return self.kube.call(
+            f"read deployment {name}",
+            self.kube.apps.read_namespaced_deployment,
+            name,
+            self.namespace,
+            hints=self._hints(name),
+        )
 
     def patch(self, name: str, body: Any, what: str) -> Any:
         """A strategic merge patch (a dict) or a JSON patch (a list of operations)."""
-        return self.kube.call(f"{what} deployment {name}", self.kube.apps.patch_namespaced_deployment, name,
-                              self.namespace, body, hints=self._hints(name))
+        return self.kube.call(
+            f"{what} deployment {name}",
+            self.kube.apps.patch_namespaced_deployment,
+            name,
+            self.namespace,
+            body,
+            hints=self._hints(name),
+        )
 
     def status(self, name: str) -> RolloutStatus:
         d = self.get(name)
         s = d.status
         return RolloutStatus(
-            name=name, generation=int(d.metadata.generation or 0),
+            name=name,
+            generation=int(d.metadata.generation or 0),
             observed_generation=int((s.observed_generation if s else None) or 0),
             replicas=int(d.spec.replicas if d.spec.replicas is not None else 1),
-            current=int((s.replicas if s else None) or 0), updated=int((s.updated_replicas if s else None) or 0),
+            current=int((s.replicas if s else None) or 0),
+            updated=int((s.updated_replicas if s else None) or 0),
             ready=int((s.ready_replicas if s else None) or 0),
             available=int((s.available_replicas if s else None) or 0),
-            revision=(d.metadata.annotations or {}).get(REVISION))
+            revision=(d.metadata.annotations or {}).get(REVISION),
+        )
 
     def selector(self, name: str) -> str:
         labels = self.get(name).spec.selector.match_labels or {}
@@ -101,8 +117,9 @@ class Deployments:
     def rollout_restart(self, name: str) -> str:
         """New pods for the same template, as ``kubectl rollout restart`` does."""
         at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.patch(name, {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}},
-                   "rollout restart")
+        self.patch(
+            name, {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}}, "rollout restart"
+        )
         return at
 
     def container_index(self, d: Any, container: str | None) -> int:
@@ -113,7 +130,9 @@ class Deployments:
             if c.name == container:
                 return index
         names = ", ".join(c.name for c in containers)
-        raise InvalidDrillConfig(f"deployment {d.metadata.name!r} has no container {container!r} (it has {names})")
+        raise InvalidDrillConfig(
+            f"deployment {d.metadata.name!r} has no container {container!r} (it has {names})"
+        )
 
     def set_env(self, name: str, env: dict[str, str | None], *, container: str | None = None) -> None:
         """A new rollout with these variables set (None removes one), as ``kubectl set env``."""
@@ -130,8 +149,11 @@ class Deployments:
                 updated.append(entry)
         known = {e["name"] for e in current}
         updated += [{"name": k, "value": v} for k, v in env.items() if v is not None and k not in known]
-        self.patch(name, [{"op": "add", "path": f"/spec/template/spec/containers/{index}/env", "value": updated}],
-                   "set env of")
+        self.patch(
+            name,
+            [{"op": "add", "path": f"/spec/template/spec/containers/{index}/env", "value": updated}],
+            "set env of",
+        )
 
     def env(self, name: str, *, container: str | None = None) -> dict[str, str]:
         d = self.get(name)
@@ -148,8 +170,11 @@ class Deployments:
     def set_image(self, name: str, image: str, *, container: str | None = None) -> None:
         d = self.get(name)
         index = self.container_index(d, container)
-        self.patch(name, [{"op": "add", "path": f"/spec/template/spec/containers/{index}/image", "value": image}],
-                   "set image of")
+        self.patch(
+            name,
+            [{"op": "add", "path": f"/spec/template/spec/containers/{index}/image", "value": image}],
+            "set image of",
+        )
 
     def annotate(self, name: str, annotations: dict[str, str | None]) -> None:
         """Set (None: remove) annotations on the deployment itself; no rollout."""
@@ -157,7 +182,9 @@ class Deployments:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    def wait_available(self, name: str, *, timeout: float = 300.0, progress: Progress | None = None) -> Waited:
+    def wait_available(
+        self, name: str, *, timeout: float = 300.0, progress: Progress | None = None
+    ) -> Waited:
         """Until the rollout is complete and every updated replica is available."""
 
         def poll() -> tuple[bool, str]:
@@ -165,12 +192,22 @@ class Deployments:
             state = status.explain()
             if status.done:
                 return True, state
-            problems = sorted({f"{p.name} {p.display_phase}" for p in self.pods(name)
-                               if p.waiting or (not p.ready and p.phase != "Running")})
+            problems = sorted(
+                {
+                    f"{p.name} {p.display_phase}"
+                    for p in self.pods(name)
+                    if p.waiting or (not p.ready and p.phase != "Running")
+                }
+            )
             return False, state + (f"; pods: {', '.join(problems[:5])}" if problems else "")
 
-        return wait_until(f"deployment {self.namespace}/{name} to be available", poll, timeout=timeout,
-                          interval=self.kube.poll_interval, progress=progress or self.kube.progress)
+        return wait_until(
+            f"deployment {self.namespace}/{name} to be available",
+            poll,
+            timeout=timeout,
+            interval=self.kube.poll_interval,
+            progress=progress or self.kube.progress,
+        )
 
     def exists(self, name: str) -> bool:
         try:

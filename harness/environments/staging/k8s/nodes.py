@@ -40,14 +40,19 @@ class Nodes:
         self.retry_interval = retry_interval
 
     def _hints(self, name: str) -> dict[int, str]:
-        return {404: f"no node {name!r} in the cluster", 403: "the Kubernetes credentials may not patch nodes "
-                "or evict pods: grant patch on nodes and create on pods/eviction (docs/staging.md)"}
+        return {
+            404: f"no node {name!r} in the cluster",
+            403: "the Kubernetes credentials may not patch nodes "
+            "or evict pods: grant patch on nodes and create on pods/eviction (docs/staging.md)",
+        }
 
     def get(self, name: str) -> Any:
         return self.kube.call(f"read node {name}", self.kube.core.read_node, name, hints=self._hints(name))
 
     def in_zone(self, zone: str, *, label: str = ZONE_LABEL) -> list[str]:
-        out = self.kube.call(f"list nodes in {zone}", self.kube.core.list_node, label_selector=f"{label}={zone}")
+        out = self.kube.call(
+            f"list nodes in {zone}", self.kube.core.list_node, label_selector=f"{label}={zone}"
+        )
         return sorted(n.metadata.name for n in out.items)
 
     def schedulable(self, name: str) -> bool:
@@ -79,14 +84,25 @@ class Nodes:
             body["metadata"] = {"annotations": annotations}
         self.patch(name, body, "uncordon")
 
-    def drain(self, name: str, *, ignore_daemonsets: bool = True, delete_emptydir_data: bool = False,
-              force: bool = False, grace_period: int | None = None, timeout: float = 300.0,
-              cordon_annotations: dict[str, str | None] | None = None,
-              progress: Progress | None = None) -> DrainReport:
+    def drain(
+        self,
+        name: str,
+        *,
+        ignore_daemonsets: bool = True,
+        delete_emptydir_data: bool = False,
+        force: bool = False,
+        grace_period: int | None = None,
+        timeout: float = 300.0,
+        cordon_annotations: dict[str, str | None] | None = None,
+        progress: Progress | None = None,
+    ) -> DrainReport:
         started = time.monotonic()
         report = DrainReport(name, self.cordon(name, annotations=cordon_annotations))
-        out = self.kube.call(f"list pods on node {name}", self.kube.core.list_pod_for_all_namespaces,
-                             field_selector=f"spec.nodeName={name}")
+        out = self.kube.call(
+            f"list pods on node {name}",
+            self.kube.core.list_pod_for_all_namespaces,
+            field_selector=f"spec.nodeName={name}",
+        )
         to_evict, refused = [], []
         for pod in out.items:
             meta = pod.metadata
@@ -124,21 +140,30 @@ class Nodes:
         from kubernetes import client
 
         meta = pod.metadata
-        body = client.V1Eviction(metadata=client.V1ObjectMeta(name=meta.name, namespace=meta.namespace),
-                                 delete_options=client.V1DeleteOptions(grace_period_seconds=grace_period))
+        body = client.V1Eviction(
+            metadata=client.V1ObjectMeta(name=meta.name, namespace=meta.namespace),
+            delete_options=client.V1DeleteOptions(grace_period_seconds=grace_period),
+        )
         while True:
             try:
-                self.kube.call(f"evict pod {meta.namespace}/{meta.name}",
-                               self.kube.core.create_namespaced_pod_eviction, meta.name, meta.namespace, body)
+                self.kube.call(
+                    f"evict pod {meta.namespace}/{meta.name}",
+                    self.kube.core.create_namespaced_pod_eviction,
+                    meta.name,
+                    meta.namespace,
+                    body,
+                )
                 return
             except KubeNotFound:
                 return  # already gone
             except KubeTooManyRequests as exc:
                 # A PodDisruptionBudget does not allow it yet: retry, as kubectl does.
                 if time.monotonic() + self.retry_interval > deadline:
-                    raise KubeTooManyRequests(f"evicting {meta.namespace}/{meta.name} was refused until the "
-                                              f"drain's timeout (a PodDisruptionBudget): {exc}",
-                                              status=429) from exc
+                    raise KubeTooManyRequests(
+                        f"evicting {meta.namespace}/{meta.name} was refused until the "
+                        f"drain's timeout (a PodDisruptionBudget): {exc}",
+                        status=429,
+                    ) from exc
                 time.sleep(self.retry_interval)
 
     def _wait_gone(self, node: str, pods: list[Any], timeout: float, progress: Progress | None) -> None:
@@ -150,16 +175,22 @@ class Nodes:
             left = 0
             for namespace, name, uid in wanted:
                 try:
-                    current = self.kube.call(f"read pod {namespace}/{name}", self.kube.core.read_namespaced_pod,
-                                             name, namespace)
+                    current = self.kube.call(
+                        f"read pod {namespace}/{name}", self.kube.core.read_namespaced_pod, name, namespace
+                    )
                 except KubeNotFound:
                     continue
                 if current.metadata.uid == uid:
                     left += 1
             return left == 0, f"{left} of {len(wanted)} evicted pods still on the node"
 
-        wait_until(f"node {node} to be drained", poll, timeout=max(timeout, 0.0),
-                   interval=self.kube.poll_interval, progress=progress or self.kube.progress)
+        wait_until(
+            f"node {node} to be drained",
+            poll,
+            timeout=max(timeout, 0.0),
+            interval=self.kube.poll_interval,
+            progress=progress or self.kube.progress,
+        )
 
     def drain_zone(self, zone: str, *, label: str = ZONE_LABEL, **options: Any) -> list[DrainReport]:
         nodes = self.in_zone(zone, label=label)

@@ -3,6 +3,8 @@ period (deletion, as ``kubectl delete pod --grace-period``: their controller rec
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import math
 import random
 from dataclasses import dataclass
@@ -33,19 +35,29 @@ class PodState:
         status = pod.status
         conditions = (status.conditions if status else None) or []
         containers = (status.container_statuses if status else None) or []
-        waiting = next((c.state.waiting.reason for c in containers
-                        if c.state is not None and c.state.waiting is not None), None)
+        waiting = next(
+            (
+                c.state.waiting.reason
+                for c in containers
+                if c.state is not None and c.state.waiting is not None
+            ),
+            None,
+        )
         owners = pod.metadata.owner_references or []
         owner = next((o for o in owners if o.controller), owners[0] if owners else None)
         spec_containers = pod.spec.containers if pod.spec else []
         return cls(
-            name=pod.metadata.name, namespace=pod.metadata.namespace or "", uid=pod.metadata.uid or "",
+            name=pod.metadata.name,
+            namespace=pod.metadata.namespace or "",
+            uid=pod.metadata.uid or "",
             phase=(status.phase if status else None) or "Unknown",
             ready=any(c.type == "Ready" and c.status == "True" for c in conditions),
-            node=pod.spec.node_name if pod.spec else None, waiting=waiting,
+            node=pod.spec.node_name if pod.spec else None,
+            waiting=waiting,
             restarts=sum(c.restart_count or 0 for c in containers),
             image=spec_containers[0].image if spec_containers else None,
-            owner_kind=owner.kind if owner else None, owner_name=owner.name if owner else None,
+            owner_kind=owner.kind if owner else None,
+            owner_name=owner.name if owner else None,
             terminating=pod.metadata.deletion_timestamp is not None,
         )
 
@@ -80,22 +92,37 @@ class Pods:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
 
-    def list(self, selector: str, *, namespace: str | None = None, field_selector: str | None = None) -> list[PodState]:
+    def list(
+        self, selector: str, *, namespace: str | None = None, field_selector: str | None = None
+    ) -> list[PodState]:
         ns = namespace or self.kube.namespace
         kwargs: dict[str, Any] = {"label_selector": selector}
         if field_selector:
             kwargs["field_selector"] = field_selector
-        out = self.kube.call(f"list pods {selector!r} in {ns}", self.kube.core.list_namespaced_pod, ns, **kwargs)
+        out = self.kube.call(
+            f"list pods {selector!r} in {ns}", self.kube.core.list_namespaced_pod, ns, **kwargs
+        )
         return sorted((PodState.from_model(p) for p in out.items), key=lambda p: p.name)
 
-    def on_node(self, node: str) -> list[PodState]:
-        out = self.kube.call(f"list pods on node {node}", self.kube.core.list_pod_for_all_namespaces,
-                             field_selector=f"spec.nodeName={node}")
+    def on_node(self, node: str) -> builtins.list[PodState]:
+        out = self.kube.call(
+            f"list pods on node {node}",
+            self.kube.core.list_pod_for_all_namespaces,
+            field_selector=f"spec.nodeName={node}",
+        )
         return [PodState.from_model(p) for p in out.items]
 
-    def kill(self, selector: str, *, count: int | None = None, percent: float | None = None,
-             grace_period: int = 30, max_pods: int | None = None, namespace: str | None = None,
-             seed: int | None = None) -> Killed:
+    def kill(
+        self,
+        selector: str,
+        *,
+        count: int | None = None,
+        percent: float | None = None,
+        grace_period: int = 30,
+        max_pods: int | None = None,
+        namespace: str | None = None,
+        seed: int | None = None,
+    ) -> Killed:
         """Delete ``count`` (or ``percent`` %) of the running pods matching ``selector``.
 
         Raises when nothing matches (the selector is probably wrong) or when more than
@@ -103,18 +130,23 @@ class Pods:
         ns = namespace or self.kube.namespace
         candidates = [p for p in self.list(selector, namespace=ns) if not p.terminating]
         if not candidates:
-            raise KubeNotFound(f"no running pod matches selector {selector!r} in namespace {ns!r}: check "
-                               f"{self.kube.where} selector (and namespace)")
+            raise KubeNotFound(
+                f"no running pod matches selector {selector!r} in namespace {ns!r}: check "
+                f"{self.kube.where} selector (and namespace)"
+            )
         n = victims_count(len(candidates), count=count, percent=percent)
         if max_pods is not None and n > max_pods:
             raise InvalidDrillConfig(f"killing {n} pods of {len(candidates)} exceeds max_pods = {max_pods}")
         chosen = random.Random(seed).sample(candidates, n)
-        killed = []
+        killed: builtins.list[str] = []
         for pod in chosen:
-            try:
-                self.kube.call(f"delete pod {pod.name}", self.kube.core.delete_namespaced_pod, pod.name, ns,
-                               grace_period_seconds=grace_period)
-            except KubeNotFound:
-                pass  # gone already: it counts as killed
+            with contextlib.suppress(KubeNotFound):  # gone already: it counts as killed
+                self.kube.call(
+                    f"delete pod {pod.name}",
+                    self.kube.core.delete_namespaced_pod,
+                    pod.name,
+                    ns,
+                    grace_period_seconds=grace_period,
+                )
             killed.append(pod.name)
         return Killed(ns, selector, len(candidates), tuple(sorted(killed)), grace_period)

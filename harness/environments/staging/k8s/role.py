@@ -25,9 +25,17 @@ class KubeDeployment:
 
     def replicas(self) -> list[ReplicaStatus]:
         zones = self.nodes.zones()
-        return [ReplicaStatus(name=p.name, zone=zones.get(p.node) if p.node else None, phase=p.display_phase,
-                              ready=p.ready, restarts=p.restarts, release=p.image)
-                for p in self.pods.list(self.settings.selector)]
+        return [
+            ReplicaStatus(
+                name=p.name,
+                zone=zones.get(p.node) if p.node else None,
+                phase=p.display_phase,
+                ready=p.ready,
+                restarts=p.restarts,
+                release=p.image,
+            )
+            for p in self.pods.list(self.settings.selector)
+        ]
 
     def scale(self, count: int) -> None:
         self.deployments.scale(self.name, count)
@@ -42,7 +50,9 @@ class KubeDeployment:
         else:
             d = self.deployments.get(self.name)
             containers = d.spec.template.spec.containers
-            current = next((c.image for c in containers if c.name == self.settings.container), containers[0].image)
+            current = next(
+                (c.image for c in containers if c.name == self.settings.container), containers[0].image
+            )
             repository = current.split("@", 1)[0]
             if ":" in repository.rsplit("/", 1)[-1]:
                 repository = repository[: repository.rfind(":")]
@@ -57,16 +67,22 @@ class KubeDeployment:
 
     def history(self) -> list[dict[str, Any]]:
         """Oldest first, as ``kubectl rollout history``: revision, version (the image), cause."""
-        return [{"revision": r.number, "version": r.image, "cause": r.cause, "replicaset": r.replicaset}
-                for r in Rollouts(self.deployments).history(self.name)]
+        return [
+            {"revision": r.number, "version": r.image, "cause": r.cause, "replicaset": r.replicaset}
+            for r in Rollouts(self.deployments).history(self.name)
+        ]
 
     def kill(self, count: int | None = None, zone: str | None = None) -> list[str]:
         """Delete ``count`` pods (all when None), or every pod on the nodes of ``zone``."""
         if zone is not None:
             zones = self.nodes.zones()
-            names = [p.name for p in self.pods.list(self.settings.selector) if p.node and zones.get(p.node) == zone]
+            names = [
+                p.name for p in self.pods.list(self.settings.selector) if p.node and zones.get(p.node) == zone
+            ]
             for name in names:
-                self.kube.call(f"delete pod {name}", self.kube.core.delete_namespaced_pod, name, self.kube.namespace)
+                self.kube.call(
+                    f"delete pod {name}", self.kube.core.delete_namespaced_pod, name, self.kube.namespace
+                )
             return names
         if count is None:
             return list(self.pods.kill(self.settings.selector, percent=100.0).names)

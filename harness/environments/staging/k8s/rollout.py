@@ -32,7 +32,7 @@ class Revision:
     replicaset: str
     image: str | None
     template: dict[str, Any]
-    #: Earlier numbers of this revision (it was rolled back to): ``deployment.kubernetes.io/revision-history``.
+    #: Earlier numbers of this revision (rolled back to): ``deployment.kubernetes.io/revision-history``.
     earlier: tuple[int, ...] = ()
     #: ``kubernetes.io/change-cause``, as ``kubectl rollout history`` shows it.
     cause: str = ""
@@ -56,8 +56,12 @@ class Rollouts:
         d = self.deployments.get(name)
         uid = d.metadata.uid
         selector = ",".join(f"{k}={v}" for k, v in sorted((d.spec.selector.match_labels or {}).items()))
-        out = self.kube.call(f"list ReplicaSets of {name}", self.kube.apps.list_namespaced_replica_set,
-                             self.deployments.namespace, label_selector=selector)
+        out = self.kube.call(
+            f"list ReplicaSets of {name}",
+            self.kube.apps.list_namespaced_replica_set,
+            self.deployments.namespace,
+            label_selector=selector,
+        )
         revisions = []
         for rs in out.items:
             owners = rs.metadata.owner_references or []
@@ -68,8 +72,16 @@ class Rollouts:
             earlier = tuple(int(n) for n in annotations.get(HISTORY, "").split(",") if n.strip().isdigit())
             template = self.kube.plain(rs.spec.template)
             containers = template.get("spec", {}).get("containers") or [{}]
-            revisions.append(Revision(number, rs.metadata.name, containers[0].get("image"), template, earlier,
-                                      annotations.get(CHANGE_CAUSE, "")))
+            revisions.append(
+                Revision(
+                    number,
+                    rs.metadata.name,
+                    containers[0].get("image"),
+                    template,
+                    earlier,
+                    annotations.get(CHANGE_CAUSE, ""),
+                )
+            )
         return sorted(revisions, key=lambda r: r.number)
 
     def undo(self, name: str, *, to_revision: int = 0, observe_timeout: float = 60.0) -> Revision | None:
@@ -79,12 +91,17 @@ class Rollouts:
         A change the deployment controller has not observed yet has no revision yet: undo first
         waits (up to ``observe_timeout``) until it is observed, so that "previous" means the
         revision before the latest change, also right after that change."""
+
         def observed() -> tuple[bool, str]:
             status = self.deployments.status(name)
             return status.observed_generation >= status.generation, status.explain()
 
-        wait_until(f"deployment {name} to observe its latest spec", observed, timeout=observe_timeout,
-                   interval=self.kube.poll_interval)
+        wait_until(
+            f"deployment {name} to observe its latest spec",
+            observed,
+            timeout=observe_timeout,
+            interval=self.kube.poll_interval,
+        )
         d = self.deployments.get(name)
         if d.spec.paused:
             raise RolloutError(f"deployment {name!r} is paused: resume it before rolling back")
@@ -94,17 +111,23 @@ class Rollouts:
             target = next((r for r in history if r.number == to_revision), None)
             if target is None:
                 known = ", ".join(str(r.number) for r in history) or "none"
-                raise RolloutError(f"unable to find revision {to_revision} of deployment {name!r} (revisions: "
-                                   f"{known})")
+                raise RolloutError(
+                    f"unable to find revision {to_revision} of deployment {name!r} (revisions: {known})"
+                )
         else:
             older = [r for r in history if r.number < current]
             if not older:
-                raise RolloutError(f"no rollout history found for deployment {name!r}: there is no previous "
-                                   "revision to go back to")
+                raise RolloutError(
+                    f"no rollout history found for deployment {name!r}: there is no previous "
+                    "revision to go back to"
+                )
             target = older[-1]
         template = _clean(target.template)
         if _clean(self.kube.plain(d.spec.template)) == template:
             return None
-        self.deployments.patch(name, [{"op": "replace", "path": "/spec/template", "value": template}],
-                               f"roll back to revision {target.number}")
+        self.deployments.patch(
+            name,
+            [{"op": "replace", "path": "/spec/template", "value": template}],
+            f"roll back to revision {target.number}",
+        )
         return target
