@@ -140,6 +140,16 @@ class StagingEnvironment(Environment):
         assert s.aws is not None
         return Rds(s.aws, where=where, poll_interval=self.poll_interval, progress=self.progress)
 
+    @property
+    def front_door_url(self) -> str:
+        """The API as clients reach it (``app_url``), like the local environment's front door."""
+        if not self.settings.app_url:
+            raise RoleUnavailable(
+                f'environment {self.name!r} has no app_url: set app_url = "https://..." in '
+                f"[environments.{self.name}] for drills that call the API"
+            )
+        return self.settings.app_url.rstrip("/")
+
     # -- steady state, fingerprint ----------------------------------------------------------
 
     def steady_probes(self) -> list[Any]:

@@ -197,6 +197,8 @@ class StagingSettings:
     profile: Profile
     file: str
     health_url: str | None = None
+    #: The API as its clients reach it (a load balancer, an ingress): what drills call.
+    app_url: str | None = None
     health_timeout: float = 5.0
     description: str = ""
     roles: dict[str, Any] = field(default_factory=dict)
@@ -237,6 +239,7 @@ def load_staging(config: Config, name: str) -> StagingSettings:
         profile=profile,
         file=config.where(),
         health_url=table.text("health_url"),
+        app_url=table.text("app_url"),
         health_timeout=table.duration("health_timeout", 5.0),
         description=table.text("description", "") or "",
         roles=roles,

@@ -42,6 +42,8 @@ def test_every_role_is_provided_by_its_driver(env: StagingEnvironment) -> None:
     assert fingerprint["roles"]["database"] == "rds:compliant-db" and fingerprint["production"] is False
     with pytest.raises(Exception, match="provides no 'workers' role"):
         env.workers  # noqa: B018
+    with pytest.raises(Exception, match="has no app_url: set app_url"):
+        env.front_door_url  # noqa: B018
 
 
 def test_the_database_url_comes_from_the_variable_and_is_redacted(
@@ -150,3 +152,25 @@ def test_with_endpoint_keeps_the_credentials() -> None:
         == "postgresql://u:p@new.host:6432/app?sslmode=require"
     )
     assert with_endpoint("postgresql://u@h/app", None, None, "other") == "postgresql://u@h/other"
+
+
+def test_a_data_fault_runs_on_the_url_by_reference(
+    env: StagingEnvironment, staging_platform: StagingPlatform, tmp_path: Path
+) -> None:
+    """The drill suite's PostgreSQL data faults take the database by its variable's name."""
+    import json
+
+    from fault_injectors.postgres_table_loss import PostgresTableLoss
+
+    dsn = env.database.dsn()
+    pg.query(
+        dsn,
+        "DROP TABLE IF EXISTS projects; CREATE TABLE projects (id serial PRIMARY KEY, name text); "
+        "INSERT INTO projects (name) SELECT 'p' || g FROM generate_series(1, 50) g",
+    )
+    fault = PostgresTableLoss("projects", str(tmp_path / "projects.dump"), mode="drop", dsn_env=DATABASE_ENV)
+    assert staging_platform.password not in json.dumps(fault.describe())
+    fault.inject()
+    assert pg.query(dsn, "SELECT to_regclass('projects') IS NULL")[0][0] is True
+    fault.revert()
+    assert pg.query(dsn, "SELECT count(*) FROM projects")[0][0] == 50

@@ -159,6 +159,10 @@ def test_the_deployment_role(kube_target: KubeTarget) -> None:
     )
     replicas = role.replicas()
     assert len(replicas) == 4 and all(r.ready and r.phase == "Running" for r in replicas)
+    status = role.status()  # the local supervisor's shape, which drills read
+    assert (status["rollout"], status["revision"], status["available"]) == ("complete", 1, 4)
+    assert {p["revision"] for p in status["pods"]} == {1} and status["env"]["DATABASE_URL"]
+    assert [h["revision"] for h in role.history()] == [1]
     assert role.env()["DATABASE_URL"].startswith("postgresql://")
     assert len(role.kill(count=1)) == 1
     role.wait_available(timeout=60)

@@ -88,6 +88,42 @@ class KubeDeployment:
             return list(self.pods.kill(self.settings.selector, percent=100.0).names)
         return list(self.pods.kill(self.settings.selector, count=count).names)
 
+    def status(self) -> dict[str, Any]:
+        """The deployment as the local supervisor's ``status()`` shows one (drills read this shape)."""
+        d = self.deployments.get(self.name)
+        rollout = self.deployments.status(self.name)
+        zones = self.nodes.zones()
+        revisions = {r.replicaset: r.number for r in Rollouts(self.deployments).history(self.name)}
+        pods = self.pods.list(self.settings.selector)
+        conditions = (d.status.conditions if d.status else None) or []
+        stalled = any(c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded" for c in conditions)
+        return {
+            "name": self.name,
+            "replicas": rollout.replicas,
+            "updated": rollout.updated,
+            "ready": rollout.ready,
+            "available": rollout.available,
+            "old": max(rollout.current - rollout.updated, 0),
+            "zones": sorted({z for z in zones.values() if z}),
+            "rollout": "complete" if rollout.done else "stalled" if stalled else "progressing",
+            "revision": int(rollout.revision or 0),
+            "version": d.spec.template.spec.containers[0].image,
+            "env": self.env(),
+            "pods": [
+                {
+                    "name": p.name,
+                    "phase": p.display_phase,
+                    "ready": p.ready,
+                    "restarts": p.restarts,
+                    "revision": revisions.get(p.owner_name or ""),
+                    "terminating": p.terminating,
+                    "node": p.node,
+                    "zone": zones.get(p.node) if p.node else None,
+                }
+                for p in pods
+            ],
+        }
+
     def wait_available(self, timeout: float = 120.0) -> None:
         self.deployments.wait_available(self.name, timeout=timeout)
 
