@@ -35,7 +35,7 @@ from tests.environments.staging.kube_emulator import KubeEmulator, seed_deployme
 from tests.environments.staging.moto_server import MotoServer, create_postgres
 
 
-def median(runs: int, fn: Callable[[int], None]) -> float:
+def median(runs: int, fn: Callable[[int], object]) -> float:
     times = []
     for i in range(runs):
         started = time.monotonic()
@@ -113,6 +113,7 @@ def preflight(runs: int) -> None:
     from harness.config import load_config
     from harness.environments.factory import build_environment
     from harness.environments.preflight import preflight as check
+    from harness.environments.staging.environment import StagingEnvironment
 
     moto = MotoServer()
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto logs unimplemented calls with tracebacks
@@ -129,8 +130,9 @@ def preflight(runs: int) -> None:
             '[environments.staging.app]\ndeployment = "api"\nselector = "app=api"\n'
         )
         env = build_environment("staging", load_config(directory / "drillbook.toml"), directory)
+        assert isinstance(env, StagingEnvironment)
         check(env, timeout=10)  # warm-up: moto's first calls load its backends
-        t = median(runs, lambda i: check(env, timeout=10))  # type: ignore[arg-type]
+        t = median(runs, lambda i: check(env, timeout=10))
         print(f"env check (RDS + k8s):     {t * 1000:8.1f} ms")
     finally:
         emulator.stop()
