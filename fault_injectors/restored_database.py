@@ -13,8 +13,9 @@ from harness.errors import InvalidDrillConfig
 
 class RestoredDatabase(Fault):
     """Restores a new instance ``instance``: from ``snapshot`` (an id, or ``"latest"``),
-    to ``target_time`` (ISO 8601, point-in-time recovery from the archive) or to
-    ``target_lsn``. A recovery change, not a fault: revert discards the instance
+    to ``target_time`` (ISO 8601, point-in-time recovery from the archive), to
+    ``target_lsn``, or with ``end_of_archive`` the newest snapshot plus every archived
+    segment (no target). A recovery change, not a fault: revert discards the instance
     (``rds delete-db-instance``) once the drill is over.
     """
 
@@ -30,11 +31,15 @@ class RestoredDatabase(Fault):
         snapshot: str | None = None,
         target_time: str | None = None,
         target_lsn: str | None = None,
+        end_of_archive: bool = False,
         timeout: float = 1800.0,
     ) -> None:
-        if sum(x is not None for x in (snapshot, target_time, target_lsn)) != 1:
-            raise InvalidDrillConfig("give exactly one of snapshot, target_time or target_lsn")
+        if sum(x is not None for x in (snapshot, target_time, target_lsn)) + end_of_archive != 1:
+            raise InvalidDrillConfig(
+                "give exactly one of snapshot, target_time, target_lsn or end_of_archive"
+            )
         self.env_name, self.state_dir, self.instance = env_name, state_dir, instance
+        self.end_of_archive = end_of_archive
         self.snapshot, self.target_time, self.target_lsn, self.timeout = (
             snapshot,
             target_time,
@@ -59,6 +64,8 @@ class RestoredDatabase(Fault):
                 )
             self.snapshot = chosen.id
             self.restored = database.restore(chosen, self.instance, timeout=self.timeout)
+        elif self.end_of_archive:
+            self.restored = database.restore_latest(self.instance, timeout=self.timeout)  # type: ignore[attr-defined]
         elif self.target_time is not None:
             self.restored = database.restore_to_time(
                 datetime.fromisoformat(self.target_time), self.instance, timeout=self.timeout
@@ -82,5 +89,6 @@ class RestoredDatabase(Fault):
             "snapshot": self.snapshot,
             "target_time": self.target_time,
             "target_lsn": self.target_lsn,
+            "end_of_archive": self.end_of_archive,
             "timeout": self.timeout,
         }

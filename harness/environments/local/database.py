@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.environments.base import DatabaseInstance, Snapshot
 from harness.environments.local.archive import ArchiveStatus, WalArchive, archive_current_wal, status_of
-from harness.environments.local.pitr import RecoveryTarget, recover_to, restore_snapshot
+from harness.environments.local.pitr import RecoveryTarget, recover_to, recover_to_end, restore_snapshot
 from harness.environments.local.postgres import PostgresCluster, free_port
 from harness.environments.local.primary import APP_DATABASE
 from harness.environments.local.snapshots import SnapshotCatalogue
@@ -138,6 +138,13 @@ class LocalDatabase(LocalInstance):
         instance = self.book.new(name, "restored")
         return self._build(name, lambda: restore_snapshot(self.catalogue, snapshot, instance,
                                                           timeout=timeout))
+
+    def restore_latest(self, name: str, timeout: float = 1800.0) -> LocalInstance:
+        """The newest snapshot plus everything already archived (the monthly restore test):
+        how much a restore would give back if the primary were lost now."""
+        instance = self.book.new(name, "pitr")
+        return self._build(name, lambda: recover_to_end(self.catalogue, self.archive, instance,
+                                                        timeout=timeout)[0])
 
     def restore_to_time(self, target: datetime, name: str, timeout: float = 1800.0, *,
                         inclusive: bool = True) -> LocalInstance:

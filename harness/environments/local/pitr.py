@@ -90,6 +90,27 @@ def recover_to(catalogue: SnapshotCatalogue, archive: WalArchive, target: Recove
     return _start(into, timeout, what=f"point-in-time recovery to {target.describe()} from {base.id}")
 
 
+def recover_to_end(catalogue: SnapshotCatalogue, archive: WalArchive, into: PostgresCluster, *,
+                   timeout: float = 1800.0) -> tuple[PostgresCluster, Snapshot]:
+    """A new server from the newest snapshot plus every segment the archive holds now (no
+    target: recovery runs to the end of the archive, then the server opens). What a
+    restore gives if the primary were lost this instant; nothing is archived first."""
+    candidates = [s for s in catalogue.list() if s.verified is not False]
+    if not candidates:
+        raise RestoreError("no snapshot to restore from; take one first (snapshot())")
+    base = candidates[0]
+    _copy(catalogue, base, into, timeout)
+    into.configure({
+        **restored_settings(),
+        "restore_command": "'" + archive.restore_command().replace("'", "''") + "'",
+        "recovery_target_timeline": "'current'",
+    })
+    signal_file = into.datadir / "recovery.signal"
+    signal_file.touch()
+    into.user.own(signal_file)
+    return _start(into, timeout, what=f"recovery of {base.id} to the end of the archive"), base
+
+
 def base_snapshot(catalogue: SnapshotCatalogue, target: RecoveryTarget) -> Snapshot:
     """The newest verified (or unverified) snapshot that was complete before ``target``."""
     candidates = [s for s in catalogue.list() if s.verified is not False]
