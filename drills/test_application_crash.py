@@ -47,6 +47,13 @@ def _mutation() -> str | None:
     return os.environ.get("DRILLBOOK_MUTATION") or None
 
 
+def _wait_limit(ctx: Context) -> float:
+    """How long a rollout may be waited for: FIX_TIMEOUT_S, and never past the drill's hard timeout."""
+    assert ctx.drill.t_fault is not None
+    deadline = ctx.drill.t_fault + ctx.drill.settings.hard_timeout_for(ctx.drill.spec.rto_s)
+    return max(1.0, min(FIX_TIMEOUT_S, deadline - time.monotonic()))
+
+
 def _current_pods(status: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for p in status["pods"] if p["revision"] == status["revision"] and not p["terminating"]]
 
@@ -57,8 +64,11 @@ def start(drill: Drill, env: Environment, platform: Platform) -> Context:
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx, 10)
     status = env.app.status()  # type: ignore[attr-defined]
-    ctx.found["release_of_record"] = {"revision": status["revision"], "version": status["version"],
-                                      "env": dict(status["env"])}
+    ctx.found["release_of_record"] = {
+        "revision": status["revision"],
+        "version": status["version"],
+        "env": dict(status["env"]),
+    }
     return ctx
 
 
@@ -146,7 +156,7 @@ def set_missing_variable(ctx: Context) -> str:
             deployment="app",
             values=dict.fromkeys(names, FEATURE_FLAGS),
             previous={"version": record["version"], "env": {n: record["env"].get(n) for n in names}},
-            timeout=FIX_TIMEOUT_S,
+            timeout=_wait_limit(ctx),
         )
     )
     return f"set {', '.join(names)} on the release"
@@ -162,7 +172,7 @@ def deploy_hotfix(ctx: Context) -> str:
             deployment="app",
             version=HOTFIX_VERSION,
             previous={"version": record["version"], "env": {}},
-            timeout=FIX_TIMEOUT_S,
+            timeout=_wait_limit(ctx),
         )
     )
     return f"hotfix {HOTFIX_VERSION} rolled out"
@@ -170,7 +180,7 @@ def deploy_hotfix(ctx: Context) -> str:
 
 def rollout_status(ctx: Context) -> str:
     """``kubectl rollout status deployment/backend``"""
-    ctx.env.app.wait_available(FIX_TIMEOUT_S)
+    ctx.env.app.wait_available(_wait_limit(ctx))
     status = ctx.env.app.status()  # type: ignore[attr-defined]
     return f"revision {status['revision']} version {status['version']}: {status['available']} available"
 

@@ -175,7 +175,8 @@ def test_deploy_from_scratch(drill: Drill, env: Environment, platform: Platform)
     steps.wait_for_acks(ctx, 10)
     ctx.found["replicas"] = {d: int(_status(ctx, d)["replicas"]) for d in DEPLOYMENTS}
     for deployment in DEPLOYMENTS:
-        drill.inject(DeploymentScale(env_name=ctx.env_name,
-            state_dir=ctx.state_dir, deployment=deployment, replicas=0))
+        drill.inject(
+            DeploymentScale(env_name=ctx.env_name, state_dir=ctx.state_dir, deployment=deployment, replicas=0)
+        )
     DEPLOY.run(drill, ctx)
     drill.reconcile()
