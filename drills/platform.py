@@ -111,8 +111,18 @@ class Platform:
 
     # -- the database the application uses --------------------------------------
 
+    def serving_deployment(self) -> Any:
+        """The deployment the front door sends traffic to now: the DR region's after a DNS
+        failover (the API record names the DR pool), else the primary's."""
+        env = self.env
+        names = getattr(env, "platform", None)
+        if (names is not None and env.has("dns") and hasattr(env, "deployment")
+                and env.dns.resolve(names.api_record) == names.dr_target):
+            return env.deployment("api-dr")
+        return env.app
+
     def app_database_url(self) -> str:
-        return self.env.app.env()["DATABASE_URL"]
+        return str(self.serving_deployment().env()["DATABASE_URL"])
 
     def app_dsn(self) -> str:
         """A superuser DSN to the server behind the application's DATABASE_URL *now*

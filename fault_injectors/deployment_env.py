@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._env import open_environment
+from fault_injectors._env import deployment, open_environment
 from fault_injectors._rollout import set_env
 from fault_injectors.base import Fault
 from harness.environments.base import DeploymentRole
@@ -40,7 +40,7 @@ class DeploymentEnv(Fault):
         self.previous = dict(previous)
 
     def _role(self) -> DeploymentRole:
-        return open_environment(self.env_name, self.state_dir).role(self.deployment)  # type: ignore[no-any-return]
+        return deployment(open_environment(self.env_name, self.state_dir), self.deployment)  # type: ignore[no-any-return]
 
     def inject(self) -> None:
         role = self._role()

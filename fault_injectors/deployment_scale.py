@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._env import open_environment
+from fault_injectors._env import deployment, open_environment
 from fault_injectors.base import Fault
 from harness.environments.base import DeploymentRole
 
@@ -33,7 +33,7 @@ class DeploymentScale(Fault):
         self.previous = previous
 
     def _role(self) -> DeploymentRole:
-        return open_environment(self.env_name, self.state_dir).role(self.deployment)  # type: ignore[no-any-return]
+        return deployment(open_environment(self.env_name, self.state_dir), self.deployment)  # type: ignore[no-any-return]
 
     def _status(self) -> dict[str, Any]:
         return dict(self._role().status())  # type: ignore[attr-defined]

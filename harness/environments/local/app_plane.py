@@ -156,6 +156,48 @@ class AppPlane:
     def stop(self, timeout: float = 30.0) -> StopReport:
         return stop_app_plane(self.state_dir, timeout=timeout)
 
+    def front_door_running(self) -> bool:
+        entry = (_read_manifest(self.state_dir) or {}).get("frontdoor")
+        return isinstance(entry, dict) and procs.alive(int(entry["pid"]), entry.get("ticks"))
+
+    def stop_front_door(self, timeout: float = 10.0) -> None:
+        """Stop the front door (the load balancer goes away; the pods keep running)."""
+        entry = (_read_manifest(self.state_dir) or {}).get("frontdoor")
+        if not isinstance(entry, dict):
+            return
+        pid, ticks = int(entry["pid"]), entry.get("ticks")
+        if procs.signal_if_same(pid, ticks, signal.SIGTERM) and not procs.wait_gone(pid, timeout):
+            kill_group(pid, ticks)
+            procs.wait_gone(pid, 5.0)
+        _reap(pid)
+
+    def start_front_door(self, timeout: float = 30.0) -> AppProcess:
+        """Start the front door again on the same port, from its saved configuration."""
+        manifest = _read_manifest(self.state_dir) or {}
+        if self.front_door_running():
+            return AppProcess(**manifest["frontdoor"])
+        config_file = self.state_dir / "frontdoor-config.json"
+        config = json.loads(config_file.read_text())
+        config["port"] = int(self.front_door_url.rsplit(":", 1)[1])
+        write_atomic(config_file, json.dumps(config, indent=1))
+        door_info = Path(config["info_file"])
+        door_info.unlink(missing_ok=True)
+        old = manifest.get("frontdoor") or {}
+        # moto takes any credentials (a real endpoint is not this local front door's).
+        env = {**_python_env(), LABEL_VARIABLE: self.label, "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}
+        door = _spawn("frontdoor", list(old.get("argv") or [sys.executable, "-m",
+                      "harness.environments.local.frontdoor", "--config", str(config_file)]),
+                      Path(str(old.get("log") or self.state_dir / "logs" / "frontdoor.log")), env)
+        manifest["frontdoor"] = asdict(door)
+        _write_manifest(self.state_dir, manifest)
+        _wait_for_info(door_info, door, timeout)
+        door = replace(door, port=config["port"])
+        manifest["frontdoor"] = asdict(door)
+        _write_manifest(self.state_dir, manifest)
+        self.processes = [door if p.name == "frontdoor" else p for p in self.processes]
+        return door
+
     def front_door_status(self, timeout: float = 2.0) -> dict[str, Any]:
         import urllib.request
 

@@ -237,6 +237,12 @@ class LocalEnvironment(Environment):
             return app_database_url(int(port))
         return app_database_url(self.network.link_to(name, int(port)))  # type: ignore[attr-defined]
 
+    def deployment(self, name: str) -> Any:
+        """Any deployment of the supervisor by name (``api-dr``, ``workers-dr`` have no role)."""
+        if self.app_plane is None:
+            raise EnvironmentNotUp("the app plane is not up; run `drillbook env up`")
+        return self.app_plane.supervisor.deployment(name)
+
     @property
     def front_door_url(self) -> str:
         url = (self.record.facts if self.record else {}).get("front_door_url")
