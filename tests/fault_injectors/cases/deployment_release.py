@@ -11,7 +11,7 @@ from tests.local_env import SharedEnv
 def make(request: pytest.FixtureRequest) -> ContractCase:
     shared: SharedEnv = request.getfixturevalue("local_env")
     api = shared.env.app
-    fault = DeploymentRelease(**shared.where(), deployment="app", version=HOTFIX_VERSION,
+    fault = DeploymentRelease("local", str(shared.state_dir), deployment="app", version=HOTFIX_VERSION,
                               values={"FEATURE_FLAGS_URL": "http://flags.test/v1"}, timeout=90)
 
     def release() -> tuple[str, str | None, str]:
