@@ -4,11 +4,18 @@ values earlier steps found (the snapshot chosen, the instance restored, ...)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from drills.platform import Platform
 from harness.drill import Drill
 from harness.environments.base import Environment
+
+
+class Where(TypedDict):
+    """The arguments every environment-bound fault and change takes."""
+
+    env_name: str
+    state_dir: str
 
 
 @dataclass
@@ -28,6 +35,6 @@ class Context:
     def state_dir(self) -> str:
         return str(self.drill.settings.state_dir)
 
-    def where(self) -> dict[str, str]:
+    def where(self) -> Where:
         """The arguments every environment-bound fault and change takes."""
-        return {"env_name": self.env_name, "state_dir": self.state_dir}
+        return Where(env_name=self.env_name, state_dir=self.state_dir)

@@ -116,8 +116,12 @@ class Platform:
         failover (the API record names the DR pool), else the primary's."""
         env = self.env
         names = getattr(env, "platform", None)
-        if (names is not None and env.has("dns") and hasattr(env, "deployment")
-                and env.dns.resolve(names.api_record) == names.dr_target):
+        if (
+            names is not None
+            and env.has("dns")
+            and hasattr(env, "deployment")
+            and env.dns.resolve(names.api_record) == names.dr_target
+        ):
             return env.deployment("api-dr")
         return env.app
 

@@ -231,7 +231,7 @@ def crash_runbook(option: str, activation: Step, expected: Expectation) -> Runbo
         "release. Confirm the crash loop, read the rollout history and the crashed replicas' logs, "
         "then recover the service.",
         prerequisites=("kubectl access to the production namespace", "the release history"),
-        expected_phases=dict[str, str | float](HALF_HOUR),
+        expected_phases=HALF_HOUR,
         steps=[
             Step("detect", DETECTION, steps.await_detection, instructions="The API answers 503."),
             Step(
@@ -331,21 +331,39 @@ def crash_drill(drill: Drill, env: Environment, platform: Platform, runbook: Run
 # The marker cannot say "no RPO" for a named component: the API Service row's 15 minutes
 # ("stateless, no data loss") stands in for Scenario 5's "RPO: None".
 @pytest.mark.drill(
-    scenario=SCENARIO, option="5A rollout undo", tier="monthly", rto="30m", severity=2, component="api"
+    scenario=SCENARIO,
+    option="5A rollout undo",
+    tier="monthly",
+    rto="30m",
+    rpo=None,
+    severity=2,
+    component="api",
 )
 def test_5a_rollout_undo(drill: Drill, env: Environment, platform: Platform) -> None:
     crash_drill(drill, env, platform, UNDO)
 
 
 @pytest.mark.drill(
-    scenario=SCENARIO, option="5B fix and redeploy", tier="monthly", rto="30m", severity=2, component="api"
+    scenario=SCENARIO,
+    option="5B fix and redeploy",
+    tier="monthly",
+    rto="30m",
+    rpo=None,
+    severity=2,
+    component="api",
 )
 def test_5b_fix_and_redeploy(drill: Drill, env: Environment, platform: Platform) -> None:
     crash_drill(drill, env, platform, FIX)
 
 
 @pytest.mark.drill(
-    scenario=SCENARIO, option="5C emergency hotfix", tier="monthly", rto="30m", severity=2, component="api"
+    scenario=SCENARIO,
+    option="5C emergency hotfix",
+    tier="monthly",
+    rto="30m",
+    rpo=None,
+    severity=2,
+    component="api",
 )
 def test_5c_emergency_hotfix(drill: Drill, env: Environment, platform: Platform) -> None:
     crash_drill(drill, env, platform, HOTFIX)

@@ -19,6 +19,7 @@ import pytest
 from drills import steps
 from drills.context import Context
 from drills.platform import Platform
+from drills.timelines import QUARTER_HOUR
 from fault_injectors.deployment_scale import DeploymentScale
 from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from harness.environments.base import Environment
@@ -26,15 +27,6 @@ from harness.runbook import Runbook, Step
 
 SCENARIO = "deployment-test"
 DEPLOYMENTS = ("app", "workers")
-# The schedule gives the test 15 minutes: the 110-minute shape of Scenario 1 scaled to it
-# (drills/timelines.py scales the other scenarios the same way).
-QUARTER_HOUR: dict[str, str | float] = {
-    DETECTION: "1m",
-    ASSESSMENT: "1m",
-    ACTIVATION: "4m",
-    RESTORATION: "6m",
-    VERIFICATION: "3m",
-}
 
 
 def _mutation() -> str | None:

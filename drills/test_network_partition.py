@@ -140,7 +140,7 @@ PARTITION = Runbook(
     overview="The service cannot reach its database; the database is healthy. Confirm which side is "
     "cut, do not fail over, let the network heal and watch the service recover by itself.",
     prerequisites=("direct access to the database (bastion)", "the network team on the bridge"),
-    expected_phases=dict[str, str | float](ONE_HOUR),
+    expected_phases=ONE_HOUR,
     steps=[
         Step(
             "detect",

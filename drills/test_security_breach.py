@@ -492,7 +492,7 @@ BREACH = Runbook(
         "Secrets Manager and S3 (evidence bucket) permissions",
         "the Security Lead on the bridge",
     ),
-    expected_phases=dict[str, str | float](SECURITY),
+    expected_phases=SECURITY,
     steps=[
         Step("alert", DETECTION, steps.await_detection, instructions="A stolen session token is in use."),
         Step(

@@ -13,7 +13,9 @@ from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFI
 SCENARIO_1 = {DETECTION: "5m", ASSESSMENT: "10m", ACTIVATION: "30m", RESTORATION: "45m", VERIFICATION: "20m"}
 # 1 hour RTO (Scenarios 2 and 4): the 110-minute shape times 55/110.
 ONE_HOUR = {DETECTION: "3m", ASSESSMENT: "5m", ACTIVATION: "15m", RESTORATION: "22m", VERIFICATION: "10m"}
-# 30 minutes (Scenario 5, deployment test).
+# 15 minutes: the monthly "Application Deployment Test (15 minutes)".
+QUARTER_HOUR = {DETECTION: "1m", ASSESSMENT: "1m", ACTIVATION: "4m", RESTORATION: "6m", VERIFICATION: "3m"}
+# 30 minutes (Scenario 5).
 HALF_HOUR = {DETECTION: "2m", ASSESSMENT: "3m", ACTIVATION: "7m", RESTORATION: "11m", VERIFICATION: "5m"}
 # Scenario 3: "Immediate Containment (First 15 Minutes)", "Investigation (First Hour)".
 SECURITY = {DETECTION: "5m", ASSESSMENT: "10m", ACTIVATION: "15m", RESTORATION: "1h", VERIFICATION: "30m"}

@@ -75,6 +75,20 @@ class RestoredDatabase(Fault):
             restore_to_lsn = database.restore_to_lsn  # type: ignore[attr-defined]
             self.restored = restore_to_lsn(self.target_lsn, self.instance, timeout=self.timeout)
 
+        self._current_password()
+
+    def _current_password(self) -> None:
+        """A backup taken before a password rotation carries the revoked password: give the
+        application's role the one Secrets Manager holds now, as the service will use it."""
+        env = open_environment(self.env_name, self.state_dir)
+        names = getattr(env, "platform", None)
+        cluster = getattr(self.restored, "cluster", None)
+        if names is None or cluster is None or not env.has("secrets"):
+            return
+        from harness.environments.local.primary import set_app_password
+
+        set_app_password(cluster, env.secrets.get(names.db_password_secret_id))
+
     def revert(self) -> None:
         database = open_environment(self.env_name, self.state_dir).database
         names = {i.name for i in database.instances()}  # type: ignore[attr-defined]

@@ -87,7 +87,9 @@ def spec_from_marker(
 def _target(
     kind: str, values: dict[str, Any], component: str | None, config: Config | None, prefix: str
 ) -> tuple[float | None, str | None]:
-    if kind in values and values[kind] is not None:
+    if kind in values:
+        if values[kind] is None:  # said explicitly: this drill has no such objective
+            return None, "drill marker: no objective"
         return _duration(values[kind], kind, prefix), "drill marker"
     if component is not None and config is not None:
         table = config.section("targets")

@@ -10,7 +10,7 @@ DR procedures' "Runbook Template".
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -69,7 +69,7 @@ class Runbook:
     rollback: str = ""
     notes: str = ""
     #: Expected duration of each phase (the scenario's Expected Timeline).
-    expected_phases: dict[str, str | float] = field(default_factory=dict)
+    expected_phases: Mapping[str, str | float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for step in self.steps:
