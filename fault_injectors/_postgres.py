@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from harness.environments.local.pgbin import find_bindir
 from harness.errors import FaultError, InvalidDrillConfig
 from harness.redact import redact_text
@@ -31,18 +33,23 @@ def check_no_secret(dsn: str | None) -> None:
         )
 
 
-def pg_tool(name: str, args: list[str], *, timeout: float, env: dict[str, str] | None = None) -> str:
-    """Run a PostgreSQL client tool (pg_dump, pg_restore) from the server's bindir."""
+def pg_tool(name: str, args: list[str], *, timeout: float, dsn: str | None = None) -> str:
+    """Run a PostgreSQL client tool (pg_dump, pg_restore) from the server's bindir.
+
+    ``dsn`` is passed without its password (which goes in PGPASSWORD): a command line
+    is visible to every user of the machine in ``ps``.
+    """
     binary = Path(find_bindir()) / name
+    env = dict(os.environ)
+    if dsn is not None:
+        params = conninfo_to_dict(dsn)
+        password = params.pop("password", None)
+        if password:
+            env["PGPASSWORD"] = str(password)
+        args = [*args, "--dbname=" + make_conninfo("", **params)]
     try:
-        done = subprocess.run(
-            [str(binary), *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL,
-        )
+        done = subprocess.run([str(binary), *args], capture_output=True, text=True, timeout=timeout,
+                              env=env, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
         raise FaultError(f"{name} timed out after {timeout:.0f}s") from exc
     if done.returncode != 0:

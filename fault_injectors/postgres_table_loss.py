@@ -70,8 +70,9 @@ class PostgresTableLoss(Fault):
         Path(self.backup).parent.mkdir(parents=True, exist_ok=True)
         pg_tool(
             "pg_dump",
-            ["--format=custom", f"--table={self.table}", f"--file={self.backup}", target],
+            ["--format=custom", f"--table={self.table}", f"--file={self.backup}"],
             timeout=self.timeout,
+            dsn=target,
         )
         self._note.write_text(
             json.dumps({"rows": rows, "mode": self.mode, "referencing": [list(r) for r in referencing]})
@@ -109,8 +110,9 @@ class PostgresTableLoss(Fault):
         if exists:
             pg_tool(
                 "pg_restore",
-                ["--data-only", "--disable-triggers", f"--dbname={target}", self.backup],
+                ["--data-only", "--disable-triggers", self.backup],
                 timeout=self.timeout,
+                dsn=target,
             )
             with pg.connect(target, self.timeout) as conn:
                 pg.execute(
@@ -119,7 +121,7 @@ class PostgresTableLoss(Fault):
                     timeout=self.timeout,
                 )
         else:
-            pg_tool("pg_restore", [f"--dbname={target}", self.backup], timeout=self.timeout)
+            pg_tool("pg_restore", [self.backup], timeout=self.timeout, dsn=target)
             with pg.connect(target, self.timeout) as conn:
                 for name, table, definition in note["referencing"]:
                     statement = sql.SQL(
