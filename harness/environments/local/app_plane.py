@@ -267,6 +267,7 @@ def start_app_plane(
     dr_redis_url: str | None = None,
     replicas: int = 3,
     workers: int = 1,
+    max_surge: int = 1,
     dr_replicas: int = 0,
     dr_workers: int = 0,
     zones: Sequence[str] = ("az-a", "az-b"),
@@ -306,7 +307,7 @@ def start_app_plane(
         counts=(replicas, workers, dr_replicas, dr_workers), zones=list(zones), dr_zones=list(dr_zones),
         version=version, backoff=backoff or BackoffPolicy(), probes=probes or ProbePolicy(),
         extra_env=dict(extra_env or {}), base_env={**_python_env(), **credentials, LABEL_VARIABLE: label},
-        label=label)
+        label=label, max_surge=max_surge)
     state.logs_dir = str(logs)
     logs.mkdir(parents=True, exist_ok=True)
     files.write_state(state)
@@ -451,7 +452,7 @@ def _cluster_state(*, database_url: str, redis_url: str, aws_endpoint: str | Non
                    secrets: SecretRefs, dr_database_url: str | None, dr_redis_url: str,
                    counts: tuple[int, int, int, int], zones: list[str], dr_zones: list[str], version: str,
                    backoff: BackoffPolicy, probes: ProbePolicy, extra_env: dict[str, str],
-                   base_env: dict[str, str], label: str) -> ClusterState:
+                   base_env: dict[str, str], label: str, max_surge: int = 1) -> ClusterState:
     replicas, workers, dr_replicas, dr_workers = counts
     aws = {"AWS_REGION": region, **({"AWS_ENDPOINT_URL": aws_endpoint} if aws_endpoint else {})}
 
@@ -461,16 +462,18 @@ def _cluster_state(*, database_url: str, redis_url: str, aws_endpoint: str | Non
                        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
     deployments = [
-        DeploymentSpec("api", replicas, zones, API_IMAGES, [release(database_url, redis_url)]),
+        DeploymentSpec("api", replicas, zones, API_IMAGES, [release(database_url, redis_url)],
+                       max_surge=max_surge),
         DeploymentSpec("workers", workers, zones, WORKER_IMAGES, [release(database_url, redis_url)],
-                       serves_traffic=False),
+                       serves_traffic=False, max_surge=max_surge),
     ]
     if dr_database_url:
         deployments += [
             DeploymentSpec("api-dr", dr_replicas, dr_zones, API_IMAGES,
-                           [release(dr_database_url, dr_redis_url)], region="dr"),
+                           [release(dr_database_url, dr_redis_url)], region="dr", max_surge=max_surge),
             DeploymentSpec("workers-dr", dr_workers, dr_zones, WORKER_IMAGES,
-                           [release(dr_database_url, dr_redis_url)], region="dr", serves_traffic=False),
+                           [release(dr_database_url, dr_redis_url)], region="dr", serves_traffic=False,
+                           max_surge=max_surge),
         ]
     all_zones = list(dict.fromkeys([*zones, *(dr_zones if dr_database_url else [])]))
     return ClusterState(deployments={d.name: d for d in deployments},
@@ -491,6 +494,7 @@ def _python_env() -> dict[str, str]:
     root = str(Path(harness.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
+    env["AWS_EC2_METADATA_DISABLED"] = "true"  # there is no instance metadata service here
     return env
 
 

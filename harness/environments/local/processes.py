@@ -26,7 +26,9 @@ def spawn(name: str, argv: list[str], *, label: str, log: Path, port: int | None
           cwd: Path | None = None) -> ProcessRecord:
     """Start ``argv`` detached (own session, output appended to ``log``)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    environ = {**os.environ, **(env or {}), LABEL_VARIABLE: label}
+    # Nothing of a local environment may ask the EC2 instance metadata service
+    # (169.254.169.254) for credentials or a region: it does not exist here.
+    environ = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", **(env or {}), LABEL_VARIABLE: label}
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=environ, cwd=cwd)

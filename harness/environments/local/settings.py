@@ -24,6 +24,9 @@ class LocalSettings:
     #: API replicas spread over the zones, and background workers.
     replicas: int = 3
     workers: int = 2
+    #: Replicas a rolling update may start above the desired count (Kubernetes' maxSurge;
+    #: 1 rolls one replica at a time, the replica count rolls them all at once).
+    max_surge: int = 1
     zones: tuple[str, ...] = ZONES
     #: Scheduled snapshots (base backups); 0 turns the schedule off.
     snapshot_interval_s: float = 3600.0
@@ -64,7 +67,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     what = f"{where}: environments.local.{name}"
     if name.endswith("_s"):
         return parse_duration(value, what=what)
-    if name in ("replicas", "workers", "snapshot_keep"):
+    if name in ("replicas", "workers", "snapshot_keep", "max_surge"):
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "workers" else 1):
             raise InvalidDrillConfig(f"{what} must be a positive whole number, not {value!r}")
         return value
