@@ -316,3 +316,25 @@ def test_chain(drill):
     recs = records(pytester)
     assert len(recs) == 2 and recs[1]["prev_hash"] == recs[0]["hash"] and recs[0]["prev_hash"] is None
     assert journal.verify_chain(Path(pytester.path / "drill-results")).ok
+
+
+def test_faults_revert_newest_first(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+order = []
+
+class Named(NoopFault):
+    '''Records when it is reverted.'''
+    def revert(self):
+        order.append(self.label)
+
+@pytest.mark.drill(scenario="order", tier="monthly")
+def test_order(drill):
+    drill.steady_state(lambda: True)
+    for label in ("first", "second", "third"):
+        drill.inject(Named(label))
+    drill.await_recovery(timeout="2s")
+
+def test_then():
+    assert order == ["third", "second", "first"]
+""")
+    result.assert_outcomes(passed=2)

@@ -1,0 +1,59 @@
+"""The fault registry reads the entry point group; a duplicate name is an error."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import registry
+from harness.errors import DuplicateFault, UnknownFault
+
+FAKE = '''
+from fault_injectors.noop import NoopFault
+
+
+class Impostor(NoopFault):
+    """Claims a name that is taken."""
+
+    name = "noop"
+'''
+
+
+@pytest.fixture
+def impostor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second distribution on sys.path registering another fault called "noop"."""
+    (tmp_path / "impostor_faults.py").write_text(FAKE)
+    info = tmp_path / "impostor_faults-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: impostor-faults\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[drillbook.fault_injectors]\nimpostor = impostor_faults:Impostor\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.registered_faults.cache_clear()
+    yield
+    registry.registered_faults.cache_clear()
+    sys.modules.pop("impostor_faults", None)
+
+
+def test_every_registered_fault_loads() -> None:
+    faults = registry.registered_faults()
+    assert {"noop", "process_pause", "process_kill", "postgres_table_loss"} <= set(faults)
+
+
+def test_a_duplicate_name_is_an_error_naming_both(impostor: None) -> None:
+    with pytest.raises(DuplicateFault) as info:
+        registry.registered_faults()
+    message = str(info.value)
+    assert "'noop' is registered twice" in message and "impostor_faults:Impostor" in message
+
+
+def test_an_unknown_name_lists_the_registered_ones() -> None:
+    with pytest.raises(UnknownFault, match=r"no registered fault named .nope. \(registered: .*noop"):
+        registry.build("nope", {})
+
+
+def test_rebuilt_from_params() -> None:
+    fault = registry.build("noop", {"label": "x"})
+    assert fault.describe() == {"label": "x"}
