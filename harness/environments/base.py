@@ -96,6 +96,17 @@ class ReplicaRole(DatabaseInstance, Protocol):
 
 
 @runtime_checkable
+class BackupsRole(Protocol):
+    """The database's backups: snapshots newest first, and taking one."""
+
+    def snapshots(self) -> list[Snapshot]: ...
+
+    def latest(self) -> Snapshot | None: ...
+
+    def take(self, timeout: float = 600.0) -> Snapshot: ...
+
+
+@runtime_checkable
 class CacheRole(Protocol):
     def url(self) -> str: ...
 

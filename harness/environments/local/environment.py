@@ -30,6 +30,7 @@ from harness.environments.local.app_plane import AppPlane, attach_app_plane
 from harness.environments.local.archive import WalArchive
 from harness.environments.local.aws import AwsEndpoint, Route53Dns, S3ObjectStore, SecretsManagerSecrets
 from harness.environments.local.aws_platform import PlatformAws
+from harness.environments.local.backups import LocalBackups
 from harness.environments.local.cache import LocalCache
 from harness.environments.local.database import ClusterBook, LocalDatabase, LocalReplica
 from harness.environments.local.layout import Layout
@@ -172,6 +173,7 @@ class LocalEnvironment(Environment):
         if primary is not None:
             roles["database"] = LocalDatabase(book.cluster(primary), catalogue=SnapshotCatalogue(
                 self.layout.snapshots), archive=archive, book=book)
+            roles["backups"] = LocalBackups(roles["database"])
             replica = record.clusters.get("dr-replica")
             if replica is not None:
                 roles["replica"] = LocalReplica(book.cluster(replica), primary=book.cluster(primary),
