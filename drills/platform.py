@@ -1,5 +1,11 @@
 """The reference platform as the drills see it: probes, the service's API, the database
-the application uses now, the ledger through the service. Built on roles only."""
+the application uses now, the ledger through the service. Built on roles.
+
+On the local environment the whole platform is there (the Compliant API behind the front
+door). A staging profile may offer less: without ``app_url`` there is no API to call,
+so the steady state is the profile's own probes (its health URL, the database, the
+cache), the smoke checks are those, and the ledger writes the database directly.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,11 @@ from typing import Any
 
 from drills.service_ledger import ServiceLedgerStore
 from harness import pg
-from harness.environments.base import Environment
+from harness.environments.base import Environment, RoleUnavailable
 from harness.environments.local.primary import APP_DATABASE
 from harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
+from harness.ledger.postgres import PostgresLedgerStore
+from harness.ledger.store import LedgerStore
 from harness.probes import Probe, http_probe, sql_probe
 
 TIMEOUT = 3.0
@@ -71,7 +79,20 @@ class Platform:
 
     # -- probes ----------------------------------------------------------------
 
+    @property
+    def has_api(self) -> bool:
+        """Whether the Compliant API can be called (the local front door, or a profile's app_url)."""
+        try:
+            return bool(self.url)
+        except Exception:
+            return False
+
     def health_probe(self, timeout: float = 1.0) -> Probe:
+        if not self.has_api:
+            probes = self.env.steady_probes()
+            if not probes:
+                raise RoleUnavailable(f"environment {self.env.name!r} has neither an API nor a health URL")
+            return probes[0]  # type: ignore[no-any-return]
         return http_probe(self.url + "/api/health", name="api health (front door)", timeout=timeout)
 
     def login_probe(self) -> Probe:
@@ -97,11 +118,17 @@ class Platform:
         return sql_probe(self.app_dsn, "SELECT count(*) FROM users", name="app database", timeout=2.0)
 
     def steady_state(self) -> list[Probe]:
-        """The platform's steady state: the API healthy (it checks PostgreSQL and Redis)."""
+        """The platform's steady state: the API healthy (it checks PostgreSQL and Redis), or
+        without an API the environment's own probes."""
+        if not self.has_api:
+            return list(self.env.steady_probes())
         return [self.health_probe()]
 
     def smoke_checks(self) -> list[tuple[str, Probe]]:
-        """The DR procedures' "Verify Recovery": health, authentication, projects, the database."""
+        """The DR procedures' "Verify Recovery": health, authentication, projects, the database
+        (what of it the environment has)."""
+        if not self.has_api:
+            return [(probe.name, probe) for probe in self.env.steady_probes()]
         return [
             ("health", self.health_probe(2.0)),
             ("login", self.login_probe()),
@@ -130,7 +157,9 @@ class Platform:
 
     def app_dsn(self) -> str:
         """A superuser DSN to the server behind the application's DATABASE_URL *now*
-        (through the network link to its upstream)."""
+        (through the network link to its upstream); elsewhere the database role's DSN."""
+        if self.env.name != "local":
+            return str(self.env.database.dsn())
         url = urllib.parse.urlsplit(self.app_database_url())
         port = url.port
         if self.env.has("network"):
@@ -147,7 +176,10 @@ class Platform:
 
     # -- the ledger --------------------------------------------------------------
 
-    def ledger_store(self) -> ServiceLedgerStore:
+    def ledger_store(self) -> LedgerStore:
+        """Through the service when there is one; else straight into the database."""
+        if not self.has_api or self.env.name != "local":
+            return PostgresLedgerStore(self.app_dsn)
         return ServiceLedgerStore(self.url, self.app_dsn, email=TEST_USER_EMAIL, password=TEST_USER_PASSWORD)
 
 

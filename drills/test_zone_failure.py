@@ -61,7 +61,8 @@ def repoint_application(ctx: Context) -> str:
     if not ctx.found.get("failover_needed"):
         return "no database failover: nothing to repoint"
     replica = ctx.env.replica
-    ctx.drill.apply(DatabaseSwitchover(**ctx.where(), instance="standby", port=replica.port))  # type: ignore[attr-defined]
+    # Bounded: replicas that cannot be scheduled must fail the drill in seconds, not minutes.
+    ctx.drill.apply(DatabaseSwitchover(**ctx.where(), instance="standby", port=replica.port, timeout=30.0))  # type: ignore[attr-defined]
     return f"DATABASE_URL repointed at the promoted standby (port {replica.port})"  # type: ignore[attr-defined]
 
 

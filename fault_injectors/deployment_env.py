@@ -53,8 +53,9 @@ class DeploymentEnv(Fault):
         if all(current.get(key) == value for key, value in self.previous.items()):
             return
         # Undoing is cleanup: every replica at once is faster and nobody is served meanwhile.
+        # Not waited for: what this release needs (a database, a cache) may only come back
+        # with a revert made after this one; the drill checks the steady state after them all.
         set_env(role, self.previous, "Recreate")
-        role.wait_available(self.timeout)
 
     def describe(self) -> dict[str, Any]:
         return {

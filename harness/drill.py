@@ -427,7 +427,8 @@ class Drill:
         return ""
 
     def _check_after_revert(self) -> None:
-        deadline = time.monotonic() + 30.0
+        # Reverts roll deployments back without waiting: give them time to come up.
+        deadline = time.monotonic() + 60.0
         while True:
             check = check_all(self._probes)
             if check.passed:
