@@ -121,14 +121,30 @@ class Platform:
         """The platform's steady state: the API healthy (it checks PostgreSQL and Redis), or
         without an API the environment's own probes."""
         if not self.has_api:
-            return list(self.env.steady_probes())
+            return [*self.env.steady_probes(), *self.deployment_probes()]
         return [self.health_probe()]
+
+    def deployment_probes(self) -> list[Probe]:
+        """Each deployment the environment has: every desired replica ready."""
+        probes = []
+        for name in ("app", "workers"):
+            if self.env.has(name):
+                role = self.env.role(name)
+
+                def check(role: Any = role) -> tuple[bool, str]:
+                    status = role.status()
+                    ready = sum(1 for p in status["pods"] if p["ready"] and not p.get("terminating"))
+                    wanted = int(status["replicas"])
+                    return wanted > 0 and ready >= wanted, f"{ready}/{wanted} ready"
+
+                probes.append(Probe(f"{name} available", check))
+        return probes
 
     def smoke_checks(self) -> list[tuple[str, Probe]]:
         """The DR procedures' "Verify Recovery": health, authentication, projects, the database
         (what of it the environment has)."""
         if not self.has_api:
-            return [(probe.name, probe) for probe in self.env.steady_probes()]
+            return [(probe.name, probe) for probe in self.steady_state()]
         return [
             ("health", self.health_probe(2.0)),
             ("login", self.login_probe()),

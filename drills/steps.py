@@ -24,8 +24,9 @@ def await_detection(ctx: Context) -> str:
 def stop_writes_read_only(ctx: Context) -> str:
     """DR procedures: ``kubectl set env deployment/backend READ_ONLY_MODE=true``, every replica at
     once (Recreate): "prevent further corruption" does not wait for a rolling update."""
-    ctx.drill.apply(DeploymentEnv(**ctx.where(), deployment="app", values={"READ_ONLY_MODE": "true"},
-                                  strategy="Recreate"))
+    ctx.drill.apply(
+        DeploymentEnv(**ctx.where(), deployment="app", values={"READ_ONLY_MODE": "true"}, strategy="Recreate")
+    )
     return "API in read-only mode"
 
 

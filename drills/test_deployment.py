@@ -29,6 +29,11 @@ SCENARIO = "deployment-test"
 DEPLOYMENTS = ("app", "workers")
 
 
+def _deployments(ctx: Context) -> list[str]:
+    """The deployments this environment has (a staging profile may name only the API)."""
+    return [d for d in DEPLOYMENTS if ctx.env.has(d)]
+
+
 def _mutation() -> str | None:
     return os.environ.get("DRILLBOOK_MUTATION") or None
 
@@ -41,7 +46,7 @@ def nothing_runs(ctx: Context) -> str:
     """``kubectl get pods``: the starting point is an application with no replica at all."""
     deadline = time.monotonic() + 60.0
     while True:
-        left = {d: [p["name"] for p in _status(ctx, d)["pods"]] for d in DEPLOYMENTS}
+        left = {d: [p["name"] for p in _status(ctx, d)["pods"]] for d in _deployments(ctx)}
         if not any(left.values()):
             return "no replica of the API or the workers runs"
         if time.monotonic() > deadline:
@@ -54,14 +59,14 @@ def deploy(ctx: Context) -> str:
     if ctx.mutation == "skip-deploy":
         return "MUTATION: deployment skipped"
     wanted = ctx.found["replicas"]
-    for deployment in DEPLOYMENTS:
+    for deployment in _deployments(ctx):
         ctx.env.role(deployment).scale(wanted[deployment])
     return ", ".join(f"{d} scaled to {n}" for d, n in wanted.items())
 
 
 def rollout_status(ctx: Context) -> str:
     """``kubectl rollout status``: every desired replica runs the release and is ready."""
-    for deployment in DEPLOYMENTS:
+    for deployment in _deployments(ctx):
         ctx.env.role(deployment).wait_available(120.0)
     return "rollouts complete"
 
@@ -69,7 +74,7 @@ def rollout_status(ctx: Context) -> str:
 def every_replica_started(ctx: Context) -> str:
     """Each replica Running and ready at its first start, the API spread over every zone."""
     lines = []
-    for deployment in DEPLOYMENTS:
+    for deployment in _deployments(ctx):
         status = _status(ctx, deployment)
         pods = [p for p in status["pods"] if not p["terminating"]]
         wanted = ctx.found["replicas"][deployment]
@@ -162,11 +167,11 @@ DEPLOY = Runbook(
 )
 def test_deploy_from_scratch(drill: Drill, env: Environment, platform: Platform) -> None:
     ctx = Context(drill, env, platform, mutation=_mutation())
-    drill.steady_state(platform.health_probe(), platform.login_probe())
+    drill.steady_state(*platform.steady_state(), *([platform.login_probe()] if platform.has_api else []))
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx, 10)
-    ctx.found["replicas"] = {d: int(_status(ctx, d)["replicas"]) for d in DEPLOYMENTS}
-    for deployment in DEPLOYMENTS:
+    ctx.found["replicas"] = {d: int(_status(ctx, d)["replicas"]) for d in _deployments(ctx)}
+    for deployment in _deployments(ctx):
         drill.inject(
             DeploymentScale(env_name=ctx.env_name, state_dir=ctx.state_dir, deployment=deployment, replicas=0)
         )

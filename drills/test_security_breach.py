@@ -64,6 +64,8 @@ from harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PA
 from harness.redact import register_secret
 from harness.runbook import Runbook, Step
 
+#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
+LOCAL_ONLY = "the Compliant API, its audit log and its secrets"
 SCENARIO = "security-breach"
 #: Sample accounts the compromise uses: the victim's token is stolen, the target's password guessed.
 VICTIM, TARGET = "user2@example.com", "user3@example.com"
