@@ -102,31 +102,65 @@ class ChainReport:
     problem: str = ""
 
 
+#: From this many records on, files are checked by a pool of processes (one per core).
+PARALLEL_FROM = 2000
+
+
 def verify_chain(directory: Path) -> ChainReport:
     """Check every record's hash and link; name the first broken record."""
-    prev: str | None = None
     files = record_files(directory)
-    for index, path in enumerate(files):
-        data, problem = _check_one(path, prev)
-        if data is None:
+    if len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        checked = _check_parallel(files)
+    else:
+        checked = [_check_file(path) for path in files]
+    prev: str | None = None
+    for index, (path, (digest, prev_hash, problem)) in enumerate(zip(files, checked, strict=True)):
+        if not problem and prev_hash != prev:
+            problem = "prev_hash does not match the record before it (a record was removed or reordered)"
+        if problem:
             return ChainReport(directory, index, False, path, problem)
-        prev = data["hash"]
+        prev = digest
     return ChainReport(directory, len(files), True)
 
 
-def _check_one(path: Path, prev: str | None) -> tuple[dict[str, Any] | None, str]:
+def _check_parallel(files: list[Path]) -> list[tuple[str | None, str | None, str]]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, 8)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_check_file, files, chunksize=max(1, len(files) // (workers * 8))))
+
+
+def _check_file(path: Path) -> tuple[str | None, str | None, str]:
+    """(hash, prev_hash, problem) of one file, checked on its own."""
+    data, problem = _check_one(path, None, link=False)
+    if data is None:
+        return None, None, problem
+    return data["hash"], data.get("prev_hash"), ""
+
+
+def _check_one(path: Path, prev: str | None, *, link: bool = True) -> tuple[dict[str, Any] | None, str]:
     raw = path.read_bytes()
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, f"not valid JSON ({exc})"
-    if not isinstance(data, dict) or "hash" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("hash"), str):
         return None, "not a journal record (no hash)"
-    if record_hash(data) != data["hash"]:
+    digest = data.pop("hash")
+    body = canonical_json(data)
+    data["hash"] = digest
+    if hashlib.sha256(body.encode("utf-8")).hexdigest() != digest:
         return None, "content does not match its hash (the record was changed)"
-    if file_text(data).encode("utf-8") != raw and _legacy_file_text(data).encode("utf-8") != raw:
+    # The file is the canonical JSON of the record with its hash: the body's encoding with
+    # the hash entry in its sorted place. Removing that entry must give the body back.
+    entry = f'"hash":{json.dumps(digest)}'
+    canonical = text.endswith("\n") and (
+        text[:-1].replace("," + entry, "", 1) == body or text[:-1].replace(entry + ",", "", 1) == body)
+    if not canonical and _legacy_file_text(data) != text:
         return None, "bytes differ from the canonical encoding (the file was edited)"
-    if data.get("prev_hash") != prev:
+    if link and data.get("prev_hash") != prev:
         return None, "prev_hash does not match the record before it (a record was removed or reordered)"
     return data, ""
 

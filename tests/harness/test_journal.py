@@ -84,3 +84,13 @@ def test_a_removed_record_breaks_the_link(chain: Path) -> None:
 def test_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     done = verify(tmp_path / "nope")
     assert done.returncode == 2 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_parallel_check_names_the_same_record(chain: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large journals are checked by a pool of processes: same verdicts."""
+    monkeypatch.setattr(journal, "PARALLEL_FROM", 2)
+    assert journal.verify_chain(chain).ok
+    third = journal.record_files(chain)[2]
+    third.write_bytes(third.read_bytes().replace(b"scenario", b"Scenario", 1))
+    report = journal.verify_chain(chain)
+    assert not report.ok and report.broken_at == third and report.records == 2
