@@ -35,7 +35,11 @@ def shared_local_env(config: pytest.Config) -> SharedEnv:
         state_dir = base / ".drillbook"
         env = LocalEnvironment(state_dir / "local")
         config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
-        config.add_cleanup(lambda: None if env.down() else None)
+        config.add_cleanup(lambda: _down(env))
         env.up()
         config.stash[_KEY] = SharedEnv(env, state_dir)
     return config.stash[_KEY]
+
+
+def _down(env: LocalEnvironment) -> None:
+    env.down()

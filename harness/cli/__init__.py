@@ -10,7 +10,10 @@ from collections.abc import Sequence
 
 from harness.errors import DrillbookError
 
-COMMANDS = ("run", "revert", "verify", "plan", "env", "unannounced", "ack", "report", "toxiproxy-server", "history", "postmortem", "readiness")
+COMMANDS = (
+    "run", "revert", "verify", "env", "report", "history", "postmortem", "plan", "unannounced", "ack",
+    "readiness", "toxiproxy-server",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
