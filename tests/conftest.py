@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +72,27 @@ def pg_database(pg_cluster: PostgresCluster, request: pytest.FixtureRequest) -> 
 def local_env(request: pytest.FixtureRequest) -> SharedEnv:
     """The reference platform, up once for the whole test session."""
     return shared_local_env(request.config)
+
+
+@pytest.fixture(scope="session")
+def _kubernetes_models_imported() -> None:
+    """Import every model of the kubernetes client, once.
+
+    pytester forgets the modules imported while its test (or an inline run) ran. The
+    kubernetes client imports its models lazily and caches them on its package, so a
+    forgotten model module would be imported again later as a second class, and pydantic
+    then rejects the first class's instances ("Input should be a valid dictionary or
+    instance of V1ObjectMeta"). Imported before any pytester snapshot, none is forgotten.
+    """
+    try:
+        import kubernetes.client.models as models
+    except ImportError:
+        return
+    for module in pkgutil.iter_modules(models.__path__):
+        importlib.import_module(f"{models.__name__}.{module.name}")
+
+
+@pytest.fixture
+def pytester(_kubernetes_models_imported: None, pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytest's own ``pytester``, with the kubernetes models imported first (see above)."""
+    return pytester

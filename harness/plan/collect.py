@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from fault_injectors.base import Fault
+from harness.config import find_config
 from harness.errors import DrillbookError, InvalidDrillConfig
 from harness.marker import TIERS, DrillSpec
 from harness.plan.discover import module_runbooks, referenced
@@ -141,6 +142,13 @@ def collect(suite: Path, *, schedule: str | None = None, extra_args: list[str] |
     if schedule is not None:
         args += ["--drill-tier", schedule]
     args += extra_args or []
+    if not any(a.startswith(("--rootdir", "-c", "--config-file")) for a in extra_args or []):
+        # Where no pytest ini file lies above the suite, pytest roots it at the common
+        # ancestor of the suite and the working directory (/tmp, say), and the plugin would
+        # miss the suite's drillbook.toml: root it at the config nearest the suite instead.
+        nearest = find_config(recorder.suite).path
+        if nearest is not None:
+            args += ["--rootdir", str(nearest.parent)]
     output = io.StringIO()
     # Warnings of the suite's plugins at collection are not the plan's business.
     with _isolated(recorder.suite), contextlib.redirect_stdout(output), warnings.catch_warnings():

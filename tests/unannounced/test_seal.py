@@ -68,9 +68,13 @@ def test_a_changed_nonce_fails_verification() -> None:
 def test_a_forged_plan_with_a_matching_commitment_still_fails_the_draw_check() -> None:
     # Someone who controls both plan and commitment (re-sealing in secret) cannot pick
     # the scenarios: the draw must follow from the revealed seed.
+    # (A random seed each run: the forged pick must differ from the draw whatever it was.)
     sealed = sealed_plan()
-    forged = UnannouncedPlan.from_dict({**sealed.plan.to_dict(), "scenarios": ["security-breach"]})
-    assert not forged.draw_matches()
+    drawn = list(sealed.plan.scenarios)
+    not_drawn = next(s for s in CANDIDATES if s not in drawn)
+    for scenarios in ([drawn[0], not_drawn], [not_drawn], list(reversed(drawn))):
+        forged = UnannouncedPlan.from_dict({**sealed.plan.to_dict(), "scenarios": scenarios})
+        assert not forged.draw_matches(), scenarios
 
 
 def test_the_commitment_is_reproducible_with_a_shell(tmp_path) -> None:  # type: ignore[no-untyped-def]

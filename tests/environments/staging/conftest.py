@@ -61,11 +61,5 @@ def staging_platform(
     http_server: HttpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[StagingPlatform]:
-    """Every role of a staging profile, on real stand-ins (see platform.py).
-
-    Request it *before* ``pytester``: pytester forgets the modules imported during its
-    test, and the kubernetes client imports its models lazily and caches them on the
-    package, so a forgotten model module comes back later as a second class that
-    pydantic rejects ("Input should be a valid dictionary or instance of V1ObjectMeta").
-    """
+    """Every role of a staging profile, on real stand-ins (see platform.py)."""
     yield from build(moto, pg_cluster, redis_url, http_server.url, monkeypatch)

@@ -604,6 +604,14 @@ def seed_deployment(
             ),
         ),
     )
+    # Seeded means available, as a deployment applied before a test would be.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = client.AppsV1Api(api_client).read_namespaced_deployment_status(name, namespace).status
+        if status is not None and (status.available_replicas or 0) >= replicas:
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"seeded deployment {namespace}/{name} not available within 30s")
 
 
 @contextmanager

@@ -48,7 +48,7 @@ def test_database_stopped(drill, env):
 
 
 def test_drills_run_against_the_staging_profile(
-    staging_platform: StagingPlatform, pytester: pytest.Pytester  # this order: see staging_platform
+    pytester: pytest.Pytester, staging_platform: StagingPlatform
 ) -> None:
     staging_platform.write(pytester.path)
     pytester.makepyfile(test_staging_drills=DRILLS)

@@ -15,9 +15,8 @@ from tests.environments.staging.platform import StagingPlatform
 DRILLS = Path(__file__).resolve().parents[3] / "drills"
 
 
-def test_the_drill_suite_on_the_staging_profile(staging_platform: StagingPlatform,
-                                                pytester: pytest.Pytester) -> None:
-    # staging_platform before pytester: see its docstring.
+def test_the_drill_suite_on_the_staging_profile(pytester: pytest.Pytester,
+                                                staging_platform: StagingPlatform) -> None:
     staging_platform.write(pytester.path)
     ini = pytester.makeini("[pytest]\n")
     result = pytester.runpytest_subprocess(

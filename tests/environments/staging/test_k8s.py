@@ -33,8 +33,12 @@ def test_kill_a_count_of_pods_and_the_replicaset_replaces_them(kube_target: Kube
     before = names(t)
     killed = Pods(t.kube).kill(t.selector, count=2, grace_period=0, seed=1)
     assert killed.matched == 4 and len(killed.names) == 2 and set(killed.names) <= before
+    # The deployment's status may still count the killed pods: wait for the replacements.
+    deadline = time.monotonic() + 60
+    while (after := names(t)) and (len(after) != 4 or set(killed.names) & after) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
     Deployments(t.kube).wait_available(t.deployment, timeout=60)
-    after = names(t)
     assert len(after) == 4 and not set(killed.names) & after  # replaced by new pods
 
 
