@@ -21,7 +21,8 @@ from harness.probes import http_probe
 def test_freeze(drill):
     drill.steady_state(http_probe("{url}", timeout=0.5))
     drill.inject(ProcessPause({pid}))
-    open("{flag}", "w").write("injected")
+    with open("{flag}", "w") as flag:  # not closed by a finalizer, which would swallow Ctrl-C
+        flag.write("injected")
     time.sleep(120)
 """
 
