@@ -57,6 +57,11 @@ def main() -> None:
             statuses = sorted({str(r["status"]) for r in recs})
             drills_s = sum(float(r["measured"]["rto_s"] or 0) for r in recs)  # type: ignore[index]
             rows.append((tier, len(recs), wall, code, ",".join(statuses), drills_s))
+            for r in recs:
+                if r["status"] != "PASS":
+                    drill = r["drill"]
+                    print(f"  {tier}: {r['status']} {drill['nodeid']}: "  # type: ignore[index]
+                          f"{'; '.join(r['reasons'])}"[:600])  # type: ignore[arg-type]
         if not args.cold:
             down_s, _ = run([*drillbook, "env", "down", "--state-dir", str(state)])
             print(f"environment stop (drillbook env down):      {down_s:6.1f} s")

@@ -34,6 +34,16 @@ class Fault(abc.ABC):
     def revert(self) -> None:
         """Undo the fault. Must be idempotent."""
 
+    def settle(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until what ``revert`` started has finished.
+
+        Reverts that start slow work (a rollout) need not wait for it: the drill
+        reverts every fault first, then settles each, then checks the steady state,
+        so a check that runs before the work began cannot pass by mistake. Default:
+        nothing to wait for. Raise if it did not finish in time.
+        """
+        return None
+
     @abc.abstractmethod
     def describe(self) -> dict[str, Any]:
         """Parameters that rebuild this fault through ``from_params``."""

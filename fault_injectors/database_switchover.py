@@ -3,6 +3,7 @@ to Restored Database"), undone by switching it back."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fault_injectors._env import open_environment
@@ -80,6 +81,12 @@ class DatabaseSwitchover(Fault):
                 set_env(role, values, "Recreate")
         if env.has("network") and hasattr(env.network, "client"):
             env.network.client.delete_proxy(self.link, missing_ok=True)
+
+    def settle(self, timeout: float) -> None:
+        env = open_environment(self.env_name, self.state_dir)
+        deadline = time.monotonic() + timeout
+        for deployment in self.previous:
+            env.role(deployment).wait_available(max(0.0, deadline - time.monotonic()))
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -57,6 +57,9 @@ class DeploymentEnv(Fault):
         # with a revert made after this one; the drill checks the steady state after them all.
         set_env(role, self.previous, "Recreate")
 
+    def settle(self, timeout: float) -> None:
+        self._role().wait_available(timeout)
+
     def describe(self) -> dict[str, Any]:
         return {
             "env_name": self.env_name,

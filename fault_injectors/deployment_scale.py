@@ -47,6 +47,9 @@ class DeploymentScale(Fault):
         if int(self._status()["replicas"]) != self.previous:
             role.scale(self.previous)
 
+    def settle(self, timeout: float) -> None:
+        self._role().wait_available(timeout)
+
     def describe(self) -> dict[str, Any]:
         return {
             "env_name": self.env_name,

@@ -50,6 +50,9 @@ from harness.timing import Clock
 from harness.undolog import UndoLog
 
 T = TypeVar("T")
+
+#: After the reverts, how long the environment has to settle and its steady state to hold.
+AFTER_REVERT_S = 60.0
 Duration = str | float | int | timedelta
 FaultGuard = Callable[[Fault], None]
 Progress = Callable[[str], None]
@@ -388,7 +391,7 @@ class Drill:
             for ledger in self._ledgers:
                 ledger.stop()
                 ledger.store.close()
-        if not revert_errors and self._faults and self._probes:
+        if not revert_errors and self._faults:
             self._check_after_revert()
         self._event("test end", "")
         self._finished = self._build(final=True)
@@ -427,8 +430,21 @@ class Drill:
         return ""
 
     def _check_after_revert(self) -> None:
-        # Reverts roll deployments back without waiting: give them time to come up.
-        deadline = time.monotonic() + 60.0
+        # Reverts roll deployments back without waiting: wait for what they started
+        # (settle), then for the steady state, 60 s in all.
+        deadline = time.monotonic() + AFTER_REVERT_S
+        for entry in self._faults:
+            settle = getattr(entry.fault, "settle", None)  # duck-typed faults may lack it
+            if settle is None:
+                continue
+            try:
+                settle(max(0.0, deadline - time.monotonic()))
+            except Exception as exc:
+                detail = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
+                self._reasons.append(f"revert did not settle: {detail}")
+                self._event("revert did not settle", detail)
+        if not self._probes:
+            return
         while True:
             check = check_all(self._probes)
             if check.passed:

@@ -57,6 +57,7 @@ def test_inject_then_revert_restores_steady_state(name: str, request: pytest.Fix
             assert case.wait(case.broken), f"{name}: the fault had no effect"
     finally:
         case.fault.revert()
+    case.fault.settle(case.timeout)
     assert case.wait(case.steady), f"{name}: steady state not restored after revert"
     case.fault.revert()  # twice is harmless
     assert case.wait(case.steady)

@@ -338,3 +338,66 @@ def test_then():
     assert order == ["third", "second", "first"]
 """)
     result.assert_outcomes(passed=2)
+
+
+def test_slow_reverts_settle_before_the_after_revert_check(pytester: pytest.Pytester) -> None:
+    # A revert that starts a rollout returns at once; the old replicas still answer, so a
+    # steady-state check right after the reverts would pass before the rollout began.
+    result = run(pytester, """
+import threading
+calls = []
+rollout = {"done": True}
+
+class Rollback(NoopFault):
+    '''Its revert starts a rollout that ends 0.3 s later; settle waits for it.'''
+    def revert(self):
+        calls.append("revert")
+        rollout["done"] = False
+        threading.Timer(0.3, rollout.update, kwargs={"done": True}).start()
+    def settle(self, timeout):
+        calls.append("settle")
+        deadline = time.monotonic() + timeout
+        while not rollout["done"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+def steady():
+    calls.append("check")
+    return True
+
+@pytest.mark.drill(scenario="settle", tier="monthly")
+def test_rollback(drill):
+    drill.steady_state(steady)
+    drill.inject(Rollback("a"))
+    drill.inject(Rollback("b"))
+    drill.await_recovery(timeout="2s")
+    calls.clear()
+
+def test_then():
+    assert calls[:4] == ["revert", "revert", "settle", "settle"], calls
+    assert calls[4] == "check" and rollout["done"]
+""")
+    result.assert_outcomes(passed=2)
+    events = [e["event"] for e in records(pytester)[0]["timeline"]]  # type: ignore[union-attr]
+    assert events.index("steady state holds after revert") > max(
+        i for i, e in enumerate(events) if e == "fault reverted"
+    )
+
+
+def test_a_revert_that_does_not_settle_fails_the_drill(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+class Stuck(NoopFault):
+    '''Its rollout never completes.'''
+    name = "stuck"
+    def settle(self, timeout):
+        raise TimeoutError("rollout 2/3 ready after 60s")
+
+@pytest.mark.drill(scenario="stuck", tier="monthly")
+def test_stuck(drill):
+    drill.steady_state(lambda: True)
+    drill.inject(Stuck())
+    drill.await_recovery(timeout="2s")
+""")
+    result.assert_outcomes(failed=1)
+    (rec,) = records(pytester)
+    assert rec["status"] == "FAIL"
+    assert "revert did not settle: stuck: TimeoutError: rollout 2/3 ready after 60s" in rec["reasons"]
