@@ -24,6 +24,18 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     raise DrillInterrupted(f"received signal {signal.Signals(signum).name}")
 
 
+def main_thread_only() -> None:
+    """Block SIGINT and SIGTERM in the calling (background) thread.
+
+    The kernel may deliver a process signal to any thread that does not block it;
+    Python runs the handler in the main thread, but a main thread blocked in a long
+    call (a ``time.sleep``) is then not woken, and Ctrl-C waits for the call to end.
+    Every thread the harness starts calls this first, so signals land in the main thread.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def install() -> None:
     global _previous
     if threading.current_thread() is not threading.main_thread() or _previous is not None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness import signals
 from harness.probes import Probe, ProbeResult
 
 
@@ -65,6 +66,7 @@ class Monitor:
             self._thread.join(timeout=30)
 
     def _loop(self) -> None:
+        signals.main_thread_only()
         next_tick = time.monotonic()
         while not self._stop.is_set():
             check = check_all(self.probes)

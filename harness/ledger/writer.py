@@ -6,6 +6,7 @@ import threading
 import time
 from types import TracebackType
 
+from harness import signals
 from harness.ledger.reconcile import Reconciliation, WriteOutcome, WriteRecord, reconcile
 from harness.ledger.store import LedgerStore, WriteFailed
 
@@ -86,6 +87,7 @@ class Ledger:
         return self.result
 
     def _run(self) -> None:
+        signals.main_thread_only()
         seq = 0
         next_tick = time.monotonic()
         while not self._stop.is_set():

@@ -47,7 +47,7 @@ def test_names_are_unique_and_documented() -> None:
 def test_inject_then_revert_restores_steady_state(name: str, request: pytest.FixtureRequest) -> None:
     case: ContractCase = _case_module(name).make(request)
     # The previous case's revert may still be settling (a rollout finishing): wait for it.
-    assert case.wait(case.steady), f"{name}: steady state must hold before the fault"
+    assert case.settled(), f"{name}: steady state must hold before the fault"
     params = case.fault.describe()
     assert json.loads(json.dumps(params)) == params, f"{name}: describe() must be JSON"
     assert redact(params) == params, f"{name}: describe() must not hold secrets"
@@ -67,9 +67,10 @@ def test_inject_then_revert_restores_steady_state(name: str, request: pytest.Fix
 def test_rebuilt_from_describe_reverts(name: str, request: pytest.FixtureRequest) -> None:
     """What ``drillbook revert`` does after the runner died."""
     case: ContractCase = _case_module(name).make(request)
-    assert case.wait(case.steady), f"{name}: steady state must hold before the fault"
+    assert case.settled(), f"{name}: steady state must hold before the fault"
     case.fault.inject()
     rebuilt = type(case.fault).from_params(json.loads(json.dumps(case.fault.describe())))
     rebuilt.revert()
+    rebuilt.settle(case.timeout)
     assert case.wait(case.steady), f"{name}: a fault rebuilt from describe() did not revert"
     case.fault.revert()

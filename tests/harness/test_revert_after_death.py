@@ -21,9 +21,9 @@ from harness.probes import http_probe
 def test_freeze(drill):
     drill.steady_state(http_probe("{url}", timeout=0.5))
     drill.inject(ProcessPause({pid}))
-    with open("{flag}", "w") as flag:  # not closed by a finalizer, which would swallow Ctrl-C
+    with open("{flag}", "w") as flag:
         flag.write("injected")
-    time.sleep(120)
+    time.sleep(120)  # one long call: woken by a signal only if it lands in this thread
 """
 
 
@@ -109,3 +109,27 @@ def test_unregistered_faults_are_listed_for_a_manual_revert(tmp_path: Path) -> N
     assert missing.returncode == 2 and "no undo log for run 'nope'" in missing.stderr
     assert "Traceback" not in missing.stderr
     assert (undo / "r1.jsonl").exists()
+
+
+def test_signals_land_in_the_main_thread() -> None:
+    # A signal the kernel hands to a background thread does not wake a main thread
+    # blocked in a long call: the harness's threads block SIGINT and SIGTERM.
+    from harness.probes import Probe
+    from harness.steady import Monitor
+
+    masks: list[set[int]] = []
+
+    def probe() -> bool:
+        masks.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+        return True
+
+    monitor = Monitor([Probe("mask", probe)], interval=0.01, consecutive=1)
+    monitor.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not masks and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        monitor.stop()
+    assert masks and {signal.SIGINT, signal.SIGTERM} <= masks[0]
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # main thread untouched

@@ -27,3 +27,23 @@ class ContractCase:
                 pass
             time.sleep(0.05)
         return False
+
+    def settled(self, hold: float = 1.0) -> bool:
+        """The steady state holds without a break for ``hold`` seconds (within the timeout):
+        what the previous case reverted (a rollout, a restarted server) has finished."""
+        deadline = time.monotonic() + self.timeout + hold
+        since: float | None = None
+        while time.monotonic() < deadline:
+            try:
+                ok = bool(self.steady())
+            except Exception:
+                ok = False
+            now = time.monotonic()
+            if not ok:
+                since = None
+            elif since is None:
+                since = now
+            elif now - since >= hold:
+                return True
+            time.sleep(0.05)
+        return False
