@@ -14,6 +14,9 @@ from fault_injectors.restored_database import RestoredDatabase
 from harness import pg
 
 DATA_TABLES = ("users", "projects", "audit_log")
+#: A restore or PITR of the local platform takes seconds (1 GB: ~4 s): one that has not
+#: finished in two minutes is stuck, and the drill fails then instead of waiting 30 minutes.
+RESTORE_TIMEOUT_S = 120.0
 
 
 def await_detection(ctx: Context) -> str:
@@ -65,7 +68,9 @@ def restore_latest_snapshot(ctx: Context) -> str:
     if ctx.mutation == "skip-restore":
         return "MUTATION: restore skipped"
     name = f"restored-{ctx.drill.record_id[-10:].lower().replace('_', '-')}"
-    change = ctx.drill.apply(RestoredDatabase(**ctx.where(), instance=name, snapshot="latest"))
+    change = ctx.drill.apply(
+        RestoredDatabase(**ctx.where(), instance=name, snapshot="latest", timeout=RESTORE_TIMEOUT_S)
+    )
     assert isinstance(change, RestoredDatabase) and change.restored is not None
     ctx.found["instance"] = change.restored
     ctx.found["snapshot"] = change.snapshot
@@ -75,7 +80,8 @@ def restore_latest_snapshot(ctx: Context) -> str:
 def restore_to_time(ctx: Context, target_wall: Any) -> str:
     name = f"pitr-{ctx.drill.record_id[-10:].lower().replace('_', '-')}"
     change = ctx.drill.apply(
-        RestoredDatabase(**ctx.where(), instance=name, target_time=target_wall.isoformat())
+        RestoredDatabase(**ctx.where(), instance=name, target_time=target_wall.isoformat(),
+                         timeout=RESTORE_TIMEOUT_S)
     )
     assert isinstance(change, RestoredDatabase) and change.restored is not None
     ctx.found["instance"] = change.restored

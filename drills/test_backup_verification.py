@@ -60,7 +60,8 @@ def restore(ctx: Context) -> str:
     if ctx.mutation == "skip-restore":
         return "MUTATION: restore skipped"
     name = f"restore-test-{ctx.drill.record_id[-10:].lower().replace('_', '-')}"
-    change = ctx.drill.apply(RestoredDatabase(**ctx.where(), instance=name, end_of_archive=True))
+    change = ctx.drill.apply(RestoredDatabase(**ctx.where(), instance=name, end_of_archive=True,
+                                             timeout=steps.RESTORE_TIMEOUT_S))
     assert isinstance(change, RestoredDatabase) and change.restored is not None
     ctx.found["instance"] = change.restored
     return f"restored into {name} (port {change.restored.port})"  # type: ignore[attr-defined]

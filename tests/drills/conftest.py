@@ -42,15 +42,23 @@ def run_drill(local_env: SharedEnv, tmp_path: Path) -> RunDrill:
     ) -> dict[str, Any]:
         results = tmp_path / f"results-{len(list(tmp_path.iterdir()))}"
         argv = [sys.executable, "-m", "pytest", nodeid, "-p", "no:cacheprovider", "-q",
-                "--drill-state-dir", str(local_env.state_dir), "--drill-results", str(results)]
+                "--drill-state-dir", str(local_env.state_dir), "--drill-results", str(results),
+                # A drill stuck past this prints every thread's stack (seen in the failure).
+                "-o", f"faulthandler_timeout={int(timeout * 0.8)}"]
         if hard_timeout is not None:
             argv += ["--drill-hard-timeout", hard_timeout]
         environ = {**os.environ, **env}
         environ.pop("DRILLBOOK_MUTATION", None)
         if mutation:
             environ["DRILLBOOK_MUTATION"] = mutation
-        done = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        try:
+            done = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True,
+                                  timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+            err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+            pytest.fail(f"drill {nodeid} still running after {timeout:.0f}s\n--- stdout\n{out[-4000:]}"
+                        f"\n--- stderr (thread stacks)\n{err[-12000:]}")
         records = load_dicts(results) if results.exists() else []
         assert len(records) == 1, f"expected one journal record, got {len(records)}:\n{done.stdout[-3000:]}"
         record = records[0]
