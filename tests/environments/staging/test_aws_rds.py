@@ -17,7 +17,7 @@ from harness.environments.staging.aws.errors import (
     AwsUnreachable,
     AwsWrongState,
 )
-from harness.environments.staging.aws.rds import AUTO_RESTART_AFTER, Rds
+from harness.environments.staging.aws.rds import AUTO_RESTART_AFTER, Rds, RdsInstance
 from harness.environments.staging.aws.rds_snapshots import RdsSnapshots, RestoreOptions
 from harness.environments.staging.settings import AwsSettings
 from harness.environments.staging.waiting import WaitTimeout
@@ -144,6 +144,14 @@ def test_delete_keeps_a_final_snapshot(rds: Rds) -> None:
 def test_a_wait_that_cannot_complete_times_out_within_its_limit(rds: Rds) -> None:
     lines: list[str] = []
     rds.progress = lines.append
+    describes: list[str] = []
+    describe = rds.describe
+
+    def counted(instance_id: str) -> RdsInstance:
+        describes.append(instance_id)
+        return describe(instance_id)
+
+    rds.describe = counted  # type: ignore[method-assign]
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
         rds.wait_status("compliant-db", "stopped", timeout=0.6)
@@ -155,7 +163,10 @@ def test_a_wait_that_cannot_complete_times_out_within_its_limit(rds: Rds) -> Non
         "RDS instance compliant-db to be stopped (last seen: available) did not complete within 0.600s"
         in str(caught.value)
     )
-    assert len(lines) >= 2 and all("available after" in line for line in lines)  # one line per poll
+    # One progress line per poll. How many polls fit in 0.6 s depends on the machine's load
+    # (a loaded CI machine once took 0.7 s for the first describe), so it is not fixed here.
+    assert len(lines) == len(describes) >= 1
+    assert all("available after" in line for line in lines)
 
 
 def test_an_unreachable_endpoint_is_a_clear_error_within_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
