@@ -28,6 +28,10 @@ def test_freeze(drill):
 """
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_drill(tmp_path: Path, server: HttpServer) -> tuple[subprocess.Popen[bytes], Path]:
     flag = tmp_path / "injected.flag"
     (tmp_path / "test_freeze.py").write_text(DRILL.format(url=server.url, pid=server.pid, flag=flag))
@@ -36,6 +40,10 @@ def start_drill(tmp_path: Path, server: HttpServer) -> tuple[subprocess.Popen[by
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        # Ctrl-C reaches a drill run from a terminal. A test suite started in the
+        # background (`cmd &` in a script) inherits SIGINT *ignored*, and so would this
+        # drill: SIGINT would do nothing and the Ctrl-C test would wait for ever.
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 60
     while not flag.exists():
@@ -91,8 +99,9 @@ def test_sigterm_reverts_and_journals_a_fail(http_server: HttpServer, tmp_path: 
 def test_sigint_reverts(http_server: HttpServer, tmp_path: Path) -> None:
     proc, _ = start_drill(tmp_path, http_server)
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=120)  # the after-revert check alone may take 60 s
-    assert http_server.up(2.0)
+    out, _ = proc.communicate(timeout=120)  # the after-revert check alone may take 60 s
+    assert http_server.up(2.0), out.decode()
+    assert "KeyboardInterrupt" in out.decode()
 
 
 def test_unregistered_faults_are_listed_for_a_manual_revert(tmp_path: Path) -> None:
