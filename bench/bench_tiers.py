@@ -6,7 +6,7 @@ Each tier runs as `drillbook run --schedule TIER` does; the environment is start
 ``--cold`` instead runs each tier exactly as a user would, environment start and stop
 included.
 
-    python bench/bench_tiers.py [--tiers monthly,quarterly,annual] [--cold]
+    python bench/bench_tiers.py [--tiers monthly,quarterly,annual] [--cold] [--per-drill]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,7 @@ def main() -> None:
     )
     parser.add_argument("--tiers", default="monthly,quarterly,annual")
     parser.add_argument("--cold", action="store_true", help="start and stop the environment per tier")
+    parser.add_argument("--per-drill", action="store_true", help="print each drill's wall time")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="drillbook-bench-tiers-", dir="/tmp"))
     base.chmod(0o755)
@@ -57,6 +59,15 @@ def main() -> None:
             statuses = sorted({str(r["status"]) for r in recs})
             drills_s = sum(float(r["measured"]["rto_s"] or 0) for r in recs)  # type: ignore[index]
             rows.append((tier, len(recs), wall, code, ",".join(statuses), drills_s))
+            if args.per_drill:
+                for r in recs:
+                    took = datetime.fromisoformat(str(r["finished_at"])) - datetime.fromisoformat(
+                        str(r["started_at"])
+                    )
+                    drill = r["drill"]
+                    rto = r["measured"]["rto_s"]  # type: ignore[index]
+                    print(f"  {tier}: {took.total_seconds():5.1f} s  rto_s {rto or 0:5.2f}  "
+                          f"{drill['scenario']} / {drill['option']}")  # type: ignore[index]
             for r in recs:
                 if r["status"] != "PASS":
                     drill = r["drill"]

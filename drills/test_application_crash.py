@@ -64,7 +64,7 @@ def start(drill: Drill, env: Environment, platform: Platform) -> Context:
     ctx = Context(drill, env, platform, mutation=_mutation())
     drill.steady_state(platform.health_probe(), platform.login_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     status = env.app.status()  # type: ignore[attr-defined]
     ctx.found["release_of_record"] = {
         "revision": status["revision"],

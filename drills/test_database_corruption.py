@@ -96,7 +96,7 @@ def start(drill: Drill, env: Environment, platform: Platform, *probes: Probe) ->
     drill.steady_state(platform.health_probe(), *probes)
     ledger = drill.ledger(platform.ledger_store())
     ctx.found["ledgers"] = [ledger]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     return ctx
 
 
@@ -398,10 +398,11 @@ def test_2b_rows_deleted_restore_snapshot(drill: Drill, env: Environment, platfo
 )
 def test_2c_table_lost_pitr(drill: Drill, env: Environment, platform: Platform) -> None:
     ctx = start(drill, env, platform, projects_probe(platform))
-    # The ledger must cover the margin before the fault.
+    # The ledger must cover the margin before the fault, and half a second before it
+    # (writes the recovery must keep).
     ledger = ctx.found["ledgers"][0]
     steps.wait_for_acks(
-        ctx, ledger.acked_count() + int((PITR_MARGIN_S + 1.5) / drill.settings.ledger_interval)
+        ctx, ledger.acked_count() + int((PITR_MARGIN_S + 0.5) / drill.settings.ledger_interval)
     )
     drill.inject(table_loss(ctx, "drop"))
     PITR.run(drill, ctx)

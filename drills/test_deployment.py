@@ -169,7 +169,7 @@ def test_deploy_from_scratch(drill: Drill, env: Environment, platform: Platform)
     ctx = Context(drill, env, platform, mutation=_mutation())
     drill.steady_state(*platform.steady_state(), *([platform.login_probe()] if platform.has_api else []))
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     ctx.found["replicas"] = {d: int(_status(ctx, d)["replicas"]) for d in _deployments(ctx)}
     for deployment in _deployments(ctx):
         drill.inject(

@@ -205,7 +205,7 @@ def test_1a_restart_in_order(drill: Drill, env: Environment, platform: Platform)
     ctx = Context(drill, env, platform, mutation=_mutation())
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     ctx.found["outage"] = drill.inject(PlatformOutage(**ctx.where()))
     RESTART_IN_ORDER.run(drill, ctx)
 
@@ -338,7 +338,7 @@ def test_1b_failover_to_dr_region(drill: Drill, env: Environment, platform: Plat
     ctx = Context(drill, env, platform, mutation=_mutation())
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     lag = env.replica.lag_s()
     drill.extra["replication_lag_before_loss_s"] = lag
     drill.note("replication lag before the loss", f"{lag}s")

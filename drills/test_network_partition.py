@@ -189,7 +189,7 @@ def test_service_database_partition(drill: Drill, env: Environment, platform: Pl
     # Health alone: it fails within its own timeout across a partition (login would add its own).
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     fault = NetworkPartition(env.network.api_url(), LINK, mode=_mode())
     drill.inject(fault)
     ctx.found["healer"] = heal_on_time(ctx, fault, partition_s)

@@ -606,7 +606,7 @@ def test_security_breach(drill: Drill, env: Environment, platform: Platform) -> 
     ctx.found.update(suspicious_ips=set(), accounts=set(), window_start=drill.clock.wall())
     drill.steady_state(platform.health_probe(), platform.login_probe(), stolen_credentials_refused(ctx))
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     ctx.found["jwt_kid_before"] = _jwt_kid(ctx)
     old = env.secrets.get(env.app.env()["DB_PASSWORD_SECRET_ID"])
     register_secret(old)

@@ -157,7 +157,7 @@ def test_zone_failure(drill: Drill, env: Environment, platform: Platform) -> Non
     ctx = Context(drill, env, platform, mutation=os.environ.get("DRILLBOOK_MUTATION") or None)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
-    steps.wait_for_acks(ctx, 10)
+    steps.wait_for_acks(ctx)
     zone = drill.inject(ZoneFailure(FAILED_ZONE, state_dir=_supervisor_dir(env)))
     database = (
         drill.inject(DatabaseStop(**ctx.where(), mode="immediate")) if DATABASE_ZONE == FAILED_ZONE else None

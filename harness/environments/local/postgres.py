@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import socket
 import subprocess
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 from harness import pg
 from harness.environments.local.pgbin import RunAs, find_bindir, run_as, server_version
+from harness.environments.local.trash import discard_tree
 from harness.errors import DrillbookError, InvalidDrillConfig
 
 SUPERUSER = "postgres"
@@ -221,9 +221,10 @@ class PostgresCluster:
         return " | ".join(line.strip() for line in text.splitlines()[-lines:])
 
     def destroy(self) -> None:
-        """Stop the server (immediately) and delete its data directory and log."""
+        """Stop the server (immediately) and delete its data directory (in the background,
+        see :mod:`~harness.environments.local.trash`) and log."""
         self.stop("immediate")
-        shutil.rmtree(self.datadir, ignore_errors=True)
+        discard_tree(self.datadir)
         self.logfile.unlink(missing_ok=True)
 
     def ready(self, timeout: float = 2.0) -> bool:

@@ -5,6 +5,12 @@ Run by the local environment as
 it reads the primary's location from the environment's state file, keeps the
 ``N`` newest scheduled snapshots and exits on SIGTERM (between two snapshots, or
 after the one in progress: a half-taken snapshot is never catalogued).
+
+No snapshot is taken while a drill's fault is in effect (the undo logs beside the
+environment list it): a backup taken then would hold the fault (an overwritten page,
+a dropped table) after the drill reverted it, and the next restore would bring it
+back. The snapshot waits until the fault is reverted; one taken while a fault was
+injected is discarded.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from harness.environments.local.postgres import PostgresCluster
 from harness.environments.local.snapshots import SnapshotCatalogue
 from harness.environments.local.state import StateFile
 from harness.errors import DrillbookError
+from harness.undolog import all_logs
+
+#: How soon a snapshot held back by a drill's fault is tried again.
+RETRY_S = 5.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--interval", type=float, required=True, help="seconds between snapshots")
     parser.add_argument("--keep", type=int, default=5)
+    parser.add_argument("--drillbook-dir", type=Path, default=None,
+                        help="the drillbook state directory, with undo/ (default: --state-dir's parent)")
     args = parser.parse_args(argv)
+    drillbook_dir = args.drillbook_dir or args.state_dir.parent
     stop = threading.Event()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -45,9 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         wait = max(0.0, last + args.interval - time.time())
         if stop.wait(wait):
             break
+        before = faults_seen(drillbook_dir)
+        if in_effect := faults_in_effect(drillbook_dir):
+            _log(f"snapshot held back: drill fault(s) in effect: {', '.join(in_effect)}")
+            last = time.time() - args.interval + min(RETRY_S, args.interval)
+            continue
         last = time.time()
         try:
             snap = catalogue.take(_primary(state), kind="scheduled")
+            injected = faults_in_effect(drillbook_dir) or sorted(faults_seen(drillbook_dir) - before)
+            if injected:
+                catalogue.delete(snap.id)
+                _log(f"snapshot {snap.id} discarded: drill fault(s) injected while it was taken: "
+                     f"{', '.join(injected)}")
+                last = time.time() - args.interval + min(RETRY_S, args.interval)
+                continue
             pruned = catalogue.prune(args.keep)
             _log(f"snapshot {snap.id} lsn {snap.lsn} {snap.size_bytes} bytes verified={snap.verified}"
                  + (f"; pruned {', '.join(pruned)}" if pruned else ""))
@@ -55,6 +80,18 @@ def main(argv: list[str] | None = None) -> int:
             # The primary may be down on purpose (a drill): try again next interval.
             _log(f"scheduled snapshot failed: {exc}")
     return 0
+
+
+def faults_in_effect(drillbook_dir: Path) -> list[str]:
+    """Faults the undo logs do not know to be reverted (a dead runner's included)."""
+    return [f"{entry.name} (run {log.run_id})" for log in all_logs(drillbook_dir)
+            for entry in log.outstanding]
+
+
+def faults_seen(drillbook_dir: Path) -> set[str]:
+    """Every fault entry of every undo log, reverted or not."""
+    return {f"{entry.name} (run {log.run_id} #{entry.seq})" for log in all_logs(drillbook_dir)
+            for entry in log.entries}
 
 
 def _primary(state: StateFile) -> PostgresCluster:

@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.environments.base import Snapshot
 from harness.environments.local.postgres import ClusterError, PostgresCluster, directory_size
+from harness.environments.local.trash import discard_tree
 from harness.errors import DrillbookError
 
 META = "snapshot.json"
@@ -146,7 +147,7 @@ class SnapshotCatalogue:
     def delete(self, snapshot_id: str) -> None:
         home = self.directory / snapshot_id
         (home / META).unlink(missing_ok=True)
-        shutil.rmtree(home, ignore_errors=True)
+        discard_tree(home)
 
     def prune(self, keep: int, kind: str = "scheduled") -> builtins.list[str]:
         """Delete all but the ``keep`` newest snapshots of ``kind``; their ids."""

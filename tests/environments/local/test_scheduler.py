@@ -13,6 +13,7 @@ import pytest
 
 from harness.environments.local.snapshots import SnapshotCatalogue
 from harness.environments.local.state import ClusterRecord, EnvRecord, StateFile
+from harness.undolog import UndoLog
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,3 +49,29 @@ def test_the_scheduler_takes_snapshots_keeps_the_newest_and_stops_on_sigterm(pla
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_no_snapshot_is_taken_while_a_drill_fault_is_in_effect(plane: DataPlane, tmp_path: Path) -> None:
+    # A snapshot taken during a drill's fault (an overwritten page, a dropped table) would
+    # keep the fault after its revert, and the next restore would bring it back.
+    StateFile(plane.root).write(EnvRecord(label="test-scheduler-hold", phase="up", clusters={
+        "primary": ClusterRecord("primary", str(plane.primary.datadir), plane.primary.port, "primary")}))
+    undo = UndoLog(tmp_path, "run-hold")
+    seq = undo.before_inject("postgres_heap_page", {"table": "users"}, True, "drills/x.py::test_2d")
+    undo.mark(seq, "injected")
+    log = plane.root / "scheduler.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "harness.environments.local.scheduler", "--state-dir",
+                                 str(plane.root), "--interval", "1", "--keep", "2",
+                                 "--drillbook-dir", str(tmp_path)],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: log.read_text().count("snapshot held back") >= 2, timeout=60, what="held back twice")
+        assert "postgres_heap_page (run run-hold)" in log.read_text()
+        assert SnapshotCatalogue(plane.root / "snapshots").list() == []
+        undo.mark(seq, "reverted")
+        wait_for(lambda: "snapshot scheduled-" in log.read_text(), timeout=60, what="a snapshot after revert")
+        assert SnapshotCatalogue(plane.root / "snapshots").list()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)

@@ -16,11 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from harness.environments.local.service.api import Secrets, Service
 from harness.environments.local.service.awssecrets import SecretError, SecretsClient
 from harness.environments.local.service.config import EX_CONFIG, ConfigError, ServiceConfig
-from harness.environments.local.service.server import ServiceServer
+
+if TYPE_CHECKING:
+    from harness.environments.local.service.api import Secrets
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,6 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = ServiceConfig.from_env(os.environ, args.require)
     except ConfigError as exc:
         return fail(f"configuration error: {exc}", EX_CONFIG)
+    # The service itself (psycopg, redis) is imported only once the configuration is
+    # good: a replica with a missing variable exits in a third of the time.
+    from harness.environments.local.service.api import Service
+    from harness.environments.local.service.server import ServiceServer
+
     try:
         secrets = load_secrets(config)
     except SecretError as exc:
@@ -55,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
          f"listening on http://{config.host}:{config.port} read_only={config.read_only} "
          f"(started in {(time.monotonic() - started) * 1000:.0f}ms)")
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever(poll_interval=0.05)  # shutdown() waits for one poll
     finally:
         server.server_close()
         service.close()
@@ -64,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def load_secrets(config: ServiceConfig) -> Secrets:
+    from harness.environments.local.service.api import Secrets
+
     client = SecretsClient.from_env(os.environ, timeout=config.secrets_timeout_s)
     return Secrets(
         jwt=client.get(config.jwt_secret_id),

@@ -158,7 +158,7 @@ def main() -> int:
         server.shutdown()
 
     stop_on_sigterm(stop)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     say(f"worker {config.version} replica={config.replica} health on port {config.port}")
     worker.run()
     server.server_close()

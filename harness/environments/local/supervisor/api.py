@@ -61,7 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(self._get)
 
     def do_POST(self) -> None:
-        self._answer(self._post)
+        try:
+            self._answer(self._post)
+        finally:
+            self.server.controller.wake()  # act on the change now, not at the next tick
 
     def _answer(self, route: Callable[[str, dict[str, str]], Any]) -> None:
         url = urllib.parse.urlsplit(self.path)

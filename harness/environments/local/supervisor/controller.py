@@ -85,6 +85,8 @@ class Controller:
         self.events: deque[Event] = deque(maxlen=1000)
         self.progress: dict[str, _Progress] = {}
         self.stopping = threading.Event()
+        #: Set by the API after a change: the loop acts on it now, not at its next tick.
+        self.woken = threading.Event()
         self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="probe")
         self._dirty = True
         self._published = ""
@@ -118,7 +120,12 @@ class Controller:
                     self.tick()
                 except Exception as exc:  # the loop must survive a bug in one pass
                     self._event("supervisor", "LoopError", f"{type(exc).__name__}: {exc}")
-            self.stopping.wait(self.tick_s)
+            self.woken.wait(self.tick_s)
+            self.woken.clear()
+
+    def wake(self) -> None:
+        """Run the next pass now (a change came in, or the loop must stop)."""
+        self.woken.set()
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Stop every pod (SIGTERM, then SIGKILL after the grace period)."""

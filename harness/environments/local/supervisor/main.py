@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if done.is_set():
             return
         controller.stopping.set()
+        controller.wake()
         if stop_pods:
             controller.stop_all()
         else:
