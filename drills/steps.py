@@ -159,9 +159,9 @@ def reconcile_data(ctx: Context) -> str:
     return f"old {old} / new {new}; {len(missing)} users created after the restore point"
 
 
-#: Acknowledged writes that show the ledger works before a fault (half a second of writes
+#: Acknowledged writes that show the ledger works before a fault (0.3 s of writes
 #: at the default 100 ms interval).
-BASELINE_ACKS = 5
+BASELINE_ACKS = 3
 
 
 def wait_for_acks(ctx: Context, count: int = BASELINE_ACKS, timeout: float = 20.0) -> None:
