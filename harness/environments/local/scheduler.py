@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the drillbook state directory, with undo/ (default: --state-dir's parent)")
     args = parser.parse_args(argv)
     drillbook_dir = args.drillbook_dir or args.state_dir.parent
+    interval: float = args.interval
     stop = threading.Event()
+
+    def retry_soon() -> float:
+        """The ``last`` that makes the next attempt RETRY_S from now, not an interval."""
+        return time.time() - interval + min(RETRY_S, interval)
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -58,20 +63,20 @@ def main(argv: list[str] | None = None) -> int:
         wait = max(0.0, last + args.interval - time.time())
         if stop.wait(wait):
             break
-        before = faults_seen(drillbook_dir)
-        if in_effect := faults_in_effect(drillbook_dir):
+        before, in_effect = faults(drillbook_dir)
+        if in_effect:
             _log(f"snapshot held back: drill fault(s) in effect: {', '.join(in_effect)}")
-            last = time.time() - args.interval + min(RETRY_S, args.interval)
+            last = retry_soon()
             continue
         last = time.time()
         try:
             snap = catalogue.take(_primary(state), kind="scheduled")
-            injected = faults_in_effect(drillbook_dir) or sorted(faults_seen(drillbook_dir) - before)
-            if injected:
+            seen, in_effect = faults(drillbook_dir)
+            if injected := in_effect or sorted(seen - before):
                 catalogue.delete(snap.id)
                 _log(f"snapshot {snap.id} discarded: drill fault(s) injected while it was taken: "
                      f"{', '.join(injected)}")
-                last = time.time() - args.interval + min(RETRY_S, args.interval)
+                last = retry_soon()
                 continue
             pruned = catalogue.prune(args.keep)
             _log(f"snapshot {snap.id} lsn {snap.lsn} {snap.size_bytes} bytes verified={snap.verified}"
@@ -82,16 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def faults_in_effect(drillbook_dir: Path) -> list[str]:
-    """Faults the undo logs do not know to be reverted (a dead runner's included)."""
-    return [f"{entry.name} (run {log.run_id})" for log in all_logs(drillbook_dir)
-            for entry in log.outstanding]
-
-
-def faults_seen(drillbook_dir: Path) -> set[str]:
-    """Every fault entry of every undo log, reverted or not."""
-    return {f"{entry.name} (run {log.run_id} #{entry.seq})" for log in all_logs(drillbook_dir)
-            for entry in log.entries}
+def faults(drillbook_dir: Path) -> tuple[set[str], list[str]]:
+    """From the undo logs: every fault entry, reverted or not; and the faults not known to
+    be reverted (a dead runner's included)."""
+    logs = all_logs(drillbook_dir)
+    seen = {f"{entry.name} (run {log.run_id} #{entry.seq})" for log in logs for entry in log.entries}
+    in_effect = [f"{entry.name} (run {log.run_id})" for log in logs for entry in log.outstanding]
+    return seen, in_effect
 
 
 def _primary(state: StateFile) -> PostgresCluster:

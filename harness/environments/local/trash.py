@@ -35,10 +35,7 @@ def discard_tree(path: Path) -> None:
 
 def sweep(directory: Path) -> None:
     """Delete, in the background, every tree :func:`discard_tree` set aside in ``directory``."""
-    try:
-        leftovers = [str(p) for p in directory.iterdir() if p.name.startswith(".") and MARK in p.name]
-    except OSError:
-        return
+    leftovers = [str(p) for p in pending(directory)]
     if not leftovers:
         return
     try:
