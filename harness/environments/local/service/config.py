@@ -54,7 +54,7 @@ class ServiceConfig:
     pool_size: int = 4
     log_level: str = "info"
     #: Seconds between SIGTERM and the stop, answering but unready (a preStop pause).
-    drain_s: float = 0.3
+    drain_s: float = 0.1
     #: Client addresses refused with 403 (a deny list, like a WAF IP set): ``BLOCKED_IPS``.
     blocked: tuple[Network, ...] = ()
 
@@ -96,7 +96,7 @@ class ServiceConfig:
                 secrets_timeout_s=_float(env, "SECRETS_TIMEOUT_S", 3.0),
                 pool_size=_int(env, "DB_POOL_SIZE", 4),
                 log_level=env.get("LOG_LEVEL", "info").lower(),
-                drain_s=_float(env, "DRAIN_S", 0.3),
+                drain_s=_float(env, "DRAIN_S", 0.1),
                 blocked=_networks(env, "BLOCKED_IPS"),
             )
         except ValueError as exc:

@@ -91,6 +91,15 @@ def stop_on_sigterm(shutdown: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def exit_now(status: int) -> None:
+    """End the process once :func:`main` returned: the server, the pools and the
+    connections are closed by then, so the interpreter's own teardown (0.13 s of
+    freeing modules here, paid on every pod stop of every rollout) is skipped."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def say(message: str) -> None:
     sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}Z {message}\n")
     sys.stderr.flush()

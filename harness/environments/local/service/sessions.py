@@ -12,9 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from harness.environments.local.service.resp import Redis, RedisError
 
 PREFIX = "session:"
 
@@ -35,30 +33,27 @@ class Session:
 class Sessions:
     def __init__(self, url: str, *, ttl_s: int, timeout: float) -> None:
         self.ttl_s = ttl_s
-        # One attempt per call: the caller owns the timeout, redis-py must not retry behind it.
-        self._client = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0), retry_on_timeout=False, health_check_interval=0,
-        )
+        # One attempt per call: the caller owns the timeout.
+        self._client = Redis(url, timeout=timeout)
 
     def ping(self) -> bool:
         try:
             return bool(self._client.ping())
-        except redis.RedisError as exc:
+        except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def create(self, user_id: int, email: str, ip_address: str | None) -> Session:
         session = Session(secrets.token_urlsafe(18), user_id, email, ip_address, time.time())
         try:
             self._client.set(PREFIX + session.id, json.dumps(asdict(session)), ex=self.ttl_s)
-        except redis.RedisError as exc:
+        except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return session
 
     def get(self, session_id: str) -> Session | None:
         try:
             raw: Any = self._client.get(PREFIX + session_id)
-        except redis.RedisError as exc:
+        except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if raw is None:
             return None
@@ -69,7 +64,7 @@ class Sessions:
     def heartbeat(self, key: str, value: str, ttl_s: int = 30) -> None:
         try:
             self._client.set(key, value, ex=ttl_s)
-        except redis.RedisError as exc:
+        except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -25,7 +24,7 @@ import psycopg
 
 from harness.environments.local.service.awssecrets import SecretError, SecretsClient
 from harness.environments.local.service.config import EX_CONFIG, ConfigError
-from harness.environments.local.service.main import fail, say, stop_on_sigterm
+from harness.environments.local.service.main import exit_now, fail, say, stop_on_sigterm
 from harness.environments.local.service.sessions import CacheUnavailable, Sessions
 from harness.environments.local.service.store import Database, DatabaseUnavailable
 
@@ -168,4 +167,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

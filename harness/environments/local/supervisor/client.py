@@ -168,7 +168,7 @@ class Deployment:
                     f"deployment {self.name!r} not available after {timeout:.0f}s: "
                     f"{status['available']}/{status['replicas']} ready on revision {status['revision']} "
                     f"(rollout {status['rollout']}); pods: {pods}")
-            time.sleep(0.1)
+            time.sleep(0.05)
             status = self.status()
 
     def env(self) -> dict[str, str]:

@@ -340,6 +340,8 @@ class Controller:
                 state.inflight = self._executor.submit(
                     probe, pod.url(), state.pid, readiness=policy.readiness_path,
                     liveness=policy.liveness_path, timeout=policy.timeout_s)
+                # Its outcome is acted on at once (a pod ready now is in the endpoints now).
+                state.inflight.add_done_callback(lambda _: self.wake())
                 period = policy.period_s if state.ever_ready else policy.startup_period_s
                 state.next_at = now + period
 

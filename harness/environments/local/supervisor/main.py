@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # A pod that exits is seen at once (a Recreate rollout starts the new pods when the
+    # last old one is gone), not at the loop's next tick.
+    signal.signal(signal.SIGCHLD, lambda signum, frame: controller.wake())
     write_atomic(files.supervisor, json.dumps({
         "pid": os.getpid(), "ticks": procs.start_ticks(os.getpid()), "url": f"http://127.0.0.1:{port}",
         "started_at": iso_now(), "label": state.label,

@@ -1,0 +1,138 @@
+"""The service's Redis client against a real redis-server (redis-py, the reference
+client, checks what it wrote)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from harness.environments.local.postgres import free_port
+from harness.environments.local.redis import RedisServer
+from harness.environments.local.service.resp import Redis, RedisError, ReplyError
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    started = RedisServer(Path(tmp_path_factory.mktemp("resp")) / "redis").start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def reference(server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis(port=server.port, socket_timeout=5)
+    client.flushall()
+    yield client
+    client.close()
+
+
+def test_set_with_expiry_get_and_ping(server: RedisServer, reference: redis.Redis) -> None:
+    client = Redis(server.url, timeout=2.0)
+    assert client.ping() is True
+    value = '{"email": "a@example.com", "note": "line\\r\\nbreak é"}'
+    client.set("session:a", value, ex=60)
+    assert client.get("session:a") == value.encode()
+    assert reference.get("session:a") == value.encode()
+    assert 0 < reference.ttl("session:a") <= 60
+    client.set("plain", "x")
+    assert reference.ttl("plain") == -1
+    assert client.get("missing") is None
+    client.close()
+
+
+def test_an_error_reply_raises_and_keeps_the_connection(server: RedisServer, reference: redis.Redis) -> None:
+    client = Redis(server.url, timeout=2.0)
+    with pytest.raises(ReplyError, match="unknown command"):
+        client.execute("NOSUCHCOMMAND")
+    assert client.ping()
+    assert reference.client_list()  # the server still talks
+    assert len(client._idle) == 1  # one connection, reused after the error
+    client.close()
+
+
+def test_the_database_number_and_the_password_are_used(server: RedisServer, reference: redis.Redis) -> None:
+    Redis(f"redis://127.0.0.1:{server.port}/2", timeout=2.0).set("k", "in db 2")
+    assert reference.get("k") is None
+    assert redis.Redis(port=server.port, db=2).get("k") == b"in db 2"
+    reference.config_set("requirepass", "s3cret")
+    try:
+        assert Redis(f"redis://:s3cret@127.0.0.1:{server.port}/0", timeout=2.0).ping()
+        with pytest.raises(ReplyError):
+            Redis(f"redis://:wrong@127.0.0.1:{server.port}/0", timeout=2.0).ping()
+        with pytest.raises(ReplyError, match="NOAUTH"):
+            Redis(server.url, timeout=2.0).ping()
+    finally:
+        redis.Redis(port=server.port, password="s3cret").config_set("requirepass", "")
+
+
+def test_a_refused_connection_fails_at_once() -> None:
+    client = Redis(f"redis://127.0.0.1:{free_port()}/0", timeout=2.0)
+    began = time.monotonic()
+    with pytest.raises(RedisError, match="cannot connect"):
+        client.ping()
+    assert time.monotonic() - began < 1.0
+
+
+def test_a_server_that_never_answers_fails_within_the_timeout() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        client = Redis(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", timeout=0.3)
+        began = time.monotonic()
+        with pytest.raises(RedisError, match="Timeout"):
+            client.get("k")
+        assert time.monotonic() - began < 1.0
+        assert client._idle == []  # a connection that timed out is not reused
+
+
+def test_a_server_that_goes_away_fails_the_call_and_the_next_one_reconnects(tmp_path: Path) -> None:
+    one = RedisServer(tmp_path / "one").start()
+    client = Redis(one.url, timeout=1.0)
+    try:
+        client.set("k", "v")
+        one.stop()
+        with pytest.raises(RedisError):
+            client.get("k")
+        again = RedisServer(tmp_path / "again", port=one.port).start()
+        try:
+            assert client.ping()
+        finally:
+            again.stop()
+    finally:
+        one.stop()
+
+
+def test_threads_share_the_client(server: RedisServer, reference: redis.Redis) -> None:
+    client = Redis(server.url, timeout=5.0)
+    failures: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(100):
+            client.set(f"t{n}:{i}", f"{n}-{i}", ex=60)
+            if client.get(f"t{n}:{i}") != f"{n}-{i}".encode():
+                failures.append(f"t{n}:{i}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert reference.dbsize() == 800
+    assert 1 <= len(client._idle) <= 8
+    client.close()
+    assert client._idle == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/0", "redis://127.0.0.1:6379/zero", "redis:///0"])
+def test_a_url_that_is_not_redis_is_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        Redis(url, timeout=1.0)
