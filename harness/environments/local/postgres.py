@@ -101,12 +101,15 @@ class PostgresCluster:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def init(self, *, checksums: bool = True, conf: dict[str, Any] | None = None) -> PostgresCluster:
+    def init(self, *, checksums: bool = True, conf: dict[str, Any] | None = None,
+             wal_segment_mb: int | None = None) -> PostgresCluster:
         self.prepare_parent()
         args = [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
                 "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]
         if checksums:
             args.append("--data-checksums")
+        if wal_segment_mb is not None:
+            args.append(f"--wal-segsize={wal_segment_mb}")
         self._run(args, timeout=120)
         hba = self.datadir / "pg_hba.conf"
         hba.write_text(
