@@ -14,6 +14,7 @@ import redis
 
 from harness.environments.local.postgres import free_port
 from harness.environments.local.redis import RedisServer
+from harness.environments.local.service.config import ConfigError, ServiceConfig
 from harness.environments.local.service.resp import Redis, RedisError, ReplyError
 
 
@@ -132,7 +133,29 @@ def test_threads_share_the_client(server: RedisServer, reference: redis.Redis) -
     assert client._idle == []
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/0", "redis://127.0.0.1:6379/zero", "redis:///0"])
-def test_a_url_that_is_not_redis_is_refused(url: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://:pw-secret@127.0.0.1:6379/0",
+        "redis://:pw-secret@127.0.0.1:6379/zero",
+        "redis:///0",
+        "rediss://:pw-secret@127.0.0.1/0",
+        "redis://:pw-secret@127.0.0.1:99999/0",
+    ],
+)
+def test_a_url_that_is_not_redis_is_refused_without_showing_the_password(url: str) -> None:
+    with pytest.raises(ValueError) as refused:
         Redis(url, timeout=1.0)
+    assert "REDIS_URL" in str(refused.value)
+    assert "pw-secret" not in str(refused.value)
+    env = {
+        "PORT": "8000",
+        "DATABASE_URL": "postgresql://app@127.0.0.1/db",
+        "REDIS_URL": url,
+        "JWT_SECRET_ID": "j",
+        "DB_PASSWORD_SECRET_ID": "d",
+        "ENCRYPTION_KEY_SECRET_ID": "e",
+    }
+    with pytest.raises(ConfigError, match="REDIS_URL") as bad_config:  # the replica exits 78
+        ServiceConfig.from_env(env)
+    assert "pw-secret" not in str(bad_config.value)

@@ -13,6 +13,8 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from harness.environments.local.service.resp import parse_url
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 EX_CONFIG = 78
@@ -80,7 +82,7 @@ class ServiceConfig:
             return cls(
                 port=_int(env, "PORT"),
                 database_url=env["DATABASE_URL"],
-                redis_url=env["REDIS_URL"],
+                redis_url=_redis_url(env["REDIS_URL"]),
                 jwt_secret_id=env["JWT_SECRET_ID"],
                 db_password_secret_id=env["DB_PASSWORD_SECRET_ID"],
                 encryption_key_secret_id=env["ENCRYPTION_KEY_SECRET_ID"],
@@ -101,6 +103,11 @@ class ServiceConfig:
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+
+
+def _redis_url(url: str) -> str:
+    parse_url(url)  # ValueError naming what is wrong (never the URL: it may hold a password)
+    return url
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None = None) -> int:

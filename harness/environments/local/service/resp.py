@@ -14,7 +14,7 @@ import contextlib
 import socket
 import threading
 import urllib.parse
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 
 class RedisError(Exception):
@@ -28,20 +28,39 @@ class ReplyError(RedisError):
 Reply = None | int | bytes | str | list[Any]
 
 
+class Address(NamedTuple):
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    db: int
+
+
+def parse_url(url: str) -> Address:
+    """``redis://[[user]:password@]host[:port][/db]``; ValueError (without the URL, which may
+    hold a password) for anything else."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "redis" or not parts.hostname:
+        raise ValueError(f"REDIS_URL must be redis://host:port/db (scheme {parts.scheme or 'none'!r}, "
+                         f"host {parts.hostname or 'none'!r})")
+    path = parts.path.strip("/")
+    if path and not path.isdigit():
+        raise ValueError(f"REDIS_URL: the database must be a number, not {path!r}")
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        raise ValueError("REDIS_URL: the port is not a number from 0 to 65535") from None
+    return Address(parts.hostname, port,
+                   urllib.parse.unquote(parts.username) if parts.username else None,
+                   urllib.parse.unquote(parts.password) if parts.password else None,
+                   int(path or 0))
+
+
 class Redis:
-    """``redis://[[user]:password@]host[:port][/db]``."""
+    """A client for ``url`` (see :func:`parse_url`); every call within ``timeout``."""
 
     def __init__(self, url: str, *, timeout: float) -> None:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme != "redis" or not parts.hostname:
-            raise ValueError(f"{url!r} is not a redis://host:port/db URL")
-        self.host, self.port = parts.hostname, parts.port or 6379
-        self.username = urllib.parse.unquote(parts.username) if parts.username else None
-        self.password = urllib.parse.unquote(parts.password) if parts.password else None
-        path = parts.path.strip("/")
-        if path and not path.isdigit():
-            raise ValueError(f"{url!r}: the database must be a number, not {path!r}")
-        self.db = int(path or 0)
+        self.host, self.port, self.username, self.password, self.db = parse_url(url)
         self.timeout = timeout
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
