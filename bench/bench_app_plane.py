@@ -6,6 +6,7 @@
 4. A crash-looping release (Recreate) -> CrashLoopBackOff; rollout undo -> available again.
 5. A Route 53 UPSERT -> the first request served by the DR pool (front door reads DNS every 0.5 s).
 6. A zone failure (cordon + SIGKILL of az-a) -> the API available again from az-b.
+7. A Recreate rollout (set env): of the API, and of the API and the workers at once.
 
     python bench/bench_app_plane.py [--runs 5]
 """
@@ -155,6 +156,22 @@ def drills(platform: Platform, tmp: Path, runs: int) -> None:
             plane.api.wait_available(120)
         print("6. zone failure (cordon az-a, SIGKILL its replicas)")
         line("inject -> api available again from az-b", zone)
+
+        api_only, both = [], []
+        for i in range(runs):
+            start = time.perf_counter()
+            plane.api.set_env_with_cause({"BENCH_RUN": f"a{i}"}, "bench", strategy="Recreate")
+            plane.api.wait_available(120)
+            api_only.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for deployment in (plane.api, plane.workers):
+                deployment.set_env_with_cause({"BENCH_RUN": f"b{i}"}, "bench", strategy="Recreate")
+            for deployment in (plane.api, plane.workers):
+                deployment.wait_available(120)
+            both.append(time.perf_counter() - start)
+        print("7. Recreate rollouts (a drill's read-only release and its switchover)")
+        line("set env on the api (3 pods stop, 3 start) -> available", api_only)
+        line("set env on the api and the workers at once -> available", both)
     finally:
         platform.upsert_record(PRIMARY_TARGET)
         plane.stop()
