@@ -54,7 +54,6 @@ from harness.environments.lifecycle import ComponentStatus
 from harness.environments.local.aws_platform import PlatformAws
 from harness.environments.local.frontdoor import STATUS_PATH, FrontDoorConfig
 from harness.environments.local.processes import labelled, listening
-from harness.environments.local.service import SITE_PACKAGES
 from harness.environments.local.service.images import (
     API_IMAGES,
     BAD_VERSION,
@@ -496,9 +495,6 @@ def _python_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     env["AWS_EC2_METADATA_DISABLED"] = "true"  # there is no instance metadata service here
-    # For pods started with -S (the service's images): this interpreter's package directories.
-    packages = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
-    env[SITE_PACKAGES] = os.pathsep.join(packages)
     return env
 
 

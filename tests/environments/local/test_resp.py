@@ -16,6 +16,7 @@ from harness.environments.local.postgres import free_port
 from harness.environments.local.redis import RedisServer
 from harness.environments.local.service.config import ConfigError, ServiceConfig
 from harness.environments.local.service.resp import Redis, RedisError, ReplyError
+from harness.environments.local.service.worker import WorkerConfig
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,53 @@ def test_the_database_number_and_the_password_are_used(server: RedisServer, refe
             Redis(server.url, timeout=2.0).ping()
     finally:
         redis.Redis(port=server.port, password="s3cret").config_set("requirepass", "")
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(
+    server: RedisServer, reference: redis.Redis
+) -> None:
+    client = Redis(server.url, timeout=2.0)
+    client.set("k", "v")
+    killed = reference.client_kill_filter(_type="normal", skipme=True)
+    assert killed >= 1
+    time.sleep(0.05)
+    assert client.get("k") == b"v"  # a new connection, not an error
+
+
+def test_a_user_and_password_are_sent_as_auth_user_password(
+    server: RedisServer, reference: redis.Redis
+) -> None:
+    reference.acl_setuser("drill", enabled=True, passwords=["+p/ss"], commands=["+@all"], keys=["*"])
+    try:
+        assert Redis(f"redis://drill:p%2Fss@127.0.0.1:{server.port}/0", timeout=2.0).ping()
+        with pytest.raises(ReplyError, match="WRONGPASS"):
+            Redis(f"redis://drill:nope@127.0.0.1:{server.port}/0", timeout=2.0).ping()
+    finally:
+        reference.acl_deluser("drill")
+
+
+def test_an_error_inside_an_array_reply_drops_the_connection() -> None:
+    """A reply ``*2`` whose first element is an error: the second is still unread, so the
+    connection cannot serve the next caller."""
+    with socket.socket() as fake:
+        fake.bind(("127.0.0.1", 0))
+        fake.listen()
+
+        def answer() -> None:
+            conn, _ = fake.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"*2\r\n-ERR first\r\n:2\r\n")
+                conn.recv(1024)
+
+        serving = threading.Thread(target=answer, daemon=True)
+        serving.start()
+        client = Redis(f"redis://127.0.0.1:{fake.getsockname()[1]}/0", timeout=1.0)
+        with pytest.raises(RedisError, match="inside an array") as raised:
+            client.execute("EXEC")
+        assert not isinstance(raised.value, ReplyError)
+        assert client._idle == []
+        serving.join(2)
 
 
 def test_a_refused_connection_fails_at_once() -> None:
@@ -141,6 +189,8 @@ def test_threads_share_the_client(server: RedisServer, reference: redis.Redis) -
         "redis:///0",
         "rediss://:pw-secret@127.0.0.1/0",
         "redis://:pw-secret@127.0.0.1:99999/0",
+        "redis://user:pw/pw-secret@127.0.0.1:6379/0",
+        "redis://127.0.0.1:6379/\u00b2",
     ],
 )
 def test_a_url_that_is_not_redis_is_refused_without_showing_the_password(url: str) -> None:
@@ -159,3 +209,6 @@ def test_a_url_that_is_not_redis_is_refused_without_showing_the_password(url: st
     with pytest.raises(ConfigError, match="REDIS_URL") as bad_config:  # the replica exits 78
         ServiceConfig.from_env(env)
     assert "pw-secret" not in str(bad_config.value)
+    with pytest.raises(ConfigError, match="REDIS_URL") as bad_worker:  # so does a worker
+        WorkerConfig.from_env(env)
+    assert "pw-secret" not in str(bad_worker.value)

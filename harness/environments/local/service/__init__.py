@@ -37,4 +37,9 @@ import sys
 SITE_PACKAGES = "DRILLBOOK_SITE_PACKAGES"
 
 if sys.flags.no_site:
-    sys.path.extend(p for p in os.environ.get(SITE_PACKAGES, "").split(os.pathsep) if p and p not in sys.path)
+    if SITE_PACKAGES in os.environ:
+        sys.path.extend(p for p in os.environ[SITE_PACKAGES].split(os.pathsep) if p and p not in sys.path)
+    else:  # started -S by hand: what site would have done
+        import site
+
+        site.main()

@@ -11,6 +11,7 @@ One attempt per call, no retry behind the caller's back: a call fails with
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 import urllib.parse
@@ -44,10 +45,11 @@ def parse_url(url: str) -> Address:
         raise ValueError(f"REDIS_URL must be redis://host:port/db (scheme {parts.scheme or 'none'!r}, "
                          f"host {parts.hostname or 'none'!r})")
     path = parts.path.strip("/")
-    if path and not path.isdigit():
-        raise ValueError(f"REDIS_URL: the database must be a number, not {path!r}")
+    if path and not (path.isascii() and path.isdigit()):
+        # Not echoed: with an unencoded "/" in the password, the "path" holds part of it.
+        raise ValueError("REDIS_URL: the database (after the last /) must be a number")
     try:
-        port = parts.port or 6379
+        port = parts.port if parts.port is not None else 6379
     except ValueError:
         raise ValueError("REDIS_URL: the port is not a number from 0 to 65535") from None
     return Address(parts.hostname, port,
@@ -96,9 +98,14 @@ class Redis:
             conn.close()
 
     def _take(self) -> _Connection:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                conn = self._idle.pop()
+            if conn.fresh():
+                return conn
+            conn.close()  # closed by the server while idle (a restart, CLIENT KILL, a proxy cut)
         conn = _Connection(self.host, self.port, self.timeout)
         try:
             if self.password is not None:
@@ -122,8 +129,20 @@ class _Connection:
             self.sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
             raise RedisError(f"cannot connect to {host}:{port}: {exc}") from exc
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.reader: IO[bytes] = self.sock.makefile("rb")
+        try:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.reader: IO[bytes] = self.sock.makefile("rb")
+        except OSError as exc:
+            self.sock.close()
+            raise RedisError(f"cannot use the connection to {host}:{port}: {exc}") from exc
+
+    def fresh(self) -> bool:
+        """Idle and still open: nothing to read (a server that closed it made it readable)."""
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
 
     def call(self, args: tuple[str, ...]) -> Reply:
         encoded = [a.encode() for a in args]
@@ -159,7 +178,13 @@ class _Connection:
             return data[:-2]
         if kind == b"*":
             count = int(body)
-            return None if count < 0 else [self._reply() for _ in range(count)]
+            items: list[Any] = []
+            for _ in range(max(count, 0)):
+                try:
+                    items.append(self._reply())
+                except ReplyError as exc:  # the rest is unread: the connection must go
+                    raise RedisError(f"error inside an array reply: {exc}") from exc
+            return None if count < 0 else items
         raise RedisError(f"not a RESP reply: {line[:40]!r}")
 
     def close(self) -> None:

@@ -9,6 +9,8 @@ while it changes the desired state, which the next pass carries out.
 from __future__ import annotations
 
 import json
+import os
+import queue
 import signal
 import sys
 import threading
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.environments.local.postgres import free_port
+from harness.environments.local.service import SITE_PACKAGES
 from harness.environments.local.supervisor import rollout, views
 from harness.environments.local.supervisor.errors import Conflict, Invalid, NotFound
 from harness.environments.local.supervisor.model import (
@@ -37,8 +40,11 @@ from harness.environments.local.supervisor.model import (
     Release,
 )
 from harness.environments.local.supervisor.probes import ProbeOutcome, probe
-from harness.environments.local.supervisor.process import PodProcess, adopt, pod_log, spawn
+from harness.environments.local.supervisor.process import PodProcess, adopt, package_dirs, pod_log, spawn
 from harness.environments.local.supervisor.store import StateFiles
+
+#: Where this interpreter's packages are (pods started ``{python} -S`` need them).
+PACKAGE_DIRS = package_dirs()
 
 
 def iso_now() -> str:
@@ -85,8 +91,10 @@ class Controller:
         self.events: deque[Event] = deque(maxlen=1000)
         self.progress: dict[str, _Progress] = {}
         self.stopping = threading.Event()
-        #: Set by the API after a change: the loop acts on it now, not at its next tick.
-        self.woken = threading.Event()
+        #: Wake-ups (a change through the API, a probe answered, a pod exited): the loop acts
+        #: now, not at its next tick. A SimpleQueue, not an Event: ``put`` is reentrant, and
+        #: the SIGCHLD handler may interrupt itself (or anything holding an Event's lock).
+        self._wakeups: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="probe")
         self._dirty = True
         self._published = ""
@@ -120,12 +128,16 @@ class Controller:
                     self.tick()
                 except Exception as exc:  # the loop must survive a bug in one pass
                     self._event("supervisor", "LoopError", f"{type(exc).__name__}: {exc}")
-            self.woken.wait(self.tick_s)
-            self.woken.clear()
+            try:
+                self._wakeups.get(timeout=self.tick_s)
+                while True:  # one pass answers every wake-up queued so far
+                    self._wakeups.get_nowait()
+            except queue.Empty:
+                pass
 
     def wake(self) -> None:
         """Run the next pass now (a change came in, or the loop must stop)."""
-        self.woken.set()
+        self._wakeups.put(None)
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Stop every pod (SIGTERM, then SIGKILL after the grace period)."""
@@ -264,6 +276,8 @@ class Controller:
         if self.state.label:
             env["DRILLBOOK_PLANE"] = self.state.label
         command = [sys.executable if part == PYTHON else part for part in argv]
+        if PYTHON in argv:  # this interpreter's packages, for a pod started -S
+            env[SITE_PACKAGES] = os.pathsep.join(PACKAGE_DIRS)
         try:
             proc = spawn(command, env, pod_log(self.logs, pod.name))
         except OSError as exc:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
+import sysconfig
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -58,6 +60,21 @@ class PodProcess:
             except ValueError:
                 return f"killed by signal {-code}"
         return f"exit code {code}"
+
+
+def package_dirs(path: Sequence[str] | None = None) -> list[str]:
+    """The directories ``site`` put on this interpreter's path (site-packages, the user site,
+    paths from ``.pth`` files): what a pod started ``python -S`` with this interpreter needs
+    (the service's images; see ``SITE_PACKAGES`` in ``harness.environments.local.service``)."""
+    entries = list(sys.path if path is None else path)
+    stdlib = {Path(sysconfig.get_path(name)) for name in ("stdlib", "platstdlib")}
+    stdlib |= {p / "lib-dynload" for p in stdlib}
+    ends = [i for i, p in enumerate(entries) if p and Path(p) in stdlib]
+    if ends:
+        after = entries[ends[-1] + 1:]
+    else:
+        after = [p for p in entries if p.endswith(("site-packages", "dist-packages"))]
+    return [p for p in after if Path(p).is_absolute()]
 
 
 def spawn(argv: Sequence[str], env: Mapping[str, str], log: Path) -> PodProcess:
