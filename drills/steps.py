@@ -27,7 +27,7 @@ def await_detection(ctx: Context) -> str:
 def stop_writes_read_only(ctx: Context) -> str:
     """DR procedures: ``kubectl set env deployment/backend READ_ONLY_MODE=true``, every replica at
     once (Recreate): "prevent further corruption" does not wait for a rolling update."""
-    ctx.drill.apply(
+    ctx.found["read_only"] = ctx.drill.apply(
         DeploymentEnv(**ctx.where(), deployment="app", values={"READ_ONLY_MODE": "true"}, strategy="Recreate")
     )
     return "API in read-only mode"
@@ -104,10 +104,25 @@ def switchover(ctx: Context) -> str:
     instance = ctx.found.get("instance")
     if instance is None:
         raise RuntimeError("no restored instance to switch over to")
-    # The new release also leaves read-only mode: the data is back.
+    # The new release also leaves read-only mode: the data is back. Switching back (the revert)
+    # restores the pre-incident release, read-only mode as it was before the drill set it, not
+    # the read-only release in between: one rollout when the drill ends instead of two (the
+    # read-only change's own revert then finds nothing to do).
+    previous = None
+    read_only = ctx.found.get("read_only")
+    if isinstance(read_only, DeploymentEnv):
+        previous = {
+            deployment: {
+                "DATABASE_URL": ctx.env.role(deployment).env().get("DATABASE_URL"),
+                **(read_only.previous if deployment == "app" else {}),
+            }
+            for deployment in ("app", "workers")
+            if ctx.env.has(deployment)
+        }
     ctx.drill.apply(
         DatabaseSwitchover(
-            **ctx.where(), instance=instance.name, port=instance.port, also_set={"READ_ONLY_MODE": None}
+            **ctx.where(), instance=instance.name, port=instance.port, also_set={"READ_ONLY_MODE": None},
+            previous=previous,
         )
     )
     return f"DATABASE_URL repointed at {instance.name}, read-only mode off; API and workers restarted"
