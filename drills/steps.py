@@ -108,23 +108,13 @@ def switchover(ctx: Context) -> str:
     # restores the pre-incident release, read-only mode as it was before the drill set it, not
     # the read-only release in between: one rollout when the drill ends instead of two (the
     # read-only change's own revert then finds nothing to do).
-    previous = None
-    read_only = ctx.found.get("read_only")
-    if isinstance(read_only, DeploymentEnv):
-        previous = {
-            deployment: {
-                "DATABASE_URL": ctx.env.role(deployment).env().get("DATABASE_URL"),
-                **(read_only.previous if deployment == "app" else {}),
-            }
-            for deployment in ("app", "workers")
-            if ctx.env.has(deployment)
-        }
-    ctx.drill.apply(
-        DatabaseSwitchover(
-            **ctx.where(), instance=instance.name, port=instance.port, also_set={"READ_ONLY_MODE": None},
-            previous=previous,
-        )
+    change = DatabaseSwitchover(
+        **ctx.where(), instance=instance.name, port=instance.port, also_set={"READ_ONLY_MODE": None}
     )
+    read_only = ctx.found.get("read_only")
+    if isinstance(read_only, DeploymentEnv) and "app" in change.previous:
+        change.previous["app"].update(read_only.previous)
+    ctx.drill.apply(change)
     return f"DATABASE_URL repointed at {instance.name}, read-only mode off; API and workers restarted"
 
 

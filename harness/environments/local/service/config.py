@@ -82,7 +82,7 @@ class ServiceConfig:
             return cls(
                 port=_int(env, "PORT"),
                 database_url=env["DATABASE_URL"],
-                redis_url=_redis_url(env["REDIS_URL"]),
+                redis_url=checked_redis_url(env["REDIS_URL"]),
                 jwt_secret_id=env["JWT_SECRET_ID"],
                 db_password_secret_id=env["DB_PASSWORD_SECRET_ID"],
                 encryption_key_secret_id=env["ENCRYPTION_KEY_SECRET_ID"],
@@ -105,8 +105,9 @@ class ServiceConfig:
             raise ConfigError(str(exc)) from exc
 
 
-def _redis_url(url: str) -> str:
-    parse_url(url)  # ValueError naming what is wrong (never the URL: it may hold a password)
+def checked_redis_url(url: str) -> str:
+    """``url``, or ValueError naming what is wrong (never the URL: it may hold a password)."""
+    parse_url(url)
     return url
 
 

@@ -23,9 +23,8 @@ from typing import Any
 import psycopg
 
 from harness.environments.local.service.awssecrets import SecretError, SecretsClient
-from harness.environments.local.service.config import EX_CONFIG, ConfigError
+from harness.environments.local.service.config import EX_CONFIG, ConfigError, checked_redis_url
 from harness.environments.local.service.main import exit_now, fail, say, stop_on_sigterm
-from harness.environments.local.service.resp import parse_url
 from harness.environments.local.service.sessions import CacheUnavailable, Sessions
 from harness.environments.local.service.store import Database, DatabaseUnavailable
 
@@ -57,8 +56,7 @@ class WorkerConfig:
             raise ConfigError(f"missing required environment variable(s) {', '.join(missing)}: "
                               "set them in the release")
         try:
-            parse_url(env["REDIS_URL"])  # names what is wrong, never the URL (it may hold a password)
-            return cls(int(env["PORT"]), env["DATABASE_URL"], env["REDIS_URL"],
+            return cls(int(env["PORT"]), env["DATABASE_URL"], checked_redis_url(env["REDIS_URL"]),
                        env["DB_PASSWORD_SECRET_ID"], env.get("REPLICA_NAME", "worker"),
                        env.get("APP_VERSION", "dev"), float(env.get("WORKER_INTERVAL_S", "0.5")),
                        int(env.get("WORKER_BATCH", "10")), float(env.get("DB_TIMEOUT_S", "2.0")))

@@ -44,7 +44,7 @@ from harness.environments.local.supervisor.process import PodProcess, adopt, pac
 from harness.environments.local.supervisor.store import StateFiles
 
 #: Where this interpreter's packages are (pods started ``{python} -S`` need them).
-PACKAGE_DIRS = package_dirs()
+PACKAGE_PATH = os.pathsep.join(package_dirs())
 
 
 def iso_now() -> str:
@@ -277,7 +277,7 @@ class Controller:
             env["DRILLBOOK_PLANE"] = self.state.label
         command = [sys.executable if part == PYTHON else part for part in argv]
         if PYTHON in argv:  # this interpreter's packages, for a pod started -S
-            env[SITE_PACKAGES] = os.pathsep.join(PACKAGE_DIRS)
+            env[SITE_PACKAGES] = PACKAGE_PATH
         try:
             proc = spawn(command, env, pod_log(self.logs, pod.name))
         except OSError as exc:
