@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fault_injectors.noop import NoopFault
-from fault_injectors.process_pause import ProcessPause
-from harness.probes import http_probe
-from harness.settings import DrillSettings
-from harness.standalone import standalone_drill
+from drillbook.faults.noop import NoopFault
+from drillbook.faults.process_pause import ProcessPause
+from drillbook.harness.probes import http_probe
+from drillbook.harness.settings import DrillSettings
+from drillbook.harness.standalone import standalone_drill
 from tests.servers import http_server
 
 

@@ -31,14 +31,14 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.environments.local import sample_data
-from harness.environments.local.archive import WalArchive, archive_current_wal
-from harness.environments.local.environment import LocalEnvironment
-from harness.environments.local.pitr import RecoveryTarget, recover_to, restore_snapshot
-from harness.environments.local.postgres import PostgresCluster, directory_size
-from harness.environments.local.primary import APP_DATABASE, create_app_database, init_primary
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.standby import build_standby, promote, replication_lag
+from drillbook.harness.environments.local import sample_data
+from drillbook.harness.environments.local.archive import WalArchive, archive_current_wal
+from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.environments.local.pitr import RecoveryTarget, recover_to, restore_snapshot
+from drillbook.harness.environments.local.postgres import PostgresCluster, directory_size
+from drillbook.harness.environments.local.primary import APP_DATABASE, create_app_database, init_primary
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.standby import build_standby, promote, replication_lag
 
 T = TypeVar("T")
 

@@ -1,13 +1,13 @@
 """Report and history benchmarks (issue #6): figures printed, nothing asserted.
 
-Over a journal of 10,000 synthetic, hash-chained records (``reports.synthetic``):
+Over a journal of 10,000 synthetic, hash-chained records (``drillbook.reports.synthetic``):
 
 1. ``drillbook history`` (table, html and csv): in-process (load, pandas, render)
    and end to end as a command (interpreter start and imports included), each
-   cold (every record parsed) and warm (the row cache of ``reports.rowcache``).
+   cold (every record parsed) and warm (the row cache of ``drillbook.reports.rowcache``).
 2. ``drillbook report --latest`` (html, md, json) of the last run in that journal:
    in-process without and with the hash chain verification
-   (``harness.journal.verify_chain``, which reads all 10,000 records), and end to end.
+   (``drillbook.harness.journal.verify_chain``, which reads all 10,000 records), and end to end.
 3. Rendering alone: one drill's report in each format.
 
 Goal: under 2 s. Figures: the median and best wall time of ``--repeats`` runs,
@@ -33,9 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import journal
-from reports import history, journals, model, render, synthetic
-from reports.options import ReportOptions
+from drillbook.harness import journal
+from drillbook.reports import history, journals, model, render, synthetic
+from drillbook.reports.options import ReportOptions
 
 AS_OF = datetime(2026, 11, 5, tzinfo=UTC)
 
@@ -98,7 +98,7 @@ def main() -> None:
             return go
 
         def command(*argv: str) -> Callable[[], object]:
-            cmd = [sys.executable, "-m", "harness.cli", *argv, "--results", str(directory), "-o", str(out)]
+            cmd = [sys.executable, "-m", "drillbook", *argv, "--results", str(directory), "-o", str(out)]
             return lambda: subprocess.run(cmd, check=True, capture_output=True, timeout=300)
 
         os.environ["DRILLBOOK_CACHE_DIR"] = str(Path(tmp) / "cache")
@@ -114,7 +114,7 @@ def main() -> None:
         print("report of the latest run:")
         line("load run + build + html/md/json, chain not verified", timed(report(False), args.repeats))
         line(
-            "harness.journal.verify_chain over every record",
+            "drillbook.harness.journal.verify_chain over every record",
             timed(lambda: journal.verify_chain(directory), args.repeats),
             goal=None,
         )

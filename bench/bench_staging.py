@@ -23,14 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.environments.staging.aws.rds import Rds
-from harness.environments.staging.aws.rds_snapshots import RdsSnapshots
-from harness.environments.staging.k8s.client import Kube
-from harness.environments.staging.k8s.deployments import Deployments
-from harness.environments.staging.k8s.nodes import Nodes
-from harness.environments.staging.k8s.pods import Pods
-from harness.environments.staging.k8s.rollout import Rollouts
-from harness.environments.staging.settings import KubeSettings
+from drillbook.harness.environments.staging.aws.rds import Rds
+from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshots
+from drillbook.harness.environments.staging.k8s.client import Kube
+from drillbook.harness.environments.staging.k8s.deployments import Deployments
+from drillbook.harness.environments.staging.k8s.nodes import Nodes
+from drillbook.harness.environments.staging.k8s.pods import Pods
+from drillbook.harness.environments.staging.k8s.rollout import Rollouts
+from drillbook.harness.environments.staging.settings import KubeSettings
 from tests.environments.staging.kube_emulator import KubeEmulator, seed_deployment, seed_nodes
 from tests.environments.staging.moto_server import MotoServer, create_postgres
 
@@ -110,10 +110,10 @@ def preflight(runs: int) -> None:
     import logging
     import tempfile
 
-    from harness.config import load_config
-    from harness.environments.factory import build_environment
-    from harness.environments.preflight import preflight as check
-    from harness.environments.staging.environment import StagingEnvironment
+    from drillbook.harness.config import load_config
+    from drillbook.harness.environments.factory import build_environment
+    from drillbook.harness.environments.preflight import preflight as check
+    from drillbook.harness.environments.staging.environment import StagingEnvironment
 
     moto = MotoServer()
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto logs unimplemented calls with tracebacks

@@ -45,7 +45,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="drillbook-bench-tiers-", dir="/tmp"))
     base.chmod(0o755)
     state = base / ".drillbook"
-    drillbook = [sys.executable, "-m", "harness.cli"]
+    drillbook = [sys.executable, "-m", "drillbook"]
     rows = []
     try:
         if not args.cold:

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
 
-from harness import pg
-from harness.environments.local.postgres import PostgresCluster, free_port
-from harness.toxiproxy import ToxiproxyClient, ToxiproxyServer
+from drillbook.harness import pg
+from drillbook.harness.environments.local.postgres import PostgresCluster, free_port
+from drillbook.harness.toxiproxy import ToxiproxyClient, ToxiproxyServer
 
 
 @contextmanager
@@ -46,7 +46,7 @@ def toxiproxy(mode: str) -> Iterator[str]:
         return
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.toxiproxy", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "drillbook.harness.toxiproxy", "--port", str(port), "--log-level", "warning"],
         start_new_session=True,
     )
     try:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.paging import Level, PagingPolicy, Webhook, engage
-from harness.plan import build_plan, collect
-from harness.unannounced import draw
-from harness.unannounced.window import Window
+from drillbook.harness.paging import Level, PagingPolicy, Webhook, engage
+from drillbook.harness.plan import build_plan, collect
+from drillbook.harness.unannounced import draw
+from drillbook.harness.unannounced.window import Window
 from tests.paging.receiver import Receiver, running
 
 
@@ -88,7 +88,7 @@ def collection_cost(tmp: Path) -> None:
     for count in (10, 100, 500):
         suite = tmp / f"suite{count}"
         suite.mkdir()
-        body = ["import pytest", "from fault_injectors.noop import NoopFault", ""]
+        body = ["import pytest", "from drillbook.faults.noop import NoopFault", ""]
         for i in range(count):
             body += [
                 f"@pytest.mark.drill(scenario='s{i % 25}', option='o{i}', tier='monthly', component='api')",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drills.platform import Platform
-from harness.environments.base import Environment
+from drillbook.drills.platform import Platform
+from drillbook.harness.environments.base import Environment
 
 
 @pytest.fixture(scope="session")

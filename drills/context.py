@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from drills.platform import Platform
-from harness.drill import Drill
-from harness.environments.base import Environment
+from drillbook.drills.platform import Platform
+from drillbook.harness.drill import Drill
+from drillbook.harness.environments.base import Environment
 
 
 class Where(TypedDict):

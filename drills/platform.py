@@ -16,14 +16,14 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from drills.service_ledger import ServiceLedgerStore
-from harness import pg
-from harness.environments.base import Environment, RoleUnavailable
-from harness.environments.local.primary import APP_DATABASE
-from harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
-from harness.ledger.postgres import PostgresLedgerStore
-from harness.ledger.store import LedgerStore
-from harness.probes import Probe, http_probe, sql_probe
+from drillbook.drills.service_ledger import ServiceLedgerStore
+from drillbook.harness import pg
+from drillbook.harness.environments.base import Environment, RoleUnavailable
+from drillbook.harness.environments.local.primary import APP_DATABASE
+from drillbook.harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
+from drillbook.harness.ledger.postgres import PostgresLedgerStore
+from drillbook.harness.ledger.store import LedgerStore
+from drillbook.harness.probes import Probe, http_probe, sql_probe
 
 TIMEOUT = 3.0
 

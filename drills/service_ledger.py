@@ -15,8 +15,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from harness import pg
-from harness.ledger.store import WriteFailed, WriteIndeterminate
+from drillbook.harness import pg
+from drillbook.harness.ledger.store import WriteFailed, WriteIndeterminate
 
 # The service's error codes that mean "certainly not written": it refused before writing.
 REFUSED = {

@@ -6,12 +6,12 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from drills.context import Context
-from fault_injectors.database_switchover import DatabaseSwitchover
-from fault_injectors.deployment_env import DeploymentEnv
-from fault_injectors.deployment_scale import DeploymentScale
-from fault_injectors.restored_database import RestoredDatabase
-from harness import pg
+from drillbook.drills.context import Context
+from drillbook.faults.database_switchover import DatabaseSwitchover
+from drillbook.faults.deployment_env import DeploymentEnv
+from drillbook.faults.deployment_scale import DeploymentScale
+from drillbook.faults.restored_database import RestoredDatabase
+from drillbook.harness import pg
 
 DATA_TABLES = ("users", "projects", "audit_log")
 #: A restore or PITR of the local platform takes seconds (1 GB: ~4 s): one that has not

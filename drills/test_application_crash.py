@@ -21,16 +21,16 @@ from typing import Any
 
 import pytest
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.timelines import HALF_HOUR
-from fault_injectors.bad_release import BadRelease
-from fault_injectors.deployment_release import DeploymentRelease
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.environments.local.service.images import BAD_VERSION, HOTFIX_VERSION
-from harness.runbook import Runbook, Step
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.timelines import HALF_HOUR
+from drillbook.faults.bad_release import BadRelease
+from drillbook.faults.deployment_release import DeploymentRelease
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.local.service.images import BAD_VERSION, HOTFIX_VERSION
+from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the local supervisor's images and replica logs"

@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import pytest
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.service_ledger import ServiceLedgerStore
-from drills.timelines import BACKUP_TEST
-from fault_injectors.noop import NoopFault
-from fault_injectors.restored_database import RestoredDatabase
-from harness import pg, sql_probe
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.environments.local.integrity import amcheck, checksums
-from harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
-from harness.runbook import Runbook, Step
+from drillbook import sql_probe
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.service_ledger import ServiceLedgerStore
+from drillbook.drills.timelines import BACKUP_TEST
+from drillbook.faults.noop import NoopFault
+from drillbook.faults.restored_database import RestoredDatabase
+from drillbook.harness import pg
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.local.integrity import amcheck, checksums
+from drillbook.harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
+from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the local snapshot catalogue, archive and pg_checksums on a data directory"

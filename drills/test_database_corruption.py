@@ -15,18 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.timelines import ONE_HOUR
-from fault_injectors.postgres_bloat import PostgresBloat
-from fault_injectors.postgres_heap_page import PostgresHeapPage
-from fault_injectors.postgres_index_corruption import PostgresIndexCorruption
-from fault_injectors.postgres_table_loss import PostgresTableLoss
-from harness import Probe, pg
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.runbook import Runbook, Step
+from drillbook import Probe
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.timelines import ONE_HOUR
+from drillbook.faults.postgres_bloat import PostgresBloat
+from drillbook.faults.postgres_heap_page import PostgresHeapPage
+from drillbook.faults.postgres_index_corruption import PostgresIndexCorruption
+from drillbook.faults.postgres_table_loss import PostgresTableLoss
+from drillbook.harness import pg
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "superuser SQL and the local data directory, snapshots and archive"
@@ -437,7 +438,7 @@ def test_2c_table_lost_pitr(drill: Drill, env: Environment, platform: Platform) 
 
 def amcheck_primary(ctx: Context) -> str:
     """Locate the damage: pg_amcheck on the primary reports the corrupt page."""
-    from harness.environments.local.integrity import amcheck
+    from drillbook.harness.environments.local.integrity import amcheck
 
     report = amcheck(ctx.env.local_database.primary, "compliant")  # type: ignore[attr-defined]
     ctx.drill.verify("pg_amcheck detects the overwritten page", (not report.passed, report.detail[:300]))

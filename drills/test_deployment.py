@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.timelines import QUARTER_HOUR
-from fault_injectors.deployment_scale import DeploymentScale
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.runbook import Runbook, Step
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.timelines import QUARTER_HOUR
+from drillbook.faults.deployment_scale import DeploymentScale
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.runbook import Runbook, Step
 
 SCENARIO = "deployment-test"
 DEPLOYMENTS = ("app", "workers")

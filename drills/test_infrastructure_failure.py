@@ -17,21 +17,21 @@ import os
 
 import pytest
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.timelines import SCENARIO_1
-from fault_injectors.deployment_env import DeploymentEnv
-from fault_injectors.deployment_scale import DeploymentScale
-from fault_injectors.dns_record import DnsRecord
-from fault_injectors.dr_cache import DrCache
-from fault_injectors.platform_outage import PlatformOutage
-from fault_injectors.replica_promotion import ReplicaPromotion
-from harness import pg
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.environments.local import components
-from harness.runbook import Runbook, Step
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.timelines import SCENARIO_1
+from drillbook.faults.deployment_env import DeploymentEnv
+from drillbook.faults.deployment_scale import DeploymentScale
+from drillbook.faults.dns_record import DnsRecord
+from drillbook.faults.dr_cache import DrCache
+from drillbook.faults.platform_outage import PlatformOutage
+from drillbook.faults.replica_promotion import ReplicaPromotion
+from drillbook.harness import pg
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.local import components
+from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "stopping and starting each local component"

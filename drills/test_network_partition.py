@@ -24,17 +24,17 @@ import time
 
 import pytest
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.timelines import ONE_HOUR
-from fault_injectors.network_partition import NetworkPartition
-from harness import pg
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.errors import InvalidDrillConfig
-from harness.ledger.reconcile import WriteOutcome
-from harness.runbook import Runbook, Step
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.timelines import ONE_HOUR
+from drillbook.faults.network_partition import NetworkPartition
+from drillbook.harness import pg
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.ledger.reconcile import WriteOutcome
+from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the service's database link through the local toxiproxy"

@@ -48,21 +48,22 @@ import pytest
 import redis
 from psycopg import sql
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.timelines import SECURITY
-from fault_injectors.account_suspension import AccountSuspension
-from fault_injectors.deployment_env import DeploymentEnv
-from fault_injectors.security_compromise import SecurityCompromise, session_id
-from harness import Probe, pg
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.environments.local.aws_platform import PlatformAws
-from harness.environments.local.passwords import scram_sha256_verifier
-from harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
-from harness.redact import register_secret
-from harness.runbook import Runbook, Step
+from drillbook import Probe
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.timelines import SECURITY
+from drillbook.faults.account_suspension import AccountSuspension
+from drillbook.faults.deployment_env import DeploymentEnv
+from drillbook.faults.security_compromise import SecurityCompromise, session_id
+from drillbook.harness import pg
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.local.aws_platform import PlatformAws
+from drillbook.harness.environments.local.passwords import scram_sha256_verifier
+from drillbook.harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
+from drillbook.harness.redact import register_secret
+from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the Compliant API, its audit log and its secrets"

@@ -14,17 +14,17 @@ import os
 
 import pytest
 
-from drills import steps
-from drills.context import Context
-from drills.platform import Platform
-from drills.timelines import ONE_HOUR
-from fault_injectors.database_stop import DatabaseStop
-from fault_injectors.database_switchover import DatabaseSwitchover
-from fault_injectors.replica_promotion import ReplicaPromotion
-from fault_injectors.zone_failure import ZoneFailure
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
-from harness.environments.base import Environment
-from harness.runbook import Runbook, Step
+from drillbook.drills import steps
+from drillbook.drills.context import Context
+from drillbook.drills.platform import Platform
+from drillbook.drills.timelines import ONE_HOUR
+from drillbook.faults.database_stop import DatabaseStop
+from drillbook.faults.database_switchover import DatabaseSwitchover
+from drillbook.faults.replica_promotion import ReplicaPromotion
+from drillbook.faults.zone_failure import ZoneFailure
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the local supervisor's zones and the local standby"

@@ -8,7 +8,7 @@ this in a drill is reported as over its expectation.
 
 from __future__ import annotations
 
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION
 
 SCENARIO_1 = {DETECTION: "5m", ASSESSMENT: "10m", ACTIVATION: "30m", RESTORATION: "45m", VERIFICATION: "20m"}
 # 1 hour RTO (Scenarios 2 and 4): the 110-minute shape times 55/110.

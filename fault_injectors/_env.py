@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.config import find_config
-from harness.environments.base import Environment
-from harness.environments.factory import build_environment
+from drillbook.harness.config import find_config
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.factory import build_environment
 
 
 @lru_cache(maxsize=8)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._postgres import check_no_secret, resolve_dsn
-from fault_injectors.base import Fault
-from harness import pg
-from harness.errors import InvalidDrillConfig
+from drillbook.faults._postgres import check_no_secret, resolve_dsn
+from drillbook.faults.base import Fault
+from drillbook.harness import pg
+from drillbook.harness.errors import InvalidDrillConfig
 
 
 class AccountSuspension(Fault):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.local.service.images import BAD_VERSION
-from harness.environments.local.supervisor import Deployment, SupervisorClient
-from harness.errors import InvalidDrillConfig
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.local.service.images import BAD_VERSION
+from drillbook.harness.environments.local.supervisor import Deployment, SupervisorClient
+from drillbook.harness.errors import InvalidDrillConfig
 
 STRATEGIES = ("Recreate", "RollingUpdate")
 

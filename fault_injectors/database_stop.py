@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._env import open_environment
-from fault_injectors.base import Fault
-from harness.errors import InvalidDrillConfig
+from drillbook.faults._env import open_environment
+from drillbook.faults.base import Fault
+from drillbook.harness.errors import InvalidDrillConfig
 
 MODES = ("fast", "immediate")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fault_injectors._env import open_environment
-from fault_injectors._rollout import set_env
-from fault_injectors.base import Fault
+from drillbook.faults._env import open_environment
+from drillbook.faults._rollout import set_env
+from drillbook.faults.base import Fault
 
 DEPLOYMENTS = ("app", "workers")
 

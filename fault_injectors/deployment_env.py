@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._env import deployment, open_environment
-from fault_injectors._rollout import set_env
-from fault_injectors.base import Fault
-from harness.environments.base import DeploymentRole
+from drillbook.faults._env import deployment, open_environment
+from drillbook.faults._rollout import set_env
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.base import DeploymentRole
 
 
 class DeploymentEnv(Fault):

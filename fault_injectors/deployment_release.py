@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._env import open_environment
-from fault_injectors._rollout import set_env
-from fault_injectors.base import Fault
-from harness.errors import InvalidDrillConfig
+from drillbook.faults._env import open_environment
+from drillbook.faults._rollout import set_env
+from drillbook.faults.base import Fault
+from drillbook.harness.errors import InvalidDrillConfig
 
 STRATEGIES = ("RollingUpdate", "Recreate")
 

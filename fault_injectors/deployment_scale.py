@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._env import deployment, open_environment
-from fault_injectors.base import Fault
-from harness.environments.base import DeploymentRole
+from drillbook.faults._env import deployment, open_environment
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.base import DeploymentRole
 
 
 class DeploymentScale(Fault):

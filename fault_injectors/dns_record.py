@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors._env import open_environment
-from fault_injectors.base import Fault
+from drillbook.faults._env import open_environment
+from drillbook.faults.base import Fault
 
 
 class DnsRecord(Fault):

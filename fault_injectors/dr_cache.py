@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fault_injectors._env import open_environment
-from fault_injectors.base import Fault
-from harness.environments.local import processes
-from harness.environments.local.cache import LocalCache
-from harness.environments.local.postgres import free_port
-from harness.environments.local.redis import find_redis_server
-from harness.errors import DrillbookError
+from drillbook.faults._env import open_environment
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.local import processes
+from drillbook.harness.environments.local.cache import LocalCache
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.local.redis import find_redis_server
+from drillbook.harness.errors import DrillbookError
 
 
 class DrCache(Fault):

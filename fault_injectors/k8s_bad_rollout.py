@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.guard import Blast
-from harness.environments.staging.k8s.cluster import Cluster
-from harness.environments.staging.k8s.deployments import REVISION, Deployments, json_pointer
-from harness.environments.staging.k8s.rollout import Rollouts
-from harness.errors import FaultError, InvalidDrillConfig
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.guard import Blast
+from drillbook.harness.environments.staging.k8s.cluster import Cluster
+from drillbook.harness.environments.staging.k8s.deployments import REVISION, Deployments, json_pointer
+from drillbook.harness.environments.staging.k8s.rollout import Rollouts
+from drillbook.harness.errors import FaultError, InvalidDrillConfig
 
 BAD_ROLLOUT_OF = "drillbook.io/bad-rollout-of"
 DEFAULT_BAD_IMAGE = "registry.invalid/drillbook/bad-release:0"

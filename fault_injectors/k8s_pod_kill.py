@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.guard import Blast
-from harness.environments.staging.k8s.cluster import Cluster
-from harness.environments.staging.k8s.deployments import Deployments
-from harness.environments.staging.k8s.pods import Pods, victims_count
-from harness.environments.staging.waiting import wait_until
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.guard import Blast
+from drillbook.harness.environments.staging.k8s.cluster import Cluster
+from drillbook.harness.environments.staging.k8s.deployments import Deployments
+from drillbook.harness.environments.staging.k8s.pods import Pods, victims_count
+from drillbook.harness.environments.staging.waiting import wait_until
 
 
 class K8sPodKill(Fault):

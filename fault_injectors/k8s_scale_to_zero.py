@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.guard import Blast
-from harness.environments.staging.k8s.cluster import Cluster
-from harness.environments.staging.k8s.deployments import Deployments
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.guard import Blast
+from drillbook.harness.environments.staging.k8s.cluster import Cluster
+from drillbook.harness.environments.staging.k8s.deployments import Deployments
 
 SCALED_FROM = "drillbook.io/scaled-from"
 

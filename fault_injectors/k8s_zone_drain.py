@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.guard import Blast
-from harness.environments.staging.k8s.cluster import Cluster
-from harness.environments.staging.k8s.nodes import ZONE_LABEL, Nodes
-from harness.environments.staging.k8s.pods import Pods
-from harness.errors import FaultError
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.guard import Blast
+from drillbook.harness.environments.staging.k8s.cluster import Cluster
+from drillbook.harness.environments.staging.k8s.nodes import ZONE_LABEL, Nodes
+from drillbook.harness.environments.staging.k8s.pods import Pods
+from drillbook.harness.errors import FaultError
 
 CORDONED_BY = "drillbook.io/cordoned-by"
 

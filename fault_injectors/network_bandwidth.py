@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.network_toxic import ToxicFault, check_int
+from drillbook.faults.network_toxic import ToxicFault, check_int
 
 
 class NetworkBandwidth(ToxicFault):

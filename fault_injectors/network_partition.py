@@ -6,11 +6,11 @@ import contextlib
 import secrets
 from typing import Any
 
-from fault_injectors.base import Fault
-from fault_injectors.network_toxic import check_int, check_stream, client_for, require_proxy
-from harness.errors import FaultError, InvalidDrillConfig
-from harness.toxiproxy.client import STREAMS
-from harness.toxiproxy.errors import ToxiproxyConflict, ToxiproxyError, ToxiproxyNotFound
+from drillbook.faults.base import Fault
+from drillbook.faults.network_toxic import check_int, check_stream, client_for, require_proxy
+from drillbook.harness.errors import FaultError, InvalidDrillConfig
+from drillbook.harness.toxiproxy.client import STREAMS
+from drillbook.harness.toxiproxy.errors import ToxiproxyConflict, ToxiproxyError, ToxiproxyNotFound
 
 MODES = ("down", "timeout")
 

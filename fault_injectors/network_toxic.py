@@ -12,10 +12,10 @@ from __future__ import annotations
 import secrets
 from typing import Any, ClassVar
 
-from fault_injectors.base import Fault
-from harness.errors import FaultError, InvalidDrillConfig
-from harness.toxiproxy.client import STREAMS, ToxiproxyClient
-from harness.toxiproxy.errors import ToxiproxyConflict, ToxiproxyError, ToxiproxyNotFound
+from drillbook.faults.base import Fault
+from drillbook.harness.errors import FaultError, InvalidDrillConfig
+from drillbook.harness.toxiproxy.client import STREAMS, ToxiproxyClient
+from drillbook.harness.toxiproxy.errors import ToxiproxyConflict, ToxiproxyError, ToxiproxyNotFound
 
 
 def check_int(name: str, value: object, minimum: int = 0) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.base import Fault
+from drillbook.faults.base import Fault
 
 
 class NoopFault(Fault):

@@ -6,9 +6,9 @@ from typing import Any
 
 from psycopg import sql
 
-from fault_injectors._postgres import check_no_secret, resolve_dsn
-from fault_injectors.base import Fault
-from harness import pg
+from drillbook.faults._postgres import check_no_secret, resolve_dsn
+from drillbook.faults.base import Fault
+from drillbook.harness import pg
 
 
 class PostgresBloat(Fault):

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.local.postgres import PostgresCluster
-from harness.errors import FaultError
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.errors import FaultError
 
 PAGE = 8192
 

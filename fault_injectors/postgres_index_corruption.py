@@ -8,10 +8,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from fault_injectors._postgres import check_no_secret, resolve_dsn
-from fault_injectors.base import Fault
-from harness import pg
-from harness.errors import FaultError
+from drillbook.faults._postgres import check_no_secret, resolve_dsn
+from drillbook.faults.base import Fault
+from drillbook.harness import pg
+from drillbook.harness.errors import FaultError
 
 
 class PostgresIndexCorruption(Fault):

@@ -8,10 +8,10 @@ from typing import Any
 
 from psycopg import sql
 
-from fault_injectors._postgres import check_no_secret, pg_tool, resolve_dsn
-from fault_injectors.base import Fault
-from harness import pg
-from harness.errors import InvalidDrillConfig
+from drillbook.faults._postgres import check_no_secret, pg_tool, resolve_dsn
+from drillbook.faults.base import Fault
+from drillbook.harness import pg
+from drillbook.harness.errors import InvalidDrillConfig
 
 MODES = ("drop", "truncate", "delete")
 

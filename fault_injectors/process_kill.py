@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness import procs
-from harness.errors import FaultError
+from drillbook.faults.base import Fault
+from drillbook.harness import procs
+from drillbook.harness.errors import FaultError
 
 
 class ProcessKill(Fault):

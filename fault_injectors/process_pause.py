@@ -5,9 +5,9 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness import procs
-from harness.errors import FaultError
+from drillbook.faults.base import Fault
+from drillbook.harness import procs
+from drillbook.harness.errors import FaultError
 
 
 class ProcessPause(Fault):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.staging.aws.rds import Rds
-from harness.environments.staging.aws.rds_snapshots import RdsSnapshots, RestoreOptions
-from harness.environments.staging.settings import AwsSettings
-from harness.errors import FaultError, InvalidDrillConfig
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.staging.aws.rds import Rds
+from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshots, RestoreOptions
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.errors import FaultError, InvalidDrillConfig
 
 
 class RdsDelete(Fault):

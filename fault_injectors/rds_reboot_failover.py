@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.staging.aws.rds import Rds
-from harness.environments.staging.settings import AwsSettings
-from harness.errors import FaultError
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.staging.aws.rds import Rds
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.errors import FaultError
 
 
 class RdsRebootFailover(Fault):

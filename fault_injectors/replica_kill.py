@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness import procs
-from harness.environments.local.supervisor import Deployment, SupervisorClient
-from harness.errors import FaultError, InvalidDrillConfig
+from drillbook.faults.base import Fault
+from drillbook.harness import procs
+from drillbook.harness.environments.local.supervisor import Deployment, SupervisorClient
+from drillbook.harness.errors import FaultError, InvalidDrillConfig
 
 
 class ReplicaKill(Fault):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fault_injectors._env import open_environment
-from fault_injectors.base import Fault
-from harness.environments.base import DatabaseInstance
-from harness.errors import InvalidDrillConfig
+from drillbook.faults._env import open_environment
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.base import DatabaseInstance
+from drillbook.harness.errors import InvalidDrillConfig
 
 
 class RestoredDatabase(Fault):
@@ -85,7 +85,7 @@ class RestoredDatabase(Fault):
         cluster = getattr(self.restored, "cluster", None)
         if names is None or cluster is None or not env.has("secrets"):
             return
-        from harness.environments.local.primary import set_app_password
+        from drillbook.harness.environments.local.primary import set_app_password
 
         set_app_password(cluster, env.secrets.get(names.db_password_secret_id))
 

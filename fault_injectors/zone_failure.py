@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.environments.local.supervisor import SupervisorClient
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.local.supervisor import SupervisorClient
 
 
 class ZoneFailure(Fault):

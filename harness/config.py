@@ -4,7 +4,7 @@ Secrets are never written in it, only referenced (an environment variable name,
 a Secrets Manager secret id): a file that holds one inline is refused when it is
 read, with an error naming the key and the fix. :class:`Table` reads one table
 with typed, named errors; the environment profiles' schema is built on it
-(:mod:`harness.environments.profile`).
+(:mod:`drillbook.harness.environments.profile`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness.durations import parse_duration
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
 
 CONFIG_FILE = "drillbook.toml"
 T = TypeVar("T")

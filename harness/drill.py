@@ -16,22 +16,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from fault_injectors.base import Fault
-from harness import registry
-from harness.durations import format_duration, parse_duration
-from harness.errors import (
+from drillbook.faults.base import Fault
+from drillbook.harness import registry
+from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.errors import (
     FaultError,
     InvalidDrillConfig,
     RecoveryTimeout,
     RevertFailed,
     SteadyStateNotMet,
 )
-from harness.ledger.reconcile import Reconciliation
-from harness.ledger.store import LedgerStore
-from harness.ledger.writer import Ledger
-from harness.marker import DrillSpec
-from harness.probes import Probe, as_probe
-from harness.records import (
+from drillbook.harness.ledger.reconcile import Reconciliation
+from drillbook.harness.ledger.store import LedgerStore
+from drillbook.harness.ledger.writer import Ledger
+from drillbook.harness.marker import DrillSpec
+from drillbook.harness.probes import Probe, as_probe
+from drillbook.harness.records import (
     DrillInfo,
     DrillResult,
     EnvironmentInfo,
@@ -43,11 +43,11 @@ from harness.records import (
     TimelineEvent,
     Verification,
 )
-from harness.redact import redact, redact_text
-from harness.settings import DrillSettings
-from harness.steady import Check, Monitor, check_all
-from harness.timing import Clock
-from harness.undolog import UndoLog
+from drillbook.harness.redact import redact, redact_text
+from drillbook.harness.settings import DrillSettings
+from drillbook.harness.steady import Check, Monitor, check_all
+from drillbook.harness.timing import Clock
+from drillbook.harness.undolog import UndoLog
 
 T = TypeVar("T")
 

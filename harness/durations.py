@@ -6,7 +6,7 @@ import math
 import re
 from datetime import timedelta
 
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.errors import InvalidDrillConfig
 
 ACCEPTED_FORMS = '"0", "45s", "1.5s", "15min", "5m", "1h", "2h30m", "1d", a number of seconds or a timedelta'
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import JournalError
-from harness.records import DrillResult
+from drillbook.harness.errors import JournalError
+from drillbook.harness.records import DrillResult
 
 _NAME = re.compile(r"^(\d{6,})-[A-Za-z0-9_.-]+\.json$")
 LOCK_NAME = ".journal.lock"

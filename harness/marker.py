@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from harness.config import Config
-from harness.durations import parse_duration
-from harness.errors import InvalidDrillConfig
-from harness.targets import component_key, reference_default
+from drillbook.harness.config import Config
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.targets import component_key, reference_default
 
 TIERS = ("monthly", "quarterly", "annual")
 SEVERITIES = (1, 2, 3)

@@ -15,22 +15,22 @@ from typing import Any
 
 import pytest
 
-from harness import journal, signals
-from harness.config import Config, find_config
-from harness.drill import Drill, FaultGuard
-from harness.durations import format_duration, parse_duration
-from harness.errors import InvalidDrillConfig
-from harness.fingerprint import fingerprint
-from harness.marker import MARKER_HELP, TIERS, DrillSpec, spec_from_marker
-from harness.records import DrillResult, EnvironmentInfo, Status
-from harness.settings import DrillSettings
-from harness.undolog import UndoLog, leftovers
+from drillbook.harness import journal, signals
+from drillbook.harness.config import Config, find_config
+from drillbook.harness.drill import Drill, FaultGuard
+from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.fingerprint import fingerprint
+from drillbook.harness.marker import MARKER_HELP, TIERS, DrillSpec, spec_from_marker
+from drillbook.harness.records import DrillResult, EnvironmentInfo, Status
+from drillbook.harness.settings import DrillSettings
+from drillbook.harness.undolog import UndoLog, leftovers
 
 
 class DrillFailed(AssertionError):
     """The drill's status is not PASS; the message says why, with the numbers."""
 
-    __module__ = "harness"
+    __module__ = "drillbook"
 
 
 @dataclass

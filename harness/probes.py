@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.redact import redact_text
+from drillbook.harness.redact import redact_text
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Typed journal records. ``DrillResult`` mirrors the journal keys of DESIGN.md.
+"""Typed journal records. ``DrillResult`` mirrors the journal keys (docs/journal.md).
 
 Schema version 1. Keys may be added, none renamed; old records stay loadable
 (``from_dict`` ignores keys it does not know and fills the ones it misses). A

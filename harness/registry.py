@@ -6,8 +6,8 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.errors import DuplicateFault, UnknownFault
+from drillbook.faults.base import Fault
+from drillbook.harness.errors import DuplicateFault, UnknownFault
 
 GROUP = "drillbook.fault_injectors"
 

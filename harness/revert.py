@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import registry, undolog
-from harness.errors import DrillbookError
+from drillbook.harness import registry, undolog
+from drillbook.harness.errors import DrillbookError
 
 
 @dataclass

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from harness.durations import format_duration, parse_duration
-from harness.redact import redact_text
+from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.redact import redact_text
 
 if TYPE_CHECKING:
-    from harness.drill import Drill
+    from drillbook.harness.drill import Drill
 
 Action = Callable[[Any], Any]
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from harness.errors import DrillInterrupted
+from drillbook.harness.errors import DrillInterrupted
 
 _state = {"critical": 0, "pending": False}
 _previous: Any = None

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import journal, signals
-from harness.config import Config
-from harness.drill import Drill
-from harness.fingerprint import fingerprint
-from harness.marker import spec_from_marker
-from harness.records import EnvironmentInfo
-from harness.settings import DrillSettings
-from harness.undolog import UndoLog
+from drillbook.harness import journal, signals
+from drillbook.harness.config import Config
+from drillbook.harness.drill import Drill
+from drillbook.harness.fingerprint import fingerprint
+from drillbook.harness.marker import spec_from_marker
+from drillbook.harness.records import EnvironmentInfo
+from drillbook.harness.settings import DrillSettings
+from drillbook.harness.undolog import UndoLog
 
 
 @contextmanager

@@ -8,8 +8,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness import signals
-from harness.probes import Probe, ProbeResult
+from drillbook.harness import signals
+from drillbook.harness.probes import Probe, ProbeResult
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import procs
-from harness.redact import redact
-from harness.timing import utcnow_iso
+from drillbook.harness import procs
+from drillbook.harness.redact import redact
+from drillbook.harness.timing import utcnow_iso
 
 
 @dataclass

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from harness.durations import format_duration
-from reports.model import DrillReport
+from drillbook.harness.durations import format_duration
+from drillbook.reports.model import DrillReport
 
 COLOURS = {
     "within": "#2e7d32",

@@ -6,9 +6,9 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.config import Config, find_config, load_config
-from harness.errors import InvalidDrillConfig
-from reports.options import ReportOptions, from_config
+from drillbook.harness.config import Config, find_config, load_config
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.reports.options import ReportOptions, from_config
 
 
 def add_common(p: argparse.ArgumentParser) -> None:

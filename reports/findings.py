@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from harness.durations import format_duration
-from harness.records import DrillResult
+from drillbook.harness.durations import format_duration
+from drillbook.harness.records import DrillResult
 
 
 class Severity(Enum):

@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from harness import journal
-from harness.redact import redact_text
-from reports import rowcache
+from drillbook.harness import journal
+from drillbook.harness.redact import redact_text
+from drillbook.reports import rowcache
 
 COLUMNS = (
     "record_id",
@@ -135,7 +135,7 @@ def load_rows(
     directory: Path, *, workers: int | None = None, files: list[Path] | None = None, cache: bool = False
 ) -> list[Row]:
     """The rows of every record; with ``cache``, only new or changed files are parsed
-    (:mod:`reports.rowcache`)."""
+    (:mod:`drillbook.reports.rowcache`)."""
     listed = journal.record_files(directory) if files is None else files
     if cache:
         return rowcache.rows(directory, listed, lambda stale: _parse(stale, workers), columns=len(COLUMNS))

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from reports.frame import as_datetime
-from reports.reference import TIERS
+from drillbook.reports.frame import as_datetime
+from drillbook.reports.reference import TIERS
 
 FRESH = "fresh"
 DUE_SOON = "due soon"
@@ -70,7 +70,8 @@ class Matrix:
 def matrix(
     frame: pd.DataFrame, as_of: datetime, cadence_days: dict[str, int], *, key: str = "drill"
 ) -> Matrix:
-    """The scenario x tier matrix of ``frame`` (a :func:`reports.frame.load_frame` frame) at ``as_of``."""
+    """The scenario x tier matrix of ``frame`` (a :func:`drillbook.reports.frame.load_frame` frame)
+    at ``as_of``."""
     scenarios = tuple(sorted(frame[key].unique())) if len(frame) else ()
     own_tiers = {str(k): {str(t) for t in v} for k, v in frame.groupby(key)["tier"].unique().items()}
     passed = frame["status"] == "PASS"

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from harness.durations import format_duration
-from reports import freshness, regression
-from reports.charts import TrendPoint, trend_svg
-from reports.frame import as_datetime, as_float, load_frame
-from reports.journals import files_or_fail
-from reports.options import ReportOptions
-from reports.render import render
+from drillbook.harness.durations import format_duration
+from drillbook.reports import freshness, regression
+from drillbook.reports.charts import TrendPoint, trend_svg
+from drillbook.reports.frame import as_datetime, as_float, load_frame
+from drillbook.reports.journals import files_or_fail
+from drillbook.reports.options import ReportOptions
+from drillbook.reports.render import render
 
 FORMATS = ("table", "html", "csv")
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import journal
-from harness.errors import DrillbookError, JournalError
-from harness.journal import ChainReport
-from harness.records import DrillResult
-from harness.redact import redact, redact_text
+from drillbook.harness import journal
+from drillbook.harness.errors import DrillbookError, JournalError
+from drillbook.harness.journal import ChainReport
+from drillbook.harness.records import DrillResult
+from drillbook.harness.redact import redact, redact_text
 
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 

@@ -10,14 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from harness.durations import format_duration
-from harness.records import SCHEMA_VERSION, DrillResult, Status, Verification
-from harness.redact import redact_text
-from reports import timefmt
-from reports.findings import Finding, PhaseFigures, Severity, findings
-from reports.journals import Entry, RunRecords, chain_state
-from reports.options import Person, ReportOptions
-from reports.reference import EXPECTED_TIMELINE, EXPECTED_TIMELINE_SOURCE, PROCEDURE_PHASES, procedure_phase
+from drillbook.harness.durations import format_duration
+from drillbook.harness.records import SCHEMA_VERSION, DrillResult, Status, Verification
+from drillbook.harness.redact import redact_text
+from drillbook.reports import timefmt
+from drillbook.reports.findings import Finding, PhaseFigures, Severity, findings
+from drillbook.reports.journals import Entry, RunRecords, chain_state
+from drillbook.reports.options import Person, ReportOptions
+from drillbook.reports.reference import (
+    EXPECTED_TIMELINE,
+    EXPECTED_TIMELINE_SOURCE,
+    PROCEDURE_PHASES,
+    procedure_phase,
+)
 
 KEY_EVENTS = (
     "test start",

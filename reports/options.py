@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.config import Config
-from harness.errors import InvalidDrillConfig
-from harness.redact import redact_text
-from reports.reference import CADENCE_DAYS, SIGN_OFF_ROLES
+from drillbook.harness.config import Config
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.redact import redact_text
+from drillbook.reports.reference import CADENCE_DAYS, SIGN_OFF_ROLES
 
 SEVERITY_KEYS = ("critical", "high", "medium", "low")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from harness.durations import format_duration
-from reports import timefmt
-from reports.model import ActionItem, DrillReport, TimelineRow
-from reports.options import Person, ReportOptions
-from reports.render import render, tidy
+from drillbook.harness.durations import format_duration
+from drillbook.reports import timefmt
+from drillbook.reports.model import ActionItem, DrillReport, TimelineRow
+from drillbook.reports.options import Person, ReportOptions
+from drillbook.reports.render import render, tidy
 
 BLANK = "[to be completed]"
 

@@ -1,8 +1,8 @@
-"""Figures taken from the DR procedures (``reference/dr-procedures.md``) that reports compare with."""
+"""Figures taken from the DR procedures (``docs/dr-procedures.md``) that reports compare with."""
 
 from __future__ import annotations
 
-from harness.drill import ACTIVATION, ASSESSMENT, DETECTION, PHASES, RESTORATION, VERIFICATION
+from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, PHASES, RESTORATION, VERIFICATION
 
 #: "Expected Timeline" of Scenario 1: each phase's expected duration in seconds.
 EXPECTED_TIMELINE: dict[str, float] = {

@@ -1,6 +1,6 @@
 """The regression warning: a scenario's RTO (or RPO) creeping up towards its target.
 
-Two rules, either of which warns (see :class:`reports.options.Regression`):
+Two rules, either of which warns (see :class:`drillbook.reports.options.Regression`):
 
 * level: the median of the last ``window`` measured runs exceeds
   ``threshold`` x target ("p50 of the last 5 runs is 86 % of the target");
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.durations import format_duration
-from reports.options import Regression
+from drillbook.harness.durations import format_duration
+from drillbook.reports.options import Regression
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.durations import format_duration
-from harness.fingerprint import drillbook_version
-from harness.redact import redact_text
-from reports.charts import bars_svg, timeline_svg
-from reports.journals import redact_texts
-from reports.model import RunReport
+from drillbook.harness.durations import format_duration
+from drillbook.harness.fingerprint import drillbook_version
+from drillbook.harness.redact import redact_text
+from drillbook.reports.charts import bars_svg, timeline_svg
+from drillbook.reports.journals import redact_texts
+from drillbook.reports.model import RunReport
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = ("html", "md", "json")

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import journal
-from harness.drill import PHASES
-from harness.timing import iso
+from drillbook.harness import journal
+from drillbook.harness.drill import PHASES
+from drillbook.harness.timing import iso
 
 #: (scenario, option, tier, component, rto target s, rpo target s, typical rto s)
 SCENARIOS: tuple[tuple[str, str | None, str, str, float, float | None, float], ...] = (
@@ -205,7 +205,7 @@ def _event(at: datetime, event: str, detail: str) -> dict[str, Any]:
 def write(directory: Path, spec: SyntheticSpec | None = None) -> int:
     """Write ``spec.records`` chained records into the empty ``directory``; returns the count.
 
-    Hashes are chained the way :func:`harness.journal.append` chains them, without
+    Hashes are chained the way :func:`drillbook.harness.journal.append` chains them, without
     re-listing the directory for each record.
     """
     directory.mkdir(parents=True, exist_ok=True)

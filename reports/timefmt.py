@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from harness.durations import format_duration
+from drillbook.harness.durations import format_duration
 
 
 def parse_iso(text: str | None) -> datetime | None:

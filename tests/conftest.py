@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import pg
-from harness.environments.local.postgres import PostgresCluster
+from drillbook.harness import pg
+from drillbook.harness.environments.local.postgres import PostgresCluster
 from tests.environments.local.dataplane_support import server_tmp
 from tests.local_env import SharedEnv, shared_local_env
 from tests.servers import HttpServer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.environments.local.environment import LocalEnvironment
 
 
 @dataclass

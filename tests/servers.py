@@ -11,8 +11,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import procs
-from harness.environments.local.postgres import free_port
+from drillbook.harness import procs
+from drillbook.harness.environments.local.postgres import free_port
 
 
 @dataclass

@@ -8,10 +8,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 COMMANDS = (
-    "run", "revert", "verify", "env", "report", "history", "postmortem", "plan", "unannounced", "ack",
+    "init", "run", "revert", "verify", "env", "report", "history", "postmortem", "plan", "unannounced", "ack",
     "readiness", "toxiproxy-server",
 )
 
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"harness.cli.{name.replace('-', '_')}")
+        module = importlib.import_module(f"drillbook.harness.cli.{name.replace('-', '_')}")
         module.add_parser(subparsers)
     return parser
 

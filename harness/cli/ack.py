@@ -6,8 +6,8 @@ import argparse
 import getpass
 from pathlib import Path
 
-from harness.config import find_config
-from harness.paging.ack import acknowledge
+from drillbook.harness.config import find_config
+from drillbook.harness.paging.ack import acknowledge
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,19 +15,19 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from harness import signals
-from harness.config import Config, find_config
-from harness.environments.base import Environment
-from harness.environments.factory import build_environment
-from harness.environments.lifecycle import ComponentStatus, Lifecycle
-from harness.errors import DrillbookError
+from drillbook.harness import signals
+from drillbook.harness.config import Config, find_config
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.factory import build_environment
+from drillbook.harness.environments.lifecycle import ComponentStatus, Lifecycle
+from drillbook.harness.errors import DrillbookError
 
 #: (module, function) pairs; each function adds one subcommand to ``env``'s subparsers.
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
-    ("harness.cli.env", "add_up"),
-    ("harness.cli.env", "add_down"),
-    ("harness.cli.env", "add_status"),
-    ("harness.cli.env_check", "add_check"),
+    ("drillbook.harness.cli.env", "add_up"),
+    ("drillbook.harness.cli.env", "add_down"),
+    ("drillbook.harness.cli.env", "add_status"),
+    ("drillbook.harness.cli.env_check", "add_check"),
 )
 
 if TYPE_CHECKING:

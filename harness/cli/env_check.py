@@ -9,11 +9,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from harness.config import find_config, load_config
-from harness.durations import parse_duration
-from harness.environments.factory import build_environment
-from harness.environments.staging.environment import StagingEnvironment
-from harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.config import find_config, load_config
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.environments.factory import build_environment
+from drillbook.harness.environments.staging.environment import StagingEnvironment
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 
 if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -41,7 +41,7 @@ def add_check(actions: Subparsers) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from harness.environments.preflight import preflight, ready, table
+    from drillbook.harness.environments.preflight import preflight, ready, table
 
     try:
         timeout = parse_duration(args.timeout, what="--timeout")

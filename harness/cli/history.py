@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from reports import cliopts
+    from drillbook.reports import cliopts
 
     p = subparsers.add_parser(
         "history",
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from reports import cliopts, history, options, render, timefmt
+    from drillbook.reports import cliopts, history, options, render, timefmt
 
     cfg = cliopts.config(args)
     formats = cliopts.formats(args.format, history.FORMATS)

@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from harness.errors import InvalidDrillConfig
-from harness.marker import TIERS
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.marker import TIERS
 
-FORMATS = ("md", "html")  # harness.plan.FORMATS, without importing pytest for every command
+FORMATS = ("md", "html")  # drillbook.harness.plan.FORMATS, without importing pytest for every command
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"comma-separated formats to write: {','.join(FORMATS)} (default md)",
     )
     p.add_argument("-o", "--output", type=Path, default=None, help="write the plan files into DIR")
-    p.add_argument("--suite", type=Path, default=None, help="a drill suite instead of drillbook's drills/")
+    p.add_argument("--suite", default=None, help=SUITE_HELP)
     p.add_argument("--env", default=None, help="environment profile the plan is for (default local)")
     p.set_defaults(handler=run)
 
@@ -41,17 +41,27 @@ def formats(value: str) -> list[str]:
     return chosen
 
 
-def default_suite() -> Path:
-    from harness.cli.run import suite_path
+SUITE_HELP = (
+    "a drill file or directory, or `reference` (default: `suite` in drillbook.toml, else ./drills, "
+    "else the reference suite)"
+)
 
-    return suite_path()
+
+def chosen_suite(arg: str | None, command: str) -> Path:
+    """The suite a command reads, saying so on stderr when it falls back to the reference suite."""
+    from drillbook.harness.suite import resolve_suite
+
+    suite = resolve_suite(arg)
+    if suite.note:
+        print(f"drillbook {command}: {suite.note}", file=sys.stderr)
+    return suite.path
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.plan import build_plan, collect, render, write
+    from drillbook.harness.plan import build_plan, collect, render, write
 
     chosen = formats(args.format)
-    suite = args.suite if args.suite is not None else default_suite()
+    suite = chosen_suite(args.suite, "plan")
     collection = collect(suite, schedule=args.schedule)
     env = args.env or os.environ.get("DRILLBOOK_ENV") or "local"
     plan = build_plan(collection, schedule=args.schedule, suite=str(suite), environment=env)

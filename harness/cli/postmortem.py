@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from reports import cliopts
+    from drillbook.reports import cliopts
 
     p = subparsers.add_parser(
         "postmortem",
@@ -35,8 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from harness.errors import DrillbookError
-    from reports import cliopts, journals, model, postmortem, render
+    from drillbook.harness.errors import DrillbookError
+    from drillbook.reports import cliopts, journals, model, postmortem, render
 
     cfg = cliopts.config(args)
     options = cliopts.report_options(args, cfg)

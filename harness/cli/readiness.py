@@ -10,11 +10,12 @@ import os
 import sys
 from pathlib import Path
 
-from harness.config import Config, find_config
-from harness.errors import InvalidDrillConfig
-from harness.marker import TIERS
+from drillbook.harness.cli.plan import SUITE_HELP
+from drillbook.harness.config import Config, find_config
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.marker import TIERS
 
-FORMATS = ("table", "md", "json")  # harness.readiness.render.FORMATS, without importing it here
+FORMATS = ("table", "md", "json")  # drillbook.harness.readiness.render.FORMATS, without importing it here
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=None,
         help="judge freshness for this tier's drills only (annual: every drill; default every drill)",
     )
-    p.add_argument("--suite", type=Path, default=None, help="a drill suite instead of drillbook's drills/")
+    p.add_argument("--suite", default=None, help=SUITE_HELP)
     p.add_argument("--state-dir", type=Path, default=None, help="state directory (default .drillbook/)")
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
     p.set_defaults(handler=run)
@@ -40,11 +41,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: every drillbook command builds this parser, few need pandas and pytest.
-    from harness import journal
-    from harness.cli.plan import default_suite
-    from harness.environments.factory import build_environment
-    from harness.plan import collect
-    from harness.readiness import Inputs, SuiteDrill, check, render
+    from drillbook.harness import journal
+    from drillbook.harness.cli.plan import chosen_suite
+    from drillbook.harness.environments.factory import build_environment
+    from drillbook.harness.plan import collect
+    from drillbook.harness.readiness import Inputs, SuiteDrill, check, render
 
     config = find_config()
     results = args.results or Path(config.get("results_dir", "drill-results"))
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidDrillConfig(f"journal directory {results} does not exist; pass --results DIR")
     state_dir = args.state_dir or Path(config.get("state_dir", ".drillbook"))
     name = args.env or os.environ.get("DRILLBOOK_ENV") or "local"
-    suite = args.suite if args.suite is not None else default_suite()
+    suite = chosen_suite(args.suite, "readiness")
     collection = collect(suite, schedule=args.schedule)
     drills = [
         SuiteDrill(d.spec.scenario, d.spec.option, d.spec.tier, d.spec.component)
@@ -76,6 +77,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _cadence_days(config: Config) -> dict[str, int]:
     # The reports' cadences (``[report] cadence_days``), so freshness means the same everywhere.
-    from reports.options import from_config
+    from drillbook.reports.options import from_config
 
     return dict(from_config(config).cadence_days)

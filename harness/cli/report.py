@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from reports import cliopts
+    from drillbook.reports import cliopts
 
     p = subparsers.add_parser(
         "report",
@@ -40,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports import cliopts, journals, model, render
+    from drillbook.reports import cliopts, journals, model, render
 
     cfg = cliopts.config(args)
     formats = cliopts.formats(args.format, render.FORMATS)

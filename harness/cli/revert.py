@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.config import find_config
-from harness.revert import revert_leftovers
+from drillbook.harness.config import find_config
+from drillbook.harness.revert import revert_leftovers
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

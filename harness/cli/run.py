@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
-from harness.errors import DrillbookError
-from harness.marker import TIERS
+from drillbook.harness.marker import TIERS
+from drillbook.harness.suite import Suite, resolve_suite
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,24 +26,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--suite",
         default=None,
-        type=Path,
-        help="a drill suite (file or directory) instead of drillbook's own drills/",
+        help="a drill file or directory, or `reference` for drillbook's reference suite (default: "
+        "`suite` in drillbook.toml, else ./drills, else the reference suite)",
     )
     p.add_argument("--drill-results", default=None, help="journal directory (default drill-results/)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
     p.set_defaults(handler=run)
 
 
-def suite_path() -> Path:
-    import drills
-
-    return Path(drills.__file__).parent
-
-
-def command(args: argparse.Namespace) -> list[str]:
-    suite = args.suite if args.suite is not None else suite_path()
-    if not suite.exists():
-        raise DrillbookError(f"drill suite {suite} does not exist; pass --suite PATH")
+def command(args: argparse.Namespace, suite: Suite | None = None) -> list[str]:
+    suite = suite or resolve_suite(args.suite)
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -52,8 +43,9 @@ def command(args: argparse.Namespace) -> list[str]:
         sys.executable,
         "-m",
         "pytest",
-        str(suite),
+        str(suite.path),
         "-v",
+        "-rfEs",  # failures, errors and why a drill was skipped, at the end
         "-p",
         "no:cacheprovider",
         "--drill-tier",
@@ -69,6 +61,9 @@ def command(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    cmd = command(args)
+    suite = resolve_suite(args.suite)
+    if suite.note:
+        print(f"drillbook run: {suite.note}", flush=True)
+    cmd = command(args, suite)
     print("drillbook run:", " ".join(cmd[2:]), flush=True)
     return subprocess.call(cmd)

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import DrillbookError
-from harness.toxiproxy.server import DEFAULT_PORT, serve
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.toxiproxy.server import DEFAULT_PORT, serve
 
 DESCRIPTION = (
     "Serve the Toxiproxy 2.x HTTP API and proxy TCP connections through its toxics, "
@@ -47,8 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m harness.toxiproxy``: the command alone, without importing every other one."""
-    parser = argparse.ArgumentParser(prog="python -m harness.toxiproxy", description=DESCRIPTION)
+    """``python -m drillbook.harness.toxiproxy``: the command alone, without importing every other one."""
+    parser = argparse.ArgumentParser(prog="python -m drillbook.harness.toxiproxy", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:

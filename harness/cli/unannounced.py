@@ -14,12 +14,13 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.config import find_config
-from harness.errors import InvalidDrillConfig
-from harness.marker import TIERS
-from harness.paging.policy import policy_from_config
-from harness.unannounced.store import SealStore
-from harness.unannounced.window import FORMS, parse_window
+from drillbook.harness.cli.plan import SUITE_HELP
+from drillbook.harness.config import find_config
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.marker import TIERS
+from drillbook.harness.paging.policy import policy_from_config
+from drillbook.harness.unannounced.store import SealStore
+from drillbook.harness.unannounced.window import FORMS, parse_window
 
 OK = 0
 FAILED = 1
@@ -75,7 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--suite", type=Path, default=None, help="a drill suite instead of drillbook's drills/")
+    p.add_argument("--suite", default=None, help=SUITE_HELP)
     p.add_argument("--env", default=None, help="environment profile (default local)")
     p.add_argument("--state-dir", type=Path, default=None, help="state directory (default .drillbook/)")
 
@@ -91,12 +92,12 @@ def store_for(args: argparse.Namespace) -> SealStore:
 
 
 def run_seal(args: argparse.Namespace) -> int:
-    from harness.cli.plan import default_suite
-    from harness.plan import collect
-    from harness.unannounced.seal import seal
+    from drillbook.harness.cli.plan import chosen_suite
+    from drillbook.harness.plan import collect
+    from drillbook.harness.unannounced.seal import seal
 
     parse_window(args.window)  # a bad window fails before the (slow) collection
-    suite = args.suite if args.suite is not None else default_suite()
+    suite = chosen_suite(args.suite, "unannounced")
     collection = collect(suite, schedule=args.tier)
     window = parse_window(args.window)  # "now" is now, after the collection
     if collection.errors:
@@ -144,7 +145,7 @@ def run_due(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from harness.unannounced.runner import run_sealed
+    from drillbook.harness.unannounced.runner import run_sealed
 
     store = store_for(args)
     config = find_config()
@@ -179,7 +180,7 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from harness.unannounced.verify import check_journal
+    from drillbook.harness.unannounced.verify import check_journal
 
     if not args.drill_results.is_dir():
         raise InvalidDrillConfig(

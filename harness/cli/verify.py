@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.errors import DrillbookError
-from harness.journal import verify_chain
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.journal import verify_chain
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,1 +1,1 @@
-"""Environments: named profiles exposing resources by role (DESIGN.md)."""
+"""Environments: named profiles exposing resources by role (docs/configuration.md)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 ROLES = (
     "database",

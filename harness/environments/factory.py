@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config import Config
-from harness.environments.base import Environment
-from harness.environments.profile import load_profile
+from drillbook.harness.config import Config
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.profile import load_profile
 
 
 def build_environment(name: str, config: Config, state_dir: Path) -> Environment:
     """The environment called ``name``; not started (``up()`` is the caller's). A bad profile
     raises a ConfigError naming the key and the fix."""
     if name == "local":
-        from harness.environments.local.environment import LocalEnvironment
+        from drillbook.harness.environments.local.environment import LocalEnvironment
 
         return LocalEnvironment(state_dir / "local", config=config)
     profile = load_profile(config, name)
     if profile.kind == "containers":
-        from harness.environments.containers.environment import ContainersEnvironment
+        from drillbook.harness.environments.containers.environment import ContainersEnvironment
 
         return ContainersEnvironment(state_dir / name, profile=profile)
     if profile.kind == "local":
@@ -30,6 +30,6 @@ def build_environment(name: str, config: Config, state_dir: Path) -> Environment
             'the local environment is the profile named "local"; use driver = '
             '"staging" or "containers" here, or --env local',
         )
-    from harness.environments.staging.environment import StagingEnvironment
+    from drillbook.harness.environments.staging.environment import StagingEnvironment
 
     return StagingEnvironment.from_config(config, name)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from fault_injectors.base import Fault
-from harness.environments.profile import FaultLimit, Profile
-from harness.errors import DrillbookError
+from drillbook.faults.base import Fault
+from drillbook.harness.environments.profile import FaultLimit, Profile
+from drillbook.harness.errors import DrillbookError
 
 CONFIRM_VARIABLE = "DRILLBOOK_CONFIRM_PRODUCTION"
 

@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness import pg
-from harness.environments.staging.environment import StagingEnvironment
-from harness.environments.staging.secretref import SecretRef
-from harness.environments.staging.settings import (
+from drillbook.harness import pg
+from drillbook.harness.environments.staging.environment import StagingEnvironment
+from drillbook.harness.environments.staging.secretref import SecretRef
+from drillbook.harness.environments.staging.settings import (
     AwsSettings,
     BackupsSettings,
     CacheSettings,
@@ -38,8 +38,8 @@ from harness.environments.staging.settings import (
     SecretsSettings,
     StagingSettings,
 )
-from harness.errors import DrillbookError
-from harness.redact import redact_text
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.redact import redact_text
 
 READY, NOT_READY, UNKNOWN = "READY", "NOT READY", "UNKNOWN"
 RDS_ACTIONS = (
@@ -247,7 +247,7 @@ def _database(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
 
 
 def _simulate(rds: Any, instance_id: str) -> tuple[str, str]:
-    from harness.environments.staging.aws.client import aws_call, client
+    from drillbook.harness.environments.staging.aws.client import aws_call, client
 
     arn = rds.describe(instance_id).arn
     caller = aws_call("who am I", client(rds.aws, "sts").get_caller_identity)["Arn"]
@@ -284,8 +284,8 @@ def _principal(caller_arn: str) -> str:
 
 def _credentials(c: _Checks, aws: AwsSettings) -> None:
     """EC2's DryRun answers DryRunOperation when the credentials are valid and allowed."""
-    from harness.environments.staging.aws.client import aws_call, client
-    from harness.environments.staging.aws.errors import AwsError
+    from drillbook.harness.environments.staging.aws.client import aws_call, client
+    from drillbook.harness.environments.staging.aws.errors import AwsError
 
     def check() -> tuple[str, str]:
         try:

@@ -1,12 +1,13 @@
 """An environment profile's common part: its kind, ``production``, and the blast-radius
 limits per fault (``[limits.<fault>]`` for every environment, ``[environments.<name>.limits.<fault>]``
-for one). The roles of a staging profile are read by :mod:`harness.environments.staging.settings`."""
+for one). The roles of a staging profile are read by
+:mod:`drillbook.harness.environments.staging.settings`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.config import Config, ConfigError, Table
+from drillbook.harness.config import Config, ConfigError, Table
 
 KINDS = ("local", "staging", "containers")
 #: The key of the limits that apply to every fault without its own.

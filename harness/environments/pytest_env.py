@@ -3,7 +3,7 @@
 Registered as its own ``pytest11`` entry point (``drillbook-env``). The
 environment is the one the drillbook plugin's settings name (``--drill-env``,
 ``--drill-state-dir``); it is built with
-:func:`harness.environments.factory.build_environment`. An environment
+:func:`drillbook.harness.environments.factory.build_environment`. An environment
 drillbook runs itself (local) is started here and always stopped at the end of
 the session, also after a failure or Ctrl-C/SIGTERM; one that was already up
 (``drillbook env up`` beforehand) is used as it is and left running.
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Config, find_config
-from harness.environments.base import Environment
-from harness.environments.factory import build_environment
-from harness.environments.lifecycle import Lifecycle, Progress
-from harness.fingerprint import add_component_version
-from harness.plugin import RUN_KEY
+from drillbook.harness.config import Config, find_config
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.factory import build_environment
+from drillbook.harness.environments.lifecycle import Lifecycle, Progress
+from drillbook.harness.fingerprint import add_component_version
+from drillbook.harness.plugin import RUN_KEY
 
 
 def _settings(config: pytest.Config) -> tuple[str, Path, Config]:

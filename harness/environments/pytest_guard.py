@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import find_config
-from harness.drill import FaultGuard
-from harness.environments.guard import CONFIRM_VARIABLE, Confirmation, ProductionGuard
-from harness.environments.profile import Profile, load_profile
-from harness.errors import InvalidDrillConfig
-from harness.plugin import FAULT_GUARD_KEY, RUN_KEY
+from drillbook.harness.config import find_config
+from drillbook.harness.drill import FaultGuard
+from drillbook.harness.environments.guard import CONFIRM_VARIABLE, Confirmation, ProductionGuard
+from drillbook.harness.environments.profile import Profile, load_profile
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.plugin import FAULT_GUARD_KEY, RUN_KEY
 
 PROFILE_KEY = pytest.StashKey[Profile]()
 
@@ -51,7 +51,7 @@ def _profile(config: pytest.Config) -> Profile:
     name = _env_name(config)
     profile = load_profile(cfg, name)
     if profile.kind == "staging":
-        from harness.environments.staging.settings import load_staging
+        from drillbook.harness.environments.staging.settings import load_staging
 
         load_staging(cfg, name)
     return profile

@@ -18,7 +18,7 @@ class InMemoryLedgerStore:
             self._rows.setdefault(run_id, set())
 
     def write(self, run_id: str, seq: int, timeout: float) -> None:
-        from harness.ledger.store import WriteFailed
+        from drillbook.harness.ledger.store import WriteFailed
 
         with self._lock:
             if not self.available:

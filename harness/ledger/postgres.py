@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 
-from harness import pg
-from harness.ledger.store import WriteFailed, WriteIndeterminate
+from drillbook.harness import pg
+from drillbook.harness.ledger.store import WriteFailed, WriteIndeterminate
 
 TABLE = "drillbook_ledger"
 

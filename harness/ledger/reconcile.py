@@ -1,6 +1,6 @@
 """Reconciliation: compare what the client saw acknowledged with what survived.
 
-The definitions are DESIGN.md's, kept exact:
+The definitions are the README's ("What is measured"), kept exact:
 
 * P is the longest prefix (by sequence) of writes acknowledged before ``t_fault``
   that all survive. ``rpo_s = t_fault - ack_time(last write of P)``, and 0 when

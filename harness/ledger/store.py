@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 
 class WriteFailed(DrillbookError):

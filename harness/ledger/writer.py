@@ -6,9 +6,9 @@ import threading
 import time
 from types import TracebackType
 
-from harness import signals
-from harness.ledger.reconcile import Reconciliation, WriteOutcome, WriteRecord, reconcile
-from harness.ledger.store import LedgerStore, WriteFailed
+from drillbook.harness import signals
+from drillbook.harness.ledger.reconcile import Reconciliation, WriteOutcome, WriteRecord, reconcile
+from drillbook.harness.ledger.store import LedgerStore, WriteFailed
 
 
 class Ledger:

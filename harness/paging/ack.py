@@ -7,8 +7,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from harness.errors import DrillbookError
-from harness.paging.ackfile import read
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.paging.ackfile import read
 
 TIMEOUT = 5.0
 

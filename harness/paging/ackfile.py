@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.durations import format_duration
-from harness.paging.ackfile import AckFile, AckTarget
-from harness.paging.ackserver import Ack, AckServer
-from harness.paging.policy import Level, PagingPolicy
-from harness.paging.rotation import same_person
-from harness.paging.webhook import send
-from harness.redact import register_secret
-from harness.timing import Clock
+from drillbook.harness.durations import format_duration
+from drillbook.harness.paging.ackfile import AckFile, AckTarget
+from drillbook.harness.paging.ackserver import Ack, AckServer
+from drillbook.harness.paging.policy import Level, PagingPolicy
+from drillbook.harness.paging.rotation import same_person
+from drillbook.harness.paging.webhook import send
+from drillbook.harness.redact import register_secret
+from drillbook.harness.timing import Clock
 
 Say = Callable[[str], None]
 

@@ -28,11 +28,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from harness.config import Config
-from harness.durations import format_duration, parse_duration
-from harness.errors import InvalidDrillConfig
-from harness.paging.rotation import Rotation, rotation_from_config
-from harness.redact import redact_text, register_secret
+from drillbook.harness.config import Config
+from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.paging.rotation import Rotation, rotation_from_config
+from drillbook.harness.redact import redact_text, register_secret
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.durations import parse_duration
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
 
 
 @dataclass(frozen=True)

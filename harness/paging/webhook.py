@@ -15,8 +15,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from harness.paging.policy import Webhook
-from harness.redact import redact_text
+from drillbook.harness.paging.policy import Webhook
+from drillbook.harness.redact import redact_text
 
 RETRIABLE = {408, 425, 429}
 

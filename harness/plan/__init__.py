@@ -1,9 +1,9 @@
 """Drill plans: the suite's scenarios, faults, targets, runbooks and risks for review."""
 
-from harness.plan.build import build_plan
-from harness.plan.collect import Collection, CollectionFailed, collect
-from harness.plan.model import DrillPlan, PlanDrill, PlanFault, PlanRunbook
-from harness.plan.render import FORMATS, render, write
+from drillbook.harness.plan.build import build_plan
+from drillbook.harness.plan.collect import Collection, CollectionFailed, collect
+from drillbook.harness.plan.model import DrillPlan, PlanDrill, PlanFault, PlanRunbook
+from drillbook.harness.plan.render import FORMATS, render, write
 
 __all__ = [
     "FORMATS",

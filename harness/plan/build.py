@@ -6,10 +6,10 @@ import inspect
 from datetime import UTC, datetime
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.durations import format_duration, parse_duration
-from harness.plan.collect import CollectedDrill, Collection
-from harness.plan.model import (
+from drillbook.faults.base import Fault
+from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.plan.collect import CollectedDrill, Collection
+from drillbook.harness.plan.model import (
     DrillPlan,
     PlanDrill,
     PlanFault,
@@ -18,9 +18,9 @@ from harness.plan.model import (
     PlanStep,
     PlanTargets,
 )
-from harness.registry import registered_faults
-from harness.runbook import Runbook
-from harness.timing import iso
+from drillbook.harness.registry import registered_faults
+from drillbook.harness.runbook import Runbook
+from drillbook.harness.timing import iso
 
 # The DR procedures' "Disaster Classification".
 SEVERITY = {

@@ -2,7 +2,7 @@
 
 ``pytest --collect-only`` runs in this process with a small plugin that keeps,
 for every drill item, its validated marker (the drillbook plugin's own
-:func:`~harness.marker.spec_from_marker`, with the suite's config) and the
+:func:`~drillbook.harness.marker.spec_from_marker`, with the suite's config) and the
 faults and runbooks its code refers to. Collection imports the suite's modules;
 they are dropped from ``sys.modules`` afterwards so that collecting again (or
 another suite with the same file names) starts clean.
@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 
-from fault_injectors.base import Fault
-from harness.config import find_config
-from harness.errors import DrillbookError, InvalidDrillConfig
-from harness.marker import TIERS, DrillSpec
-from harness.plan.discover import module_runbooks, referenced
-from harness.plugin import RUN_KEY, SPEC_KEY
-from harness.registry import registered_faults
-from harness.runbook import Runbook
+from drillbook.faults.base import Fault
+from drillbook.harness.config import find_config
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.marker import TIERS, DrillSpec
+from drillbook.harness.plan.discover import module_runbooks, referenced
+from drillbook.harness.plugin import RUN_KEY, SPEC_KEY
+from drillbook.harness.registry import registered_faults
+from drillbook.harness.runbook import Runbook
 
 
 class CollectionFailed(DrillbookError):

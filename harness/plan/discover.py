@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
-from fault_injectors.base import Fault
-from harness.durations import parse_duration
-from harness.errors import InvalidDrillConfig
-from harness.runbook import Runbook
+from drillbook.faults.base import Fault
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.runbook import Runbook
 
 #: How deep helper functions are followed (a helper calling a helper ...).
 MAX_DEPTH = 4

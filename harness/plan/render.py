@@ -6,9 +6,9 @@ from pathlib import Path
 
 import jinja2
 
-from harness.durations import format_duration
-from harness.errors import InvalidDrillConfig
-from harness.plan.model import DrillPlan
+from drillbook.harness.durations import format_duration
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.plan.model import DrillPlan
 
 FORMATS = ("md", "html")
 
@@ -21,7 +21,9 @@ def _cell(value: object) -> str:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         # The reports' templates first: the plan takes the DR Test Report's stylesheet when present.
-        loader=jinja2.ChoiceLoader([jinja2.PackageLoader("harness.plan", "templates"), *_reports_loader()]),
+        loader=jinja2.ChoiceLoader(
+            [jinja2.PackageLoader("drillbook.harness.plan", "templates"), *_reports_loader()]
+        ),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -35,7 +37,7 @@ def _environment() -> jinja2.Environment:
 
 def _reports_loader() -> list[jinja2.BaseLoader]:
     try:
-        return [jinja2.PackageLoader("reports", "templates")]
+        return [jinja2.PackageLoader("drillbook.reports", "templates")]
     except (ValueError, ModuleNotFoundError):
         return []
 

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.config import Config
-from harness.durations import format_duration
-from harness.environments.base import Environment
-from harness.marker import spec_from_marker
-from harness.paging.policy import policy_from_config
-from harness.readiness import database_checks, journal_checks, template_checks
-from harness.readiness.journal_checks import SuiteDrill
-from harness.readiness.model import Item, Readiness, manual
-from harness.readiness.settings import ReadinessSettings
-from harness.records import DrillResult
-from harness.timing import iso
+from drillbook.harness.config import Config
+from drillbook.harness.durations import format_duration
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.marker import spec_from_marker
+from drillbook.harness.paging.policy import policy_from_config
+from drillbook.harness.readiness import database_checks, journal_checks, template_checks
+from drillbook.harness.readiness.journal_checks import SuiteDrill
+from drillbook.harness.readiness.model import Item, Readiness, manual
+from drillbook.harness.readiness.settings import ReadinessSettings
+from drillbook.harness.records import DrillResult
+from drillbook.harness.timing import iso
 
 #: The checklist in its order: (line, keys of the automated items evidencing it).
 PRE_DISASTER = (

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from harness import pg
-from harness.durations import format_duration
-from harness.environments.base import Environment
-from harness.readiness.model import Item, failed, manual, passed
+from drillbook.harness import pg
+from drillbook.harness.durations import format_duration
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.readiness.model import Item, failed, manual, passed
 
 BACKUP_LINE = "Backup systems tested monthly"
 REPLICA_LINE = "Multi-AZ/region deployment configured"

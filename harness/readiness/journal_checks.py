@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from harness.durations import format_duration
-from harness.readiness.model import Item, failed, passed
-from harness.records import DrillResult, Status
-from harness.timing import iso
+from drillbook.harness.durations import format_duration
+from drillbook.harness.readiness.model import Item, failed, passed
+from drillbook.harness.records import DrillResult, Status
+from drillbook.harness.timing import iso
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +96,7 @@ def scenarios_fresh(
     freshness matrix (the same cells ``drillbook history`` shows): a scenario's own tiers and,
     as the DR testing schedule asks every scenario once a year, annual; with ``schedule`` only
     that tier."""
-    from reports.freshness import matrix
+    from drillbook.reports.freshness import matrix
 
     title = "every scenario drilled within its cadence"
     expected: dict[str, set[str]] = {}
@@ -127,10 +127,10 @@ def scenarios_fresh(
 
 
 def _frame(records: Sequence[DrillResult]) -> pd.DataFrame:
-    """The reports' history frame of ``records`` (see :func:`reports.frame.load_frame`)."""
+    """The reports' history frame of ``records`` (see :func:`drillbook.reports.frame.load_frame`)."""
     import pandas as pd
 
-    from reports.frame import COLUMNS, row
+    from drillbook.reports.frame import COLUMNS, row
 
     frame = pd.DataFrame.from_records(
         [row(r.to_dict(), r.record_id or "") for r in records], columns=list(COLUMNS)

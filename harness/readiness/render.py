@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from harness.errors import InvalidDrillConfig
-from harness.readiness.model import Readiness
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.readiness.model import Readiness
 
 FORMATS = ("table", "md", "json")
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.config import Config
-from harness.durations import parse_duration
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.config import Config
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
 
 KEYS = ("backup_max_age", "backup_drills", "snapshot_max_age", "templates")
 

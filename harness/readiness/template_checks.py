@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
-from harness.readiness.model import Item, failed, passed
+from drillbook.harness.readiness.model import Item, failed, passed
 
 LINE = "Communication templates prepared"
 #: What must exist, by kind: file name patterns (in reports' templates or the team's own directory).
@@ -18,7 +18,7 @@ REQUIRED = {
 
 def builtin_templates() -> Path | None:
     try:
-        return Path(str(files("reports").joinpath("templates")))
+        return Path(str(files("drillbook.reports").joinpath("templates")))
     except ModuleNotFoundError:
         return None
 

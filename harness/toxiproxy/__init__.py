@@ -5,8 +5,8 @@ cache); staging uses the real toxiproxy. Faults in ``fault_injectors/network_*``
 talk to either through :class:`ToxiproxyClient`.
 """
 
-from harness.toxiproxy.client import ProxyInfo, ToxicInfo, ToxiproxyClient
-from harness.toxiproxy.errors import (
+from drillbook.harness.toxiproxy.client import ProxyInfo, ToxicInfo, ToxiproxyClient
+from drillbook.harness.toxiproxy.errors import (
     ServerStartError,
     ToxiproxyBadRequest,
     ToxiproxyConflict,
@@ -14,7 +14,7 @@ from harness.toxiproxy.errors import (
     ToxiproxyNotFound,
     ToxiproxyUnavailable,
 )
-from harness.toxiproxy.server import DEFAULT_PORT, ToxiproxyServer, serve
+from drillbook.harness.toxiproxy.server import DEFAULT_PORT, ToxiproxyServer, serve
 
 __all__ = [
     "DEFAULT_PORT",

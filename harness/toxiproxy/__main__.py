@@ -1,5 +1,6 @@
-"""``python -m harness.toxiproxy [--host H] [--port P]``: the same as ``drillbook toxiproxy-server``."""
+"""``python -m drillbook.harness.toxiproxy [--host H] [--port P]``: the same as
+``drillbook toxiproxy-server``."""
 
-from harness.cli.toxiproxy_server import main
+from drillbook.harness.cli.toxiproxy_server import main
 
 raise SystemExit(main())

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from harness.toxiproxy import errors
-from harness.toxiproxy.collection import PopulateFailed, ProxyCollection
-from harness.toxiproxy.http import Request, Response
+from drillbook.harness.toxiproxy import errors
+from drillbook.harness.toxiproxy.collection import PopulateFailed, ProxyCollection
+from drillbook.harness.toxiproxy.http import Request, Response
 
 log = logging.getLogger("drillbook.toxiproxy")
 

@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.toxiproxy import errors
-from harness.toxiproxy.stream import Stream
-from harness.toxiproxy.toxics import REGISTRY, BadAttribute, Toxic
+from drillbook.harness.toxiproxy import errors
+from drillbook.harness.toxiproxy.stream import Stream
+from drillbook.harness.toxiproxy.toxics import REGISTRY, BadAttribute, Toxic
 
 
 @dataclass

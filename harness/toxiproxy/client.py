@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from harness.errors import InvalidDrillConfig
-from harness.toxiproxy.errors import (
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.toxiproxy.errors import (
     ToxiproxyBadRequest,
     ToxiproxyConflict,
     ToxiproxyError,

@@ -10,9 +10,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from harness.toxiproxy import address, errors
-from harness.toxiproxy.chain import ToxicSpec
-from harness.toxiproxy.proxy import Proxy
+from drillbook.harness.toxiproxy import address, errors
+from drillbook.harness.toxiproxy.chain import ToxicSpec
+from drillbook.harness.toxiproxy.proxy import Proxy
 
 
 @dataclass

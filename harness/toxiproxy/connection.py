@@ -9,9 +9,9 @@ import random
 import socket
 import struct
 
-from harness.toxiproxy.chain import ToxicChain
-from harness.toxiproxy.link import Link
-from harness.toxiproxy.stream import Stream
+from drillbook.harness.toxiproxy.chain import ToxicChain
+from drillbook.harness.toxiproxy.link import Link
+from drillbook.harness.toxiproxy.stream import Stream
 
 log = logging.getLogger("drillbook.toxiproxy")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 
 class ApiError(DrillbookError):

@@ -16,10 +16,10 @@ import random
 import time
 from collections.abc import Callable
 
-from harness.toxiproxy.chain import ToxicSpec
-from harness.toxiproxy.stream import Chunk, Pipe, Stream
-from harness.toxiproxy.stub import ToxicStub
-from harness.toxiproxy.toxics.noop import Noop
+from drillbook.harness.toxiproxy.chain import ToxicSpec
+from drillbook.harness.toxiproxy.stream import Chunk, Pipe, Stream
+from drillbook.harness.toxiproxy.stub import ToxicStub
+from drillbook.harness.toxiproxy.toxics.noop import Noop
 
 log = logging.getLogger("drillbook.toxiproxy")
 

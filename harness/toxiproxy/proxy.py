@@ -6,9 +6,9 @@ import asyncio
 import logging
 from typing import Any
 
-from harness.toxiproxy import address, errors
-from harness.toxiproxy.chain import ToxicChain, ToxicSpec
-from harness.toxiproxy.connection import Connection
+from drillbook.harness.toxiproxy import address, errors
+from drillbook.harness.toxiproxy.chain import ToxicChain, ToxicSpec
+from drillbook.harness.toxiproxy.connection import Connection
 
 log = logging.getLogger("drillbook.toxiproxy")
 

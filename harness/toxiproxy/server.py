@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from harness.toxiproxy.api import Api
-from harness.toxiproxy.collection import ProxyCollection
-from harness.toxiproxy.errors import ApiError, ServerStartError
-from harness.toxiproxy.http import HttpServer
+from drillbook.harness.toxiproxy.api import Api
+from drillbook.harness.toxiproxy.collection import ProxyCollection
+from drillbook.harness.toxiproxy.errors import ApiError, ServerStartError
+from drillbook.harness.toxiproxy.http import HttpServer
 
 log = logging.getLogger("drillbook.toxiproxy")
 

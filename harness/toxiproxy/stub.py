@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.toxiproxy.stream import Chunk, Pipe
+from drillbook.harness.toxiproxy.stream import Chunk, Pipe
 
 
 class ToxicStub:

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from harness.errors import DrillbookError, InvalidDrillConfig
-from harness.unannounced.window import Window
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.unannounced.window import Window
 
 _SPACE = 1 << 256
 #: Times drawn before giving up on finding an allowed moment.

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from harness.paging.rotation import Rotation, same_person
-from harness.unannounced.draw import Draw, draw
-from harness.unannounced.window import Window
+from drillbook.harness.paging.rotation import Rotation, same_person
+from drillbook.harness.unannounced.draw import Draw, draw
+from drillbook.harness.unannounced.window import Window
 
 VERSION = 1
 

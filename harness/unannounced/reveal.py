@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.unannounced.commitment import verify
-from harness.unannounced.store import Sealed
+from drillbook.harness.unannounced.commitment import verify
+from drillbook.harness.unannounced.store import Sealed
 
 
 @dataclass(frozen=True)

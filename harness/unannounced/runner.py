@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.paging.engage import Engagement, engage
-from harness.paging.policy import PagingPolicy
-from harness.timing import utcnow_iso
-from harness.unannounced.reveal import Reveal, reveal
-from harness.unannounced.store import Sealed, SealError, SealStore
+from drillbook.harness.paging.engage import Engagement, engage
+from drillbook.harness.paging.policy import PagingPolicy
+from drillbook.harness.timing import utcnow_iso
+from drillbook.harness.unannounced.reveal import Reveal, reveal
+from drillbook.harness.unannounced.store import Sealed, SealError, SealStore
 
-SELECT_PLUGIN = "harness.unannounced.select"
+SELECT_PLUGIN = "drillbook.harness.unannounced.select"
 
 
 @dataclass
@@ -98,7 +98,7 @@ def drill_command(
     results_dir: str | None,
     pytest_args: Sequence[str] = (),
 ) -> list[str]:
-    from harness.cli.run import command
+    from drillbook.harness.cli.run import command
 
     chosen = suite if suite is not None else (Path(sealed.plan.suite) if sealed.plan.suite else None)
     extra = ["-p", SELECT_PLUGIN]

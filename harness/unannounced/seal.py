@@ -6,13 +6,13 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from harness.errors import InvalidDrillConfig
-from harness.paging.rotation import Rotation
-from harness.unannounced.commitment import commit, new_nonce
-from harness.unannounced.draw import draw
-from harness.unannounced.plan import UnannouncedPlan, allowed_moment
-from harness.unannounced.store import Sealed
-from harness.unannounced.window import Window
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.paging.rotation import Rotation
+from drillbook.harness.unannounced.commitment import commit, new_nonce
+from drillbook.harness.unannounced.draw import draw
+from drillbook.harness.unannounced.plan import UnannouncedPlan, allowed_moment
+from drillbook.harness.unannounced.store import Sealed
+from drillbook.harness.unannounced.window import Window
 
 
 def seal(

@@ -1,4 +1,4 @@
-"""A pytest plugin (``-p harness.unannounced.select``) that keeps only the drills of
+"""A pytest plugin (``-p drillbook.harness.unannounced.select``) that keeps only the drills of
 the scenarios named by ``--drill-scenario`` (repeatable): how an unannounced run
 runs exactly the drawn scenarios through ``drillbook run``'s machinery."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.marker import DrillSpec
-from harness.plugin import SPEC_KEY
+from drillbook.harness.marker import DrillSpec
+from drillbook.harness.plugin import SPEC_KEY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -16,11 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness import journal
-from harness.errors import DrillbookError
-from harness.timing import utcnow_iso
-from harness.unannounced.commitment import canonical_json
-from harness.unannounced.plan import UnannouncedPlan
+from drillbook.harness import journal
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.timing import utcnow_iso
+from drillbook.harness.unannounced.commitment import canonical_json
+from drillbook.harness.unannounced.plan import UnannouncedPlan
 
 
 class SealError(DrillbookError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import journal
-from harness.unannounced.commitment import verify
-from harness.unannounced.plan import UnannouncedPlan
+from drillbook.harness import journal
+from drillbook.harness.unannounced.commitment import verify
+from drillbook.harness.unannounced.plan import UnannouncedPlan
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from harness.durations import parse_duration
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
 
 FORMS = "START..END with ISO dates or date-times (2025-03-01..2025-03-31, 2025-03-01T09:00Z..+14d, now..+30d)"
 

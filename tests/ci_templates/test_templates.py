@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.cli import build_parser
-from harness.cli import unannounced as unannounced_cli
+from drillbook.harness.cli import build_parser
+from drillbook.harness.cli import unannounced as unannounced_cli
 
 ROOT = Path(__file__).resolve().parents[2] / "ci-templates"
 GITHUB = sorted((ROOT / "github").glob("*.yml"))
@@ -126,7 +126,7 @@ def subcommands() -> list[list[str]]:
 @pytest.mark.parametrize("path", subcommands(), ids=" ".join)
 def test_each_command_exists_in_the_installed_console_script(path: list[str]) -> None:
     executable = shutil.which("drillbook")
-    prefix = [executable] if executable else [sys.executable, "-m", "harness.cli"]
+    prefix = [executable] if executable else [sys.executable, "-m", "drillbook"]
     done = subprocess.run([*prefix, *path, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "usage: drillbook" in done.stdout
@@ -206,7 +206,7 @@ def test_the_due_gate_skips_quietly_when_nothing_is_sealed(where: str, script: s
     bindir = tmp_path / "bin"
     bindir.mkdir()
     shim = bindir / "drillbook"
-    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m harness.cli "$@"\n')
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m drillbook "$@"\n')
     shim.chmod(0o755)
     output = tmp_path / "github-output"
     # The gitlab step runs the drill after the gate: without a sealed plan it must not get there.
@@ -240,7 +240,7 @@ def test_drillbook_run_exits_non_zero_on_a_fail(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "harness.cli",
+            "drillbook",
             "run",
             "--schedule",
             "monthly",

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.journal import load_dicts
+from drillbook.harness.journal import load_dicts
 from tests.local_env import SharedEnv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ RunDrill = Callable[..., dict[str, Any]]
 
 @pytest.fixture
 def run_drill(local_env: SharedEnv, tmp_path: Path) -> RunDrill:
-    """``run_drill("drills/test_x.py::test_y", mutation="...")``: the drill's journal record.
+    """``run_drill("drillbook/drills/test_x.py::test_y", mutation="...")``: the drill's journal record.
     ``hard_timeout=None`` leaves the drill its own (a control run that must pass).
 
     The subprocess attaches to the shared environment (same ``--drill-state-dir``), so

@@ -12,7 +12,8 @@ from typing import Any
 
 from tests.drills.conftest import RunDrill
 
-BREACH = "drills/test_security_breach.py::test_security_breach"
+SUITE = "drillbook/drills"
+BREACH = f"{SUITE}/test_security_breach.py::test_security_breach"
 
 
 def failed(record: dict[str, Any], name: str) -> bool:
@@ -43,12 +44,12 @@ def test_breach_recovered_as_written_passes(run_drill: RunDrill) -> None:
 
 
 def test_crash_not_rolled_back_fails(run_drill: RunDrill) -> None:
-    record = run_drill("drills/test_application_crash.py::test_5a_rollout_undo", mutation="skip-undo")
+    record = run_drill(f"{SUITE}/test_application_crash.py::test_5a_rollout_undo", mutation="skip-undo")
     assert record["status"] == "FAIL", record["pytest_output"]
     assert record["measured"]["rto_s"] is None
 
 
 def test_deployment_not_deployed_fails(run_drill: RunDrill) -> None:
-    record = run_drill("drills/test_deployment.py::test_deploy_from_scratch", mutation="skip-deploy")
+    record = run_drill(f"{SUITE}/test_deployment.py::test_deploy_from_scratch", mutation="skip-deploy")
     assert record["status"] == "FAIL", record["pytest_output"]
     assert record["measured"]["rto_s"] is None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from tests.drills.conftest import RunDrill
 
-RESTORE = "drills/test_database_corruption.py::test_2b_table_dropped_restore_snapshot"
-PITR = "drills/test_database_corruption.py::test_2c_table_lost_pitr"
-ZONE = "drills/test_zone_failure.py::test_zone_failure"
-BACKUP = "drills/test_backup_verification.py::test_backup_verification"
+RESTORE = "drillbook/drills/test_database_corruption.py::test_2b_table_dropped_restore_snapshot"
+PITR = "drillbook/drills/test_database_corruption.py::test_2c_table_lost_pitr"
+ZONE = "drillbook/drills/test_zone_failure.py::test_zone_failure"
+BACKUP = "drillbook/drills/test_backup_verification.py::test_backup_verification"
 
 
 def test_the_restore_drill_passes_unbroken(run_drill: RunDrill) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Config, ConfigError, InlineSecret, find_config, load_config
-from harness.environments.profile import load_profile
-from harness.environments.staging.settings import DatabaseSettings, DeploymentSettings, load_staging
+from drillbook.harness.config import Config, ConfigError, InlineSecret, find_config, load_config
+from drillbook.harness.environments.profile import load_profile
+from drillbook.harness.environments.staging.settings import DatabaseSettings, DeploymentSettings, load_staging
 
 GOOD = """
 [environments.staging]
@@ -280,7 +280,7 @@ def test_the_command_line_reports_bad_config_without_a_traceback(tmp_path: Path,
     text, message = BAD[case]
     (tmp_path / "drillbook.toml").write_text(text)
     done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "env", "check", "--env", "staging"],
+        [sys.executable, "-m", "drillbook", "env", "check", "--env", "staging"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -305,13 +305,13 @@ def test_pytest_reports_bad_config_as_a_usage_error(pytester: pytest.Pytester, c
 
 
 def test_an_unreachable_endpoint_is_reported_by_env_check(tmp_path: Path) -> None:
-    from harness.environments.local.postgres import free_port
+    from drillbook.harness.environments.local.postgres import free_port
 
     (tmp_path / "drillbook.toml").write_text(
         f'[environments.staging.network]\nurl = "http://127.0.0.1:{free_port()}"\nproxies = ["app-db"]\n'
     )
     done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "env", "check", "--env", "staging", "--timeout", "1s"],
+        [sys.executable, "-m", "drillbook", "env", "check", "--env", "staging", "--timeout", "1s"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import procs
-from harness.environments.local import processes
-from harness.environments.local.state import StateFile
+from drillbook.harness import procs
+from drillbook.harness.environments.local import processes
+from drillbook.harness.environments.local.state import StateFile
 from tests.environments.local.dataplane_support import server_tmp
 
 INNER = """
 import json, os
 from pathlib import Path
-from harness.environments.local import processes
+from drillbook.harness.environments.local import processes
 
 def record(env, name):
     rec = env.state.read()
@@ -64,7 +64,7 @@ def test_the_env_fixture_is_up_for_the_whole_session_and_down_after(pytester: py
 
 def test_an_environment_already_up_is_used_and_left_running(pytester: pytest.Pytester,
                                                              state_root: Path) -> None:
-    from harness.environments.local.environment import LocalEnvironment
+    from drillbook.harness.environments.local.environment import LocalEnvironment
 
     state_dir = state_root / "state"
     outer = LocalEnvironment(state_dir / "local")

@@ -1,4 +1,4 @@
-"""The contract every registered fault keeps (STYLE.md): a unique name, a docstring,
+"""The contract every registered fault keeps (fault_injectors/README.md): a unique name, a docstring,
 inject then revert restores the steady state, revert twice is harmless, and
 ``describe()`` rebuilds an equivalent fault with no secret in it.
 
@@ -16,8 +16,8 @@ from types import ModuleType
 
 import pytest
 
-from harness.redact import redact
-from harness.registry import registered_faults
+from drillbook.harness.redact import redact
+from drillbook.harness.registry import registered_faults
 from tests.fault_injectors.cases import ContractCase
 
 CASES = Path(__file__).parent / "cases"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.durations import format_duration, parse_duration
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.errors import InvalidDrillConfig
 
 
 @pytest.mark.parametrize(

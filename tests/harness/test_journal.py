@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import journal
-from harness.records import DrillInfo, DrillResult, EnvironmentInfo, Measured, Status
+from drillbook.harness import journal
+from drillbook.harness.records import DrillInfo, DrillResult, EnvironmentInfo, Measured, Status
 
 
 def _record(i: int) -> DrillResult:
@@ -32,7 +32,7 @@ def chain(tmp_path: Path) -> Path:
 
 def verify(directory: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "verify", str(directory)],
+        [sys.executable, "-m", "drillbook", "verify", str(directory)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fault_injectors.noop import NoopFault
-from harness.environments.local.postgres import PostgresCluster
-from harness.ledger.postgres import PostgresLedgerStore
-from harness.ledger.reconcile import WriteOutcome
-from harness.settings import DrillSettings
-from harness.standalone import standalone_drill
+from drillbook.faults.noop import NoopFault
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.ledger.postgres import PostgresLedgerStore
+from drillbook.harness.ledger.reconcile import WriteOutcome
+from drillbook.harness.settings import DrillSettings
+from drillbook.harness.standalone import standalone_drill
 from tests.environments.local.dataplane_support import server_tmp
 
 

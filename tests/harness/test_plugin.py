@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import journal
+from drillbook.harness import journal
 
 HEADER = """
 import time, pytest
-from fault_injectors.noop import NoopFault
-from harness import InMemoryLedgerStore
+from drillbook.faults.noop import NoopFault
+from drillbook import InMemoryLedgerStore
 
 state = {"up": True}
 

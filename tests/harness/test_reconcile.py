@@ -1,11 +1,11 @@
-"""Reconciliation against a brute-force oracle written from DESIGN.md's words."""
+"""Reconciliation against a brute-force oracle written from the README's words ("What is measured")."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.ledger.reconcile import WriteOutcome, WriteRecord, reconcile
+from drillbook.harness.ledger.reconcile import WriteOutcome, WriteRecord, reconcile
 
 
 def oracle(writes: list[WriteRecord], present: set[int], t_fault: float, started: float) -> dict[str, object]:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import registry
-from harness.errors import DuplicateFault, UnknownFault
+from drillbook.harness import registry
+from drillbook.harness.errors import DuplicateFault, UnknownFault
 
 FAKE = '''
-from fault_injectors.noop import NoopFault
+from drillbook.faults.noop import NoopFault
 
 
 class Impostor(NoopFault):

@@ -9,13 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-from harness import journal
+from drillbook.harness import journal
 from tests.servers import HttpServer
 
 DRILL = """
 import time, pytest
-from fault_injectors.process_pause import ProcessPause
-from harness.probes import http_probe
+from drillbook.faults.process_pause import ProcessPause
+from drillbook.harness.probes import http_probe
 
 @pytest.mark.drill(scenario="frozen web server", tier="monthly", rto="1h")
 def test_freeze(drill):
@@ -55,7 +55,7 @@ def start_drill(tmp_path: Path, server: HttpServer) -> tuple[subprocess.Popen[by
 
 def drillbook(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "drillbook", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
 
 
@@ -124,8 +124,8 @@ def test_unregistered_faults_are_listed_for_a_manual_revert(tmp_path: Path) -> N
 def test_signals_land_in_the_main_thread() -> None:
     # A signal the kernel hands to a background thread does not wake a main thread
     # blocked in a long call: the harness's threads block SIGINT and SIGTERM.
-    from harness.probes import Probe
-    from harness.steady import Monitor
+    from drillbook.harness.probes import Probe
+    from drillbook.harness.steady import Monitor
 
     masks: list[set[int]] = []
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fault_injectors.process_pause import ProcessPause
-from harness.probes import http_probe
-from harness.settings import DrillSettings
-from harness.standalone import standalone_drill
+from drillbook.faults.process_pause import ProcessPause
+from drillbook.harness.probes import http_probe
+from drillbook.harness.settings import DrillSettings
+from drillbook.harness.standalone import standalone_drill
 from tests.servers import HttpServer
 
 K = 3

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Config
-from harness.errors import InvalidDrillConfig
-from harness.paging import DEFAULT_LEVELS, Level, PagingPolicy, Webhook, engage, policy_from_config
-from harness.paging.ackfile import path_for
-from harness.paging.webhook import send
+from drillbook.harness.config import Config
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.paging import DEFAULT_LEVELS, Level, PagingPolicy, Webhook, engage, policy_from_config
+from drillbook.harness.paging.ackfile import path_for
+from drillbook.harness.paging.webhook import send
 from tests.paging.receiver import Receiver, running
 
 TOKEN = "tok-3f9a1c77e2d54b0b8c1d"
@@ -111,7 +111,7 @@ def test_drillbook_ack_on_the_command_line(receiver: Receiver, token: str, tmp_p
             [
                 sys.executable,
                 "-m",
-                "harness.cli",
+                "drillbook",
                 "ack",
                 "run-4",
                 "--by",
@@ -136,7 +136,7 @@ def test_drillbook_ack_on_the_command_line(receiver: Receiver, token: str, tmp_p
 
 def test_drillbook_ack_without_an_engagement_says_so(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "ack", "run-none", "--state-dir", str(tmp_path)],
+        [sys.executable, "-m", "drillbook", "ack", "run-none", "--state-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -195,7 +195,7 @@ def test_a_slow_webhook_times_out_and_is_retried(receiver: Receiver, token: str)
 
 
 def test_a_secret_webhook_url_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.environments.local.postgres import free_port
+    from drillbook.harness.environments.local.postgres import free_port
 
     secret_url = f"http://127.0.0.1:{free_port()}/hooks/T000/B000/s3cr3tpath"
     monkeypatch.setenv("TEST_PAGING_URL", secret_url)

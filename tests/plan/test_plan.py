@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.plan import build_plan, collect, render
-from harness.plan.model import DrillPlan
+from drillbook.harness.plan import build_plan, collect, render
+from drillbook.harness.plan.model import DrillPlan
+from drillbook.harness.suite import reference_path
 
 DB_DRILL = '''
 import pytest
-from fault_injectors.base import Fault
-from fault_injectors.noop import NoopFault
-from fault_injectors import process_kill
-from harness.runbook import Runbook, Step
+from drillbook.faults.base import Fault
+from drillbook.faults.noop import NoopFault
+from drillbook.faults import process_kill
+from drillbook.harness.runbook import Runbook, Step
 
 
 class LocalFault(Fault):
@@ -77,7 +78,7 @@ APP_DRILL = """
 from datetime import timedelta
 
 import pytest
-from fault_injectors.noop import NoopFault
+from drillbook.faults.noop import NoopFault
 
 
 PHASE = "service restoration"
@@ -243,7 +244,7 @@ def test_collecting_twice_does_not_clash_on_module_names(tmp_path: Path) -> None
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "drillbook", *args], cwd=cwd, capture_output=True, text=True, timeout=120
     )
 
 
@@ -282,7 +283,7 @@ def test_cli_rejects_an_unknown_format(suite: Path) -> None:
     assert done.returncode == 2 and "--format 'pdf'" in done.stderr and "Traceback" not in done.stderr
 
 
-DRILLS = Path(__file__).resolve().parents[2] / "drills"
+DRILLS = reference_path()
 
 
 @pytest.mark.skipif(not list(DRILLS.glob("test_*.py")), reason="the drill suite (#5) has no drill files yet")
@@ -294,7 +295,7 @@ def test_the_real_drill_suite_has_a_clean_plan() -> None:
 
 
 def test_the_cli_lists_the_renderers_formats() -> None:
-    from harness.cli import plan as plan_cli
-    from harness.plan import FORMATS
+    from drillbook.harness.cli import plan as plan_cli
+    from drillbook.harness.plan import FORMATS
 
     assert plan_cli.FORMATS == FORMATS

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Config
-from harness.environments.local.environment import LocalEnvironment
-from harness.readiness import PRE_DISASTER, Inputs, Item, State, SuiteDrill, check, render
-from harness.readiness.journal_checks import backup_verified, probes_defined, scenarios_fresh
-from harness.readiness.template_checks import builtin_templates, templates_present
-from harness.records import DrillInfo, DrillResult, EnvironmentInfo, Status, TimelineEvent
-from harness.timing import iso
+from drillbook.harness.config import Config
+from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.readiness import PRE_DISASTER, Inputs, Item, State, SuiteDrill, check, render
+from drillbook.harness.readiness.journal_checks import backup_verified, probes_defined, scenarios_fresh
+from drillbook.harness.readiness.template_checks import builtin_templates, templates_present
+from drillbook.harness.records import DrillInfo, DrillResult, EnvironmentInfo, Status, TimelineEvent
+from drillbook.harness.timing import iso
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 CADENCE = {"monthly": 31, "quarterly": 92, "annual": 366}
@@ -169,7 +169,7 @@ def test_renders_table_markdown_and_json(tmp_path: Path) -> None:
 
 
 def test_bad_readiness_config_names_the_key(tmp_path: Path) -> None:
-    from harness.errors import InvalidDrillConfig
+    from drillbook.harness.errors import InvalidDrillConfig
 
     with pytest.raises(InvalidDrillConfig, match="backup_max_age"):
         check(inputs(tmp_path, [], readiness={"backup_max_age": "a month"}))
@@ -179,7 +179,7 @@ def test_bad_readiness_config_names_the_key(tmp_path: Path) -> None:
 
 def test_cli_rejects_a_missing_journal_directory(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "readiness", "--results", str(tmp_path / "nope")],
+        [sys.executable, "-m", "drillbook", "readiness", "--results", str(tmp_path / "nope")],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -189,7 +189,7 @@ def test_cli_rejects_a_missing_journal_directory(tmp_path: Path) -> None:
 
 
 def test_the_cli_lists_the_renderers_formats() -> None:
-    from harness.cli import readiness as readiness_cli
-    from harness.readiness import FORMATS
+    from drillbook.harness.cli import readiness as readiness_cli
+    from drillbook.harness.readiness import FORMATS
 
     assert readiness_cli.FORMATS == FORMATS

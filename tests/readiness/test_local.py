@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import journal
-from harness.environments.local.environment import LocalEnvironment
-from harness.environments.local.settings import LocalSettings
-from harness.records import Status
+from drillbook.harness import journal
+from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.environments.local.settings import LocalSettings
+from drillbook.harness.records import Status
 
 MONTHLY = """
 import os
@@ -29,9 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import pg, sql_probe
-from harness.environments.local.environment import LocalEnvironment
-from harness.probes import Probe
+from drillbook import sql_probe
+from drillbook.harness import pg
+from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.probes import Probe
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def project() -> Iterator[Path]:
 def drillbook(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "READINESS_STATE": str(root / "state")}
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
+        [sys.executable, "-m", "drillbook", *args],
         cwd=root,
         capture_output=True,
         text=True,

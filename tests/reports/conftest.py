@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.options import Person, ReportOptions
+from drillbook.reports.options import Person, ReportOptions
 
 REPO = Path(__file__).resolve().parents[2]
 SUITE = Path("tests/fixtures/journals/suite")  # relative: golden files must not hold this machine's paths

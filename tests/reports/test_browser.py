@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from reports import history, journals, model, render
-from reports.options import ReportOptions
+from drillbook.reports import history, journals, model, render
+from drillbook.reports.options import ReportOptions
 from tests.reports.conftest import NOW, RUN_ANNUAL, RUN_MONTHLY, SUITE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from drillbook.harness.cli import main
 from tests.reports.conftest import REPO, RUN_ANNUAL, RUN_MONTHLY, SUITE
 
 RESULTS = str(REPO / SUITE)

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness import journal
-from reports import journals, model, render
-from reports.options import ReportOptions
+from drillbook.harness import journal
+from drillbook.reports import journals, model, render
+from drillbook.reports.options import ReportOptions
 
 DRILL = """
 import time, pytest
-from fault_injectors.noop import NoopFault
-from harness import InMemoryLedgerStore
-from harness.drill import DETECTION, RESTORATION
+from drillbook.faults.noop import NoopFault
+from drillbook import InMemoryLedgerStore
+from drillbook.harness.drill import DETECTION, RESTORATION
 
 state = {"up": True}
 

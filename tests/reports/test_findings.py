@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from harness.records import DrillInfo, DrillResult, EnvironmentInfo, FaultRecord, Measured, Status, Targets
-from reports.findings import PhaseFigures, Severity, findings, miss_severity
+from drillbook.harness.records import (
+    DrillInfo,
+    DrillResult,
+    EnvironmentInfo,
+    FaultRecord,
+    Measured,
+    Status,
+    Targets,
+)
+from drillbook.reports.findings import PhaseFigures, Severity, findings, miss_severity
 
 
 def result(**kw: object) -> DrillResult:

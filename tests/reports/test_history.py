@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.errors import InvalidDrillConfig
-from reports import freshness, history, regression, synthetic
-from reports.frame import load_frame
-from reports.options import Regression, ReportOptions
-from reports.options import regression as make_regression
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.reports import freshness, history, regression, synthetic
+from drillbook.reports.frame import load_frame
+from drillbook.reports.options import Regression, ReportOptions
+from drillbook.reports.options import regression as make_regression
 from tests.reports.conftest import NOW, SUITE, Golden
 
 SYNTH_END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -136,8 +136,8 @@ def test_html_history_has_a_trend_chart_per_scenario(synth: Path) -> None:
 def test_fast_top_level_parse_equals_a_full_parse(synth: Path) -> None:
     import json
 
-    from harness import journal
-    from reports.frame import row, top_level
+    from drillbook.harness import journal
+    from drillbook.reports.frame import row, top_level
 
     for path in [*journal.record_files(synth)[:50], *journal.record_files(Path(__file__).parents[2] / SUITE)]:
         text = path.read_text(encoding="utf-8")
@@ -149,7 +149,7 @@ def test_fast_top_level_parse_equals_a_full_parse(synth: Path) -> None:
 def test_parallel_load_equals_serial_load(synth: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from reports import frame
+    from drillbook.reports import frame
 
     if threading.active_count() > 1:
         pytest.skip("another thread is alive: load_rows stays serial (fork safety)")
@@ -158,8 +158,8 @@ def test_parallel_load_equals_serial_load(synth: Path, monkeypatch: pytest.Monke
 
 
 def test_row_cache_rereads_only_what_changed(suite_copy: Path, cache_dir: Path) -> None:
-    from harness import journal
-    from reports import frame, rowcache
+    from drillbook.harness import journal
+    from drillbook.reports import frame, rowcache
 
     parsed: list[int] = []
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports import journals, model, postmortem
-from reports.model import DrillReport
-from reports.options import ReportOptions
+from drillbook.reports import journals, model, postmortem
+from drillbook.reports.model import DrillReport
+from drillbook.reports.options import ReportOptions
 from tests.reports.conftest import NOW, RUN_ANNUAL, RUN_MONTHLY, SUITE, Golden
 
 

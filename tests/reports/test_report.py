@@ -7,11 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from harness import journal
-from harness.records import DrillInfo, DrillResult, EnvironmentInfo, Measured, Status, Targets, TimelineEvent
-from reports import journals, model, render
-from reports.model import RunReport
-from reports.options import ReportOptions
+from drillbook.harness import journal
+from drillbook.harness.records import (
+    DrillInfo,
+    DrillResult,
+    EnvironmentInfo,
+    Measured,
+    Status,
+    Targets,
+    TimelineEvent,
+)
+from drillbook.reports import journals, model, render
+from drillbook.reports.model import RunReport
+from drillbook.reports.options import ReportOptions
 from tests.reports.conftest import NOW, RUN_ANNUAL, RUN_MONTHLY, RUN_OLD, SUITE, Golden
 
 
@@ -114,7 +122,7 @@ def test_unannounced_and_schedule_come_from_extra(in_repo: Path, options: Report
 
 
 def test_an_unannounced_drills_reveal_is_shown() -> None:
-    from reports.model import _announcement
+    from drillbook.reports.model import _announcement
 
     reveal = {
         "sealed_at": "2026-11-01T09:00:00+00:00",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.local.redis import RedisServer
-from harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.redis import RedisServer
+from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
 
 
 @pytest.fixture

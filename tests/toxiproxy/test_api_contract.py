@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness.toxiproxy import ToxiproxyServer
+from drillbook.harness.toxiproxy import ToxiproxyServer
 
 TARGETS = ["drillbook"] + (["toxiproxy"] if os.environ.get("TOXIPROXY_URL") else [])
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.errors import DrillbookError, InvalidDrillConfig
-from harness.toxiproxy import (
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.toxiproxy import (
     ToxiproxyBadRequest,
     ToxiproxyClient,
     ToxiproxyConflict,

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from fault_injectors.network_bandwidth import NetworkBandwidth
-from fault_injectors.network_latency import NetworkLatency
-from fault_injectors.network_partition import NetworkPartition
-from fault_injectors.network_reset import NetworkReset
-from harness.errors import FaultError, InvalidDrillConfig
-from harness.registry import build
-from harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer, ToxiproxyUnavailable
+from drillbook.faults.network_bandwidth import NetworkBandwidth
+from drillbook.faults.network_latency import NetworkLatency
+from drillbook.faults.network_partition import NetworkPartition
+from drillbook.faults.network_reset import NetworkReset
+from drillbook.harness.errors import FaultError, InvalidDrillConfig
+from drillbook.harness.registry import build
+from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer, ToxiproxyUnavailable
 from tests.toxiproxy.services import redis_client
 
 
@@ -157,8 +157,8 @@ def test_bad_parameters_are_rejected(make: object, message: str) -> None:
 
 DRILL = """
 import time, pytest
-from fault_injectors.network_latency import NetworkLatency
-from fault_injectors.network_partition import NetworkPartition
+from drillbook.faults.network_latency import NetworkLatency
+from drillbook.faults.network_partition import NetworkPartition
 
 @pytest.mark.drill(scenario="slow and cut cache link", tier="monthly", rto="1h")
 def test_network(drill):
@@ -195,7 +195,7 @@ def test_drillbook_revert_undoes_network_faults_after_the_runner_was_killed(
     )
 
     done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "revert"],
+        [sys.executable, "-m", "drillbook", "revert"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness.toxiproxy import ServerStartError, ToxiproxyClient, ToxiproxyError, ToxiproxyServer
+from drillbook.harness.toxiproxy import ServerStartError, ToxiproxyClient, ToxiproxyError, ToxiproxyServer
 from tests.toxiproxy.services import connect_fails
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from fault_injectors.network_partition import NetworkPartition
-from harness import pg
-from harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
+from drillbook.faults.network_partition import NetworkPartition
+from drillbook.harness import pg
+from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
 from tests.toxiproxy.services import samples, typical
 
 SAMPLES = 21

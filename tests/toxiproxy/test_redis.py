@@ -11,8 +11,8 @@ import time
 import pytest
 import redis
 
-from harness.environments.local.redis import RedisServer
-from harness.toxiproxy import ProxyInfo, ToxiproxyClient
+from drillbook.harness.environments.local.redis import RedisServer
+from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient
 from tests.toxiproxy.services import redis_client, samples, typical
 
 

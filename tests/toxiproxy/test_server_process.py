@@ -1,4 +1,4 @@
-"""``drillbook toxiproxy-server`` / ``python -m harness.toxiproxy`` as its own process."""
+"""``drillbook toxiproxy-server`` / ``python -m drillbook.harness.toxiproxy`` as its own process."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.local.postgres import free_port
-from harness.environments.local.redis import RedisServer
-from harness.toxiproxy import ToxiproxyClient
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.local.redis import RedisServer
+from drillbook.harness.toxiproxy import ToxiproxyClient
 from tests.toxiproxy.services import connect_fails, redis_client
 
 
 class ServerProcess:
     def __init__(self, *args: str) -> None:
         self.port = free_port()
-        self.argv = [sys.executable, "-m", "harness.toxiproxy", "--port", str(self.port), *args]
+        self.argv = [sys.executable, "-m", "drillbook.harness.toxiproxy", "--port", str(self.port), *args]
         self.proc = subprocess.Popen(
             self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True
         )
@@ -81,7 +81,7 @@ def test_a_taken_port_is_a_clear_error() -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "harness.toxiproxy", "--port", str(port)],
+            [sys.executable, "-m", "drillbook.harness.toxiproxy", "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=30,
@@ -115,7 +115,7 @@ def test_a_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
     config = tmp_path / "toxiproxy.json"
     config.write_text('[{"name": "x"}]')
     done = subprocess.run(
-        [sys.executable, "-m", "harness.toxiproxy", "--port", "0", "--config", str(config)],
+        [sys.executable, "-m", "drillbook.harness.toxiproxy", "--port", "0", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -127,7 +127,7 @@ def test_a_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_drillbook_cli_lists_the_command() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "toxiproxy-server", "--help"],
+        [sys.executable, "-m", "drillbook", "toxiproxy-server", "--help"],
         capture_output=True,
         text=True,
         timeout=30,

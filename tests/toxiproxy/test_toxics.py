@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness.toxiproxy import ProxyInfo, ToxiproxyClient
+from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient
 from tests.toxiproxy.services import connect_fails
 
 

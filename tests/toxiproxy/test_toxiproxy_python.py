@@ -9,8 +9,8 @@ import toxiproxy as toxiproxy_python
 from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import NotFound, ProxyExists
 
-from harness.environments.local.redis import RedisServer
-from harness.toxiproxy import ToxiproxyServer
+from drillbook.harness.environments.local.redis import RedisServer
+from drillbook.harness.toxiproxy import ToxiproxyServer
 from tests.toxiproxy.services import connect_fails, redis_client
 
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import journal
-from harness.records import DrillInfo, DrillResult, EnvironmentInfo, Status
+from drillbook.harness import journal
+from drillbook.harness.records import DrillInfo, DrillResult, EnvironmentInfo, Status
 from tests.paging.receiver import Receiver, running
 
 SUITE = '''
 import pytest
-from fault_injectors.noop import NoopFault
+from drillbook.faults.noop import NoopFault
 
 state = {"up": True}
 
@@ -85,7 +85,7 @@ def receiver() -> Iterator[Receiver]:
 def cli(cwd: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "E2E_PAGING_TOKEN": TOKEN, "HOME": str(cwd)}
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "unannounced", *args],
+        [sys.executable, "-m", "drillbook", "unannounced", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -153,7 +153,7 @@ def test_seal_due_run_records_the_reveal_and_the_engagement(suite: Path, receive
     assert (suite / "results/junit.xml").read_text().count("<testcase") == 2
 
     ok = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "verify", "results"],
+        [sys.executable, "-m", "drillbook", "verify", "results"],
         cwd=suite,
         capture_output=True,
         text=True,

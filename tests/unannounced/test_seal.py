@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import InvalidDrillConfig
-from harness.paging.rotation import Rotation
-from harness.unannounced import canonical_json, commit, draw, parse_window, reveal, seal, verify
-from harness.unannounced.draw import NoAllowedTime, uniform
-from harness.unannounced.plan import UnannouncedPlan
-from harness.unannounced.window import Window
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.paging.rotation import Rotation
+from drillbook.harness.unannounced import canonical_json, commit, draw, parse_window, reveal, seal, verify
+from drillbook.harness.unannounced.draw import NoAllowedTime, uniform
+from drillbook.harness.unannounced.plan import UnannouncedPlan
+from drillbook.harness.unannounced.window import Window
 
 NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 CANDIDATES = {

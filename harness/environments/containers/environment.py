@@ -23,13 +23,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.environments.base import Environment
-from harness.environments.containers.engine import ContainersUnavailable, require_engine
-from harness.environments.lifecycle import ComponentStatus, DownReport
-from harness.environments.profile import Profile
-from harness.environments.staging.secretref import SecretRef
-from harness.environments.staging.settings import AwsSettings, NetworkSettings, ObjectStoreSettings
-from harness.probes import Probe, sql_probe
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.containers.engine import ContainersUnavailable, require_engine
+from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
+from drillbook.harness.environments.profile import Profile
+from drillbook.harness.environments.staging.secretref import SecretRef
+from drillbook.harness.environments.staging.settings import AwsSettings, NetworkSettings, ObjectStoreSettings
+from drillbook.harness.probes import Probe, sql_probe
 
 Progress = Callable[[str], None]
 POSTGRES_IMAGE = "postgres:15-alpine"
@@ -160,8 +160,8 @@ class ContainersEnvironment(Environment):
         return True
 
     def _provision(self, state: ContainersState) -> None:
-        from harness.environments.staging.aws.client import client as aws_client
-        from harness.toxiproxy.client import ToxiproxyClient
+        from drillbook.harness.environments.staging.aws.client import client as aws_client
+        from drillbook.harness.toxiproxy.client import ToxiproxyClient
 
         toxiproxy = ToxiproxyClient(state.toxiproxy_url, timeout=5.0)
         toxiproxy.wait_ready(timeout=30.0)
@@ -269,11 +269,11 @@ class ContainersEnvironment(Environment):
     # -- roles --------------------------------------------------------------------------------
 
     def _attach(self, state: ContainersState) -> None:
-        from harness.environments.staging.aws.route53 import Route53Records
-        from harness.environments.staging.aws.s3 import S3Store
-        from harness.environments.staging.aws.secrets import SecretsManager
-        from harness.environments.staging.database import UrlDatabase
-        from harness.environments.staging.network import ToxiproxyNetwork
+        from drillbook.harness.environments.staging.aws.route53 import Route53Records
+        from drillbook.harness.environments.staging.aws.s3 import S3Store
+        from drillbook.harness.environments.staging.aws.secrets import SecretsManager
+        from drillbook.harness.environments.staging.database import UrlDatabase
+        from drillbook.harness.environments.staging.network import ToxiproxyNetwork
 
         where = f"[environments.{self.name}]"
         aws = self._aws(state)

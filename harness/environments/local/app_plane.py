@@ -48,33 +48,33 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import harness
-from harness import procs
-from harness.environments.lifecycle import ComponentStatus
-from harness.environments.local.aws_platform import PlatformAws
-from harness.environments.local.frontdoor import STATUS_PATH, FrontDoorConfig
-from harness.environments.local.processes import labelled, listening
-from harness.environments.local.service.images import (
+import drillbook
+from drillbook.harness import procs
+from drillbook.harness.environments.lifecycle import ComponentStatus
+from drillbook.harness.environments.local.aws_platform import PlatformAws
+from drillbook.harness.environments.local.frontdoor import STATUS_PATH, FrontDoorConfig
+from drillbook.harness.environments.local.processes import labelled, listening
+from drillbook.harness.environments.local.service.images import (
     API_IMAGES,
     BAD_VERSION,
     GOOD_VERSION,
     NEW_REQUIRED_VARIABLE,
     WORKER_IMAGES,
 )
-from harness.environments.local.state import LABEL_VARIABLE
-from harness.environments.local.supervisor.client import Deployment, SupervisorClient
-from harness.environments.local.supervisor.errors import SupervisorUnavailable
-from harness.environments.local.supervisor.model import (
+from drillbook.harness.environments.local.state import LABEL_VARIABLE
+from drillbook.harness.environments.local.supervisor.client import Deployment, SupervisorClient
+from drillbook.harness.environments.local.supervisor.errors import SupervisorUnavailable
+from drillbook.harness.environments.local.supervisor.model import (
     BackoffPolicy,
     ClusterState,
     ProbePolicy,
     Release,
     Zone,
 )
-from harness.environments.local.supervisor.model import Deployment as DeploymentSpec
-from harness.environments.local.supervisor.process import kill_group
-from harness.environments.local.supervisor.store import StateFiles, write_atomic
-from harness.errors import DrillbookError
+from drillbook.harness.environments.local.supervisor.model import Deployment as DeploymentSpec
+from drillbook.harness.environments.local.supervisor.process import kill_group
+from drillbook.harness.environments.local.supervisor.store import StateFiles, write_atomic
+from drillbook.harness.errors import DrillbookError
 
 _PLATFORM = PlatformAws()
 PRIMARY_TARGET = _PLATFORM.primary_target
@@ -187,7 +187,7 @@ class AppPlane:
         env = {**_python_env(), LABEL_VARIABLE: self.label, "AWS_ACCESS_KEY_ID": "testing",
                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}
         door = _spawn("frontdoor", list(old.get("argv") or [sys.executable, "-m",
-                      "harness.environments.local.frontdoor", "--config", str(config_file)]),
+                      "drillbook.harness.environments.local.frontdoor", "--config", str(config_file)]),
                       Path(str(old.get("log") or self.state_dir / "logs" / "frontdoor.log")), env)
         manifest["frontdoor"] = asdict(door)
         _write_manifest(self.state_dir, manifest)
@@ -333,7 +333,7 @@ def start_app_plane(
             aws_endpoint=aws_endpoint, region=region, label=label)
         config_file = state_dir / "frontdoor-config.json"
         write_atomic(config_file, json.dumps(asdict(config), indent=1))
-        door = _spawn("frontdoor", [sys.executable, "-m", "harness.environments.local.frontdoor",
+        door = _spawn("frontdoor", [sys.executable, "-m", "drillbook.harness.environments.local.frontdoor",
                                     "--config", str(config_file)],
                       logs / "frontdoor.log", {**_python_env(), **credentials, LABEL_VARIABLE: label})
         started.append(door)
@@ -367,7 +367,7 @@ def _start_supervisor(state_dir: Path, manifest: dict[str, Any], started: list[A
     """Spawn the supervisor on the saved state; recorded in the manifest before it is waited for."""
     files = StateFiles(state_dir / "supervisor")
     files.supervisor.unlink(missing_ok=True)
-    proc = _spawn("supervisor", [sys.executable, "-m", "harness.environments.local.supervisor",
+    proc = _spawn("supervisor", [sys.executable, "-m", "drillbook.harness.environments.local.supervisor",
                                  "--state-dir", str(files.root)],
                   Path(manifest["logs"]) / "supervisor.log",
                   {**_python_env(), LABEL_VARIABLE: str(manifest["label"])})
@@ -491,7 +491,7 @@ def _python_env() -> dict[str, str]:
     """What a child needs to run drillbook's modules, and no more of this process's environment."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYENV_VERSION")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    root = str(Path(harness.__file__).resolve().parent.parent)
+    root = str(Path(drillbook.__file__).parent.parent)  # the directory holding the drillbook package
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     env["AWS_EC2_METADATA_DISABLED"] = "true"  # there is no instance metadata service here
@@ -527,7 +527,7 @@ def _ensure_record(endpoint: str | None, region: str, zone_id: str, record: str,
     import boto3
     from botocore.config import Config
 
-    from harness.environments.local.frontdoor_dns import RecordWatcher
+    from drillbook.harness.environments.local.frontdoor_dns import RecordWatcher
 
     watcher = RecordWatcher(endpoint=endpoint, region=region, hosted_zone_id=zone_id, record_name=record,
                             credentials=credentials)

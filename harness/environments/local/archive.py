@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.environments.local.pgbin import RunAs
-from harness.environments.local.postgres import PostgresCluster
-from harness.errors import DrillbookError
+from drillbook.harness.environments.local.pgbin import RunAs
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.errors import DrillbookError
 
 
 @dataclass(frozen=True)

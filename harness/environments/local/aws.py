@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import DrillbookError
-from harness.redact import register_secret
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.redact import register_secret
 
 
 class AwsError(DrillbookError):

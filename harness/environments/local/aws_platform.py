@@ -14,7 +14,12 @@ import base64
 import secrets
 from dataclasses import dataclass
 
-from harness.environments.local.aws import AwsEndpoint, Route53Dns, S3ObjectStore, SecretsManagerSecrets
+from drillbook.harness.environments.local.aws import (
+    AwsEndpoint,
+    Route53Dns,
+    S3ObjectStore,
+    SecretsManagerSecrets,
+)
 
 
 @dataclass(frozen=True)

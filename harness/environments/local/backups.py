@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.environments.base import Snapshot
-from harness.environments.local.database import LocalDatabase
+from drillbook.harness.environments.base import Snapshot
+from drillbook.harness.environments.local.database import LocalDatabase
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 
 class CacheError(DrillbookError):

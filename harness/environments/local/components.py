@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.environments.local import processes
-from harness.environments.local.state import EnvRecord, ProcessRecord
-from harness.errors import DrillbookError
+from drillbook.harness.environments.local import processes
+from drillbook.harness.environments.local.state import EnvRecord, ProcessRecord
+from drillbook.harness.errors import DrillbookError
 
 if TYPE_CHECKING:
-    from harness.environments.local.environment import LocalEnvironment
+    from drillbook.harness.environments.local.environment import LocalEnvironment
 
 
 def redis_running(env: LocalEnvironment) -> bool:

@@ -15,16 +15,32 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from harness.environments.base import DatabaseInstance, Snapshot
-from harness.environments.local.archive import ArchiveStatus, WalArchive, archive_current_wal, status_of
-from harness.environments.local.pitr import RecoveryTarget, recover_to, recover_to_end, restore_snapshot
-from harness.environments.local.postgres import PostgresCluster, free_port
-from harness.environments.local.primary import APP_DATABASE
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.standby import SLOT, Lag, StandbyError, build_standby, replication_lag
-from harness.environments.local.standby import promote as promote_standby
-from harness.environments.local.state import ClusterRecord, EnvRecord, StateFile
-from harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.environments.base import DatabaseInstance, Snapshot
+from drillbook.harness.environments.local.archive import (
+    ArchiveStatus,
+    WalArchive,
+    archive_current_wal,
+    status_of,
+)
+from drillbook.harness.environments.local.pitr import (
+    RecoveryTarget,
+    recover_to,
+    recover_to_end,
+    restore_snapshot,
+)
+from drillbook.harness.environments.local.postgres import PostgresCluster, free_port
+from drillbook.harness.environments.local.primary import APP_DATABASE
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.standby import (
+    SLOT,
+    Lag,
+    StandbyError,
+    build_standby,
+    replication_lag,
+)
+from drillbook.harness.environments.local.standby import promote as promote_standby
+from drillbook.harness.environments.local.state import ClusterRecord, EnvRecord, StateFile
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 RESERVED = ("primary", "dr-replica")

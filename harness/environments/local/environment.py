@@ -1,4 +1,4 @@
-"""The local environment: the reference platform in a box (DESIGN.md, "The local environment").
+"""The local environment: the reference platform in a box (docs/local-environment.md).
 
 A PostgreSQL primary (checksums, WAL archive, scheduled snapshots) and its
 streaming DR replica, Redis for sessions, moto's server for the AWS APIs, the
@@ -22,31 +22,36 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from harness.config import Config
-from harness.environments.base import Environment
-from harness.environments.lifecycle import ComponentStatus, DownReport
-from harness.environments.local import network, processes
-from harness.environments.local.app_plane import AppPlane, attach_app_plane
-from harness.environments.local.archive import WalArchive
-from harness.environments.local.aws import AwsEndpoint, Route53Dns, S3ObjectStore, SecretsManagerSecrets
-from harness.environments.local.aws_platform import PlatformAws
-from harness.environments.local.backups import LocalBackups
-from harness.environments.local.cache import LocalCache
-from harness.environments.local.database import ClusterBook, LocalDatabase, LocalReplica
-from harness.environments.local.layout import Layout
-from harness.environments.local.network import APP_DB, APP_DB_DR, LocalNetwork
-from harness.environments.local.pgbin import find_bindir, server_version
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.local.redis import redis_version
-from harness.environments.local.settings import LocalSettings
-from harness.environments.local.shutdown import stop_environment
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.startup import Startup, app_database_url
-from harness.environments.local.state import LABEL_VARIABLE, EnvRecord, ProcessRecord, StateFile
-from harness.environments.local.status import collect, default_health
-from harness.errors import DrillbookError
-from harness.probes import Probe, http_probe, sql_probe
-from harness.toxiproxy.errors import ToxiproxyError
+from drillbook.harness.config import Config
+from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
+from drillbook.harness.environments.local import network, processes
+from drillbook.harness.environments.local.app_plane import AppPlane, attach_app_plane
+from drillbook.harness.environments.local.archive import WalArchive
+from drillbook.harness.environments.local.aws import (
+    AwsEndpoint,
+    Route53Dns,
+    S3ObjectStore,
+    SecretsManagerSecrets,
+)
+from drillbook.harness.environments.local.aws_platform import PlatformAws
+from drillbook.harness.environments.local.backups import LocalBackups
+from drillbook.harness.environments.local.cache import LocalCache
+from drillbook.harness.environments.local.database import ClusterBook, LocalDatabase, LocalReplica
+from drillbook.harness.environments.local.layout import Layout
+from drillbook.harness.environments.local.network import APP_DB, APP_DB_DR, LocalNetwork
+from drillbook.harness.environments.local.pgbin import find_bindir, server_version
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.redis import redis_version
+from drillbook.harness.environments.local.settings import LocalSettings
+from drillbook.harness.environments.local.shutdown import stop_environment
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.startup import Startup, app_database_url
+from drillbook.harness.environments.local.state import LABEL_VARIABLE, EnvRecord, ProcessRecord, StateFile
+from drillbook.harness.environments.local.status import collect, default_health
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.probes import Probe, http_probe, sql_probe
+from drillbook.harness.toxiproxy.errors import ToxiproxyError
 
 Progress = Callable[[str], None]
 OPERATION_LOCK = "operation.lock"

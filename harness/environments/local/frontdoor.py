@@ -7,7 +7,7 @@ in turn. A pod that refuses the connection is skipped for the next one; no
 ready pod answers 503, an upstream that fails mid-request 502, both with JSON
 detail. ``GET /__frontdoor`` describes what it routes to and why.
 
-``python -m harness.environments.local.frontdoor --config FILE`` where FILE is
+``python -m drillbook.harness.environments.local.frontdoor --config FILE`` where FILE is
 the JSON form of :class:`FrontDoorConfig`; it records its pid, start time and
 URL in ``FrontDoorConfig.info_file``.
 """
@@ -30,8 +30,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from harness import procs
-from harness.environments.local.frontdoor_dns import RecordWatcher, normalise
+from drillbook.harness import procs
+from drillbook.harness.environments.local.frontdoor_dns import RecordWatcher, normalise
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                         "trailers", "transfer-encoding", "upgrade", "content-length", "host"})

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.environments.local.postgres import PostgresCluster
-from harness.errors import DrillbookError
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.errors import DrillbookError
 
 
 class IntegrityError(DrillbookError):

@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 
 class MotoNotReady(DrillbookError):

@@ -1,7 +1,7 @@
 """The network links of the local environment, through the toxiproxy-compatible server.
 
 The application reaches the database and the cache only through proxies of
-``harness.toxiproxy`` (``app-db``, ``app-cache``; ``app-db-dr`` for the DR
+``drillbook.harness.toxiproxy`` (``app-db``, ``app-cache``; ``app-db-dr`` for the DR
 region), so network faults (partition, latency, bandwidth, reset) act on real
 TCP connections. The proxies are also written to the server's ``--config``
 file with fixed listen ports: a server that is restarted comes back with the
@@ -15,8 +15,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.environments.local.postgres import free_port
-from harness.toxiproxy.client import ToxiproxyClient
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.toxiproxy.client import ToxiproxyClient
 
 APP_DB = "app-db"
 APP_DB_DR = "app-db-dr"
@@ -49,7 +49,7 @@ def write_config(path: Path, links: list[Link]) -> Path:
 
 
 def server_argv(port: int, config: Path) -> list[str]:
-    return [sys.executable, "-m", "harness.toxiproxy", "--host", "127.0.0.1", "--port", str(port),
+    return [sys.executable, "-m", "drillbook.harness.toxiproxy", "--host", "127.0.0.1", "--port", str(port),
             "--config", str(config)]
 
 

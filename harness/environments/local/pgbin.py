@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 NEEDED = ("initdb", "pg_ctl", "postgres")
 

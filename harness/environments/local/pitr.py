@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.environments.base import Snapshot
-from harness.environments.local.archive import WalArchive
-from harness.environments.local.postgres import ClusterError, PostgresCluster, parse_lsn
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.environments.base import Snapshot
+from drillbook.harness.environments.local.archive import WalArchive
+from drillbook.harness.environments.local.postgres import ClusterError, PostgresCluster, parse_lsn
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 
 
 class RestoreError(DrillbookError):

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import pg
-from harness.environments.local.pgbin import RunAs, find_bindir, run_as, server_version
-from harness.environments.local.trash import discard_tree
-from harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness import pg
+from drillbook.harness.environments.local.pgbin import RunAs, find_bindir, run_as, server_version
+from drillbook.harness.environments.local.trash import discard_tree
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 
 SUPERUSER = "postgres"
 STOP_MODES = ("fast", "immediate", "smart")
@@ -225,7 +225,7 @@ class PostgresCluster:
 
     def destroy(self) -> None:
         """Stop the server (immediately) and delete its data directory (in the background,
-        see :mod:`~harness.environments.local.trash`) and log."""
+        see :mod:`~drillbook.harness.environments.local.trash`) and log."""
         self.stop("immediate")
         discard_tree(self.datadir)
         self.logfile.unlink(missing_ok=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 from psycopg import sql
 
-from harness import pg
-from harness.environments.local.archive import WalArchive
-from harness.environments.local.passwords import scram_sha256_verifier
-from harness.environments.local.postgres import PostgresCluster
+from drillbook.harness import pg
+from drillbook.harness.environments.local.archive import WalArchive
+from drillbook.harness.environments.local.passwords import scram_sha256_verifier
+from drillbook.harness.environments.local.postgres import PostgresCluster
 
 APP_DATABASE = "compliant"
 #: WAL segment size (``initdb --wal-segsize``). PostgreSQL's 16 MB is sized for busy
@@ -51,7 +51,7 @@ def init_primary(cluster: PostgresCluster, archive: WalArchive, *,
 
 
 def schema_sql() -> str:
-    return files("harness.environments.local").joinpath("schema.sql").read_text()
+    return files("drillbook.harness.environments.local").joinpath("schema.sql").read_text()
 
 
 def create_app_database(cluster: PostgresCluster, password: str, timeout: float = 30.0) -> None:

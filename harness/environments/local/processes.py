@@ -17,8 +17,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness import procs
-from harness.environments.local.state import LABEL_VARIABLE, ProcessRecord
+from drillbook.harness import procs
+from drillbook.harness.environments.local.state import LABEL_VARIABLE, ProcessRecord
 
 
 def spawn(name: str, argv: list[str], *, label: str, log: Path, port: int | None = None,

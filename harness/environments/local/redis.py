@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.environments.local.postgres import free_port
-from harness.errors import DrillbookError
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.errors import DrillbookError
 
 
 class RedisNotFound(DrillbookError):

@@ -17,11 +17,11 @@ from typing import Any
 
 import psycopg
 
-from harness import pg
-from harness.environments.local.passwords import hash_password
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.local.primary import APP_DATABASE
-from harness.errors import InvalidDrillConfig
+from drillbook.harness import pg
+from drillbook.harness.environments.local.passwords import hash_password
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.primary import APP_DATABASE
+from drillbook.harness.errors import InvalidDrillConfig
 
 #: The reference's smoke-test login (DR procedures, Scenario 1, "Test authentication").
 TEST_USER_EMAIL = "test@example.com"

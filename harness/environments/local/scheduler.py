@@ -1,7 +1,7 @@
 """Scheduled snapshots: a small process taking a base backup of the primary every interval.
 
 Run by the local environment as
-``python -m harness.environments.local.scheduler --state-dir DIR --interval S --keep N``;
+``python -m drillbook.harness.environments.local.scheduler --state-dir DIR --interval S --keep N``;
 it reads the primary's location from the environment's state file, keeps the
 ``N`` newest scheduled snapshots and exits on SIGTERM (between two snapshots, or
 after the one in progress: a half-taken snapshot is never catalogued).
@@ -24,18 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.state import StateFile
-from harness.errors import DrillbookError
-from harness.undolog import all_logs
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.state import StateFile
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.undolog import all_logs
 
 #: How soon a snapshot held back by a drill's fault is tried again.
 RETRY_S = 5.0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.environments.local.scheduler")
+    parser = argparse.ArgumentParser(prog="python -m drillbook.harness.environments.local.scheduler")
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--interval", type=float, required=True, help="seconds between snapshots")
     parser.add_argument("--keep", type=int, default=5)

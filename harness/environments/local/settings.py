@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from harness.config import Config
-from harness.durations import parse_duration
-from harness.environments.local.sample_data import parse_size
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.config import Config
+from drillbook.harness.durations import parse_duration
+from drillbook.harness.environments.local.sample_data import parse_size
+from drillbook.harness.errors import InvalidDrillConfig
 
 ZONES = ("az-a", "az-b")
 

@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import procs
-from harness.environments.lifecycle import DownReport
-from harness.environments.local import processes
-from harness.environments.local.app_plane import MANIFEST, stop_app_plane
-from harness.environments.local.layout import DATA_DIRS, Layout
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.local.state import EnvRecord, StateFile
+from drillbook.harness import procs
+from drillbook.harness.environments.lifecycle import DownReport
+from drillbook.harness.environments.local import processes
+from drillbook.harness.environments.local.app_plane import MANIFEST, stop_app_plane
+from drillbook.harness.environments.local.layout import DATA_DIRS, Layout
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.state import EnvRecord, StateFile
 
 Progress = Callable[[str], None]
 #: Stopped first: they depend on everything else.

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.environments.base import Snapshot
-from harness.environments.local.postgres import ClusterError, PostgresCluster, directory_size
-from harness.environments.local.trash import discard_tree
-from harness.errors import DrillbookError
+from drillbook.harness.environments.base import Snapshot
+from drillbook.harness.environments.local.postgres import ClusterError, PostgresCluster, directory_size
+from drillbook.harness.environments.local.trash import discard_tree
+from drillbook.harness.errors import DrillbookError
 
 META = "snapshot.json"
 KINDS = ("manual", "scheduled")

@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass
 from typing import Any
 
-from harness.environments.local.archive import WalArchive
-from harness.environments.local.postgres import ClusterError, PostgresCluster
-from harness.errors import DrillbookError
+from drillbook.harness.environments.local.archive import WalArchive
+from drillbook.harness.environments.local.postgres import ClusterError, PostgresCluster
+from drillbook.harness.errors import DrillbookError
 
 SLOT = "dr_replica"
 

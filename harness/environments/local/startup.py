@@ -17,25 +17,30 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from harness.environments.local import moto_server, network, processes, sample_data
-from harness.environments.local.app_plane import AppProcess, start_app_plane
-from harness.environments.local.archive import WalArchive
-from harness.environments.local.aws import AwsEndpoint, SecretsManagerSecrets
-from harness.environments.local.aws_platform import PlatformAws, bootstrap
-from harness.environments.local.network import Link, LocalNetwork, plan_links, write_config
-from harness.environments.local.postgres import PostgresCluster, free_port
-from harness.environments.local.primary import APP_DATABASE, APP_USER, create_app_database, init_primary
-from harness.environments.local.redis import RedisServer
-from harness.environments.local.shutdown import stop_environment
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.standby import build_standby
-from harness.environments.local.state import LABEL_VARIABLE, ClusterRecord, EnvRecord, ProcessRecord
-from harness.errors import DrillbookError
-from harness.probes import http_probe
-from harness.toxiproxy.errors import ToxiproxyError
+from drillbook.harness.environments.local import moto_server, network, processes, sample_data
+from drillbook.harness.environments.local.app_plane import AppProcess, start_app_plane
+from drillbook.harness.environments.local.archive import WalArchive
+from drillbook.harness.environments.local.aws import AwsEndpoint, SecretsManagerSecrets
+from drillbook.harness.environments.local.aws_platform import PlatformAws, bootstrap
+from drillbook.harness.environments.local.network import Link, LocalNetwork, plan_links, write_config
+from drillbook.harness.environments.local.postgres import PostgresCluster, free_port
+from drillbook.harness.environments.local.primary import (
+    APP_DATABASE,
+    APP_USER,
+    create_app_database,
+    init_primary,
+)
+from drillbook.harness.environments.local.redis import RedisServer
+from drillbook.harness.environments.local.shutdown import stop_environment
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.standby import build_standby
+from drillbook.harness.environments.local.state import LABEL_VARIABLE, ClusterRecord, EnvRecord, ProcessRecord
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.probes import http_probe
+from drillbook.harness.toxiproxy.errors import ToxiproxyError
 
 if TYPE_CHECKING:
-    from harness.environments.local.environment import LocalEnvironment
+    from drillbook.harness.environments.local.environment import LocalEnvironment
 
 Progress = Callable[[str], None]
 
@@ -193,7 +198,7 @@ class Startup:
         return zone_id
 
     def _start_scheduler(self) -> None:
-        argv = [sys.executable, "-m", "harness.environments.local.scheduler", "--state-dir",
+        argv = [sys.executable, "-m", "drillbook.harness.environments.local.scheduler", "--state-dir",
                 str(self.layout.root), "--interval", str(self.settings.snapshot_interval_s),
                 "--keep", str(self.settings.snapshot_keep)]
         self.spawn("scheduler", argv)

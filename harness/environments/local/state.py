@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 SCHEMA_VERSION = 1
 STATE_FILE = "environment.json"

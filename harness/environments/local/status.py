@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.environments.lifecycle import ComponentStatus
-from harness.environments.local import moto_server, processes
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.standby import replication_lag
-from harness.environments.local.state import ClusterRecord, EnvRecord, ProcessRecord
+from drillbook.harness.environments.lifecycle import ComponentStatus
+from drillbook.harness.environments.local import moto_server, processes
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.standby import replication_lag
+from drillbook.harness.environments.local.state import ClusterRecord, EnvRecord, ProcessRecord
 
 if TYPE_CHECKING:
-    from harness.environments.local.environment import LocalEnvironment
+    from drillbook.harness.environments.local.environment import LocalEnvironment
 
 HEALTHY, UNHEALTHY, DOWN = "healthy", "unhealthy", "down"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from harness.environments.staging.aws.rds import Rds
-from harness.environments.staging.aws.rds_snapshots import RdsSnapshot, RdsSnapshots
-from harness.environments.staging.settings import BackupsSettings
+from drillbook.harness.environments.staging.aws.rds import Rds
+from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshot, RdsSnapshots
+from drillbook.harness.environments.staging.settings import BackupsSettings
 
 
 class RdsBackups:

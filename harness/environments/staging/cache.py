@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.environments.staging.secretref import SecretReader, SecretRef
+from drillbook.harness.environments.staging.secretref import SecretReader, SecretRef
 
 
 class RedisCache:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from harness import pg
-from harness.environments.base import Snapshot
-from harness.environments.staging.aws.rds import Rds, RdsInstance
-from harness.environments.staging.aws.rds_snapshots import RdsSnapshot, RdsSnapshots, RestoreOptions
-from harness.environments.staging.secretref import SecretReader, SecretRef
-from harness.environments.staging.settings import DatabaseSettings
-from harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness import pg
+from drillbook.harness.environments.base import Snapshot
+from drillbook.harness.environments.staging.aws.rds import Rds, RdsInstance
+from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshot, RdsSnapshots, RestoreOptions
+from drillbook.harness.environments.staging.secretref import SecretReader, SecretRef
+from drillbook.harness.environments.staging.settings import DatabaseSettings
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 
 
 class NoControlPlane(DrillbookError):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.config import Config
-from harness.environments.base import Environment, RoleUnavailable
-from harness.environments.staging.settings import (
+from drillbook.harness.config import Config
+from drillbook.harness.environments.base import Environment, RoleUnavailable
+from drillbook.harness.environments.staging.settings import (
     BackupsSettings,
     CacheSettings,
     DatabaseSettings,
@@ -24,7 +24,7 @@ from harness.environments.staging.settings import (
     StagingSettings,
     load_staging,
 )
-from harness.probes import Probe, http_probe, sql_probe
+from drillbook.harness.probes import Probe, http_probe, sql_probe
 
 
 class StagingEnvironment(Environment):
@@ -71,7 +71,7 @@ class StagingEnvironment(Environment):
     def _build(self, role: str, s: Any) -> Any:
         where = self.settings.where(role)
         if isinstance(s, DatabaseSettings):
-            from harness.environments.staging.database import RdsDatabase, RdsReplica, UrlDatabase
+            from drillbook.harness.environments.staging.database import RdsDatabase, RdsReplica, UrlDatabase
 
             if s.driver == "postgres":
                 assert s.url is not None
@@ -91,27 +91,27 @@ class StagingEnvironment(Environment):
                 wait_timeout=s.wait_timeout,
             )
         if isinstance(s, CacheSettings):
-            from harness.environments.staging.cache import RedisCache
+            from drillbook.harness.environments.staging.cache import RedisCache
 
             return RedisCache(s.url, read_secret=self._read_secret(), timeout=s.timeout)
         if isinstance(s, DeploymentSettings):
-            from harness.environments.staging.k8s.client import Kube
-            from harness.environments.staging.k8s.role import KubeDeployment
+            from drillbook.harness.environments.staging.k8s.client import Kube
+            from drillbook.harness.environments.staging.k8s.role import KubeDeployment
 
             kube = Kube(
                 s.kube, where=where, poll_interval=min(self.poll_interval, 2.0), progress=self.progress
             )
             return KubeDeployment(kube, s)
         if isinstance(s, NetworkSettings):
-            from harness.environments.staging.network import ToxiproxyNetwork
+            from drillbook.harness.environments.staging.network import ToxiproxyNetwork
 
             return ToxiproxyNetwork(s)
         if isinstance(s, ObjectStoreSettings):
-            from harness.environments.staging.aws.s3 import S3Store
+            from drillbook.harness.environments.staging.aws.s3 import S3Store
 
             return S3Store(s, where=where)
         if isinstance(s, DnsSettings):
-            from harness.environments.staging.aws.route53 import Route53Records
+            from drillbook.harness.environments.staging.aws.route53 import Route53Records
 
             return Route53Records(
                 s.aws,
@@ -122,20 +122,20 @@ class StagingEnvironment(Environment):
                 progress=self.progress,
             )
         if isinstance(s, SecretsSettings):
-            from harness.environments.staging.aws.secrets import SecretsManager
+            from drillbook.harness.environments.staging.aws.secrets import SecretsManager
 
             return SecretsManager(
                 s.aws, where=where, poll_interval=min(self.poll_interval, 5.0), progress=self.progress
             )
         if isinstance(s, BackupsSettings):
-            from harness.environments.staging.aws.rds import Rds
-            from harness.environments.staging.backups import RdsBackups
+            from drillbook.harness.environments.staging.aws.rds import Rds
+            from drillbook.harness.environments.staging.backups import RdsBackups
 
             return RdsBackups(Rds(s.aws, where=where, poll_interval=self.poll_interval), s)
         raise RoleUnavailable(f"no driver for role {role!r}")  # pragma: no cover - settings cover every role
 
     def _rds(self, s: DatabaseSettings, where: str) -> Any:
-        from harness.environments.staging.aws.rds import Rds
+        from drillbook.harness.environments.staging.aws.rds import Rds
 
         assert s.aws is not None
         return Rds(s.aws, where=where, poll_interval=self.poll_interval, progress=self.progress)

@@ -3,8 +3,8 @@ The same shape as the local environment's (``client``, ``proxies()``, ``listen_p
 
 from __future__ import annotations
 
-from harness.environments.staging.settings import NetworkSettings
-from harness.toxiproxy.client import ToxiproxyClient
+from drillbook.harness.environments.staging.settings import NetworkSettings
+from drillbook.harness.toxiproxy.client import ToxiproxyClient
 
 
 class ToxiproxyNetwork:

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from harness.config import ConfigError, Table
-from harness.errors import DrillbookError
-from harness.redact import redact_text, register_secret
+from drillbook.harness.config import ConfigError, Table
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.redact import redact_text, register_secret
 
 
 class SecretUnavailable(DrillbookError):

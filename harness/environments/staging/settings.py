@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.config import Config, Table
-from harness.environments.base import ROLES
-from harness.environments.profile import Profile, load_profile
-from harness.environments.staging.secretref import SecretRef, read_ref
+from drillbook.harness.config import Config, Table
+from drillbook.harness.environments.base import ROLES
+from drillbook.harness.environments.profile import Profile, load_profile
+from drillbook.harness.environments.staging.secretref import SecretRef, read_ref
 
 PROFILE_KEYS = (
     "driver",

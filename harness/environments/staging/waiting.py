@@ -2,7 +2,7 @@
 
 Real control planes take minutes (an RDS restore takes tens of them), so every
 wait says what it waits for, how long it has waited and the last state seen, and
-ends with :class:`WaitTimeout` (a :class:`~harness.errors.RecoveryTimeout`) carrying
+ends with :class:`WaitTimeout` (a :class:`~drillbook.harness.errors.RecoveryTimeout`) carrying
 the numbers when the state does not come.
 """
 
@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.durations import format_duration
-from harness.errors import RecoveryTimeout
+from drillbook.harness.durations import format_duration
+from drillbook.harness.errors import RecoveryTimeout
 
 Progress = Callable[[str], None]
 #: One poll: (done, a short description of the state seen).

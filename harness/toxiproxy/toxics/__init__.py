@@ -1,6 +1,6 @@
 """The toxics, one per module, registered by their toxiproxy type name."""
 
-from harness.toxiproxy.toxics import (  # noqa: F401  (importing registers them)
+from drillbook.harness.toxiproxy.toxics import (  # noqa: F401  (importing registers them)
     bandwidth,
     latency,
     limit_data,
@@ -10,6 +10,6 @@ from harness.toxiproxy.toxics import (  # noqa: F401  (importing registers them)
     slow_close,
     timeout,
 )
-from harness.toxiproxy.toxics.base import REGISTRY, BadAttribute, Toxic, register
+from drillbook.harness.toxiproxy.toxics.base import REGISTRY, BadAttribute, Toxic, register
 
 __all__ = ["REGISTRY", "BadAttribute", "Toxic", "register"]

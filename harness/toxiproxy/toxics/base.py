@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 if TYPE_CHECKING:
-    from harness.toxiproxy.stub import ToxicStub
+    from drillbook.harness.toxiproxy.stub import ToxicStub
 
 REGISTRY: dict[str, type[Toxic]] = {}
 

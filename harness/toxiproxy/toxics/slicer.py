@@ -7,9 +7,9 @@ import asyncio
 import itertools
 from dataclasses import dataclass
 
-from harness.toxiproxy.stream import Chunk
-from harness.toxiproxy.stub import ToxicStub
-from harness.toxiproxy.toxics.base import Toxic, register
+from drillbook.harness.toxiproxy.stream import Chunk
+from drillbook.harness.toxiproxy.stub import ToxicStub
+from drillbook.harness.toxiproxy.toxics.base import Toxic, register
 
 
 @register("slicer")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from harness.toxiproxy.stub import ToxicStub
-from harness.toxiproxy.toxics.base import Toxic, register
+from drillbook.harness.toxiproxy.stub import ToxicStub
+from drillbook.harness.toxiproxy.toxics.base import Toxic, register
 
 
 @register("timeout")

@@ -30,23 +30,23 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 
-from harness import pg, procs
-from harness.environments.local import moto_server
-from harness.environments.local.app_plane import GOOD_VERSION, AppPlane, SecretRefs, start_app_plane
-from harness.environments.local.passwords import hash_password
-from harness.environments.local.postgres import PostgresCluster, free_port
-from harness.environments.local.primary import APP_DATABASE, APP_USER, create_app_database
-from harness.environments.local.processes import labelled, listening
-from harness.environments.local.redis import RedisServer
-from harness.environments.local.supervisor import BackoffPolicy, Deployment
+from drillbook.harness import pg, procs
+from drillbook.harness.environments.local import moto_server
+from drillbook.harness.environments.local.app_plane import GOOD_VERSION, AppPlane, SecretRefs, start_app_plane
+from drillbook.harness.environments.local.passwords import hash_password
+from drillbook.harness.environments.local.postgres import PostgresCluster, free_port
+from drillbook.harness.environments.local.primary import APP_DATABASE, APP_USER, create_app_database
+from drillbook.harness.environments.local.processes import labelled, listening
+from drillbook.harness.environments.local.redis import RedisServer
+from drillbook.harness.environments.local.supervisor import BackoffPolicy, Deployment
 
 REGION = "us-east-1"
 DOMAIN = "compliant.test"
 RECORD = f"api.{DOMAIN}"
 USER_EMAIL = "alice@example.com"
 USER_PASSWORD = "correct horse battery staple"
-SERVICE_MODULE = "harness.environments.local.service"
-WORKER_MODULE = "harness.environments.local.service.worker"
+SERVICE_MODULE = "drillbook.harness.environments.local.service"
+WORKER_MODULE = "drillbook.harness.environments.local.service.worker"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION}
 
 

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.environments.local.archive import WalArchive
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.local.primary import APP_DATABASE, create_app_database, init_primary
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.standby import build_standby
+from drillbook.harness.environments.local.archive import WalArchive
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.primary import APP_DATABASE, create_app_database, init_primary
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.standby import build_standby
 
 
 @dataclass

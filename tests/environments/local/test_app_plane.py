@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from harness import procs
-from harness.environments.local.app_plane import (
+from drillbook.harness import procs
+from drillbook.harness.environments.local.app_plane import (
     AppPlane,
     AppPlaneError,
     AppProcess,
     attach_app_plane,
     stop_app_plane,
 )
-from harness.environments.local.postgres import free_port
-from harness.environments.local.processes import labelled, listening
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.local.processes import labelled, listening
 from tests.environments.local.app_plane_support import (
     Platform,
     assert_nothing_left,
@@ -65,7 +65,7 @@ def test_start_reports_each_process_and_stop_leaves_nothing(platform: Platform, 
 def test_another_process_attaches_and_drives_it(plane: AppPlane) -> None:
     script = (
         "import json, sys\n"
-        "from harness.environments.local.app_plane import attach_app_plane\n"
+        "from drillbook.harness.environments.local.app_plane import attach_app_plane\n"
         "plane = attach_app_plane(sys.argv[1])\n"
         "killed = plane.api.kill(count=1)\n"
         "print(json.dumps({'url': plane.front_door_url, 'killed': killed}))\n"
@@ -84,7 +84,7 @@ def test_stop_works_after_the_launching_process_was_killed(platform: Platform, t
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from harness.environments.local.app_plane import SecretRefs, start_app_plane\n"
+        "from drillbook.harness.environments.local.app_plane import SecretRefs, start_app_plane\n"
         "args = dict(arg.split('=', 1) for arg in sys.argv[2:])\n"
         "plane = start_app_plane(Path(sys.argv[1]), database_url=args['db'], redis_url=args['redis'],\n"
         "    aws_endpoint=args['aws'], hosted_zone_id=args['zone'], record_name=args['record'],\n"

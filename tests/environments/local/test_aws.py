@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.base import DnsRole, ObjectStoreRole, SecretsRole
-from harness.environments.local import moto_server, processes
-from harness.environments.local.aws import (
+from drillbook.harness.environments.base import DnsRole, ObjectStoreRole, SecretsRole
+from drillbook.harness.environments.local import moto_server, processes
+from drillbook.harness.environments.local.aws import (
     AwsEndpoint,
     AwsError,
     Route53Dns,
     S3ObjectStore,
     SecretsManagerSecrets,
 )
-from harness.environments.local.aws_platform import PlatformAws, bootstrap
-from harness.environments.local.postgres import free_port
-from harness.redact import redact_text
+from drillbook.harness.environments.local.aws_platform import PlatformAws, bootstrap
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.redact import redact_text
 
 PLATFORM = PlatformAws()
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness import pg, procs
-from harness.environments.base import (
+from drillbook.harness import pg, procs
+from drillbook.harness.environments.base import (
     CacheRole,
     DatabaseInstance,
     DatabaseRole,
@@ -26,14 +26,14 @@ from harness.environments.base import (
     RoleUnavailable,
     SecretsRole,
 )
-from harness.environments.lifecycle import Lifecycle
-from harness.environments.local import processes
-from harness.environments.local.environment import LocalEnvironment
-from harness.environments.local.primary import APP_USER
-from harness.environments.local.settings import LocalSettings
-from harness.environments.local.state import EnvRecord
-from harness.errors import InvalidDrillConfig
-from harness.steady import check_all
+from drillbook.harness.environments.lifecycle import Lifecycle
+from drillbook.harness.environments.local import processes
+from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.environments.local.primary import APP_USER
+from drillbook.harness.environments.local.settings import LocalSettings
+from drillbook.harness.environments.local.state import EnvRecord
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.steady import check_all
 from tests.environments.local.dataplane_support import server_tmp, wait_for
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import procs
-from harness.environments.local.app_plane import DR_TARGET, PRIMARY_TARGET, AppPlane
-from harness.environments.local.archive import WalArchive
-from harness.environments.local.frontdoor_dns import RecordWatcher
-from harness.environments.local.postgres import PostgresCluster, free_port
-from harness.environments.local.primary import APP_DATABASE, APP_USER
-from harness.environments.local.standby import build_standby, drop_slot, promote
+from drillbook.harness import procs
+from drillbook.harness.environments.local.app_plane import DR_TARGET, PRIMARY_TARGET, AppPlane
+from drillbook.harness.environments.local.archive import WalArchive
+from drillbook.harness.environments.local.frontdoor_dns import RecordWatcher
+from drillbook.harness.environments.local.postgres import PostgresCluster, free_port
+from drillbook.harness.environments.local.primary import APP_DATABASE, APP_USER
+from drillbook.harness.environments.local.standby import build_standby, drop_slot, promote
 from tests.environments.local.app_plane_support import (
     RECORD,
     USER_EMAIL,

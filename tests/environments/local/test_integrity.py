@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.local.integrity import IntegrityError, amcheck, checksums, relation_file
-from harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.local.integrity import IntegrityError, amcheck, checksums, relation_file
+from drillbook.harness.environments.local.postgres import PostgresCluster
 from tests.environments.local.dataplane_support import server_tmp
 
 PAGE = 8192

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import procs
-from harness.environments.local import processes
-from harness.environments.local.environment import LocalEnvironment
-from harness.environments.local.settings import LocalSettings
-from harness.environments.local.startup import StartFailed, Startup
-from harness.environments.local.state import EnvRecord, StateFile
-from harness.errors import DrillbookError
+from drillbook.harness import procs
+from drillbook.harness.environments.local import processes
+from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.environments.local.settings import LocalSettings
+from drillbook.harness.environments.local.startup import StartFailed, Startup
+from drillbook.harness.environments.local.state import EnvRecord, StateFile
+from drillbook.harness.errors import DrillbookError
 from tests.environments.local.dataplane_support import server_tmp
 from tests.environments.local.test_environment import labels, recorded_pids_and_ports
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[3]
 RUNNER = """
 import sys, time
 from pathlib import Path
-from harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.environments.local.environment import LocalEnvironment
 LocalEnvironment(Path(sys.argv[1])).up()
 print("UP", flush=True)
 time.sleep(3600)
@@ -109,7 +109,7 @@ def test_a_start_up_that_fails_half_way_stops_what_it_started(tmp_path: Path,
 
 def test_the_cli_brings_it_up_shows_status_and_takes_it_down(tmp_path: Path) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "harness.cli", "env", *args, "--state-dir", str(tmp_path)]
+        command = [sys.executable, "-m", "drillbook", "env", *args, "--state-dir", str(tmp_path)]
         return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
     up = cli("up")

@@ -27,10 +27,10 @@ SCRIPT = r"""
 import json, os, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from harness.environments.local.archive import archive_current_wal
-from harness.environments.local.pgbin import run_as
-from harness.environments.local.pitr import RecoveryTarget, recover_to
-from harness.environments.local.standby import promote, replication_lag
+from drillbook.harness.environments.local.archive import archive_current_wal
+from drillbook.harness.environments.local.pgbin import run_as
+from drillbook.harness.environments.local.pitr import RecoveryTarget, recover_to
+from drillbook.harness.environments.local.standby import promote, replication_lag
 from tests.environments.local.dataplane_support import data_plane, wait_for
 
 root = Path(sys.argv[1])

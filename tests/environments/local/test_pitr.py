@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.environments.local.archive import archive_current_wal
-from harness.environments.local.pitr import RecoveryTarget, RestoreError, recover_to
-from harness.environments.local.postgres import PostgresCluster
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.environments.local.archive import archive_current_wal
+from drillbook.harness.environments.local.pitr import RecoveryTarget, RestoreError, recover_to
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.errors import InvalidDrillConfig
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp
 
 #: Generous on a loaded machine, but a recovery that hangs fails with the server's log.

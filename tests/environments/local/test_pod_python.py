@@ -9,12 +9,12 @@ import sys
 import sysconfig
 from pathlib import Path
 
-import harness
-from harness.environments.local.service import SITE_PACKAGES
-from harness.environments.local.supervisor.process import package_dirs
+import drillbook
+from drillbook.harness.environments.local.service import SITE_PACKAGES
+from drillbook.harness.environments.local.supervisor.process import package_dirs
 
-ROOT = str(Path(harness.__file__).resolve().parent.parent)
-IMPORTS = "import harness.environments.local.service.api, psycopg; print('imported')"
+ROOT = str(Path(drillbook.__file__).parent.parent)
+IMPORTS = "import drillbook.harness.environments.local.service.api, psycopg; print('imported')"
 
 
 def pod(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:

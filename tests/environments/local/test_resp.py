@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from harness.environments.local.postgres import free_port
-from harness.environments.local.redis import RedisServer
-from harness.environments.local.service.config import ConfigError, ServiceConfig
-from harness.environments.local.service.resp import Redis, RedisError, ReplyError
-from harness.environments.local.service.worker import WorkerConfig
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.local.redis import RedisServer
+from drillbook.harness.environments.local.service.config import ConfigError, ServiceConfig
+from drillbook.harness.environments.local.service.resp import Redis, RedisError, ReplyError
+from drillbook.harness.environments.local.service.worker import WorkerConfig
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.environments.local import sample_data
-from harness.environments.local.passwords import verify_password
+from drillbook.harness.environments.local import sample_data
+from drillbook.harness.environments.local.passwords import verify_password
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp
 
 

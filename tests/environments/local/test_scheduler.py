@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.local.snapshots import SnapshotCatalogue
-from harness.environments.local.state import ClusterRecord, EnvRecord, StateFile
-from harness.undolog import UndoLog
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
+from drillbook.harness.environments.local.state import ClusterRecord, EnvRecord, StateFile
+from drillbook.harness.undolog import UndoLog
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -24,6 +24,8 @@ def plane() -> Iterator[DataPlane]:
     with server_tmp("scheduler") as root:
         yield from data_plane(root, standby=False)
 
+SCHEDULER = "drillbook.harness.environments.local.scheduler"
+
 
 def test_the_scheduler_takes_snapshots_keeps_the_newest_and_stops_on_sigterm(plane: DataPlane) -> None:
     StateFile(plane.root).write(EnvRecord(label="test-scheduler", phase="up", clusters={
@@ -31,7 +33,7 @@ def test_the_scheduler_takes_snapshots_keeps_the_newest_and_stops_on_sigterm(pla
     catalogue = SnapshotCatalogue(plane.root / "snapshots")
     log = plane.root / "scheduler.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "harness.environments.local.scheduler", "--state-dir",
+        proc = subprocess.Popen([sys.executable, "-m", SCHEDULER, "--state-dir",
                                  str(plane.root), "--interval", "1", "--keep", "2"],
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -61,7 +63,7 @@ def test_no_snapshot_is_taken_while_a_drill_fault_is_in_effect(plane: DataPlane,
     undo.mark(seq, "injected")
     log = plane.root / "scheduler.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "harness.environments.local.scheduler", "--state-dir",
+        proc = subprocess.Popen([sys.executable, "-m", SCHEDULER, "--state-dir",
                                  str(plane.root), "--interval", "1", "--keep", "2",
                                  "--drillbook-dir", str(tmp_path)],
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)

@@ -17,10 +17,15 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from harness.environments.local.passwords import hash_password
-from harness.environments.local.postgres import free_port
-from harness.environments.local.service import tokens
-from harness.environments.local.service.awssecrets import Credentials, SecretError, SecretsClient, sign
+from drillbook.harness.environments.local.passwords import hash_password
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.local.service import tokens
+from drillbook.harness.environments.local.service.awssecrets import (
+    Credentials,
+    SecretError,
+    SecretsClient,
+    sign,
+)
 from tests.environments.local.app_plane_support import (
     USER_EMAIL,
     USER_PASSWORD,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.local.postgres import free_port
-from harness.environments.local.service.config import ConfigError, ServiceConfig
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.local.service.config import ConfigError, ServiceConfig
 from tests.environments.local.app_plane_support import Platform, http, platform, run_service
 
 __all__ = ["platform"]

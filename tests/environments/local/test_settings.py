@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Config
-from harness.environments.factory import build_environment
-from harness.environments.local.environment import LocalEnvironment
-from harness.environments.local.sample_data import parse_size
-from harness.environments.local.settings import LocalSettings
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.config import Config
+from drillbook.harness.environments.factory import build_environment
+from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.harness.environments.local.sample_data import parse_size
+from drillbook.harness.environments.local.settings import LocalSettings
+from drillbook.harness.errors import InvalidDrillConfig
 
 
 def config(**local: object) -> Config:

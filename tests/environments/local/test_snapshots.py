@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.environments.local.pitr import restore_snapshot
-from harness.environments.local.snapshots import SnapshotCatalogue, SnapshotError, SnapshotNotFound
+from drillbook.harness.environments.local.pitr import restore_snapshot
+from drillbook.harness.environments.local.snapshots import SnapshotCatalogue, SnapshotError, SnapshotNotFound
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp
 
 

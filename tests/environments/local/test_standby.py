@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness.environments.local.primary import APP_DATABASE
-from harness.environments.local.standby import build_standby, promote, replication_lag
+from drillbook.harness.environments.local.primary import APP_DATABASE
+from drillbook.harness.environments.local.standby import build_standby, promote, replication_lag
 from tests.environments.local.dataplane_support import DataPlane, data_plane, server_tmp, wait_for
 
 

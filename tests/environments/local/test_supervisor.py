@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 
-from harness import procs
-from harness.environments.base import DeploymentRole, ReplicaStatus
-from harness.environments.local.app_plane import BAD_VERSION, GOOD_VERSION, NEW_REQUIRED_VARIABLE, AppPlane
-from harness.environments.local.supervisor import Deployment, DeploymentUnavailable
-from harness.environments.local.supervisor.errors import Conflict, Invalid, NotFound
+from drillbook.harness import procs
+from drillbook.harness.environments.base import DeploymentRole, ReplicaStatus
+from drillbook.harness.environments.local.app_plane import (
+    BAD_VERSION,
+    GOOD_VERSION,
+    NEW_REQUIRED_VARIABLE,
+    AppPlane,
+)
+from drillbook.harness.environments.local.supervisor import Deployment, DeploymentUnavailable
+from drillbook.harness.environments.local.supervisor.errors import Conflict, Invalid, NotFound
 from tests.environments.local.app_plane_support import http, plane, platform, pods, wait_for
 
 __all__ = ["plane", "platform"]

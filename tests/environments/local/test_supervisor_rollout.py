@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.environments.local.supervisor.model import RECREATE, ROLLING, Deployment, Pod, Release
-from harness.environments.local.supervisor.rollout import plan
+from drillbook.harness.environments.local.supervisor.model import RECREATE, ROLLING, Deployment, Pod, Release
+from drillbook.harness.environments.local.supervisor.rollout import plan
 
 OLD = Release(1, "1.0.0", {"A": "1"})
 NEW = Release(2, "1.1.0", {"A": "1"})

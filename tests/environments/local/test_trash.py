@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.environments.local.trash import discard_tree, pending
+from drillbook.harness.environments.local.trash import discard_tree, pending
 
 
 def tree(root: Path, files: int = 200) -> Path:
@@ -39,7 +39,7 @@ def test_the_deleting_outlives_the_process_that_discarded(tmp_path: Path) -> Non
     path = tree(tmp_path, files=2000)
     code = (
         "import sys; from pathlib import Path;"
-        "from harness.environments.local.trash import discard_tree;"
+        "from drillbook.harness.environments.local.trash import discard_tree;"
         "discard_tree(Path(sys.argv[1]))"
     )
     subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=30)

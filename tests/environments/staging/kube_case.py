@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.environments.staging.k8s.client import Kube
-from harness.environments.staging.k8s.deployments import Deployments
-from harness.environments.staging.k8s.nodes import Nodes
-from harness.environments.staging.k8s.pods import Pods
-from harness.environments.staging.settings import KubeSettings
+from drillbook.harness.environments.staging.k8s.client import Kube
+from drillbook.harness.environments.staging.k8s.deployments import Deployments
+from drillbook.harness.environments.staging.k8s.nodes import Nodes
+from drillbook.harness.environments.staging.k8s.pods import Pods
+from drillbook.harness.environments.staging.settings import KubeSettings
 from tests.environments.staging.kube_emulator import KubeEmulator, seed_deployment, seed_nodes, started
 from tests.environments.staging.kube_target import DEPLOYMENT, ENV, NAMESPACE, REQUIRED_ENV
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from harness.environments.staging.k8s.client import Kube
-from harness.environments.staging.k8s.deployments import Deployments
-from harness.environments.staging.settings import KubeSettings
+from drillbook.harness.environments.staging.k8s.client import Kube
+from drillbook.harness.environments.staging.k8s.deployments import Deployments
+from drillbook.harness.environments.staging.settings import KubeSettings
 from tests.environments.staging.kube_emulator import KubeEmulator, seed_deployment, seed_nodes
 
 NAMESPACE = "compliant"

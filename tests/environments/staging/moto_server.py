@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from harness.environments.staging.settings import AwsSettings
+from drillbook.harness.environments.staging.settings import AwsSettings
 
 REGION = "eu-west-1"
 
@@ -80,7 +80,7 @@ def started(request: pytest.FixtureRequest) -> MotoServer:
 
 def create_postgres(settings: AwsSettings, instance_id: str, *, multi_az: bool = True) -> None:
     """A PostgreSQL RDS instance in moto (its master password is a throwaway for moto)."""
-    from harness.environments.staging.aws.client import client
+    from drillbook.harness.environments.staging.aws.client import client
 
     client(settings, "rds").create_db_instance(
         DBInstanceIdentifier=instance_id,

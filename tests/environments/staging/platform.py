@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.environments.local.postgres import PostgresCluster
-from harness.environments.staging.aws.client import client
-from harness.environments.staging.settings import AwsSettings
-from harness.toxiproxy.server import ToxiproxyServer
+from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.harness.environments.staging.aws.client import client
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.toxiproxy.server import ToxiproxyServer
 from tests.environments.staging.kube_emulator import KubeEmulator, seed_deployment, seed_nodes
 from tests.environments.staging.kube_target import DEPLOYMENT, ENV, NAMESPACE, REQUIRED_ENV
 from tests.environments.staging.moto_server import MotoServer, create_postgres
@@ -174,7 +174,7 @@ def build(
         api = emulator.api_client()
         seed_nodes(api, {"az-a": 2, "az-b": 1})
         seed_deployment(api, NAMESPACE, DEPLOYMENT, replicas=4, env=ENV)
-        from harness.toxiproxy.client import ToxiproxyClient
+        from drillbook.harness.toxiproxy.client import ToxiproxyClient
 
         ToxiproxyClient(toxiproxy.url).create_proxy("app-db", f"127.0.0.1:{cluster.port}")
         platform = StagingPlatform(

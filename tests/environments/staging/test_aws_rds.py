@@ -8,20 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.environments.local.postgres import free_port
-from harness.environments.staging.aws.client import client
-from harness.environments.staging.aws.errors import (
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.staging.aws.client import client
+from drillbook.harness.environments.staging.aws.errors import (
     AwsAlreadyExists,
     AwsError,
     AwsNotFound,
     AwsUnreachable,
     AwsWrongState,
 )
-from harness.environments.staging.aws.rds import AUTO_RESTART_AFTER, Rds, RdsInstance
-from harness.environments.staging.aws.rds_snapshots import RdsSnapshots, RestoreOptions
-from harness.environments.staging.settings import AwsSettings
-from harness.environments.staging.waiting import WaitTimeout
-from harness.errors import DrillbookError, RecoveryTimeout
+from drillbook.harness.environments.staging.aws.rds import AUTO_RESTART_AFTER, Rds, RdsInstance
+from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshots, RestoreOptions
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.environments.staging.waiting import WaitTimeout
+from drillbook.harness.errors import DrillbookError, RecoveryTimeout
 from tests.environments.staging.moto_server import create_postgres
 
 WHERE = "[environments.staging.database]"

@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from harness.environments.staging.aws.client import client
-from harness.environments.staging.aws.errors import AwsAccessDenied, AwsNotFound
-from harness.environments.staging.aws.route53 import Route53Records, record_type_for
-from harness.environments.staging.aws.s3 import S3Store
-from harness.environments.staging.aws.secrets import SecretsManager
-from harness.environments.staging.settings import AwsSettings, ObjectStoreSettings
-from harness.redact import redact_text
+from drillbook.harness.environments.staging.aws.client import client
+from drillbook.harness.environments.staging.aws.errors import AwsAccessDenied, AwsNotFound
+from drillbook.harness.environments.staging.aws.route53 import Route53Records, record_type_for
+from drillbook.harness.environments.staging.aws.s3 import S3Store
+from drillbook.harness.environments.staging.aws.secrets import SecretsManager
+from drillbook.harness.environments.staging.settings import AwsSettings, ObjectStoreSettings
+from drillbook.harness.redact import redact_text
 
 # -- Route 53 ----------------------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def test_missing_bucket_names_the_key(aws: AwsSettings) -> None:
 
 
 def test_access_denied_is_its_own_error() -> None:
-    from harness.environments.staging.aws.errors import class_for
+    from drillbook.harness.environments.staging.aws.errors import class_for
 
     assert (
         class_for("AccessDenied") is AwsAccessDenied and class_for("UnauthorizedOperation") is AwsAccessDenied

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import load_config
-from harness.environments.containers.engine import ContainersUnavailable, engine_problem
-from harness.environments.factory import build_environment
-from harness.environments.lifecycle import Lifecycle
+from drillbook.harness.config import load_config
+from drillbook.harness.environments.containers.engine import ContainersUnavailable, engine_problem
+from drillbook.harness.environments.factory import build_environment
+from drillbook.harness.environments.lifecycle import Lifecycle
 
 PROFILE = '[environments.containers]\ndriver = "containers"\n'
 NO_ENGINE = engine_problem()
@@ -30,7 +30,7 @@ def build(tmp_path: Path) -> object:
 
 
 def test_the_profile_builds_a_containers_environment(tmp_path: Path) -> None:
-    from harness.environments.containers.environment import ContainersEnvironment
+    from drillbook.harness.environments.containers.environment import ContainersEnvironment
 
     env = build(tmp_path)
     assert isinstance(env, ContainersEnvironment) and isinstance(env, Lifecycle)
@@ -46,7 +46,7 @@ def test_without_a_docker_engine_up_fails_clearly(tmp_path: Path) -> None:
         env.up()
     assert not (tmp_path / ".drillbook" / "containers" / "containers.json").exists()
     done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "env", "up", "--env", "containers"],
+        [sys.executable, "-m", "drillbook", "env", "up", "--env", "containers"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -73,8 +73,8 @@ def containers(tmp_path: Path) -> Iterator[object]:
 
 
 def test_up_gives_every_role_and_down_removes_everything(containers: object) -> None:
-    from harness import pg
-    from harness.environments.containers.environment import ContainersEnvironment
+    from drillbook.harness import pg
+    from drillbook.harness.environments.containers.environment import ContainersEnvironment
 
     env = containers
     assert isinstance(env, ContainersEnvironment)

@@ -8,16 +8,16 @@ import json
 
 import pytest
 
-from harness import journal
+from drillbook.harness import journal
 from tests.environments.staging.platform import StagingPlatform
 
 DRILLS = """
 import pytest
 
-from fault_injectors.k8s_pod_kill import K8sPodKill
-from fault_injectors.rds_stop import RdsStop
-from harness.environments.staging.k8s.cluster import Cluster
-from harness.probes import Probe
+from drillbook.faults.k8s_pod_kill import K8sPodKill
+from drillbook.faults.rds_stop import RdsStop
+from drillbook.harness.environments.staging.k8s.cluster import Cluster
+from drillbook.harness.probes import Probe
 
 
 @pytest.mark.drill(scenario="api pods lost", tier="monthly", rto="60s", component="api")

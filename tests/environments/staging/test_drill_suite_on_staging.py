@@ -5,14 +5,14 @@ the others are skipped, each naming what of the local platform it needs."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from harness import journal
+from drillbook.harness import journal
+from drillbook.harness.suite import reference_path
 from tests.environments.staging.platform import StagingPlatform
 
-DRILLS = Path(__file__).resolve().parents[3] / "drills"
+DRILLS = reference_path()
 
 
 def test_the_drill_suite_on_the_staging_profile(pytester: pytest.Pytester,

@@ -8,16 +8,27 @@ from pathlib import Path
 
 import pytest
 
-from harness import pg
-from harness.config import load_config
-from harness.environments.base import DatabaseRole, DeploymentRole, DnsRole, ObjectStoreRole, SecretsRole
-from harness.environments.factory import build_environment
-from harness.environments.staging.database import NoControlPlane, RdsDatabase, UrlDatabase, with_endpoint
-from harness.environments.staging.environment import StagingEnvironment
-from harness.environments.staging.secretref import SecretUnavailable
-from harness.ledger.postgres import PostgresLedgerStore
-from harness.probes import sql_probe
-from harness.redact import redact, redact_text
+from drillbook.harness import pg
+from drillbook.harness.config import load_config
+from drillbook.harness.environments.base import (
+    DatabaseRole,
+    DeploymentRole,
+    DnsRole,
+    ObjectStoreRole,
+    SecretsRole,
+)
+from drillbook.harness.environments.factory import build_environment
+from drillbook.harness.environments.staging.database import (
+    NoControlPlane,
+    RdsDatabase,
+    UrlDatabase,
+    with_endpoint,
+)
+from drillbook.harness.environments.staging.environment import StagingEnvironment
+from drillbook.harness.environments.staging.secretref import SecretUnavailable
+from drillbook.harness.ledger.postgres import PostgresLedgerStore
+from drillbook.harness.probes import sql_probe
+from drillbook.harness.redact import redact, redact_text
 from tests.environments.staging.platform import DATABASE_ENV, JWT_SECRET, StagingPlatform
 
 
@@ -160,7 +171,7 @@ def test_a_data_fault_runs_on_the_url_by_reference(
     """The drill suite's PostgreSQL data faults take the database by its variable's name."""
     import json
 
-    from fault_injectors.postgres_table_loss import PostgresTableLoss
+    from drillbook.faults.postgres_table_loss import PostgresTableLoss
 
     dsn = env.database.dsn()
     pg.query(

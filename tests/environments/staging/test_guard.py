@@ -35,8 +35,8 @@ max_pods = 10
 
 DRILL = """
 import pytest
-from fault_injectors.noop import NoopFault
-from harness.environments.guard import Blast
+from drillbook.faults.noop import NoopFault
+from drillbook.harness.environments.guard import Blast
 
 injected = []
 

@@ -8,16 +8,21 @@ import time
 import pytest
 from kubernetes import client
 
-from harness.environments.local.postgres import free_port
-from harness.environments.staging.k8s.client import Kube, KubeConfigError, KubeNotFound, KubeUnreachable
-from harness.environments.staging.k8s.deployments import RESTARTED_AT, Deployments
-from harness.environments.staging.k8s.nodes import DrainRefused, Nodes
-from harness.environments.staging.k8s.pods import Pods, victims_count
-from harness.environments.staging.k8s.role import KubeDeployment
-from harness.environments.staging.k8s.rollout import RolloutError, Rollouts
-from harness.environments.staging.settings import DeploymentSettings, KubeSettings
-from harness.environments.staging.waiting import WaitTimeout
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.staging.k8s.client import (
+    Kube,
+    KubeConfigError,
+    KubeNotFound,
+    KubeUnreachable,
+)
+from drillbook.harness.environments.staging.k8s.deployments import RESTARTED_AT, Deployments
+from drillbook.harness.environments.staging.k8s.nodes import DrainRefused, Nodes
+from drillbook.harness.environments.staging.k8s.pods import Pods, victims_count
+from drillbook.harness.environments.staging.k8s.role import KubeDeployment
+from drillbook.harness.environments.staging.k8s.rollout import RolloutError, Rollouts
+from drillbook.harness.environments.staging.settings import DeploymentSettings, KubeSettings
+from drillbook.harness.environments.staging.waiting import WaitTimeout
+from drillbook.harness.errors import InvalidDrillConfig
 from tests.environments.staging.kube_target import KubeTarget
 
 

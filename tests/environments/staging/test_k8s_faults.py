@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.k8s_bad_rollout import BAD_ROLLOUT_OF, DEFAULT_BAD_IMAGE, K8sBadRollout
-from fault_injectors.k8s_pod_kill import K8sPodKill
-from fault_injectors.k8s_scale_to_zero import SCALED_FROM, K8sScaleToZero
-from fault_injectors.k8s_zone_drain import K8sZoneDrain
-from harness.environments.staging.k8s.deployments import Deployments
-from harness.environments.staging.k8s.nodes import Nodes
-from harness.environments.staging.k8s.rollout import Rollouts
-from harness.errors import InvalidDrillConfig
+from drillbook.faults.k8s_bad_rollout import BAD_ROLLOUT_OF, DEFAULT_BAD_IMAGE, K8sBadRollout
+from drillbook.faults.k8s_pod_kill import K8sPodKill
+from drillbook.faults.k8s_scale_to_zero import SCALED_FROM, K8sScaleToZero
+from drillbook.faults.k8s_zone_drain import K8sZoneDrain
+from drillbook.harness.environments.staging.k8s.deployments import Deployments
+from drillbook.harness.environments.staging.k8s.nodes import Nodes
+from drillbook.harness.environments.staging.k8s.rollout import Rollouts
+from drillbook.harness.errors import InvalidDrillConfig
 from tests.environments.staging.kube_target import KubeTarget
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import load_config
-from harness.environments.factory import build_environment
-from harness.environments.local.postgres import free_port
-from harness.environments.preflight import NOT_READY, READY, UNKNOWN, preflight, ready, table
-from harness.environments.staging.environment import StagingEnvironment
+from drillbook.harness.config import load_config
+from drillbook.harness.environments.factory import build_environment
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.preflight import NOT_READY, READY, UNKNOWN, preflight, ready, table
+from drillbook.harness.environments.staging.environment import StagingEnvironment
 from tests.environments.staging.platform import DATABASE_ENV, StagingPlatform
 
 
@@ -101,7 +101,7 @@ def cli(
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRILLBOOK_TEST_")}
     env.update(environ or {})
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
+        [sys.executable, "-m", "drillbook", *args],
         cwd=directory,
         env=env,
         capture_output=True,

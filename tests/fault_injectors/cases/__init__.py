@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fault_injectors.base import Fault
+from drillbook.faults.base import Fault
 
 
 @dataclass

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.account_suspension import AccountSuspension
-from harness import pg
+from drillbook.faults.account_suspension import AccountSuspension
+from drillbook.harness import pg
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import SharedEnv
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.bad_release import BadRelease
+from drillbook.faults.bad_release import BadRelease
 from tests.environments.local.app_plane_support import http, plane_steady, shared_plane
 from tests.fault_injectors.cases import ContractCase
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.database_switchover import DatabaseSwitchover
-from fault_injectors.restored_database import RestoredDatabase
+from drillbook.faults.database_switchover import DatabaseSwitchover
+from drillbook.faults.restored_database import RestoredDatabase
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import shared_local_env
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.deployment_release import DeploymentRelease
-from harness.environments.local.service.images import GOOD_VERSION, HOTFIX_VERSION
+from drillbook.faults.deployment_release import DeploymentRelease
+from drillbook.harness.environments.local.service.images import GOOD_VERSION, HOTFIX_VERSION
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import SharedEnv
 

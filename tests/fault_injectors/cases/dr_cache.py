@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.dr_cache import DrCache
-from harness.environments.local.cache import LocalCache
+from drillbook.faults.dr_cache import DrCache
+from drillbook.harness.environments.local.cache import LocalCache
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import shared_local_env
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.k8s_bad_rollout import K8sBadRollout
+from drillbook.faults.k8s_bad_rollout import K8sBadRollout
 from tests.environments.staging.kube_case import cluster
 from tests.fault_injectors.cases import ContractCase
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.k8s_pod_kill import K8sPodKill
+from drillbook.faults.k8s_pod_kill import K8sPodKill
 from tests.environments.staging.kube_case import cluster
 from tests.fault_injectors.cases import ContractCase
 

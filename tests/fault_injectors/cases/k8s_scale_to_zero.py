@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.k8s_scale_to_zero import K8sScaleToZero
+from drillbook.faults.k8s_scale_to_zero import K8sScaleToZero
 from tests.environments.staging.kube_case import cluster
 from tests.fault_injectors.cases import ContractCase
 

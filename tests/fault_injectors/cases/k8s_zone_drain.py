@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.k8s_zone_drain import K8sZoneDrain
+from drillbook.faults.k8s_zone_drain import K8sZoneDrain
 from tests.environments.staging.kube_case import cluster
 from tests.fault_injectors.cases import ContractCase
 

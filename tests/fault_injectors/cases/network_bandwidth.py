@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from fault_injectors.network_bandwidth import NetworkBandwidth
+from drillbook.faults.network_bandwidth import NetworkBandwidth
 from tests.fault_injectors.cases import ContractCase
 from tests.toxiproxy.services import proxied_redis
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.network_latency import NetworkLatency
+from drillbook.faults.network_latency import NetworkLatency
 from tests.fault_injectors.cases import ContractCase
 from tests.toxiproxy.services import proxied_redis
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.network_partition import NetworkPartition
+from drillbook.faults.network_partition import NetworkPartition
 from tests.fault_injectors.cases import ContractCase
 from tests.toxiproxy.services import connect_fails, proxied_redis
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from fault_injectors.network_reset import NetworkReset
+from drillbook.faults.network_reset import NetworkReset
 from tests.fault_injectors.cases import ContractCase
 from tests.toxiproxy.services import proxied_redis
 

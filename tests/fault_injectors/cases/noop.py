@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.noop import NoopFault
+from drillbook.faults.noop import NoopFault
 from tests.fault_injectors.cases import ContractCase
 
 

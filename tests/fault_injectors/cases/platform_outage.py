@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.platform_outage import PlatformOutage
-from harness.environments.local import components
+from drillbook.faults.platform_outage import PlatformOutage
+from drillbook.harness.environments.local import components
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import shared_local_env
 

@@ -4,9 +4,9 @@ import contextlib
 
 import pytest
 
-from fault_injectors.postgres_heap_page import PostgresHeapPage
-from harness import pg
-from harness.environments.local.postgres import PostgresCluster
+from drillbook.faults.postgres_heap_page import PostgresHeapPage
+from drillbook.harness import pg
+from drillbook.harness.environments.local.postgres import PostgresCluster
 from tests.conftest import MINI_SCHEMA
 from tests.environments.local.dataplane_support import server_tmp
 from tests.fault_injectors.cases import ContractCase

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.postgres_index_corruption import PostgresIndexCorruption
-from harness import pg
+from drillbook.faults.postgres_index_corruption import PostgresIndexCorruption
+from drillbook.harness import pg
 from tests.fault_injectors.cases import ContractCase
 
 INSERT = (

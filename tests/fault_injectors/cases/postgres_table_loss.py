@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from psycopg import errors as pg_errors
 
-from fault_injectors.postgres_table_loss import PostgresTableLoss
-from harness import pg
+from drillbook.faults.postgres_table_loss import PostgresTableLoss
+from drillbook.harness import pg
 from tests.fault_injectors.cases import ContractCase
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.process_kill import ProcessKill
+from drillbook.faults.process_kill import ProcessKill
 from tests.fault_injectors.cases import ContractCase
 
 

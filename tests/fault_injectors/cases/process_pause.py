@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.process_pause import ProcessPause
+from drillbook.faults.process_pause import ProcessPause
 from tests.fault_injectors.cases import ContractCase
 
 

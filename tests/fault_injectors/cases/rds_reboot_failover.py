@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.rds_reboot_failover import RdsRebootFailover
-from harness.environments.staging.aws.rds import Rds
+from drillbook.faults.rds_reboot_failover import RdsRebootFailover
+from drillbook.harness.environments.staging.aws.rds import Rds
 from tests.environments.staging.moto_server import create_postgres, started
 from tests.fault_injectors.cases import ContractCase
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.replica_kill import ReplicaKill
+from drillbook.faults.replica_kill import ReplicaKill
 from tests.environments.local.app_plane_support import plane_steady, shared_plane
 from tests.fault_injectors.cases import ContractCase
 

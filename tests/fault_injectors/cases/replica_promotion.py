@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.replica_promotion import ReplicaPromotion
+from drillbook.faults.replica_promotion import ReplicaPromotion
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import shared_local_env
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.restored_database import RestoredDatabase
+from drillbook.faults.restored_database import RestoredDatabase
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import shared_local_env
 

@@ -5,8 +5,8 @@ import json
 import pytest
 import redis
 
-from fault_injectors.security_compromise import SecurityCompromise
-from harness import pg
+from drillbook.faults.security_compromise import SecurityCompromise
+from drillbook.harness import pg
 from tests.environments.local.app_plane_support import http
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import SharedEnv

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fault_injectors.zone_failure import ZoneFailure
+from drillbook.faults.zone_failure import ZoneFailure
 from tests.environments.local.app_plane_support import plane_steady, shared_plane
 from tests.fault_injectors.cases import ContractCase
 

@@ -23,8 +23,8 @@ Environment (read once, at start; see ``config.py``)::
     DB_POOL_SIZE, APP_VERSION, REPLICA_NAME, ZONE, HOST, LOG_LEVEL    optional
     BLOCKED_IPS       addresses/CIDR blocks refused with 403 ``forbidden`` (a WAF IP set)
 
-Run it: ``python -m harness.environments.local.service [--require NAME ...]``;
-the workers: ``python -m harness.environments.local.service.worker``.
+Run it: ``python -m drillbook.harness.environments.local.service [--require NAME ...]``;
+the workers: ``python -m drillbook.harness.environments.local.service.worker``.
 """
 
 import os

@@ -1,5 +1,5 @@
-"""``python -m harness.environments.local.service``: one replica of the Compliant API."""
+"""``python -m drillbook.harness.environments.local.service``: one replica of the Compliant API."""
 
-from harness.environments.local.service.main import exit_now, main
+from drillbook.harness.environments.local.service.main import exit_now, main
 
 exit_now(main())

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from harness.environments.local.passwords import verify_password
-from harness.environments.local.service import store, tokens
-from harness.environments.local.service.config import ServiceConfig
-from harness.environments.local.service.sessions import CacheUnavailable, Sessions
-from harness.environments.local.service.store import AuditEvent, Database, DatabaseUnavailable
+from drillbook.harness.environments.local.passwords import verify_password
+from drillbook.harness.environments.local.service import store, tokens
+from drillbook.harness.environments.local.service.config import ServiceConfig
+from drillbook.harness.environments.local.service.sessions import CacheUnavailable, Sessions
+from drillbook.harness.environments.local.service.store import AuditEvent, Database, DatabaseUnavailable
 
 #: error code -> HTTP status
 ERRORS = {

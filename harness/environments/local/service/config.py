@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from harness.environments.local.service.resp import parse_url
+from drillbook.harness.environments.local.service.resp import parse_url
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 PYTHON = "{python}"  # the interpreter running drillbook
 # -S: no site module at start; the packages' directories come from the environment
 # (see SITE_PACKAGES in this package's __init__).
-SERVICE = [PYTHON, "-S", "-m", "harness.environments.local.service"]
-WORKER = [PYTHON, "-S", "-m", "harness.environments.local.service.worker"]
+SERVICE = [PYTHON, "-S", "-m", "drillbook.harness.environments.local.service"]
+WORKER = [PYTHON, "-S", "-m", "drillbook.harness.environments.local.service.worker"]
 GOOD_VERSION = "1.0.0"
 BAD_VERSION = "1.1.0"
 HOTFIX_VERSION = "1.1.1-hotfix1"

@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from harness.environments.local.service.awssecrets import SecretError, SecretsClient
-from harness.environments.local.service.config import EX_CONFIG, ConfigError, ServiceConfig
+from drillbook.harness.environments.local.service.awssecrets import SecretError, SecretsClient
+from drillbook.harness.environments.local.service.config import EX_CONFIG, ConfigError, ServiceConfig
 
 if TYPE_CHECKING:
-    from harness.environments.local.service.api import Secrets
+    from drillbook.harness.environments.local.service.api import Secrets
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,8 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"configuration error: {exc}", EX_CONFIG)
     # The service itself (psycopg, redis) is imported only once the configuration is
     # good: a replica with a missing variable exits in a third of the time.
-    from harness.environments.local.service.api import Service
-    from harness.environments.local.service.server import ServiceServer
+    from drillbook.harness.environments.local.service.api import Service
+    from drillbook.harness.environments.local.service.server import ServiceServer
 
     try:
         secrets = load_secrets(config)
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def load_secrets(config: ServiceConfig) -> Secrets:
-    from harness.environments.local.service.api import Secrets
+    from drillbook.harness.environments.local.service.api import Secrets
 
     client = SecretsClient.from_env(os.environ, timeout=config.secrets_timeout_s)
     return Secrets(

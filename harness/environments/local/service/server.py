@@ -15,7 +15,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness.environments.local.service.api import ApiError, Caller, Reply, Service
+from drillbook.harness.environments.local.service.api import ApiError, Caller, Reply, Service
 
 MAX_BODY = 1 << 20
 _PROJECT = re.compile(r"^/api/projects/(\d+)$")

@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harness.environments.local.service.resp import Redis, RedisError
+from drillbook.harness.environments.local.service.resp import Redis, RedisError
 
 PREFIX = "session:"
 

@@ -2,7 +2,7 @@
 
 Every call is bounded: connecting (libpq ``connect_timeout``), each statement
 (``statement_timeout``) and, for a server that stopped answering, a hard
-deadline that shuts the socket (``harness.pg.deadline``). A connection that
+deadline that shuts the socket (``drillbook.harness.pg.deadline``). A connection that
 failed is thrown away, never handed out again. Every write and its audit_log
 row commit in one transaction: the audit log's RPO is zero.
 """
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from harness import pg
+from drillbook.harness import pg
 
 T = TypeVar("T")
 

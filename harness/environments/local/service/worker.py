@@ -6,7 +6,7 @@ the same job), marks them done, and writes a heartbeat to Redis. Its
 ``/api/health`` on ``PORT`` is 200 while its last cycles succeeded, which is
 the readiness the supervisor gates on. Same exit statuses as the API.
 
-``python -m harness.environments.local.service.worker``
+``python -m drillbook.harness.environments.local.service.worker``
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Any
 
 import psycopg
 
-from harness.environments.local.service.awssecrets import SecretError, SecretsClient
-from harness.environments.local.service.config import EX_CONFIG, ConfigError, checked_redis_url
-from harness.environments.local.service.main import exit_now, fail, say, stop_on_sigterm
-from harness.environments.local.service.sessions import CacheUnavailable, Sessions
-from harness.environments.local.service.store import Database, DatabaseUnavailable
+from drillbook.harness.environments.local.service.awssecrets import SecretError, SecretsClient
+from drillbook.harness.environments.local.service.config import EX_CONFIG, ConfigError, checked_redis_url
+from drillbook.harness.environments.local.service.main import exit_now, fail, say, stop_on_sigterm
+from drillbook.harness.environments.local.service.sessions import CacheUnavailable, Sessions
+from drillbook.harness.environments.local.service.store import Database, DatabaseUnavailable
 
 REQUIRED = ("PORT", "DATABASE_URL", "REDIS_URL", "DB_PASSWORD_SECRET_ID")
 CLAIM = (

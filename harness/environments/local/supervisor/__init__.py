@@ -10,19 +10,19 @@ gate traffic (the front door routes to ready pods only); cordoning a zone
 evicts its pods into the other zones.
 
 The supervisor is a long-lived process of its own (``python -m
-harness.environments.local.supervisor --state-dir DIR``), controlled over a
+drillbook.harness.environments.local.supervisor --state-dir DIR``), controlled over a
 loopback JSON API (``api.py``) by :class:`SupervisorClient`;
 :class:`Deployment` is a deployment as a ``DeploymentRole``. Its state (pids
 with start times included) lives in ``DIR`` (``store.py``).
 """
 
-from harness.environments.local.supervisor.client import Deployment, SupervisorClient
-from harness.environments.local.supervisor.errors import (
+from drillbook.harness.environments.local.supervisor.client import Deployment, SupervisorClient
+from drillbook.harness.environments.local.supervisor.errors import (
     DeploymentUnavailable,
     SupervisorError,
     SupervisorUnavailable,
 )
-from harness.environments.local.supervisor.model import BackoffPolicy, ProbePolicy
+from drillbook.harness.environments.local.supervisor.model import BackoffPolicy, ProbePolicy
 
 __all__ = [
     "BackoffPolicy",

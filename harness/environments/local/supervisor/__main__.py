@@ -1,7 +1,7 @@
-"""``python -m harness.environments.local.supervisor --state-dir DIR``."""
+"""``python -m drillbook.harness.environments.local.supervisor --state-dir DIR``."""
 
 import sys
 
-from harness.environments.local.supervisor.main import main
+from drillbook.harness.environments.local.supervisor.main import main
 
 sys.exit(main())

@@ -32,11 +32,11 @@ from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness.environments.local.supervisor import views
-from harness.environments.local.supervisor.controller import Controller, iso_now
-from harness.environments.local.supervisor.errors import Invalid, NotFound, SupervisorError
-from harness.environments.local.supervisor.model import ROLLING
-from harness.environments.local.supervisor.process import pod_log
+from drillbook.harness.environments.local.supervisor import views
+from drillbook.harness.environments.local.supervisor.controller import Controller, iso_now
+from drillbook.harness.environments.local.supervisor.errors import Invalid, NotFound, SupervisorError
+from drillbook.harness.environments.local.supervisor.model import ROLLING
+from drillbook.harness.environments.local.supervisor.process import pod_log
 
 _DEPLOYMENT = re.compile(r"^/v1/deployments/([\w.-]+)(?:/(\w+))?$")
 _ZONE = re.compile(r"^/v1/zones/([\w.-]+)/(cordon|uncordon)$")

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.environments.base import ReplicaStatus
-from harness.environments.local.supervisor.errors import (
+from drillbook.harness.environments.base import ReplicaStatus
+from drillbook.harness.environments.local.supervisor.errors import (
     ERRORS,
     DeploymentUnavailable,
     SupervisorError,
     SupervisorUnavailable,
 )
-from harness.environments.local.supervisor.store import StateFiles
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.environments.local.supervisor.store import StateFiles
+from drillbook.harness.errors import InvalidDrillConfig
 
 
 @dataclass(frozen=True)

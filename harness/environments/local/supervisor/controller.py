@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.environments.local.postgres import free_port
-from harness.environments.local.service import SITE_PACKAGES
-from harness.environments.local.supervisor import rollout, views
-from harness.environments.local.supervisor.errors import Conflict, Invalid, NotFound
-from harness.environments.local.supervisor.model import (
+from drillbook.harness.environments.local.postgres import free_port
+from drillbook.harness.environments.local.service import SITE_PACKAGES
+from drillbook.harness.environments.local.supervisor import rollout, views
+from drillbook.harness.environments.local.supervisor.errors import Conflict, Invalid, NotFound
+from drillbook.harness.environments.local.supervisor.model import (
     CRASH_LOOP,
     ERROR,
     IMAGE_PULL,
@@ -39,9 +39,15 @@ from harness.environments.local.supervisor.model import (
     Pod,
     Release,
 )
-from harness.environments.local.supervisor.probes import ProbeOutcome, probe
-from harness.environments.local.supervisor.process import PodProcess, adopt, package_dirs, pod_log, spawn
-from harness.environments.local.supervisor.store import StateFiles
+from drillbook.harness.environments.local.supervisor.probes import ProbeOutcome, probe
+from drillbook.harness.environments.local.supervisor.process import (
+    PodProcess,
+    adopt,
+    package_dirs,
+    pod_log,
+    spawn,
+)
+from drillbook.harness.environments.local.supervisor.store import StateFiles
 
 #: Where this interpreter's packages are (pods started ``{python} -S`` need them).
 PACKAGE_PATH = os.pathsep.join(package_dirs())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 
 
 class SupervisorError(DrillbookError):

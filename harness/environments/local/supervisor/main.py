@@ -1,4 +1,4 @@
-"""Run the supervisor: ``python -m harness.environments.local.supervisor --state-dir DIR``.
+"""Run the supervisor: ``python -m drillbook.harness.environments.local.supervisor --state-dir DIR``.
 
 It loads ``DIR/state.json`` (written by the launcher, or left by a previous
 supervisor whose still-running pods it adopts), serves the control API on a
@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from harness import procs
-from harness.environments.local.supervisor.api import ControlServer
-from harness.environments.local.supervisor.controller import Controller, iso_now
-from harness.environments.local.supervisor.store import StateFiles, write_atomic
+from drillbook.harness import procs
+from drillbook.harness.environments.local.supervisor.api import ControlServer
+from drillbook.harness.environments.local.supervisor.controller import Controller, iso_now
+from drillbook.harness.environments.local.supervisor.store import StateFiles, write_atomic
 
 
 def main(argv: Sequence[str] | None = None) -> int:

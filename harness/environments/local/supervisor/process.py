@@ -12,7 +12,7 @@ import sysconfig
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness import procs
+from drillbook.harness import procs
 
 
 class PodProcess:
@@ -65,7 +65,7 @@ class PodProcess:
 def package_dirs(path: Sequence[str] | None = None) -> list[str]:
     """The directories ``site`` put on this interpreter's path (site-packages, the user site,
     paths from ``.pth`` files): what a pod started ``python -S`` with this interpreter needs
-    (the service's images; see ``SITE_PACKAGES`` in ``harness.environments.local.service``)."""
+    (the service's images; see ``SITE_PACKAGES`` in ``drillbook.harness.environments.local.service``)."""
     entries = list(sys.path if path is None else path)
     stdlib = {Path(sysconfig.get_path(name)) for name in ("stdlib", "platstdlib")}
     stdlib |= {p / "lib-dynload" for p in stdlib}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from harness.environments.local.supervisor.model import RECREATE, Deployment, Pod
+from drillbook.harness.environments.local.supervisor.model import RECREATE, Deployment, Pod
 
 
 @dataclass

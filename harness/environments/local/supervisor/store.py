@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.environments.local.supervisor.model import ClusterState
+    from drillbook.harness.environments.local.supervisor.model import ClusterState
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class StateFiles:
         write_atomic(self.state, json.dumps(state.to_json(), indent=1, sort_keys=True))
 
     def read_state(self) -> ClusterState:
-        from harness.environments.local.supervisor.model import ClusterState
+        from drillbook.harness.environments.local.supervisor.model import ClusterState
 
         return ClusterState.from_json(json.loads(self.state.read_text()))
 

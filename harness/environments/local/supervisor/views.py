@@ -12,10 +12,10 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from harness.environments.local.supervisor.model import Deployment, Pod
+from drillbook.harness.environments.local.supervisor.model import Deployment, Pod
 
 if TYPE_CHECKING:
-    from harness.environments.local.supervisor.controller import Controller
+    from drillbook.harness.environments.local.supervisor.controller import Controller
 
 
 def endpoints(ctl: Controller) -> dict[str, Any]:

@@ -1,14 +1,14 @@
 """boto3 clients with connect and read timeouts and bounded retries, and :func:`aws_call`,
-which turns botocore's exceptions into :mod:`~harness.environments.staging.aws.errors`."""
+which turns botocore's exceptions into :mod:`~drillbook.harness.environments.staging.aws.errors`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from harness.environments.staging.aws.errors import AwsError, AwsUnreachable, class_for
-from harness.environments.staging.settings import AwsSettings
-from harness.redact import redact_text
+from drillbook.harness.environments.staging.aws.errors import AwsError, AwsUnreachable, class_for
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.redact import redact_text
 
 
 def client(aws: AwsSettings, service: str) -> Any:

@@ -3,7 +3,7 @@ what kind of problem it is, and the message says what to check."""
 
 from __future__ import annotations
 
-from harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError
 
 
 class AwsError(DrillbookError):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness.environments.staging.aws.client import aws_call, client
-from harness.environments.staging.aws.errors import AwsNotFound, AwsWrongState
-from harness.environments.staging.settings import AwsSettings
-from harness.environments.staging.waiting import Progress, wait_until
+from drillbook.harness.environments.staging.aws.client import aws_call, client
+from drillbook.harness.environments.staging.aws.errors import AwsNotFound, AwsWrongState
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.environments.staging.waiting import Progress, wait_until
 
 log = logging.getLogger("drillbook.staging.rds")
 #: AWS restarts a stopped DB instance after this long.

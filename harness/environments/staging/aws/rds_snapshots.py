@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.environments.staging.aws.client import aws_call
-from harness.environments.staging.aws.errors import AwsNotFound
-from harness.environments.staging.aws.rds import Rds, RdsInstance
-from harness.environments.staging.waiting import wait_until
+from drillbook.harness.environments.staging.aws.client import aws_call
+from drillbook.harness.environments.staging.aws.errors import AwsNotFound
+from drillbook.harness.environments.staging.aws.rds import Rds, RdsInstance
+from drillbook.harness.environments.staging.waiting import wait_until
 
 
 @dataclass(frozen=True)

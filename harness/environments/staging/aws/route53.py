@@ -1,7 +1,7 @@
 """Route 53 records in one hosted zone: UPSERT and wait for the change to be INSYNC
 (every Route 53 name server answers with it), read a record, delete one.
 
-The ``dns`` role of a staging environment (:class:`~harness.environments.base.DnsRole`).
+The ``dns`` role of a staging environment (:class:`~drillbook.harness.environments.base.DnsRole`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.environments.staging.aws.client import aws_call, client
-from harness.environments.staging.settings import AwsSettings
-from harness.environments.staging.waiting import Progress, wait_until
+from drillbook.harness.environments.staging.aws.client import aws_call, client
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.environments.staging.waiting import Progress, wait_until
 
 
 @dataclass(frozen=True)

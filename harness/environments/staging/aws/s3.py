@@ -2,7 +2,8 @@
 S3's own SHA-256 check of the body, and under object lock when configured, so that a
 drill's evidence cannot be altered or deleted before its retention ends.
 
-The ``object_store`` role of a staging environment (:class:`~harness.environments.base.ObjectStoreRole`).
+The ``object_store`` role of a staging environment
+(:class:`~drillbook.harness.environments.base.ObjectStoreRole`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.environments.staging.aws.client import aws_call, client
-from harness.environments.staging.aws.errors import AwsNotFound
-from harness.environments.staging.settings import ObjectStoreSettings
+from drillbook.harness.environments.staging.aws.client import aws_call, client
+from drillbook.harness.environments.staging.aws.errors import AwsNotFound
+from drillbook.harness.environments.staging.settings import ObjectStoreSettings
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Secrets Manager: read, put and rotate secrets. Every value read or written is registered
 for redaction; records of what changed carry version ids, never values.
 
-The ``secrets`` role of a staging environment (:class:`~harness.environments.base.SecretsRole`).
+The ``secrets`` role of a staging environment (:class:`~drillbook.harness.environments.base.SecretsRole`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.environments.staging.aws.client import aws_call, client
-from harness.environments.staging.settings import AwsSettings
-from harness.environments.staging.waiting import Progress, wait_until
-from harness.redact import register_secret
+from drillbook.harness.environments.staging.aws.client import aws_call, client
+from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.environments.staging.waiting import Progress, wait_until
+from drillbook.harness.redact import register_secret
 
 
 @dataclass(frozen=True)

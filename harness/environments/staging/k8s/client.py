@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.environments.staging.settings import KubeSettings
-from harness.errors import DrillbookError, InvalidDrillConfig
-from harness.redact import redact_text
+from drillbook.harness.environments.staging.settings import KubeSettings
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.redact import redact_text
 
 
 class KubeError(DrillbookError):

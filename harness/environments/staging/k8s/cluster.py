@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harness.environments.staging.k8s.client import Kube
-from harness.environments.staging.settings import KubeSettings
+from drillbook.harness.environments.staging.k8s.client import Kube
+from drillbook.harness.environments.staging.settings import KubeSettings
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.environments.staging.k8s.client import Kube, KubeNotFound
-from harness.environments.staging.k8s.pods import Pods, PodState
-from harness.environments.staging.waiting import Progress, Waited, wait_until
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.environments.staging.k8s.client import Kube, KubeNotFound
+from drillbook.harness.environments.staging.k8s.pods import Pods, PodState
+from drillbook.harness.environments.staging.waiting import Progress, Waited, wait_until
+from drillbook.harness.errors import InvalidDrillConfig
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 REVISION = "deployment.kubernetes.io/revision"

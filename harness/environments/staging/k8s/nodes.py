@@ -14,8 +14,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.environments.staging.k8s.client import Kube, KubeError, KubeNotFound, KubeTooManyRequests
-from harness.environments.staging.waiting import Progress, wait_until
+from drillbook.harness.environments.staging.k8s.client import (
+    Kube,
+    KubeError,
+    KubeNotFound,
+    KubeTooManyRequests,
+)
+from drillbook.harness.environments.staging.waiting import Progress, wait_until
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"

@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from harness.environments.staging.k8s.client import Kube, KubeNotFound
-from harness.errors import InvalidDrillConfig
+from drillbook.harness.environments.staging.k8s.client import Kube, KubeNotFound
+from drillbook.harness.errors import InvalidDrillConfig
 
 
 @dataclass(frozen=True)

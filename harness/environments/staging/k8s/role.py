@@ -1,17 +1,17 @@
 """A Kubernetes deployment as the ``app`` or ``workers`` role
-(:class:`~harness.environments.base.DeploymentRole`)."""
+(:class:`~drillbook.harness.environments.base.DeploymentRole`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.environments.base import ReplicaStatus
-from harness.environments.staging.k8s.client import Kube
-from harness.environments.staging.k8s.deployments import Deployments
-from harness.environments.staging.k8s.nodes import Nodes
-from harness.environments.staging.k8s.pods import Pods
-from harness.environments.staging.k8s.rollout import Rollouts
-from harness.environments.staging.settings import DeploymentSettings
+from drillbook.harness.environments.base import ReplicaStatus
+from drillbook.harness.environments.staging.k8s.client import Kube
+from drillbook.harness.environments.staging.k8s.deployments import Deployments
+from drillbook.harness.environments.staging.k8s.nodes import Nodes
+from drillbook.harness.environments.staging.k8s.pods import Pods
+from drillbook.harness.environments.staging.k8s.rollout import Rollouts
+from drillbook.harness.environments.staging.settings import DeploymentSettings
 
 
 class KubeDeployment:

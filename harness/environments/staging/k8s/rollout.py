@@ -13,9 +13,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from harness.environments.staging.k8s.client import Kube, KubeError
-from harness.environments.staging.k8s.deployments import REVISION, Deployments
-from harness.environments.staging.waiting import wait_until
+from drillbook.harness.environments.staging.k8s.client import Kube, KubeError
+from drillbook.harness.environments.staging.k8s.deployments import REVISION, Deployments
+from drillbook.harness.environments.staging.waiting import wait_until
 
 HASH_LABEL = "pod-template-hash"
 HISTORY = "deployment.kubernetes.io/revision-history"
