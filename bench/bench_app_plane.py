@@ -26,10 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drillbook.faults.zone_failure import ZoneFailure
-from drillbook.harness.environments.local.app_plane import BAD_VERSION, DR_TARGET, PRIMARY_TARGET, AppPlane
-from drillbook.harness.environments.local.postgres import free_port
-from drillbook.harness.environments.local.supervisor import BackoffPolicy
-from tests.environments.local.app_plane_support import (
+from drillbook.twin.app_plane import BAD_VERSION, DR_TARGET, PRIMARY_TARGET, AppPlane
+from drillbook.twin.postgres import free_port
+from drillbook.twin.supervisor import BackoffPolicy
+from tests.twin.app_plane_support import (
     SERVICE_MODULE,
     Platform,
     http,

@@ -31,14 +31,14 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drillbook.harness.environments.local import sample_data
-from drillbook.harness.environments.local.archive import WalArchive, archive_current_wal
-from drillbook.harness.environments.local.environment import LocalEnvironment
-from drillbook.harness.environments.local.pitr import RecoveryTarget, recover_to, restore_snapshot
-from drillbook.harness.environments.local.postgres import PostgresCluster, directory_size
-from drillbook.harness.environments.local.primary import APP_DATABASE, create_app_database, init_primary
-from drillbook.harness.environments.local.snapshots import SnapshotCatalogue
-from drillbook.harness.environments.local.standby import build_standby, promote, replication_lag
+from drillbook.twin import sample_data
+from drillbook.twin.archive import WalArchive, archive_current_wal
+from drillbook.twin.environment import LocalEnvironment
+from drillbook.twin.pitr import RecoveryTarget, recover_to, restore_snapshot
+from drillbook.twin.postgres import PostgresCluster, directory_size
+from drillbook.twin.primary import APP_DATABASE, create_app_database, init_primary
+from drillbook.twin.snapshots import SnapshotCatalogue
+from drillbook.twin.standby import build_standby, promote, replication_lag
 
 T = TypeVar("T")
 

@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg
 
 from drillbook.harness import pg
-from drillbook.harness.environments.local.postgres import PostgresCluster, free_port
 from drillbook.harness.toxiproxy import ToxiproxyClient, ToxiproxyServer
+from drillbook.twin.postgres import PostgresCluster, free_port
 
 
 @contextmanager

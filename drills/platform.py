@@ -19,11 +19,11 @@ from typing import Any
 from drillbook.drills.service_ledger import ServiceLedgerStore
 from drillbook.harness import pg
 from drillbook.harness.environments.base import Environment, RoleUnavailable
-from drillbook.harness.environments.local.primary import APP_DATABASE
-from drillbook.harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 from drillbook.harness.ledger.postgres import PostgresLedgerStore
 from drillbook.harness.ledger.store import LedgerStore
 from drillbook.harness.probes import Probe, http_probe, sql_probe
+from drillbook.twin.primary import APP_DATABASE
+from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
 TIMEOUT = 3.0
 

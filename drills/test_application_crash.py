@@ -29,8 +29,8 @@ from drillbook.faults.bad_release import BadRelease
 from drillbook.faults.deployment_release import DeploymentRelease
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.local.service.images import BAD_VERSION, HOTFIX_VERSION
 from drillbook.harness.runbook import Runbook, Step
+from drillbook.twin.service.images import BAD_VERSION, HOTFIX_VERSION
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the local supervisor's images and replica logs"

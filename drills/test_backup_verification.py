@@ -27,9 +27,9 @@ from drillbook.faults.restored_database import RestoredDatabase
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.local.integrity import amcheck, checksums
-from drillbook.harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 from drillbook.harness.runbook import Runbook, Step
+from drillbook.twin.integrity import amcheck, checksums
+from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the local snapshot catalogue, archive and pg_checksums on a data directory"

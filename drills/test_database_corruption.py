@@ -438,7 +438,7 @@ def test_2c_table_lost_pitr(drill: Drill, env: Environment, platform: Platform) 
 
 def amcheck_primary(ctx: Context) -> str:
     """Locate the damage: pg_amcheck on the primary reports the corrupt page."""
-    from drillbook.harness.environments.local.integrity import amcheck
+    from drillbook.twin.integrity import amcheck
 
     report = amcheck(ctx.env.local_database.primary, "compliant")  # type: ignore[attr-defined]
     ctx.drill.verify("pg_amcheck detects the overwritten page", (not report.passed, report.detail[:300]))

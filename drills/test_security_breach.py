@@ -59,11 +59,11 @@ from drillbook.faults.security_compromise import SecurityCompromise, session_id
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.local.aws_platform import PlatformAws
-from drillbook.harness.environments.local.passwords import scram_sha256_verifier
-from drillbook.harness.environments.local.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 from drillbook.harness.redact import register_secret
 from drillbook.harness.runbook import Runbook, Step
+from drillbook.twin.aws_platform import PlatformAws
+from drillbook.twin.passwords import scram_sha256_verifier
+from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
 LOCAL_ONLY = "the Compliant API, its audit log and its secrets"

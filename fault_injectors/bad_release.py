@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 from drillbook.faults.base import Fault
-from drillbook.harness.environments.local.service.images import BAD_VERSION
-from drillbook.harness.environments.local.supervisor import Deployment, SupervisorClient
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.twin.service.images import BAD_VERSION
+from drillbook.twin.supervisor import Deployment, SupervisorClient
 
 STRATEGIES = ("Recreate", "RollingUpdate")
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from drillbook.faults._env import open_environment
 from drillbook.faults.base import Fault
-from drillbook.harness.environments.local import processes
-from drillbook.harness.environments.local.cache import LocalCache
-from drillbook.harness.environments.local.postgres import free_port
-from drillbook.harness.environments.local.redis import find_redis_server
 from drillbook.harness.errors import DrillbookError
+from drillbook.twin import processes
+from drillbook.twin.cache import LocalCache
+from drillbook.twin.postgres import free_port
+from drillbook.twin.redis import find_redis_server
 
 
 class DrCache(Fault):

@@ -7,7 +7,7 @@ from typing import Any
 
 from drillbook.faults._env import open_environment
 from drillbook.faults.base import Fault
-from drillbook.harness.environments.local import components
+from drillbook.twin import components
 
 
 class PlatformOutage(Fault):

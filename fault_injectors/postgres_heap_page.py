@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.faults.base import Fault
-from drillbook.harness.environments.local.postgres import PostgresCluster
 from drillbook.harness.errors import FaultError
+from drillbook.twin.postgres import PostgresCluster
 
 PAGE = 8192
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from drillbook.faults.base import Fault
 from drillbook.harness import procs
-from drillbook.harness.environments.local.supervisor import Deployment, SupervisorClient
 from drillbook.harness.errors import FaultError, InvalidDrillConfig
+from drillbook.twin.supervisor import Deployment, SupervisorClient
 
 
 class ReplicaKill(Fault):

@@ -85,7 +85,7 @@ class RestoredDatabase(Fault):
         cluster = getattr(self.restored, "cluster", None)
         if names is None or cluster is None or not env.has("secrets"):
             return
-        from drillbook.harness.environments.local.primary import set_app_password
+        from drillbook.twin.primary import set_app_password
 
         set_app_password(cluster, env.secrets.get(names.db_password_secret_id))
 

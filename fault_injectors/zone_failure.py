@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drillbook.faults.base import Fault
-from drillbook.harness.environments.local.supervisor import SupervisorClient
+from drillbook.twin.supervisor import SupervisorClient
 
 
 class ZoneFailure(Fault):

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from drillbook.harness import pg
-from drillbook.harness.environments.local.postgres import PostgresCluster
-from tests.environments.local.dataplane_support import server_tmp
+from drillbook.twin.postgres import PostgresCluster
 from tests.local_env import SharedEnv, shared_local_env
 from tests.servers import HttpServer
 from tests.servers import http_server as start_http_server
+from tests.twin.dataplane_support import server_tmp
 
 # boto3 without credentials asks the EC2 instance metadata service (169.254.169.254), which
 # does not exist here: a test must never wait on it. moto accepts any credentials.

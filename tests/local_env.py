@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.twin.environment import LocalEnvironment
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drillbook.harness import procs
-from drillbook.harness.environments.local.postgres import free_port
+from drillbook.twin.postgres import free_port
 
 
 @dataclass

@@ -14,7 +14,7 @@ def build_environment(name: str, config: Config, state_dir: Path) -> Environment
     """The environment called ``name``; not started (``up()`` is the caller's). A bad profile
     raises a ConfigError naming the key and the fix."""
     if name == "local":
-        from drillbook.harness.environments.local.environment import LocalEnvironment
+        from drillbook.twin.environment import LocalEnvironment
 
         return LocalEnvironment(state_dir / "local", config=config)
     profile = load_profile(config, name)

@@ -28,7 +28,7 @@ SKIP = {
     "drillbook.egg-info",
 }
 DATA = (
-    "drillbook/harness/environments/local/schema.sql",
+    "drillbook/twin/schema.sql",
     "drillbook/reports/templates/report.html.j2",
     "drillbook/harness/plan/templates/plan.md.j2",
     "drillbook/harness/scaffold/templates/drillbook.toml.j2",

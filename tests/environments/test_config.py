@@ -305,7 +305,7 @@ def test_pytest_reports_bad_config_as_a_usage_error(pytester: pytest.Pytester, c
 
 
 def test_an_unreachable_endpoint_is_reported_by_env_check(tmp_path: Path) -> None:
-    from drillbook.harness.environments.local.postgres import free_port
+    from drillbook.twin.postgres import free_port
 
     (tmp_path / "drillbook.toml").write_text(
         f'[environments.staging.network]\nurl = "http://127.0.0.1:{free_port()}"\nproxies = ["app-db"]\n'

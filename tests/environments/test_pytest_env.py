@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from drillbook.harness import procs
-from drillbook.harness.environments.local import processes
-from drillbook.harness.environments.local.state import StateFile
-from tests.environments.local.dataplane_support import server_tmp
+from drillbook.twin import processes
+from drillbook.twin.state import StateFile
+from tests.twin.dataplane_support import server_tmp
 
 INNER = """
 import json, os
 from pathlib import Path
-from drillbook.harness.environments.local import processes
+from drillbook.twin import processes
 
 def record(env, name):
     rec = env.state.read()
@@ -64,7 +64,7 @@ def test_the_env_fixture_is_up_for_the_whole_session_and_down_after(pytester: py
 
 def test_an_environment_already_up_is_used_and_left_running(pytester: pytest.Pytester,
                                                              state_root: Path) -> None:
-    from drillbook.harness.environments.local.environment import LocalEnvironment
+    from drillbook.twin.environment import LocalEnvironment
 
     state_dir = state_root / "state"
     outer = LocalEnvironment(state_dir / "local")

@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 
 from drillbook.faults.noop import NoopFault
-from drillbook.harness.environments.local.postgres import PostgresCluster
 from drillbook.harness.ledger.postgres import PostgresLedgerStore
 from drillbook.harness.ledger.reconcile import WriteOutcome
 from drillbook.harness.settings import DrillSettings
 from drillbook.harness.standalone import standalone_drill
-from tests.environments.local.dataplane_support import server_tmp
+from drillbook.twin.postgres import PostgresCluster
+from tests.twin.dataplane_support import server_tmp
 
 
 def _settings(tmp_path: Path) -> DrillSettings:

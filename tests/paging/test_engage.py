@@ -195,7 +195,7 @@ def test_a_slow_webhook_times_out_and_is_retried(receiver: Receiver, token: str)
 
 
 def test_a_secret_webhook_url_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from drillbook.harness.environments.local.postgres import free_port
+    from drillbook.twin.postgres import free_port
 
     secret_url = f"http://127.0.0.1:{free_port()}/hooks/T000/B000/s3cr3tpath"
     monkeypatch.setenv("TEST_PAGING_URL", secret_url)

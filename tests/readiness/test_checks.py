@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from drillbook.harness.config import Config
-from drillbook.harness.environments.local.environment import LocalEnvironment
 from drillbook.harness.readiness import PRE_DISASTER, Inputs, Item, State, SuiteDrill, check, render
 from drillbook.harness.readiness.journal_checks import backup_verified, probes_defined, scenarios_fresh
 from drillbook.harness.readiness.template_checks import builtin_templates, templates_present
 from drillbook.harness.records import DrillInfo, DrillResult, EnvironmentInfo, Status, TimelineEvent
 from drillbook.harness.timing import iso
+from drillbook.twin.environment import LocalEnvironment
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 CADENCE = {"monthly": 31, "quarterly": 92, "annual": 366}

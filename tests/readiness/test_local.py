@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from drillbook.harness import journal
-from drillbook.harness.environments.local.environment import LocalEnvironment
-from drillbook.harness.environments.local.settings import LocalSettings
 from drillbook.harness.records import Status
+from drillbook.twin.environment import LocalEnvironment
+from drillbook.twin.settings import LocalSettings
 
 MONTHLY = """
 import os
@@ -31,7 +31,7 @@ import pytest
 
 from drillbook import sql_probe
 from drillbook.harness import pg
-from drillbook.harness.environments.local.environment import LocalEnvironment
+from drillbook.twin.environment import LocalEnvironment
 from drillbook.harness.probes import Probe
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.harness.environments.local.postgres import PostgresCluster
-from drillbook.harness.environments.local.redis import RedisServer
 from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
+from drillbook.twin.postgres import PostgresCluster
+from drillbook.twin.redis import RedisServer
 
 
 @pytest.fixture

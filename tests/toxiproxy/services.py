@@ -15,8 +15,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from drillbook.harness.environments.local.redis import RedisServer
 from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient, ToxiproxyServer
+from drillbook.twin.redis import RedisServer
 
 
 def redis_client(port: int, timeout: float = 2.0) -> redis.Redis:

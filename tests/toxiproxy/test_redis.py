@@ -11,8 +11,8 @@ import time
 import pytest
 import redis
 
-from drillbook.harness.environments.local.redis import RedisServer
 from drillbook.harness.toxiproxy import ProxyInfo, ToxiproxyClient
+from drillbook.twin.redis import RedisServer
 from tests.toxiproxy.services import redis_client, samples, typical
 
 

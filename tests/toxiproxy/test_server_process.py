@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.harness.environments.local.postgres import free_port
-from drillbook.harness.environments.local.redis import RedisServer
 from drillbook.harness.toxiproxy import ToxiproxyClient
+from drillbook.twin.postgres import free_port
+from drillbook.twin.redis import RedisServer
 from tests.toxiproxy.services import connect_fails, redis_client
 
 

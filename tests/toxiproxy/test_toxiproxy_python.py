@@ -9,8 +9,8 @@ import toxiproxy as toxiproxy_python
 from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import NotFound, ProxyExists
 
-from drillbook.harness.environments.local.redis import RedisServer
 from drillbook.harness.toxiproxy import ToxiproxyServer
+from drillbook.twin.redis import RedisServer
 from tests.toxiproxy.services import connect_fails, redis_client
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from drillbook.harness.environments.local.postgres import PostgresCluster
 from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.twin.postgres import PostgresCluster
 from tests.environments.staging.kube_target import KubeTarget, target
 from tests.environments.staging.moto_server import MotoServer, fake_credentials
 from tests.environments.staging.platform import StagingPlatform, build
@@ -44,7 +44,7 @@ def kube_target() -> Iterator[KubeTarget]:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from drillbook.harness.environments.local.redis import RedisServer
+    from drillbook.twin.redis import RedisServer
 
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     try:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.harness.environments.local.postgres import PostgresCluster
 from drillbook.harness.environments.staging.aws.client import client
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.harness.toxiproxy.server import ToxiproxyServer
+from drillbook.twin.postgres import PostgresCluster
 from tests.environments.staging.kube_emulator import KubeEmulator, seed_deployment, seed_nodes
 from tests.environments.staging.kube_target import DEPLOYMENT, ENV, NAMESPACE, REQUIRED_ENV
 from tests.environments.staging.moto_server import MotoServer, create_postgres

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from drillbook.harness.environments.local.postgres import free_port
 from drillbook.harness.environments.staging.aws.client import client
 from drillbook.harness.environments.staging.aws.errors import (
     AwsAlreadyExists,
@@ -22,6 +21,7 @@ from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshot
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.harness.environments.staging.waiting import WaitTimeout
 from drillbook.harness.errors import DrillbookError, RecoveryTimeout
+from drillbook.twin.postgres import free_port
 from tests.environments.staging.moto_server import create_postgres
 
 WHERE = "[environments.staging.database]"

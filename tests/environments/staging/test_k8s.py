@@ -8,7 +8,6 @@ import time
 import pytest
 from kubernetes import client
 
-from drillbook.harness.environments.local.postgres import free_port
 from drillbook.harness.environments.staging.k8s.client import (
     Kube,
     KubeConfigError,
@@ -23,6 +22,7 @@ from drillbook.harness.environments.staging.k8s.rollout import RolloutError, Rol
 from drillbook.harness.environments.staging.settings import DeploymentSettings, KubeSettings
 from drillbook.harness.environments.staging.waiting import WaitTimeout
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.twin.postgres import free_port
 from tests.environments.staging.kube_target import KubeTarget
 
 

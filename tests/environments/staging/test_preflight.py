@@ -13,9 +13,9 @@ import pytest
 
 from drillbook.harness.config import load_config
 from drillbook.harness.environments.factory import build_environment
-from drillbook.harness.environments.local.postgres import free_port
 from drillbook.harness.environments.preflight import NOT_READY, READY, UNKNOWN, preflight, ready, table
 from drillbook.harness.environments.staging.environment import StagingEnvironment
+from drillbook.twin.postgres import free_port
 from tests.environments.staging.platform import DATABASE_ENV, StagingPlatform
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from drillbook.faults.deployment_release import DeploymentRelease
-from drillbook.harness.environments.local.service.images import GOOD_VERSION, HOTFIX_VERSION
+from drillbook.twin.service.images import GOOD_VERSION, HOTFIX_VERSION
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import SharedEnv
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from drillbook.faults.dr_cache import DrCache
-from drillbook.harness.environments.local.cache import LocalCache
+from drillbook.twin.cache import LocalCache
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import shared_local_env
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from drillbook.faults.platform_outage import PlatformOutage
-from drillbook.harness.environments.local import components
+from drillbook.twin import components
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import shared_local_env
 

@@ -6,10 +6,10 @@ import pytest
 
 from drillbook.faults.postgres_heap_page import PostgresHeapPage
 from drillbook.harness import pg
-from drillbook.harness.environments.local.postgres import PostgresCluster
+from drillbook.twin.postgres import PostgresCluster
 from tests.conftest import MINI_SCHEMA
-from tests.environments.local.dataplane_support import server_tmp
 from tests.fault_injectors.cases import ContractCase
+from tests.twin.dataplane_support import server_tmp
 
 
 def make(request: pytest.FixtureRequest) -> ContractCase:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from drillbook.faults.replica_kill import ReplicaKill
-from tests.environments.local.app_plane_support import plane_steady, shared_plane
 from tests.fault_injectors.cases import ContractCase
+from tests.twin.app_plane_support import plane_steady, shared_plane
 
 
 def make(request: pytest.FixtureRequest) -> ContractCase:

@@ -7,9 +7,9 @@ import redis
 
 from drillbook.faults.security_compromise import SecurityCompromise
 from drillbook.harness import pg
-from tests.environments.local.app_plane_support import http
 from tests.fault_injectors.cases import ContractCase
 from tests.local_env import SharedEnv
+from tests.twin.app_plane_support import http
 
 VICTIM, TARGET = "user6@example.com", "user7@example.com"
 

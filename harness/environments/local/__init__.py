@@ -1,1 +1,0 @@
-"""The local environment: the reference platform in a box (real processes, no Docker)."""

@@ -1,0 +1,315 @@
+"""A PostgreSQL cluster run by drillbook: initdb, configure, start, stop, promote, connect.
+
+Clusters run as the current user, or as an unprivileged user when the process
+is root (PostgreSQL refuses root). The superuser ``postgres`` may connect over
+loopback without a password (the cluster listens on 127.0.0.1 only); every other
+role authenticates with scram-sha-256, so a rotated password is really checked.
+
+This module knows one server. What makes it a primary, a standby, a restored
+snapshot or a point-in-time copy lives beside it (``archive``, ``snapshots``,
+``standby``, ``pitr``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drillbook.harness import pg
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.twin.pgbin import RunAs, find_bindir, run_as, server_version
+from drillbook.twin.trash import discard_tree
+
+SUPERUSER = "postgres"
+STOP_MODES = ("fast", "immediate", "smart")
+
+
+class ClusterError(DrillbookError):
+    pass
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, chosen below the kernel's ephemeral range.
+
+    A server often binds its port seconds after it was chosen. A port from the
+    ephemeral range may meanwhile become the source port of some outgoing
+    connection, and the server's bind then fails; ports below that range are
+    never handed out that way.
+    """
+    low = _ephemeral_low()
+    for _ in range(50):
+        port = random.randrange(PORT_FLOOR, low) if low > PORT_FLOOR + 1000 else 0
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+PORT_FLOOR = 10_000
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@dataclass
+class PostgresCluster:
+    datadir: Path
+    port: int = field(default_factory=free_port)
+    bindir: Path = field(default_factory=find_bindir)
+    user: RunAs = field(default_factory=run_as)
+    host: str = "127.0.0.1"
+    #: What drills and the status table call this server (primary, dr-replica, ...).
+    name: str = "postgres"
+    #: The database :meth:`dsn` names when none is given.
+    dbname: str = "postgres"
+    #: Extra environment of the server processes: the environment's label, by which
+    #: a later ``env down`` finds them even if the runner died before recording them.
+    environ: dict[str, str] = field(default_factory=dict)
+    #: The server log (default: beside the data directory).
+    log: Path | None = None
+
+    @property
+    def logfile(self) -> Path:
+        return self.log if self.log is not None else self.datadir.parent / f"{self.datadir.name}.log"
+
+    @property
+    def version(self) -> str:
+        return server_version(self.bindir)
+
+    def dsn(self, dbname: str | None = None, user: str = SUPERUSER, password: str | None = None) -> str:
+        auth = f"{user}:{password}@" if password else f"{user}@"
+        return f"postgresql://{auth}{self.host}:{self.port}/{dbname or self.dbname}"
+
+    def tool(self, name: str) -> Path:
+        """A PostgreSQL program of the same installation (pg_basebackup, pg_amcheck, ...)."""
+        return self.bindir / name
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def init(self, *, checksums: bool = True, conf: dict[str, Any] | None = None,
+             wal_segment_mb: int | None = None) -> PostgresCluster:
+        self.prepare_parent()
+        args = [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
+                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]
+        if checksums:
+            args.append("--data-checksums")
+        if wal_segment_mb is not None:
+            args.append(f"--wal-segsize={wal_segment_mb}")
+        self._run(args, timeout=120)
+        hba = self.datadir / "pg_hba.conf"
+        hba.write_text(
+            "local all all trust\n"
+            f"host all {SUPERUSER} 127.0.0.1/32 trust\n"
+            f"host replication {SUPERUSER} 127.0.0.1/32 trust\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+        )
+        self.write_conf({**self.base_settings(), **(conf or {})})
+        self.user.own(self.datadir)
+        return self
+
+    def base_settings(self) -> dict[str, Any]:
+        """What every drillbook server has: loopback only, its own port, real fsync."""
+        return {
+            "listen_addresses": "'127.0.0.1'",
+            "port": self.port,
+            "unix_socket_directories": "''",
+            "fsync": "on",
+            "max_connections": 100,
+            "shared_buffers": "'32MB'",
+            "logging_collector": "off",
+        }
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Replace drillbook's settings with the base ones plus ``settings`` (at next start)."""
+        self.write_conf({**self.base_settings(), **settings})
+
+    def write_conf(self, settings: dict[str, Any], name: str = "drillbook.conf") -> None:
+        """Write settings into an included file (replacing it), keeping postgresql.conf pristine."""
+        conf = self.datadir / "postgresql.conf"
+        include = f"include_if_exists = '{name}'"
+        text = conf.read_text()
+        if include not in text:
+            conf.write_text(text + f"\n{include}\n")
+        path = self.datadir / name
+        path.write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
+        self.user.own(path)
+
+    def start(self, timeout: float = 60.0) -> PostgresCluster:
+        """Start the server and wait until it accepts connections (a no-op if it runs)."""
+        if self.running():
+            return self
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
+                   "-o", f"-p {self.port}", "-w", "-t", str(int(timeout)), "start"], timeout=timeout + 10)
+        return self
+
+    def stop(self, mode: str = "fast", timeout: float = 60.0) -> None:
+        """Stop the server: ``fast`` (clean), ``immediate`` (like a crash) or ``smart``."""
+        if mode not in STOP_MODES:
+            raise InvalidDrillConfig(f"stop mode {mode!r} is not one of {', '.join(STOP_MODES)}")
+        if not self.running():
+            return
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w",
+                   "-t", str(int(timeout)), "stop"], timeout=timeout + 10, check=False)
+
+    def pid(self) -> int | None:
+        try:
+            first = (self.datadir / "postmaster.pid").read_text().splitlines()[0]
+            pid = int(first)
+        except (FileNotFoundError, IndexError, ValueError, PermissionError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return pid
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def promote(self, timeout: float = 60.0) -> PostgresCluster:
+        """End recovery (a standby or a recovering copy) and accept writes."""
+        self._run([str(self.tool("pg_ctl")), "-D", str(self.datadir), "-w", "-t", str(int(timeout)),
+                   "promote"], timeout=timeout + 10)
+        return self
+
+    def in_recovery(self, timeout: float = 5.0) -> bool:
+        return bool(self.sql("SELECT pg_is_in_recovery()", timeout=timeout)[0][0])
+
+    def wait_writable(self, timeout: float = 60.0) -> None:
+        """Wait until the server runs as a primary (recovery over), or raise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not self.in_recovery(timeout=2.0):
+                    return
+            except Exception:
+                if not self.running():
+                    raise ClusterError(f"{self.name} stopped while recovering; see {self.logfile}: "
+                                       f"{self.log_tail()}") from None
+            time.sleep(0.05)
+        raise ClusterError(f"{self.name} still in recovery after {timeout:.0f}s; see {self.logfile}")
+
+    def lsn(self, timeout: float = 5.0) -> str:
+        """The current WAL position (the replay position on a server in recovery)."""
+        row = self.sql("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                       "ELSE pg_current_wal_lsn() END::text", timeout=timeout)
+        return str(row[0][0])
+
+    def size_bytes(self) -> int:
+        """Bytes on disk of the data directory."""
+        return directory_size(self.datadir)
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.logfile.read_text(errors="replace")
+        except OSError:
+            return ""
+        return " | ".join(line.strip() for line in text.splitlines()[-lines:])
+
+    def destroy(self) -> None:
+        """Stop the server (immediately) and delete its data directory (in the background,
+        see :mod:`~drillbook.twin.trash`) and log."""
+        self.stop("immediate")
+        discard_tree(self.datadir)
+        self.logfile.unlink(missing_ok=True)
+
+    def ready(self, timeout: float = 2.0) -> bool:
+        try:
+            pg.query(self.dsn("postgres"), "SELECT 1", timeout=timeout)
+        except Exception:
+            return False
+        return True
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ready():
+                return
+            time.sleep(0.05)
+        raise ClusterError(f"PostgreSQL on port {self.port} not ready after {timeout:.0f}s; "
+                           f"see {self.logfile}")
+
+    # -- SQL -------------------------------------------------------------------
+
+    def sql(self, query: str, params: tuple[Any, ...] | None = None, *, dbname: str = "postgres",
+            timeout: float = 30.0) -> list[tuple[Any, ...]]:
+        return pg.query(self.dsn(dbname), query, params, timeout)
+
+    def create_database(self, name: str) -> None:
+        if not self.sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)):
+            self.sql(f'CREATE DATABASE "{name}"')
+
+    # -- helpers ---------------------------------------------------------------
+
+    def run_tool(self, args: list[str], *, timeout: float,
+                 check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL program as the server's user, with a timeout."""
+        return self._run(args, timeout=timeout, check=check)
+
+    def _run(self, args: list[str], *, timeout: float,
+             check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **self.environ} if self.environ else None
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env,
+                                  stdin=subprocess.DEVNULL, **self.user.popen_kwargs())  # type: ignore[call-overload]
+        except subprocess.TimeoutExpired as exc:
+            raise ClusterError(f"{Path(args[0]).name} timed out after {timeout:.0f}s") from exc
+        if check and done.returncode != 0:
+            output = (done.stderr or done.stdout).strip()[-2000:]
+            raise ClusterError(f"{Path(args[0]).name} failed ({done.returncode}): {output}")
+        return done  # type: ignore[no-any-return]
+
+    def prepare_parent(self) -> None:
+        """Create the data directory's parent, where the server user writes its log."""
+        parent = self.datadir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self._own_parent(parent)
+        if self.log is not None:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            self.log.touch()
+            self.user.reach(self.log.parent)
+            if not self.user.is_self:
+                os.chown(self.log, self.user.uid, self.user.gid)
+
+    def _own_parent(self, parent: Path) -> None:
+        # The server user must be able to create the data directory and its log.
+        if not self.user.is_self:
+            self.user.reach(parent)
+            os.chown(parent, self.user.uid, self.user.gid)
+
+
+def directory_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(root) / name).lstat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def parse_lsn(text: str) -> int:
+    """A WAL position (``16/B374D848``) as a byte offset, for comparisons."""
+    try:
+        high, low = text.split("/")
+        return (int(high, 16) << 32) + int(low, 16)
+    except ValueError:
+        raise InvalidDrillConfig(f"{text!r} is not a WAL position (expected like 0/3000060)") from None

@@ -1,0 +1,156 @@
+"""Start, stop and find the environment's processes; see which ports still listen.
+
+Each process is started in its own session (so its group can be signalled as a
+whole), labelled with the environment's label in its environment, and recorded
+(pid and start time) the moment it exists. Stopping is by recorded pid and
+start time only, so a reused pid is never signalled; the label finds what a
+killed runner had no time to record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from drillbook.harness import procs
+from drillbook.twin.state import LABEL_VARIABLE, ProcessRecord
+
+
+def spawn(name: str, argv: list[str], *, label: str, log: Path, port: int | None = None,
+          pidfile: Path | None = None, env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> ProcessRecord:
+    """Start ``argv`` detached (own session, output appended to ``log``)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    # Nothing of a local environment may ask the EC2 instance metadata service
+    # (169.254.169.254) for credentials or a region: it does not exist here.
+    environ = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", **(env or {}), LABEL_VARIABLE: label}
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=environ, cwd=cwd)
+    ticks = procs.start_ticks(proc.pid)
+    if pidfile is not None:
+        pidfile.parent.mkdir(parents=True, exist_ok=True)
+        pidfile.write_text(f"{proc.pid} {ticks}\n")
+    # The Popen object is dropped: the process outlives this one, and whoever stops
+    # it works from the record. Reaping it here would be wrong; let init adopt it.
+    proc.returncode = 0  # keeps Popen.__del__ from warning about a running child
+    return ProcessRecord(name=name, pid=proc.pid, ticks=ticks, argv=argv, port=port, log=str(log),
+                         pidfile=None if pidfile is None else str(pidfile))
+
+
+def current(record: ProcessRecord) -> tuple[int, int | None]:
+    """The process now behind ``record``: its pidfile is newer if something restarted it."""
+    if record.pidfile:
+        try:
+            pid_text, _, ticks_text = Path(record.pidfile).read_text().strip().partition(" ")
+            return int(pid_text), (int(ticks_text) if ticks_text and ticks_text != "None" else None)
+        except (OSError, ValueError):
+            pass
+    return record.pid, record.ticks
+
+
+def alive(record: ProcessRecord) -> bool:
+    pid, ticks = current(record)
+    return procs.alive(pid, ticks)
+
+
+def stop(record: ProcessRecord, timeout: float = 10.0) -> bool:
+    """SIGTERM the process's group, SIGKILL it after ``timeout``; True if it is gone."""
+    pid, ticks = current(record)
+    return terminate(pid, ticks, timeout=timeout)
+
+
+def terminate(pid: int, ticks: int | None, *, timeout: float = 10.0) -> bool:
+    if not procs.alive(pid, ticks):
+        return True
+    leader = _is_group_leader(pid)
+    for sig in (signal.SIGCONT, signal.SIGTERM):
+        _signal(pid, ticks, sig, group=leader)
+    if not procs.wait_gone(pid, timeout):
+        _signal(pid, ticks, signal.SIGKILL, group=leader)
+    gone = procs.wait_gone(pid, 5.0)
+    _reap_child(pid)
+    return gone
+
+
+def labelled(label: str) -> list[int]:
+    """Pids of the processes carrying ``label`` (any user this process may inspect)."""
+    wanted = f"{LABEL_VARIABLE}={label}".encode()
+    found = []
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return [pid for pid in found if procs.alive(pid)]
+
+
+def reap(label: str, timeout: float = 10.0) -> list[int]:
+    """Stop every live process labelled ``label``; their pids."""
+    pids = labelled(label)
+    for pid in pids:
+        ticks = procs.start_ticks(pid)
+        _signal(pid, ticks, signal.SIGCONT, group=False)
+        _signal(pid, ticks, signal.SIGTERM, group=False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(procs.alive(p) for p in pids):
+        time.sleep(0.02)
+    for pid in pids:
+        _signal(pid, procs.start_ticks(pid), signal.SIGKILL, group=False)
+    for pid in pids:
+        procs.wait_gone(pid, 5.0)
+        _reap_child(pid)
+    return pids
+
+
+def listening(ports: Iterable[int]) -> list[int]:
+    """Which of ``ports`` have a listening TCP socket on this machine (IPv4 or IPv6)."""
+    wanted = set(ports)
+    busy: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[3] == "0A":  # TCP_LISTEN
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+                if port in wanted:
+                    busy.add(port)
+    return sorted(busy)
+
+
+def _is_group_leader(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except OSError:
+        return False
+
+
+def _signal(pid: int, ticks: int | None, sig: signal.Signals, *, group: bool) -> None:
+    if not procs.alive(pid, ticks):
+        return
+    try:
+        if group:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _reap_child(pid: int) -> None:
+    # A process this one spawned stays a zombie until waited for.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

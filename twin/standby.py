@@ -1,0 +1,136 @@
+"""The DR replica: a streaming standby of the primary, in the "DR region".
+
+Built by ``pg_basebackup`` through a replication slot, so the primary keeps the
+WAL it has not received; it also reads the archive when it falls behind. Its
+``archive_mode`` is off, so that once promoted it never writes a second
+timeline into the primary's archive. Lag is read from the primary's
+``pg_stat_replication`` when the primary answers, else from the standby alone.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+from drillbook.harness.errors import DrillbookError
+from drillbook.twin.archive import WalArchive
+from drillbook.twin.postgres import ClusterError, PostgresCluster
+
+SLOT = "dr_replica"
+
+
+class StandbyError(DrillbookError):
+    pass
+
+
+@dataclass(frozen=True)
+class Lag:
+    """Replication lag: 0 when the standby has replayed everything the primary wrote;
+    otherwise ``bytes`` of WAL not replayed and ``seconds``, an upper bound: the age of
+    the newest transaction replayed. ``None`` fields are unknown (a server did not answer)."""
+
+    seconds: float | None
+    bytes: int | None
+    state: str  # streaming, catchup, startup, disconnected, down, promoted
+    source: str  # "primary" or "standby": where the figures were read
+
+
+def standby_settings(primary: PostgresCluster, archive: WalArchive, *, slot: str = SLOT) -> dict[str, Any]:
+    conninfo = f"host={primary.host} port={primary.port} user=postgres application_name={slot}"
+    return {
+        "hot_standby": "on",
+        "hot_standby_feedback": "on",
+        "archive_mode": "off",
+        "primary_conninfo": f"'{conninfo}'",
+        "primary_slot_name": f"'{slot}'",
+        "restore_command": "'" + archive.restore_command().replace("'", "''") + "'",
+        "recovery_target_timeline": "'latest'",
+        # Reported often, so the lag the primary shows is fresh.
+        "wal_receiver_status_interval": "'1s'",
+        "track_commit_timestamp": "on",
+    }
+
+
+def build_standby(primary: PostgresCluster, standby: PostgresCluster, archive: WalArchive, *,
+                  slot: str = SLOT, timeout: float = 600.0) -> PostgresCluster:
+    """Clone the running primary into ``standby.datadir`` (which must not exist), configure it
+    as a standby streaming through ``slot`` and start it."""
+    if standby.datadir.exists():
+        raise StandbyError(f"{standby.datadir} exists; rebuild() removes the old standby first")
+    drop_slot(primary, slot)
+    standby.prepare_parent()
+    try:
+        standby.run_tool(
+            [str(standby.tool("pg_basebackup")), "-d", primary.dsn("postgres"), "-D",
+             str(standby.datadir),
+             "-X", "stream", "-c", "fast", "-C", "-S", slot, "--no-password", "--no-manifest"],
+            timeout=timeout)
+    except ClusterError as exc:
+        shutil.rmtree(standby.datadir, ignore_errors=True)
+        drop_slot(primary, slot)
+        raise StandbyError(f"cloning {primary.name} into {standby.name} failed: {exc}") from exc
+    standby.configure(standby_settings(primary, archive, slot=slot))
+    signal_file = standby.datadir / "standby.signal"
+    signal_file.touch()
+    standby.user.own(signal_file)
+    standby.start(timeout=timeout)
+    standby.wait_ready(timeout=timeout)
+    return standby
+
+
+def drop_slot(primary: PostgresCluster, slot: str = SLOT, timeout: float = 10.0) -> None:
+    """Drop the replication slot if it exists and no standby uses it."""
+    primary.sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                "WHERE slot_name = %s AND NOT active", (slot,), timeout=timeout)
+
+
+def replication_lag(primary: PostgresCluster, standby: PostgresCluster, *, slot: str = SLOT,
+                    timeout: float = 2.0) -> Lag:
+    if not standby.running():
+        return Lag(None, None, "down", "standby")
+    try:
+        if not standby.in_recovery(timeout=timeout):
+            return Lag(None, None, "promoted", "standby")
+    except Exception:
+        return Lag(None, None, "down", "standby")
+    try:
+        rows = primary.sql(
+            "SELECT state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, "
+            "EXTRACT(epoch FROM replay_lag)::float8 FROM pg_stat_replication "
+            "WHERE application_name = %s", (slot,), timeout=timeout)
+    except Exception:
+        rows = None
+    if rows:
+        state, behind, replay_lag = rows[0]
+        if behind is not None and int(behind) <= 0:
+            return Lag(0.0, 0, str(state), "primary")
+        # replay_lag stays at its last sample while replay is stalled; the age of the
+        # newest replayed commit keeps growing, so the larger of the two is the bound.
+        measured = [v for v in (replay_lag, _standby_seconds(standby, timeout)) if v is not None]
+        seconds = max(float(v) for v in measured) if measured else None
+        return Lag(seconds, None if behind is None else int(behind), str(state), "primary")
+    # The primary is down or the standby is not connected: what the standby alone knows.
+    row = standby.sql(
+        "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint, "
+        "EXTRACT(epoch FROM now() - pg_last_xact_replay_timestamp())::float8", timeout=timeout)[0]
+    behind, seconds = row
+    return Lag(None if seconds is None else float(seconds), None if behind is None else int(behind),
+               "disconnected", "standby")
+
+
+def _standby_seconds(standby: PostgresCluster, timeout: float) -> float | None:
+    value = standby.sql("SELECT EXTRACT(epoch FROM now() - pg_last_xact_replay_timestamp())::float8",
+                        timeout=timeout)[0][0]
+    return None if value is None else float(value)
+
+
+def promote(standby: PostgresCluster, timeout: float = 600.0) -> PostgresCluster:
+    """End recovery on the standby: it becomes a writable primary on a new timeline."""
+    if not standby.running():
+        raise StandbyError(f"{standby.name} is not running; start it before promoting it")
+    if not standby.in_recovery():
+        return standby
+    standby.promote(timeout=timeout)
+    standby.wait_writable(timeout=timeout)
+    return standby

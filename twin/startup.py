@@ -1,0 +1,275 @@
+"""Bring the local environment up: every component started, recorded, then checked healthy.
+
+Independent components start side by side (moto and Redis while PostgreSQL
+initialises; the first snapshot while the DR replica is cloned). Each process is
+written to the state file the moment it exists. A start-up that fails half-way
+stops everything it started (from the state file, as ``env down`` would) and
+raises :class:`StartFailed` naming the step that failed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from drillbook.harness.errors import DrillbookError
+from drillbook.harness.probes import http_probe
+from drillbook.harness.toxiproxy.errors import ToxiproxyError
+from drillbook.twin import moto_server, network, processes, sample_data
+from drillbook.twin.app_plane import AppProcess, start_app_plane
+from drillbook.twin.archive import WalArchive
+from drillbook.twin.aws import AwsEndpoint, SecretsManagerSecrets
+from drillbook.twin.aws_platform import PlatformAws, bootstrap
+from drillbook.twin.network import Link, LocalNetwork, plan_links, write_config
+from drillbook.twin.postgres import PostgresCluster, free_port
+from drillbook.twin.primary import (
+    APP_DATABASE,
+    APP_USER,
+    create_app_database,
+    init_primary,
+)
+from drillbook.twin.redis import RedisServer
+from drillbook.twin.shutdown import stop_environment
+from drillbook.twin.snapshots import SnapshotCatalogue
+from drillbook.twin.standby import build_standby
+from drillbook.twin.state import LABEL_VARIABLE, ClusterRecord, EnvRecord, ProcessRecord
+
+if TYPE_CHECKING:
+    from drillbook.twin.environment import LocalEnvironment
+
+Progress = Callable[[str], None]
+
+
+class StartFailed(DrillbookError):
+    """The environment did not come up; what had started was stopped again."""
+
+
+class Startup:
+    def __init__(self, env: LocalEnvironment, progress: Progress | None) -> None:
+        self.env = env
+        self.settings = env.settings
+        self.layout = env.layout
+        self.state = env.state
+        self._progress = progress
+        self._began = time.monotonic()
+        self.step = "preparing"
+        self.label = secrets.token_hex(8)
+        self.environ = {LABEL_VARIABLE: self.label}
+        # The app plane reaps by its own label when it stops: a label of its own keeps
+        # that from killing the data plane (which shuts down cleanly, after it).
+        self.app_label = f"{self.label}-app"
+        self.platform = PlatformAws(domain=self.settings.domain)
+
+    # -- plumbing --------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        if self._progress is not None:
+            self._progress(f"{time.monotonic() - self._began:6.2f}s  {message}")
+
+    @contextmanager
+    def stepping(self, name: str) -> Iterator[None]:
+        self.step = name
+        yield
+
+    def record_process(self, proc: ProcessRecord) -> None:
+        self.state.update(lambda env: env.processes.__setitem__(proc.name, proc))
+
+    def record_cluster(self, cluster: PostgresCluster, role: str) -> None:
+        entry = ClusterRecord(name=cluster.name, datadir=str(cluster.datadir), port=cluster.port, role=role)
+        self.state.update(lambda env: env.clusters.__setitem__(cluster.name, entry))
+
+    def record_facts(self, **facts: Any) -> None:
+        self.state.update(lambda env: env.facts.update(facts))
+
+    def cluster(self, name: str) -> PostgresCluster:
+        return PostgresCluster(self.layout.cluster(name), name=name, dbname=APP_DATABASE,
+                               environ=self.environ, log=self.layout.log(f"postgres-{name}"))
+
+    # -- the sequence ----------------------------------------------------------
+
+    def run(self) -> None:
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        self.state.write(EnvRecord(label=self.label, facts={"settings": _settings_facts(self.env),
+                                                            "app_label": self.app_label}))
+        try:
+            self._start()
+        except BaseException as exc:
+            failed = self.step
+            self.say(f"FAILED while {failed}: {exc}; stopping what was started")
+            report = stop_environment(self.state, self.layout, timeout=10.0, progress=self.say)
+            error = f"{failed}: {exc}"
+            self.state.update(lambda env: setattr(env, "error", error))
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            leftovers = "" if report.clean else f" (left running: {report.still_running}, " \
+                                                  f"listening: {report.still_listening})"
+            raise StartFailed(f"the local environment did not start: {failed} failed: {exc}; "
+                              f"everything it had started was stopped{leftovers}. Logs: "
+                              f"{self.layout.logs}") from exc
+        self.state.update(lambda env: setattr(env, "phase", "up"))
+        self.say(f"up in {time.monotonic() - self._began:.2f}s")
+
+    def _start(self) -> None:
+        settings = self.settings
+        primary, standby = self.cluster("primary"), self.cluster("dr-replica")
+        redis = RedisServer(self.layout.redis)
+        links = plan_links(database_port=primary.port, cache_port=redis.port, dr_database_port=standby.port)
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="env-up") as pool:
+            with self.stepping("starting moto (AWS APIs)"):
+                moto_port = free_port()
+                moto = self.spawn("moto", moto_server.argv(moto_port), port=moto_port)
+                self.say(f"moto: starting on port {moto_port}")
+                aws: Future[str] = pool.submit(self._bootstrap_aws, moto)
+            with self.stepping("starting redis"):
+                redis.write_config()
+                self.spawn("redis", redis.argv(), port=redis.port, log="redis-stdout")
+                self.say(f"redis: starting on port {redis.port} (AOF everysec + RDB)")
+            with self.stepping("starting the toxiproxy server"):
+                toxiproxy_port = free_port()
+                config = write_config(self.layout.root / "toxiproxy.json", links)
+                toxiproxy = self.spawn("toxiproxy", network.server_argv(toxiproxy_port, config),
+                                       port=toxiproxy_port)
+                self.say(f"toxiproxy: starting on port {toxiproxy_port} with "
+                         + ", ".join(f"{link.name} :{link.listen_port} -> {link.upstream}" for link in links))
+            with self.stepping("initialising the primary (initdb)"):
+                archive = WalArchive(self.layout.archive).create(primary.user)
+                self.record_cluster(primary, "primary")
+                self.say("primary: initdb with data checksums, WAL archiving")
+                init_primary(primary, archive, archive_timeout_s=settings.archive_timeout_s)
+            with self.stepping("starting the primary"):
+                primary.start()
+                primary.wait_ready()
+                self.say(f"primary: accepting connections on port {primary.port}")
+            with self.stepping("bootstrapping the AWS APIs (buckets, hosted zone, secrets)"):
+                zone_id = aws.result()
+            with self.stepping("creating the application database"):
+                vault = SecretsManagerSecrets(self._aws_endpoint(moto.port))
+                create_app_database(primary, vault.get(self.platform.db_password_secret_id))
+                self.say("primary: database compliant, role compliant_app (password from "
+                         f"{self.platform.db_password_secret_id})")
+            with self.stepping(f"loading the sample data ({settings.data_size})"):
+                loaded = sample_data.load(primary, settings.data_size, progress=self.say)
+                self.record_facts(sample_data={"users": loaded.users, "projects": loaded.projects,
+                                               "audit_rows": loaded.audit_rows,
+                                               "data_bytes": loaded.data_bytes})
+            with self.stepping("waiting for redis and the toxiproxy links"):
+                redis.wait_ready(timeout=10.0)
+                self._check_links(toxiproxy, links)
+            with self.stepping("starting the app plane, taking the first snapshot, cloning the DR replica"):
+                # Independent of each other: the DR deployments have no replica yet (pilot light).
+                app = pool.submit(self._start_app, links, moto, zone_id)
+                catalogue = SnapshotCatalogue(self.layout.snapshots)
+                first = pool.submit(catalogue.take, primary, kind="scheduled")
+                self.record_cluster(standby, "standby")
+                build_standby(primary, standby, archive)
+                self.say(f"dr-replica: streaming on port {standby.port}")
+                snap = first.result()
+                self.say(f"snapshot {snap.id}: {snap.size_bytes} bytes, verified={snap.verified}")
+                app.result()
+            if settings.snapshot_interval_s > 0:
+                with self.stepping("starting the snapshot schedule"):
+                    self._start_scheduler()
+
+    def spawn(self, name: str, argv: list[str], *, port: int | None = None,
+              log: str | None = None) -> ProcessRecord:
+        proc = processes.spawn(name, argv, label=self.label, port=port, log=self.layout.log(log or name),
+                               pidfile=self.layout.pidfile(name))
+        self.record_process(proc)
+        return proc
+
+    def _aws_endpoint(self, port: int | None) -> AwsEndpoint:
+        assert port is not None
+        return AwsEndpoint(moto_server.url(port))
+
+    def _bootstrap_aws(self, moto: ProcessRecord) -> str:
+        assert moto.port is not None
+        moto_server.wait_ready(moto.port, timeout=60.0, alive=lambda: processes.alive(moto))
+        zone_id = bootstrap(self._aws_endpoint(moto.port), self.platform)
+        self.record_facts(moto_url=moto_server.url(moto.port), zone_id=zone_id, domain=self.platform.domain,
+                          api_record=self.platform.api_record, buckets=list(self.platform.buckets),
+                          secret_ids=list(self.platform.secret_ids))
+        self.say(f"moto: buckets {', '.join(self.platform.buckets)}; zone {self.platform.domain} "
+                 f"({zone_id}); {len(self.platform.secret_ids)} secrets")
+        return zone_id
+
+    def _start_scheduler(self) -> None:
+        argv = [sys.executable, "-m", "drillbook.twin.scheduler", "--state-dir",
+                str(self.layout.root), "--interval", str(self.settings.snapshot_interval_s),
+                "--keep", str(self.settings.snapshot_keep)]
+        self.spawn("scheduler", argv)
+        self.say(f"scheduler: a snapshot every {self.settings.snapshot_interval_s:g}s, "
+                 f"keeping {self.settings.snapshot_keep}")
+
+    def _check_links(self, toxiproxy: ProcessRecord, links: list[Link]) -> None:
+        assert toxiproxy.port is not None
+        net = LocalNetwork(network.api_url(toxiproxy.port))
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                version = net.client.version()
+                break
+            except ToxiproxyError:
+                if not processes.alive(toxiproxy) or time.monotonic() > deadline:
+                    raise StartFailed(f"the toxiproxy server did not answer on port {toxiproxy.port}; see "
+                                      f"{toxiproxy.log}") from None
+                time.sleep(0.05)
+        missing = {link.name for link in links} - set(net.proxies())
+        if missing:
+            raise StartFailed(f"toxiproxy lacks the links {', '.join(sorted(missing))}; see {toxiproxy.log}")
+        self.record_facts(toxiproxy_url=net.api_url(), links={link.name: link.listen_port for link in links})
+        self.say(f"toxiproxy {version}: links {', '.join(link.name for link in links)} ready")
+
+    def _start_app(self, links: list[Link], moto: ProcessRecord, zone_id: str) -> None:
+        """The API and workers under the supervisor, and the front door (the app plane)."""
+        ports = {link.name: link.listen_port for link in links}
+        settings = self.settings
+
+        def record(proc: AppProcess) -> None:
+            self.record_process(ProcessRecord(name=proc.name, pid=proc.pid, ticks=proc.ticks,
+                                              argv=list(proc.argv), port=proc.port, log=proc.log))
+
+        plane = start_app_plane(
+            self.layout.app,
+            database_url=app_database_url(ports[network.APP_DB]),
+            redis_url=f"redis://127.0.0.1:{ports[network.APP_CACHE]}/0",
+            dr_database_url=app_database_url(ports[network.APP_DB_DR]),
+            aws_endpoint=moto_server.url(int(moto.port or 0)),
+            hosted_zone_id=zone_id, record_name=self.platform.api_record,
+            replicas=settings.replicas, workers=settings.workers, zones=settings.zones,
+            max_surge=settings.max_surge,
+            label=self.app_label, logs_dir=self.layout.logs, on_process=record,
+            timeout=settings.start_timeout_s)
+        self.record_facts(front_door_url=plane.front_door_url)
+        self.say(f"app plane: {settings.replicas} API replicas over {', '.join(settings.zones)}, "
+                 f"{settings.workers} workers, front door {plane.front_door_url}")
+        wait_healthy(plane.front_door_url, timeout=settings.start_timeout_s)
+        self.say("api: /api/health is 200 through the front door")
+
+
+def app_database_url(port: int) -> str:
+    """The service's DATABASE_URL: no password (the service reads it from Secrets Manager)."""
+    return f"postgresql://{APP_USER}@127.0.0.1:{port}/{APP_DATABASE}"
+
+
+def wait_healthy(front_door_url: str, *, timeout: float) -> None:
+    probe = http_probe(f"{front_door_url}/api/health", timeout=2.0)
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe.run()
+        if result.passed:
+            return
+        if time.monotonic() > deadline:
+            raise StartFailed(f"{front_door_url}/api/health did not answer 200 within {timeout:.0f}s "
+                              f"(last: {result.detail})")
+        time.sleep(0.1)
+
+
+def _settings_facts(env: LocalEnvironment) -> dict[str, Any]:
+    s = env.settings
+    return {"data_size": s.data_size, "replicas": s.replicas, "workers": s.workers, "zones": list(s.zones),
+            "snapshot_interval_s": s.snapshot_interval_s, "archive_timeout_s": s.archive_timeout_s}
