@@ -128,7 +128,10 @@ def test_nothing_but_drillbook_is_importable_at_top_level(tmp_path: Path) -> Non
         "print(sorted(n for n in ('harness', 'reports', 'drills', 'fault_injectors', 'drillbook') "
         "if u.find_spec(n)))"
     )
-    done = run([sys.executable, "-c", code], tmp_path)
+    # The installed distribution as a user has it: no PYTHONPATH pointing into a checkout.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
     assert done.stdout.strip() == "['drillbook']", done.stdout + done.stderr
 
 
