@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from drillbook.harness.durations import format_duration
-from drillbook.harness.records import SCHEMA_VERSION, DrillResult, Status, Verification
+from drillbook.harness.records import SCHEMA_VERSION, DrillResult, Person, Status, Verification
 from drillbook.harness.redact import redact_text
 from drillbook.reports import timefmt
 from drillbook.reports.findings import Finding, PhaseFigures, Severity, findings
 from drillbook.reports.journals import Entry, RunRecords, chain_state
-from drillbook.reports.options import Person, ReportOptions
+from drillbook.reports.options import ReportOptions
 from drillbook.reports.reference import (
     EXPECTED_TIMELINE,
     EXPECTED_TIMELINE_SOURCE,

@@ -12,19 +12,12 @@ from typing import Any
 
 from drillbook.harness.config import Config
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.people import parse_person
+from drillbook.harness.records import Person
 from drillbook.harness.redact import redact_text
 from drillbook.reports.reference import CADENCE_DAYS, SIGN_OFF_ROLES
 
 SEVERITY_KEYS = ("critical", "high", "medium", "low")
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    role: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.role})" if self.role else self.name
 
 
 @dataclass(frozen=True)
@@ -68,25 +61,6 @@ class ReportOptions:
                 updated, participants=tuple(parse_person(p, "--participant") for p in participants)
             )
         return updated
-
-
-def parse_person(value: Any, where: str) -> Person:
-    """``"Name (Role)"``, ``"Name:Role"``, ``"Name"`` or a table ``{name=..., role=...}``."""
-    if isinstance(value, dict):
-        name, role = value.get("name", ""), value.get("role", "")
-        if not isinstance(name, str) or not isinstance(role, str) or not (name or role):
-            raise InvalidDrillConfig(
-                f'{where}: a person needs name = "..." and/or role = "...", got {value!r}'
-            )
-        return Person(redact_text(name.strip()), redact_text(role.strip()))
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidDrillConfig(f'{where}: a person is "Name (Role)", "Name:Role" or a table, not {value!r}')
-    text = value.strip()
-    if text.endswith(")") and "(" in text:
-        name, _, role = text[:-1].partition("(")
-    else:
-        name, _, role = text.partition(":")
-    return Person(redact_text(name.strip()), redact_text(role.strip()))
 
 
 def from_config(config: Config) -> ReportOptions:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drillbook.harness.durations import format_duration
+from drillbook.harness.records import Person
 from drillbook.reports import timefmt
 from drillbook.reports.model import ActionItem, DrillReport, TimelineRow
-from drillbook.reports.options import Person, ReportOptions
+from drillbook.reports.options import ReportOptions
 from drillbook.reports.render import render, tidy
 
 BLANK = "[to be completed]"
