@@ -81,6 +81,13 @@ class ExpectedTimeline:
         key = phase_of(phase)
         return next((p for p in self.phases if p.phase == key), None)
 
+    def elapsed(self, phase: str) -> float | None:
+        """The expected total elapsed at the end of ``phase`` (the procedures' third column)."""
+        key = phase_of(phase)
+        if key is None or self.expected(key) is None:
+            return None
+        return sum(p.seconds for p in self.phases[: [p.phase for p in self.phases].index(key) + 1])
+
     def durations(self) -> dict[str, float]:
         """Phase name to expected seconds, for ``Runbook(expected_phases=...)``."""
         return {p.phase.value: p.seconds for p in self.phases}
@@ -148,8 +155,8 @@ TIMELINES: dict[str, ExpectedTimeline] = {
             "Scenario 4: Data Center Failure",
             "RTO: 1 hour (with multi-AZ/region setup)",
             _ONE_HOUR,
-            note="The section states no phase times (recovery is \"usually automatic with proper multi-AZ "
-            'setup"); the phases share 55 of its 60 minutes as Scenario 1\'s do.',
+            note='The section states no phase times (recovery is "usually automatic with proper multi-AZ '
+            "setup\"); the phases share 55 of its 60 minutes as Scenario 1's do.",
         ),
         _timeline(
             "application-crash",

@@ -48,9 +48,9 @@ class SignOffState:
     def text(self) -> str:
         s = self.signoff
         if self.valid:
-            return f"signed {s.signed_at}: this report (hash {s.report_hash[:16]})"
+            return f"valid: signs this report (hash {s.report_hash[:16]})"
         return (
-            f"CHANGED AFTER SIGNING: signed {s.signed_at} for report hash {s.report_hash[:16]}, "
+            f"CHANGED AFTER SIGNING: it signs report hash {s.report_hash[:16]}, "
             f"the journal now gives {self.current_hash[:16]}"
         )
 

@@ -43,8 +43,10 @@ COLUMNS = (
     "detect_s",
     "environment",
     "file",
+    "unannounced",
     "kind",  # "drill", or "signoff" (a sign-off record: no drill, never in a frame)
 )
+KIND = COLUMNS.index("kind")
 PARALLEL_FROM = 3000  # below this, starting worker processes costs more than it saves
 
 Row = tuple[Any, ...]
@@ -77,6 +79,7 @@ def row(data: dict[str, Any], name: str) -> Row:
         measured.get("detect_s"),
         env if isinstance(env, str) else (env or {}).get("name", "unknown"),
         name,
+        bool(extra.get("unannounced")),
         kind_of(data),
     )
 
@@ -166,7 +169,8 @@ def load_frame(
     """One row per drill record, in chain order; ``started`` is a UTC datetime."""
     import pandas as pd
 
-    rows = [r for r in load_rows(directory, workers=workers, files=files, cache=cache) if r[-1] == DRILL_KIND]
+    rows = load_rows(directory, workers=workers, files=files, cache=cache)
+    rows = [r for r in rows if r[KIND] == DRILL_KIND]
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
     frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
     for column in ("rto_s", "rpo_s", "rto_target", "rpo_target", "detect_s"):
