@@ -21,7 +21,7 @@ from typing import Any
 
 from drillbook.harness import journal
 from drillbook.harness.redact import redact_text
-from drillbook.reports.journals import RunRecords
+from drillbook.reports.journals import RunRecords, redact_record
 from drillbook.reports.model import RunReport
 from drillbook.reports.options import ReportOptions
 from drillbook.reports.render import relink, render_files, safe_name
@@ -59,16 +59,19 @@ def write_bundle(
     notes: dict[str, dict[str, Any]] = {}
     for path in journal.record_files(run.directory):
         raw = path.read_bytes()
-        text = raw.decode("utf-8", errors="replace")
-        masked = redact_text(text)
         name = f"{JOURNAL}/{path.name}"
-        if masked != text:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None  # copied as it is: ``drillbook verify`` names the damage
+        clean = redact_record(data) if isinstance(data, dict) else data
+        if clean != data:
             notes[name] = {
                 "redacted": True,
                 "original_sha256": hashlib.sha256(raw).hexdigest(),
                 "note": "a secret written by an older drillbook is masked: this copy does not verify",
             }
-            raw = masked.encode("utf-8")
+            raw = journal.file_text(clean).encode("utf-8")
         files[name] = raw
     for name, text in render_files(relink(report, JOURNAL), formats, options, today).items():
         files[name] = text.encode("utf-8")

@@ -427,14 +427,15 @@ def _updates(d: DrillReport, identified: str, eta: str, faults: str) -> tuple[St
 
 
 def _phase_at(d: DrillReport, moment: datetime) -> str:
-    current = "between phases"
-    for row in d.timeline:
-        at = timefmt.parse_iso(row.at)
-        if at is None or at > moment:
-            break
-        if row.event == Event.PHASE_START:
-            current = row.detail
-    return current
+    """The phase in progress at ``moment``, from the phases' start offsets and durations."""
+    start = timefmt.parse_iso(d.timeline[0].at) if d.timeline else None
+    offset = timefmt.between(start, moment)
+    for p in d.phases:
+        if offset is None or p.start_offset_s is None or p.duration_s is None:
+            continue
+        if p.start_offset_s <= offset < p.start_offset_s + p.duration_s:
+            return p.name
+    return "between phases"
 
 
 def _impact_internal(d: DrillReport) -> str:
