@@ -126,9 +126,9 @@ def timeline_svg(drill: DrillReport, *, chart_id: str = "timeline") -> str:
                 )
             )
     marks = (
-        ("fault", "fault injected", m.fault_s, "#c62828"),
+        ("fault", "fault injected" if drill.outage else "test action", m.fault_s, "#c62828"),
         ("detected", "detected", m.detected_s, "#6a1b9a"),
-        ("recovered", "recovered", m.recovered_s, "#2e7d32"),
+        ("recovered", "recovered" if drill.outage else "completed", m.recovered_s, "#2e7d32"),
     )
     for row, (cls, label, at, colour) in enumerate(marks):
         if at is None:
