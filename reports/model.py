@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from drillbook.harness.durations import format_duration
 from drillbook.harness.events import KEY_EVENTS, Event
-from drillbook.harness.phases import PHASES, ExpectedTimeline, phase_of, timeline
+from drillbook.harness.phases import ExpectedTimeline, timeline
 from drillbook.harness.records import (
     SCHEMA_VERSION,
     DrillResult,
@@ -28,10 +28,13 @@ from drillbook.harness.records import (
 from drillbook.harness.redact import redact_text
 from drillbook.harness.verdict import causes_of
 from drillbook.reports import scope, timefmt
-from drillbook.reports.findings import Context, Finding, PhaseFigures, Severity, findings
+from drillbook.reports.actions import ActionItem, action_items
+from drillbook.reports.escalation import Escalation, escalation
+from drillbook.reports.findings import Context, PhaseFigures, findings
 from drillbook.reports.journals import Entry, RunRecords, chain_state
 from drillbook.reports.options import ReportOptions
-from drillbook.reports.reference import LEVEL_4
+from drillbook.reports.phasetable import ExpectedTimelineView, PhaseRow, expected_view
+from drillbook.reports.phasetable import phases as phase_rows
 from drillbook.reports.signoffs import SignOffs, signoffs
 
 _NOT_TOOLS = {"platform", "machine", "executable", "git_sha", "config_hash"}
@@ -100,32 +103,6 @@ class TimelineRow:
 
 
 @dataclass(frozen=True)
-class PhaseRow:
-    name: str
-    started: str
-    start_offset_s: float | None  # since the test start
-    duration_s: float | None  # None: this procedure phase was not timed by the drill
-    duration: str
-    expected_s: float | None
-    expected: str
-    expected_source: str
-    procedure_s: float | None  # the scenario's section's expectation for this phase
-    cumulative: str
-    procedure_cumulative: str
-    state: str  # within | over | failed | no expectation | not timed
-    over: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class ExpectedTimelineView:
-    source: str  # "DR procedures, Scenario 5: Application Crash", or why there is none
-    total: str  # the section's words: "RTO: 30 minutes"
-    note: str
-    known: bool
-
-
-@dataclass(frozen=True)
 class LedgerFigures:
     present: bool
     acked: int | None
@@ -154,30 +131,6 @@ class IssueRow:
     severity: str
     issue: str
     action: str
-
-
-@dataclass(frozen=True)
-class ActionItem:
-    text: str
-    owner: str
-    due: str
-
-
-@dataclass(frozen=True)
-class EscalationLevel:
-    level: int
-    who: str
-    respond_within: str
-    paged: str  # what happened at this level in this drill, or ""
-
-
-@dataclass(frozen=True)
-class Escalation:
-    path: tuple[EscalationLevel, ...]
-    level_4: str
-    paged: bool
-    time_to_engage: str
-    met: bool | None  # acknowledged within the acknowledging level's time; None: not paged
 
 
 @dataclass(frozen=True)
@@ -330,7 +283,7 @@ def build_drill(entry: Entry, run: RunRecords, options: ReportOptions, signed: S
     figure = r.drill.recovery_figure or (expected.recovery_figure if expected else "RTO")
     outage = figure == "RTO"
     kind = scope.environment_kind(r.environment)
-    phases = _phases(r, start, expected)
+    phases = phase_rows(r, start, expected)
     context = Context(
         recovery_figure=figure,
         outage=outage,
@@ -371,7 +324,7 @@ def build_drill(entry: Entry, run: RunRecords, options: ReportOptions, signed: S
         rto=rto,
         rpo=rpo,
         detect=_detect(r, outage),
-        expected_timeline=_expected_view(r, expected),
+        expected_timeline=expected_view(r, expected),
         phases=phases,
         ledger=_ledger(r),
         verification=tuple(r.verification),
@@ -379,8 +332,8 @@ def build_drill(entry: Entry, run: RunRecords, options: ReportOptions, signed: S
         changes=tuple(_fault_row(c) for c in r.changes),
         issues=issues,
         improvements=tuple(dict.fromkeys(f.improvement for f in found)),
-        action_items=_action_items(r, found, start, options, kind.simulation, figure),
-        escalation=_escalation(r, options),
+        action_items=action_items(r, found, start, options, kind.simulation, figure),
+        escalation=escalation(r, options),
         sign_off=signed,
         links=links,
         evidence=_evidence(entry, run, kind.text),
@@ -607,94 +560,6 @@ def _target_source(r: DrillResult, expected: ExpectedTimeline | None, figure: st
     return f"{r.targets.rto_source or 'drill'}; {expected.source}"
 
 
-def _expected_view(r: DrillResult, expected: ExpectedTimeline | None) -> ExpectedTimelineView:
-    if expected is None:
-        return ExpectedTimelineView(
-            f"none: the DR procedures have no section for scenario {r.drill.scenario!r}",
-            "",
-            "Phases are compared with the drill's own expectations only.",
-            False,
-        )
-    return ExpectedTimelineView(expected.source, expected.total_text, expected.note, True)
-
-
-def _phases(
-    r: DrillResult, start: datetime | None, expected: ExpectedTimeline | None
-) -> tuple[PhaseRow, ...]:
-    rows = []
-    cumulative = 0.0
-    timed = {phase_of(p.name) for p in r.phases}
-    for p in r.phases:
-        proc = expected.expected(p.name) if expected is not None else None
-        if p.expected_s is not None:
-            expected_s = p.expected_s
-            same = proc is not None and abs(proc.seconds - p.expected_s) < 1e-6
-            source = f"the section: {proc.basis}" if same and proc else "the drill"
-        elif proc is not None:
-            expected_s, source = proc.seconds, f"the section: {proc.basis}"
-        else:
-            expected_s, source = None, ""
-        cumulative += p.duration_s
-        if not p.passed:
-            state, over = "failed", ""
-        elif expected_s is None:
-            state, over = "no expectation", ""
-        elif p.duration_s > expected_s:
-            extra = p.duration_s - expected_s
-            pct = f" (+{extra / expected_s:.0%})" if expected_s > 0 else ""
-            state, over = "over", f"+{format_duration(extra)}{pct}"
-        else:
-            state, over = "within", ""
-        rows.append(
-            PhaseRow(
-                name=p.name,
-                started=timefmt.clock(timefmt.parse_iso(p.started_at)),
-                start_offset_s=timefmt.between(start, timefmt.parse_iso(p.started_at)),
-                duration_s=p.duration_s,
-                duration=format_duration(p.duration_s),
-                expected_s=expected_s,
-                expected=format_duration(expected_s) if expected_s is not None else "",
-                expected_source=source,
-                procedure_s=proc.seconds if proc is not None else None,
-                cumulative=format_duration(cumulative),
-                procedure_cumulative=_elapsed(expected, p.name),
-                state=state,
-                over=over,
-                detail=redact_text(p.detail),
-            )
-        )
-    if expected is not None:
-        for phase in PHASES:
-            proc = expected.expected(phase)
-            if phase in timed or proc is None:
-                continue
-            rows.append(
-                PhaseRow(
-                    phase.value,
-                    "",
-                    None,
-                    None,
-                    "not timed",
-                    None,
-                    "",
-                    "",
-                    proc.seconds,
-                    "",
-                    "",
-                    "not timed",
-                    "",
-                    f"this drill did not time this phase ({format_duration(proc.seconds)} expected by "
-                    f"{expected.source})",
-                )
-            )
-    return tuple(rows)
-
-
-def _elapsed(expected: ExpectedTimeline | None, phase: str) -> str:
-    elapsed = expected.elapsed(phase) if expected is not None else None
-    return format_duration(elapsed) if elapsed is not None else ""
-
-
 def _ledger(r: DrillResult) -> LedgerFigures:
     m = r.measured
     text = tuple(f"{a}" if a == b else f"{a}-{b}" for a, b in r.lost_ranges)
@@ -725,91 +590,6 @@ def _fault_row(f: Any) -> FaultRow:
 
 def _params(params: dict[str, Any]) -> str:
     return redact_text(", ".join(f"{k}={v}" for k, v in sorted(params.items())))
-
-
-def _action_items(
-    r: DrillResult,
-    found: list[Finding],
-    start: datetime | None,
-    options: ReportOptions,
-    simulation: bool,
-    figure: str,
-) -> tuple[ActionItem, ...]:
-    def due(key: str) -> str:
-        days = options.due_days.get(key)
-        return "" if days is None or start is None else timefmt.day(start + timedelta(days=days))
-
-    numbered = [
-        (i, f) for i, f in enumerate(found, 1) if f.severity is not Severity.LOW or f.kind == "no-target"
-    ]
-    refs = ", ".join(f"#{i}" for i, _ in numbered)
-    if simulation:
-        text = (
-            f"Review the DR procedures' steps for {r.drill.scenario} against issues {refs}"
-            if refs
-            else f"No change to the DR procedures' steps for {r.drill.scenario} from this drill"
-        )
-        text += (
-            "; its figures come from a simulation on the local twin, not from production: they are no "
-            "grounds to change the RTO/RPO targets"
-        )
-    else:
-        measured = format_duration(r.measured.rto_s) if r.measured.rto_s is not None else "(none)"
-        text = (
-            f"Compare the measured {figure} {measured} and RPO {format_duration(r.measured.rpo_s)} of "
-            f"{r.drill.scenario} with the DR procedures' targets and update the procedures where they no "
-            "longer hold" + (f" (issues {refs})" if refs else "")
-        )
-    items = [ActionItem(text, options.owner("procedures"), due("procedures"))]
-    items += [
-        ActionItem(
-            f"Fix issue #{i} ({f.severity}): {f.action}", options.owner("fix"), due(f.severity.value.lower())
-        )
-        for i, f in numbered
-    ]
-    items.append(
-        ActionItem("Schedule training on this scenario's runbook", options.owner("training"), due("training"))
-    )
-    return tuple(items)
-
-
-def _escalation(r: DrillResult, options: ReportOptions) -> Escalation:
-    engagement = r.engagement
-    paged = {p.level: p for p in engagement.levels} if engagement is not None else {}
-    path = tuple(
-        EscalationLevel(
-            level.number,
-            f"{level.name} ({level.contact})" if level.contact else level.name,
-            format_duration(level.respond_within_s),
-            _paged_text(paged.get(level.number)),
-        )
-        for level in options.escalation
-    )
-    if engagement is None or engagement.outcome == "not paged":
-        why = f" ({engagement.detail})" if engagement is not None and engagement.detail else ""
-        return Escalation(path, LEVEL_4, False, f"not measured: this drill paged no one{why}", None)
-    if engagement.outcome != "acknowledged" or engagement.time_to_engage_s is None:
-        return Escalation(
-            path, LEVEL_4, True, f"NOT ENGAGED: {engagement.outcome} (levels paged: {len(paged)})", False
-        )
-    level = next((lv for lv in options.escalation if lv.number == engagement.acked_level), None)
-    limit = level.respond_within_s if level is not None else None
-    met = None if limit is None else engagement.time_to_engage_s <= limit
-    text = (
-        f"{format_duration(engagement.time_to_engage_s)} from the first page, acknowledged by "
-        f"{engagement.acked_by or 'someone'} at level {engagement.acked_level} after "
-        f"{engagement.escalations} escalation(s)"
-    )
-    if limit is not None:
-        text += f" ({'within' if met else 'OVER'} the level's {format_duration(limit)})"
-    return Escalation(path, LEVEL_4, True, text, met)
-
-
-def _paged_text(page: Any) -> str:
-    if page is None:
-        return ""
-    waited = f" after {format_duration(page.waited_s)}" if page.waited_s is not None else ""
-    return f"{page.outcome}{waited}"
 
 
 def _evidence(entry: Entry, run: RunRecords, kind: str) -> Evidence:

@@ -15,7 +15,8 @@ from drillbook.harness.events import Event
 from drillbook.harness.phases import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION
 from drillbook.harness.records import Person
 from drillbook.reports import timefmt
-from drillbook.reports.model import ActionItem, DrillReport, TimelineRow
+from drillbook.reports.actions import ActionItem
+from drillbook.reports.model import DrillReport, TimelineRow
 from drillbook.reports.options import ReportOptions
 from drillbook.reports.reference import SEVERITY_WORDS, UPDATE_EVERY_S
 from drillbook.reports.render import render, tidy
