@@ -23,6 +23,7 @@ from drillbook.harness.records import (
     Person,
     ReasonKind,
     Status,
+    Unannounced,
     Verification,
 )
 from drillbook.harness.redact import redact_text
@@ -377,7 +378,7 @@ def _identity(r: DrillResult, date: str, options: ReportOptions, kind: scope.Env
         test_type=r.drill.tier or "unspecified",
         schedule=r.schedule or "ad hoc",
         announced=unannounced is None,
-        announcement=_announcement(r.extra.get("unannounced")),
+        announcement=_announcement(unannounced),
         scenario=r.drill.scenario,
         option=r.drill.option or "",
         description=r.drill.description or "",
@@ -396,11 +397,8 @@ def _identity(r: DrillResult, date: str, options: ReportOptions, kind: scope.Env
     )
 
 
-def _announcement(value: Any) -> str:
-    """``extra["unannounced"]``: absent (announced), true, or the unannounced drill's reveal."""
-    from drillbook.harness.records import Unannounced
-
-    shown = Unannounced.from_value(value)
+def _announcement(shown: Unannounced | None) -> str:
+    """An unannounced drill's reveal (``DrillResult.unannounced``), or "announced"."""
     if shown is None:
         return "announced"
     parts = [

@@ -122,6 +122,7 @@ def test_unannounced_and_schedule_come_from_extra(in_repo: Path, options: Report
 
 
 def test_an_unannounced_drills_reveal_is_shown() -> None:
+    from drillbook.harness.records import Unannounced
     from drillbook.reports.model import _announcement
 
     reveal = {
@@ -132,10 +133,10 @@ def test_an_unannounced_drills_reveal_is_shown() -> None:
         "commitment": "ab12",
         "nonce": "x",
     }
-    text = _announcement(reveal)
+    text = _announcement(Unannounced.from_value(reveal))
     assert text.startswith("UNANNOUNCED (plan sealed 2026-11-01T09:00:00+00:00, scheduled 2026-11-20")
     assert text.endswith("commitment NOT verified)")
-    assert _announcement(None) == "announced" and _announcement(True) == "UNANNOUNCED"
+    assert _announcement(None) == "announced" and _announcement(Unannounced.from_value(True)) == "UNANNOUNCED"
 
 
 def test_action_items_take_owners_and_due_dates_from_options(in_repo: Path, options: ReportOptions) -> None:
