@@ -12,7 +12,7 @@ RTO or RPO target missed by more than 100 %         Critical (an RPO target of 0
 ... by more than 25 %                               High
 ... by up to 25 %                                   Medium
 a verification failed, a phase failed               High
-writes acknowledged after the fault lost            High
+writes acknowledged after the fault lost (outage)   High
 the drill could not run or was aborted              High
 nobody acknowledged the page                        High
 acknowledged writes lost within the RPO target      Medium
@@ -203,7 +203,7 @@ def _ledger(r: DrillResult, ctx: Context) -> list[Finding]:
                 "Move the recovery point closer to the failure (more frequent snapshots, WAL archiving)",
             )
         )
-    if m.lost_after_fault:
+    if m.lost_after_fault and ctx.outage:  # a planned test's copy never held later writes
         out.append(
             Finding(
                 "lost-after-fault",
