@@ -70,7 +70,6 @@ FaultGuard = Callable[[Fault], None]
 Progress = Callable[[str], None]
 
 
-
 class _Undo(Enum):
     """What an entry of the undo stack is, and so where the record lists it."""
 
@@ -544,7 +543,7 @@ class Drill:
             causes = self._judge(measured)
             status = verdict.judge(causes)
         else:
-            causes, status = [verdict.aborted("drill not finished")], Status.FAIL
+            causes, status = [verdict.unfinished()], Status.FAIL
         spec = self.spec
         return DrillResult(
             run_id=self.run_id,

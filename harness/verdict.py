@@ -23,6 +23,11 @@ def aborted(detail: str) -> Reason:
     return Reason(ReasonKind.ABORTED, f"drill aborted: {detail}")
 
 
+def unfinished() -> Reason:
+    """What a drill's provisional result (read before the drill finished) says."""
+    return Reason(ReasonKind.OTHER, "drill not finished")
+
+
 def not_recovered(limit_s: float) -> Reason:
     return Reason(
         ReasonKind.NOT_RECOVERED,
