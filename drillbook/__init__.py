@@ -21,15 +21,16 @@ _EXPORTS = {
     # a drill, its fault and its recovery
     "Drill": "drillbook.harness.drill",
     "Fault": "drillbook.faults.base",
+    "Change": "drillbook.faults.base",
     "Runbook": "drillbook.harness.runbook",
     "Step": "drillbook.harness.runbook",
     "StepResult": "drillbook.harness.runbook",
-    "DETECTION": "drillbook.harness.drill",
-    "ASSESSMENT": "drillbook.harness.drill",
-    "ACTIVATION": "drillbook.harness.drill",
-    "RESTORATION": "drillbook.harness.drill",
-    "VERIFICATION": "drillbook.harness.drill",
-    "PHASES": "drillbook.harness.drill",
+    "DETECTION": "drillbook.harness.phases",
+    "ASSESSMENT": "drillbook.harness.phases",
+    "ACTIVATION": "drillbook.harness.phases",
+    "RESTORATION": "drillbook.harness.phases",
+    "VERIFICATION": "drillbook.harness.phases",
+    "PHASES": "drillbook.harness.phases",
     # the steady state
     "Probe": "drillbook.harness.probes",
     "ProbeResult": "drillbook.harness.probes",
@@ -71,6 +72,7 @@ __all__ = [
     "PHASES",
     "RESTORATION",
     "VERIFICATION",
+    "Change",
     "Drill",
     "DrillResult",
     "DrillbookError",
@@ -104,16 +106,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from drillbook.faults.base import Fault
-    from drillbook.harness.drill import (
-        ACTIVATION,
-        ASSESSMENT,
-        DETECTION,
-        PHASES,
-        RESTORATION,
-        VERIFICATION,
-        Drill,
-    )
+    from drillbook.faults.base import Change, Fault
+    from drillbook.harness.drill import Drill
     from drillbook.harness.durations import parse_duration
     from drillbook.harness.environments.base import Environment, RoleUnavailable
     from drillbook.harness.errors import (
@@ -132,6 +126,7 @@ if TYPE_CHECKING:
         WriteIndeterminate,
     )
     from drillbook.harness.ledger.postgres import PostgresLedgerStore
+    from drillbook.harness.phases import ACTIVATION, ASSESSMENT, DETECTION, PHASES, RESTORATION, VERIFICATION
     from drillbook.harness.probes import Probe, ProbeResult, http_probe, sql_probe, tcp_probe
     from drillbook.harness.records import DrillResult, Measured, Status
     from drillbook.harness.runbook import Runbook, Step, StepResult

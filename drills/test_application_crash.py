@@ -24,11 +24,11 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.timelines import HALF_HOUR
 from drillbook.faults.bad_release import BadRelease
 from drillbook.faults.deployment_release import DeploymentRelease
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin.service.images import BAD_VERSION, HOTFIX_VERSION
 
@@ -233,7 +233,7 @@ def crash_runbook(option: str, activation: Step, expected: Expectation) -> Runbo
         "release. Confirm the crash loop, read the rollout history and the crashed replicas' logs, "
         "then recover the service.",
         prerequisites=("kubectl access to the production namespace", "the release history"),
-        expected_phases=HALF_HOUR,
+        expected_phases=expected_phases(SCENARIO),
         steps=[
             Step("detect", DETECTION, steps.await_detection, instructions="The API answers 503."),
             Step(

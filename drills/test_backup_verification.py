@@ -21,12 +21,12 @@ from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
 from drillbook.drills.service_ledger import ServiceLedgerStore
-from drillbook.drills.timelines import BACKUP_TEST
 from drillbook.faults.noop import NoopFault
 from drillbook.faults.restored_database import RestoredDatabase
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin.integrity import amcheck, checksums
 from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
@@ -35,6 +35,7 @@ from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 LOCAL_ONLY = "the local snapshot catalogue, archive and pg_checksums on a data directory"
 #: How long the restored copy may take to answer once it accepts connections.
 RESTORED_ANSWER_S = 30.0
+BACKUP_TEST = expected_phases("backup-verification")
 
 
 def choose_backup(ctx: Context) -> str:

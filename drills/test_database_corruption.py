@@ -19,7 +19,6 @@ from drillbook import Probe
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.timelines import ONE_HOUR
 from drillbook.faults.postgres_bloat import PostgresBloat
 from drillbook.faults.postgres_heap_page import PostgresHeapPage
 from drillbook.faults.postgres_index_corruption import PostgresIndexCorruption
@@ -27,6 +26,7 @@ from drillbook.faults.postgres_table_loss import PostgresTableLoss
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
@@ -161,7 +161,7 @@ MINOR = Runbook(
     overview="Bloat and a corrupt index: queries slow down or return wrong rows. Rebuild the tables "
     "and indexes in place; no restore, no data loss.",
     prerequisites=("superuser access to the primary (psql $DATABASE_URL)",),
-    expected_phases=ONE_HOUR,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step(
             "detect",
@@ -237,7 +237,7 @@ def restore_runbook(name: str, restore: Step, *, stop_writes: Step) -> Runbook:
         overview="A table is lost. Stop write traffic, restore into a new instance, verify it, switch "
         "the application over, then reconcile the data written since the restore point.",
         prerequisites=("snapshots and archived WAL of the primary", "access to change DATABASE_URL"),
-        expected_phases=ONE_HOUR,
+        expected_phases=expected_phases(SCENARIO),
         steps=[
             Step(
                 "detect",
@@ -458,7 +458,7 @@ HEAP_PAGE = Runbook(
     overview="A data page fails its checksum (disk or filesystem fault). Locate it with pg_amcheck, "
     "restore the latest snapshot and replay the archive into a new instance, switch over.",
     prerequisites=("data checksums on", "WAL archiving"),
-    expected_phases=ONE_HOUR,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step("detect", DETECTION, steps.await_detection, instructions='Errors: "invalid page in block".'),
         READ_ONLY,

@@ -19,10 +19,10 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.timelines import QUARTER_HOUR
 from drillbook.faults.deployment_scale import DeploymentScale
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
 SCENARIO = "deployment-test"
@@ -109,7 +109,7 @@ DEPLOY = Runbook(
     overview="Monthly test: the application is deployed from nothing (no replica running), every "
     "replica must start correctly in both zones and the smoke tests must pass.",
     prerequisites=("the release to deploy (the current revision)", "kubectl access to the cluster"),
-    expected_phases=QUARTER_HOUR,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step("service is down", DETECTION, steps.await_detection, instructions="The API answers nothing."),
         Step(

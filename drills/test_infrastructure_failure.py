@@ -20,7 +20,6 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.timelines import SCENARIO_1
 from drillbook.faults.deployment_env import DeploymentEnv
 from drillbook.faults.deployment_scale import DeploymentScale
 from drillbook.faults.dns_record import DnsRecord
@@ -30,6 +29,7 @@ from drillbook.faults.replica_promotion import ReplicaPromotion
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin import components
 
@@ -129,7 +129,7 @@ RESTART_IN_ORDER = Runbook(
     overview="The whole platform is down and the cause is fixable: restart the services in order "
     "(database, Redis, application servers, front door, background workers) and verify.",
     prerequisites=("console/CLI access to the provider", "the runbook's restart order"),
-    expected_phases=SCENARIO_1,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step(
             "detect",
@@ -274,7 +274,7 @@ FAILOVER = Runbook(
     overview="The primary region is unrecoverable: promote the DR replica, start the DR services and a "
     "DR Redis, move DNS to the DR endpoint, verify data freshness and the system.",
     prerequisites=("Incident Commander approval", "a streaming DR replica", "the DR pool deployed"),
-    expected_phases=SCENARIO_1,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step("detect", DETECTION, steps.await_detection),
         Step("declare incident", DETECTION, declare_incident, role="Incident Commander"),

@@ -27,13 +27,13 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.timelines import ONE_HOUR
 from drillbook.faults.network_partition import NetworkPartition
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.ledger.reconcile import WriteOutcome
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
@@ -142,7 +142,7 @@ PARTITION = Runbook(
     overview="The service cannot reach its database; the database is healthy. Confirm which side is "
     "cut, do not fail over, let the network heal and watch the service recover by itself.",
     prerequisites=("direct access to the database (bastion)", "the network team on the bridge"),
-    expected_phases=ONE_HOUR,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step(
             "detect",

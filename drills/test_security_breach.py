@@ -52,13 +52,13 @@ from drillbook import Probe
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.timelines import SECURITY
 from drillbook.faults.account_suspension import AccountSuspension
 from drillbook.faults.deployment_env import DeploymentEnv
 from drillbook.faults.security_compromise import SecurityCompromise, session_id
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.redact import register_secret
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin.aws_platform import PlatformAws
@@ -495,7 +495,7 @@ BREACH = Runbook(
         "Secrets Manager and S3 (evidence bucket) permissions",
         "the Security Lead on the bridge",
     ),
-    expected_phases=SECURITY,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step("alert", DETECTION, steps.await_detection, instructions="A stolen session token is in use."),
         Step(

@@ -17,13 +17,13 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.timelines import ONE_HOUR
 from drillbook.faults.database_stop import DatabaseStop
 from drillbook.faults.database_switchover import DatabaseSwitchover
 from drillbook.faults.replica_promotion import ReplicaPromotion
 from drillbook.faults.zone_failure import ZoneFailure
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
 #: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
@@ -97,7 +97,7 @@ ZONE_FAILOVER = Runbook(
     overview="An availability zone is lost. Confirm the database failed over to its standby and the "
     "application was rescheduled into the surviving zone; force it where it did not happen.",
     prerequisites=("a multi-AZ deployment (replicas in az-a and az-b)", "a standby in another zone"),
-    expected_phases=ONE_HOUR,
+    expected_phases=expected_phases(SCENARIO),
     steps=[
         Step(
             "detect",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from drillbook.faults._postgres import check_no_secret, resolve_dsn
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change
 from drillbook.harness import pg
 from drillbook.harness.errors import InvalidDrillConfig
 
 
-class AccountSuspension(Fault):
+class AccountSuspension(Change):
     """The DR procedures' ``UPDATE users SET status = 'suspended', updated_at = NOW(),
     suspension_reason = 'Security incident' WHERE id IN (...)``: the accounts can no
     longer log in or write.

@@ -1,4 +1,13 @@
-"""The ``Fault`` base class every fault derives from."""
+"""The base classes of what a drill undoes: a ``Fault`` it injects, a ``Change`` its recovery makes.
+
+Both are :class:`Reversible`: recorded in the persisted undo log before they take
+effect, undone newest first at the end of the drill (or by ``drillbook revert``
+after a crash). A fault breaks something on purpose and starts the clock
+(``drill.inject``); a change is a step of the scripted recovery that the
+environment must lose again afterwards (a restored cluster, a promoted replica, a
+DNS record: ``drill.apply``). The journal keeps them apart (``faults``, ``changes``).
+An action that serves both (``kubectl scale``) derives from both.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +15,17 @@ import abc
 from typing import Any, ClassVar, Self
 
 
-class Fault(abc.ABC):
+class Reversible(abc.ABC):
     """A reversible change to a system.
 
     Subclasses set ``name`` (unique, registered through the entry point group
     ``drillbook.fault_injectors``) and implement ``inject``, ``revert`` and
     ``describe``. ``describe()`` returns JSON-serialisable parameters from which
-    ``from_params`` rebuilds an equivalent fault in another process, so that
+    ``from_params`` rebuilds an equivalent object in another process, so that
     ``drillbook revert`` can undo it after the runner died. Never put a secret in
     it: refer to secrets by environment variable name or secret id.
 
-    ``revert`` must be idempotent: reverting twice, or reverting a fault whose
+    ``revert`` must be idempotent: reverting twice, or reverting a change whose
     injection failed half-way, is harmless.
     """
 
@@ -55,3 +64,14 @@ class Fault(abc.ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.describe().items())
         return f"{type(self).__name__}({args})"
+
+
+class Fault(Reversible):
+    """A fault: breaks something on purpose (``drill.inject``); its revert restores it."""
+
+
+class Change(Reversible):
+    """A recovery change: a step of the scripted recovery (``drill.apply``) that the drill
+    undoes at its end so the environment is as it was before (a restored instance
+    discarded, a promoted replica demoted, a DNS record put back). ``inject`` makes
+    the change, ``revert`` undoes it."""

@@ -8,12 +8,12 @@ from typing import Any
 
 from drillbook.faults._env import open_environment
 from drillbook.faults._rollout import set_env
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change
 
 DEPLOYMENTS = ("app", "workers")
 
 
-class DatabaseSwitchover(Fault):
+class DatabaseSwitchover(Change):
     """Repoints ``DATABASE_URL`` of the API and the workers at the server on ``port``
     (through a network link of its own when the environment has one, so network
     faults still apply), with ``also_set`` in the same release (e.g. leaving

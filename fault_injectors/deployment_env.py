@@ -6,11 +6,11 @@ from typing import Any
 
 from drillbook.faults._env import deployment, open_environment
 from drillbook.faults._rollout import set_env
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change, Fault
 from drillbook.harness.environments.base import DeploymentRole
 
 
-class DeploymentEnv(Fault):
+class DeploymentEnv(Fault, Change):
     """Sets variables on a deployment (``kubectl set env``): ``READ_ONLY_MODE=true`` to stop
     write traffic, ``DATABASE_URL`` to switch over, a missing variable to fix a crash.
 

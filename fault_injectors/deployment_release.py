@@ -7,13 +7,13 @@ from typing import Any
 
 from drillbook.faults._env import open_environment
 from drillbook.faults._rollout import set_env
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change
 from drillbook.harness.errors import InvalidDrillConfig
 
 STRATEGIES = ("RollingUpdate", "Recreate")
 
 
-class DeploymentRelease(Fault):
+class DeploymentRelease(Change):
     """A release made by a runbook: ``kubectl set image`` to ``version`` and/or ``kubectl set
     env`` with ``values``, rolled out with ``strategy``, then waited for.
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from drillbook.faults._env import deployment, open_environment
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change, Fault
 from drillbook.harness.environments.base import DeploymentRole
 
 
-class DeploymentScale(Fault):
+class DeploymentScale(Fault, Change):
     """``kubectl scale --replicas=N``; revert scales back to ``previous`` (read at build time)."""
 
     name = "deployment_scale"

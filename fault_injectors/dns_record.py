@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from drillbook.faults._env import open_environment
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change
 
 
-class DnsRecord(Fault):
+class DnsRecord(Change):
     """UPSERTs ``record`` to ``value`` and waits for the change; revert UPSERTs ``previous``
     (read at build time). The DR failover of Scenario 1B is this change."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.faults._env import open_environment
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change
 from drillbook.harness.errors import DrillbookError
 from drillbook.twin import processes
 from drillbook.twin.cache import LocalCache
@@ -16,7 +16,7 @@ from drillbook.twin.postgres import free_port
 from drillbook.twin.redis import find_redis_server
 
 
-class DrCache(Fault):
+class DrCache(Change):
     """Starts an empty Redis for the DR region on ``port`` (sessions are rebuilt: the
     cache's RPO is "acceptable loss"). A recovery change: revert stops it and deletes
     its data directory. Local environment only."""

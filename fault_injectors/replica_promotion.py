@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from drillbook.faults._env import open_environment
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change
 
 
-class ReplicaPromotion(Fault):
+class ReplicaPromotion(Change):
     """Makes the DR replica a writable primary. A recovery change: once the drill is over,
     revert throws the promoted copy away and clones a fresh standby from the primary,
     so the environment has its DR replica again."""

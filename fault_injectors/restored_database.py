@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from drillbook.faults._env import open_environment
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change
 from drillbook.harness.environments.base import DatabaseInstance
 from drillbook.harness.errors import InvalidDrillConfig
 
 
-class RestoredDatabase(Fault):
+class RestoredDatabase(Change):
     """Restores a new instance ``instance``: from ``snapshot`` (an id, or ``"latest"``),
     to ``target_time`` (ISO 8601, point-in-time recovery from the archive), to
     ``target_lsn``, or with ``end_of_archive`` the newest snapshot plus every archived

@@ -8,16 +8,17 @@ phase, so that a drill that is not PASS fails its test like an assertion would.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import Enum
 from typing import Any, TypeVar
 
-from drillbook.faults.base import Fault
-from drillbook.harness import registry
+from drillbook.faults.base import Change, Fault, Reversible
+from drillbook.harness import registry, verdict
 from drillbook.harness.durations import format_duration, parse_duration
 from drillbook.harness.errors import (
     FaultError,
@@ -26,10 +27,20 @@ from drillbook.harness.errors import (
     RevertFailed,
     SteadyStateNotMet,
 )
+from drillbook.harness.events import Event, engine_event
 from drillbook.harness.ledger.reconcile import Reconciliation
 from drillbook.harness.ledger.store import LedgerStore
 from drillbook.harness.ledger.writer import Ledger
 from drillbook.harness.marker import DrillSpec
+from drillbook.harness.phases import (
+    ACTIVATION,
+    ASSESSMENT,
+    DETECTION,
+    PHASES,
+    RESTORATION,
+    VERIFICATION,
+    recovery_figure,
+)
 from drillbook.harness.probes import Probe, as_probe
 from drillbook.harness.records import (
     DrillInfo,
@@ -38,6 +49,7 @@ from drillbook.harness.records import (
     FaultRecord,
     Measured,
     PhaseRecord,
+    Reason,
     Status,
     Targets,
     TimelineEvent,
@@ -57,22 +69,21 @@ Duration = str | float | int | timedelta
 FaultGuard = Callable[[Fault], None]
 Progress = Callable[[str], None]
 
-# The DR procedures' expected timeline (Scenario 1), the phase names drills use.
-DETECTION = "detection & initial response"
-ASSESSMENT = "assessment & decision"
-ACTIVATION = "DR activation"
-RESTORATION = "service restoration"
-VERIFICATION = "verification & testing"
-PHASES = (DETECTION, ASSESSMENT, ACTIVATION, RESTORATION, VERIFICATION)
+
+class _Undo(Enum):
+    """What an entry of the undo stack is, and so where the record lists it."""
+
+    FAULT = "fault"  # injected: journal ``faults``
+    CHANGE = "change"  # applied by the recovery: journal ``changes``
 
 
 @dataclass
 class _Injected:
-    fault: Fault
+    fault: Reversible
     seq: int
     record: FaultRecord
+    kind: _Undo
     reverted: bool = False
-    kind: str = "fault"  # or "change": made by the recovery, undone like a fault
 
 
 class Drill:
@@ -111,15 +122,15 @@ class Drill:
         self._timeline: list[TimelineEvent] = []
         self._phases: list[PhaseRecord] = []
         self._verification: list[Verification] = []
-        self._reasons: list[str] = []
-        self._steady_failed: str | None = None
-        self._aborted: str | None = None
-        self._timed_out: str | None = None
+        self._reasons: list[Reason] = []
+        self._steady_failed: Reason | None = None
+        self._aborted: Reason | None = None
+        self._timed_out: Reason | None = None
         self.t_fault: float | None = None
         self._detected: float | None = None
         self._recovered: float | None = None
         self._finished: DrillResult | None = None
-        self._event("test start", spec.scenario)
+        self._event(Event.TEST_START, spec.scenario)
 
     # -- the public contract -------------------------------------------------
 
@@ -136,14 +147,18 @@ class Drill:
         self._probes = [as_probe(p) for p in probes]
         check = check_all(self._probes)
         if not check.passed:
-            self._steady_failed = check.detail
-            self._event("steady state not met", check.detail)
+            self._steady_failed = verdict.steady_state_not_met(check.detail)
+            self._event(Event.STEADY_STATE_NOT_MET, check.detail)
             raise SteadyStateNotMet(f"steady state does not hold before the fault: {check.detail}")
-        self._event("steady state holds", ", ".join(p.name for p in self._probes))
+        self._event(Event.STEADY_STATE_HOLDS, ", ".join(p.name for p in self._probes))
         return check
 
     def inject(self, fault: Fault) -> Fault:
         """Record ``fault`` in the undo log, inject it, record ``t_fault``, push its revert."""
+        if not isinstance(fault, Fault):
+            raise InvalidDrillConfig(
+                f"{type(fault).__name__} is not a Fault: a recovery change is made with drill.apply(...)"
+            )
         if self._steady_failed is not None:
             raise SteadyStateNotMet(f"not injecting {fault.name}: steady state did not hold")
         if self._guard is not None:
@@ -151,13 +166,13 @@ class Drill:
         params = fault.describe()
         seq = self.undo_log.before_inject(fault.name, params, registry.is_registered(fault), self.nodeid)
         record = FaultRecord(name=fault.name, params=redact(params))
-        entry = _Injected(fault, seq, record)
+        entry = _Injected(fault, seq, record, _Undo.FAULT)
         self._faults.append(entry)  # pushed before inject: a half-done injection is reverted too
         self._say(f"injecting {fault.name}")
         try:
             fault.inject()
         except Exception as exc:
-            self._event("fault injection failed", f"{fault.name}: {exc}")
+            self._event(Event.FAULT_INJECTION_FAILED, f"{fault.name}: {exc}")
             raise FaultError(f"injecting {fault.name} failed: {redact_text(str(exc))}") from exc
         now = time.monotonic()
         self.undo_log.mark(seq, "injected")
@@ -167,29 +182,34 @@ class Drill:
             if self._probes:
                 self._monitor = Monitor(self._probes, self.settings.probe_interval, self.settings.consecutive)
                 self._monitor.start()
-        self._event("fault injected", fault.name, now)
+        self._event(Event.FAULT_INJECTED, fault.name, now)
         return fault
 
-    def apply(self, change: Fault) -> Fault:
+    def apply(self, change: Change) -> Change:
         """Make a recovery change the environment must lose again at the end (a switchover,
         a restored cluster, a DNS record): logged before it is made, undone newest first
         with the faults. Unlike ``inject`` it is not a fault and sets no ``t_fault``."""
+        if not isinstance(change, Change):
+            raise InvalidDrillConfig(
+                f"{type(change).__name__} is not a Change: derive it from drillbook.faults.base.Change "
+                "(a fault is injected with drill.inject(...))"
+            )
         params = change.describe()
         seq = self.undo_log.before_inject(change.name, params, registry.is_registered(change), self.nodeid)
-        entry = _Injected(change, seq, FaultRecord(name=change.name, params=redact(params)), kind="change")
+        entry = _Injected(change, seq, FaultRecord(name=change.name, params=redact(params)), _Undo.CHANGE)
         self._faults.append(entry)
         try:
             change.inject()
         except Exception as exc:
-            self._event("change failed", f"{change.name}: {exc}")
+            self._event(Event.CHANGE_FAILED, f"{change.name}: {exc}")
             raise
         now = time.monotonic()
         self.undo_log.mark(seq, "injected")
         entry.record.injected_at = self.clock.iso(now)
-        self._event("change applied", change.name, now)
+        self._event(Event.CHANGE_APPLIED, change.name, now)
         return change
 
-    def heal(self, fault: Fault) -> None:
+    def heal(self, fault: Reversible) -> None:
         """Revert one fault now (e.g. the end of a timed partition); safe to repeat."""
         for entry in self._faults:
             if entry.fault is fault:
@@ -208,7 +228,7 @@ class Drill:
             name=name, started_at=self.clock.iso(start), duration_s=0.0, expected_s=expected_s
         )
         self._say(f"phase: {name}")
-        self._event("phase start", name, start)
+        self._event(Event.PHASE_START, name, start)
         try:
             yield record
         except BaseException as exc:
@@ -219,7 +239,7 @@ class Drill:
             end = time.monotonic()
             record.duration_s = end - start
             self._phases.append(record)
-            self._event("phase end", f"{name} ({format_duration(record.duration_s)})", end)
+            self._event(Event.PHASE_END, f"{name} ({format_duration(record.duration_s)})", end)
 
     def wait_until(
         self,
@@ -291,17 +311,16 @@ class Drill:
         self._note_detection()
         if run_start is None:
             waited = time.monotonic() - self.t_fault
-            self._timed_out = f"not recovered within {format_duration(limit)} of the fault"
-            self._event("recovery timeout", self._timed_out)
+            self._timed_out = verdict.not_recovered(limit)
+            self._event(Event.RECOVERY_TIMEOUT, self._timed_out.text)
             raise RecoveryTimeout(
                 waited, limit, f"recovery (steady state holding {self.settings.consecutive} times in a row)"
             )
         self._recovered = run_start.observed
         if self._detected is None:
-            self._event("steady state never failed", "the probes did not see the fault")
-        self._event(
-            "recovery complete", f"steady state held {self.settings.consecutive} times", run_start.observed
-        )
+            self._event(Event.STEADY_STATE_NEVER_FAILED, "the probes did not see the fault")
+        held = f"steady state held {self.settings.consecutive} times"
+        self._event(Event.RECOVERY_COMPLETE, held, run_start.observed)
         rto = self._recovered - self.t_fault
         self._say(f"recovered: rto {format_duration(rto)}")
         return rto
@@ -317,7 +336,7 @@ class Drill:
             result = as_probe(check).run()
             passed, detail = result.passed, result.detail
         self._verification.append(Verification(name=name, passed=passed, detail=detail))
-        self._event("verification", f"{name}: {'pass' if passed else 'FAIL'} {detail}".strip())
+        self._event(Event.VERIFICATION, f"{name}: {'pass' if passed else 'FAIL'} {detail}".strip())
         return passed
 
     def ledger(
@@ -336,7 +355,7 @@ class Drill:
         )
         self._ledgers.append(ledger)
         ledger.start()
-        self._event("ledger started", type(store).__name__)
+        self._event(Event.LEDGER_STARTED, type(store).__name__)
         return ledger
 
     def reconcile(self) -> Reconciliation:
@@ -347,11 +366,17 @@ class Drill:
             if ledger.result is None:
                 rec = ledger.reconcile(self.t_fault)
                 self._reconciliations.append(rec)
-                self._event("ledger reconciled", _rec_text(rec))
+                self._event(Event.LEDGER_RECONCILED, _rec_text(rec))
         return _combine(self._reconciliations)
 
     def note(self, event: str, detail: str = "") -> None:
-        """Add an event to the drill's timeline."""
+        """Add an event of the drill's own to its timeline (not one the engine writes, such
+        as "recovery complete": those are measured, never declared)."""
+        if engine_event(event) is not None:
+            raise InvalidDrillConfig(
+                f"drill.note({event!r}): that event is written by the engine; "
+                "give the drill's own event another name"
+            )
         self._event(event, detail)
 
     @property
@@ -382,7 +407,7 @@ class Drill:
                 try:
                     self.reconcile()
                 except Exception as rexc:
-                    self._reasons.append(f"ledger reconciliation failed: {redact_text(str(rexc))}")
+                    self._reasons.append(verdict.reconciliation_failed(redact_text(str(rexc))))
         finally:
             revert_errors = self.revert_all()
             for monitor in [self._monitor, *self._recovery_monitors]:
@@ -393,7 +418,7 @@ class Drill:
                 ledger.store.close()
         if not revert_errors and self._faults:
             self._check_after_revert()
-        self._event("test end", "")
+        self._event(Event.TEST_END, "")
         self._finished = self._build(final=True)
         return self._finished
 
@@ -405,7 +430,7 @@ class Drill:
             if error:
                 errors.append(error)
         if errors:
-            self._reasons.append("revert failed: " + "; ".join(errors))
+            self._reasons.append(verdict.revert_failed(errors))
         else:
             self.undo_log.close_if_clean()
         return errors
@@ -419,14 +444,15 @@ class Drill:
             error = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
             entry.record.revert_error = error
             self.undo_log.mark(entry.seq, "failed", error)
-            self._event("revert FAILED", error)
+            self._event(Event.REVERT_FAILED, error)
             self._say(f"REVERT FAILED {error} (left in {self.undo_log.path})")
             return error
         now = time.monotonic()
         entry.reverted = True
         entry.record.reverted_at = self.clock.iso(now)
         self.undo_log.mark(entry.seq, "reverted")
-        self._event("fault reverted", entry.fault.name, now)
+        undone = Event.FAULT_REVERTED if entry.kind is _Undo.FAULT else Event.CHANGE_REVERTED
+        self._event(undone, entry.fault.name, now)
         return ""
 
     def _check_after_revert(self) -> None:
@@ -441,18 +467,18 @@ class Drill:
                 settle(max(0.0, deadline - time.monotonic()))
             except Exception as exc:
                 detail = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
-                self._reasons.append(f"revert did not settle: {detail}")
-                self._event("revert did not settle", detail)
+                self._reasons.append(verdict.revert_not_settled(detail))
+                self._event(Event.REVERT_NOT_SETTLED, detail)
         if not self._probes:
             return
         while True:
             check = check_all(self._probes)
             if check.passed:
-                self._event("steady state holds after revert", "")
+                self._event(Event.STEADY_STATE_AFTER_REVERT, "")
                 return
             if time.monotonic() > deadline:
-                self._reasons.append(f"steady state does not hold after revert: {check.detail}")
-                self._event("steady state broken after revert", check.detail)
+                self._reasons.append(verdict.broken_after_revert(check.detail))
+                self._event(Event.BROKEN_AFTER_REVERT, check.detail)
                 return
             time.sleep(self.settings.probe_interval)
 
@@ -461,20 +487,21 @@ class Drill:
             return  # already recorded
         if isinstance(exc, RecoveryTimeout):
             if self._timed_out is None:
-                self._timed_out = str(exc)
+                self._timed_out = verdict.timed_out(redact_text(str(exc)), exc.measured, exc.objective)
             return
         if isinstance(exc, KeyboardInterrupt):
-            self._aborted = f"interrupted ({type(exc).__name__})"
+            detail = f"interrupted ({type(exc).__name__})"
         else:
-            self._aborted = redact_text(f"{type(exc).__name__}: {exc}")
-        self._event("drill aborted", self._aborted)
+            detail = redact_text(f"{type(exc).__name__}: {exc}")
+        self._aborted = verdict.aborted(detail)
+        self._event(Event.DRILL_ABORTED, detail)
 
     def _note_detection(self) -> None:
         if self._detected is None and self._monitor is not None:
             first_failure, _, _ = self._monitor.snapshot()
             if first_failure is not None:
                 self._detected = first_failure.observed
-                self._event("issue detected", first_failure.detail, first_failure.observed)
+                self._event(Event.ISSUE_DETECTED, first_failure.detail, first_failure.observed)
 
     def _require_monitor(self) -> Monitor:
         if not self._probes:
@@ -485,40 +512,15 @@ class Drill:
 
     # -- building the record ---------------------------------------------------
 
-    def _judge(self, measured: Measured) -> tuple[Status, list[str]]:
-        fail: list[str] = []
-        if self._steady_failed is not None:
-            fail.append(f"steady state did not hold before the fault: {self._steady_failed}")
-        if self._aborted is not None:
-            fail.append(f"drill aborted: {self._aborted}")
-        if self._timed_out is not None:
-            fail.append(self._timed_out)
-        fail += [
-            f"verification failed: {v.name}" + (f" ({v.detail})" if v.detail else "")
-            for v in self._verification
-            if not v.passed
-        ]
+    def _judge(self, measured: Measured) -> list[Reason]:
+        reasons = [r for r in (self._steady_failed, self._aborted, self._timed_out) if r is not None]
+        reasons += [verdict.verification_failed(v.name, v.detail) for v in self._verification if not v.passed]
         if measured.unexpected_writes:
-            fail.append(
-                f"data integrity violated: {measured.unexpected_writes} writes present "
-                "that were never acknowledged"
-            )
-        fail += self._reasons
-        if fail:
-            return Status.FAIL, fail
-        partial: list[str] = []
-        rto_t, rpo_t = self.spec.rto_s, self.spec.rpo_s
-        if rto_t is not None and measured.rto_s is not None and measured.rto_s > rto_t:
-            partial.append(
-                f"RTO target missed: measured {format_duration(measured.rto_s)} > target "
-                f"{format_duration(rto_t)} (by {format_duration(measured.rto_s - rto_t)})"
-            )
-        if rpo_t is not None and measured.rpo_s is not None and measured.rpo_s > rpo_t:
-            partial.append(
-                f"RPO target missed: measured {format_duration(measured.rpo_s)} > target "
-                f"{format_duration(rpo_t)} (by {format_duration(measured.rpo_s - rpo_t)})"
-            )
-        return (Status.PARTIAL, partial) if partial else (Status.PASS, [])
+            reasons.append(verdict.integrity(measured.unexpected_writes))
+        reasons += self._reasons
+        if any(r.kind.status is Status.FAIL for r in reasons):
+            return reasons  # a failed drill is not judged against its targets
+        return verdict.objectives(measured, Targets(rto_s=self.spec.rto_s, rpo_s=self.spec.rpo_s))
 
     def _build(self, *, final: bool) -> DrillResult:
         measured = Measured()
@@ -536,12 +538,12 @@ class Drill:
             measured.unexpected_writes = rec.unexpected_writes
             measured.acked_after_fault = rec.acked_after_fault
             measured.lost_after_fault = rec.lost_after_fault
-            self.extra["lost_seqs"] = [list(r) for r in rec.lost_seqs]
-        status, reasons = self._judge(measured) if final else (Status.FAIL, ["drill not finished"])
-        if final and measured.lost_after_fault:
-            self.extra["finding_lost_after_fault"] = (
-                f"{measured.lost_after_fault} writes acknowledged after the fault were lost"
-            )
+            measured.lost_seqs = [list(r) for r in rec.lost_seqs]
+        if final:
+            causes = self._judge(measured)
+            status = verdict.judge(causes)
+        else:
+            causes, status = [verdict.unfinished()], Status.FAIL
         spec = self.spec
         return DrillResult(
             run_id=self.run_id,
@@ -554,6 +556,7 @@ class Drill:
                 component=spec.component,
                 option=spec.option,
                 description=spec.description,
+                recovery_figure=recovery_figure(spec.scenario),
             ),
             environment=self.environment,
             targets=Targets(
@@ -561,18 +564,22 @@ class Drill:
             ),
             measured=measured,
             status=status,
-            reasons=reasons,
-            timeline=list(self._timeline),
+            reasons=[c.text for c in causes],
+            causes=causes,
+            # Events dated back (the first of the K passing checks, the first failing one) are
+            # appended when they are known: the record lists every event in time order.
+            timeline=sorted(self._timeline, key=lambda e: math.inf if e.t_s is None else e.t_s),
             phases=list(self._phases),
-            faults=[e.record for e in self._faults if e.kind == "fault"],
+            faults=[e.record for e in self._faults if e.kind is _Undo.FAULT],
+            changes=[e.record for e in self._faults if e.kind is _Undo.CHANGE],
             verification=list(self._verification),
             started_at=self.clock.iso(self.clock.mono0),
             finished_at=self.clock.iso() if final else None,
+            people=self.settings.people,
             extra=redact(
                 dict(
                     self.settings.run_extra,
                     **self.extra,
-                    changes=[dataclasses.asdict(e.record) for e in self._faults if e.kind == "change"],
                     schedule=self.settings.schedule,
                     probe_interval_s=self.settings.probe_interval,
                     consecutive=self.settings.consecutive,
@@ -580,7 +587,7 @@ class Drill:
             ),
         )
 
-    def _event(self, event: str, detail: str, mono: float | None = None) -> None:
+    def _event(self, event: Event | str, detail: str, mono: float | None = None) -> None:
         at = time.monotonic() if mono is None else mono
         self._timeline.append(
             TimelineEvent(
@@ -620,4 +627,13 @@ def _rec_text(rec: Reconciliation) -> str:
     )
 
 
-__all__ = ["PHASES", "Drill", "RevertFailed"]
+__all__ = [
+    "ACTIVATION",
+    "ASSESSMENT",
+    "DETECTION",
+    "PHASES",
+    "RESTORATION",
+    "VERIFICATION",
+    "Drill",
+    "RevertFailed",
+]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.harness.errors import JournalError
-from drillbook.harness.records import DrillResult
+from drillbook.harness.records import SIGNOFF_KIND, DrillResult, SignOff, kind_of
 
 _NAME = re.compile(r"^(\d{6,})-[A-Za-z0-9_.-]+\.json$")
 LOCK_NAME = ".journal.lock"
@@ -65,8 +65,9 @@ def record_files(directory: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def append(directory: Path, result: DrillResult) -> Path:
-    """Chain ``result`` to the last record of ``directory`` and write it durably."""
+def append(directory: Path, result: DrillResult | SignOff) -> Path:
+    """Chain ``result`` (a drill's record or a sign-off) to the last record of ``directory``
+    and write it durably."""
     with _locked(directory):
         files = record_files(directory)
         prev_hash = None
@@ -166,11 +167,14 @@ def _check_one(path: Path, prev: str | None, *, link: bool = True) -> tuple[dict
 
 
 def load(directory: Path) -> list[DrillResult]:
-    """Every record of ``directory`` in chain order."""
+    """Every drill record of ``directory`` in chain order (sign-offs left out)."""
     results = []
     for path in record_files(directory):
         try:
-            results.append(DrillResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if kind_of(data) == SIGNOFF_KIND:
+                continue
+            results.append(DrillResult.from_dict(data))
         except (KeyError, ValueError, TypeError) as exc:
             raise JournalError(f"{path}: unreadable journal record ({exc})") from exc
     return results

@@ -19,9 +19,11 @@ from drillbook.harness import journal, signals
 from drillbook.harness.config import Config, find_config
 from drillbook.harness.drill import Drill, FaultGuard
 from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.environments.profile import kind_of, load_profile
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.fingerprint import fingerprint
 from drillbook.harness.marker import MARKER_HELP, TIERS, DrillSpec, spec_from_marker
+from drillbook.harness.people import run_people
 from drillbook.harness.records import DrillResult, EnvironmentInfo, Status
 from drillbook.harness.settings import DrillSettings
 from drillbook.harness.undolog import UndoLog, leftovers
@@ -42,6 +44,7 @@ class RunState:
     results: list[DrillResult] = field(default_factory=list)
     counter: int = 0
     fingerprint: dict[str, Any] | None = None
+    environment: EnvironmentInfo | None = None
 
 
 RUN_KEY = pytest.StashKey[RunState]()
@@ -107,6 +110,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--drill-quiet", action="store_true", default=False, help="do not print drill progress lines"
     )
     group.addoption(
+        "--drill-led-by",
+        metavar="NAME",
+        default=None,
+        help="who leads this run, recorded in every journal record (default: [report] led_by)",
+    )
+    group.addoption(
+        "--drill-participant",
+        metavar="NAME:ROLE",
+        action="append",
+        default=None,
+        help="a participant and their role, repeatable, recorded in every journal record "
+        "(default: [report] participants)",
+    )
+    group.addoption(
         "--drill-extra",
         metavar="FILE",
         default=None,
@@ -138,6 +155,7 @@ def _settings(config: pytest.Config, cfg: Config) -> DrillSettings:
         consecutive = int(pick("drill_consecutive", "consecutive", 3))
         ledger_interval = parse_duration(cfg.get("ledger_interval", 0.05), what="ledger_interval")
         ledger_timeout = parse_duration(cfg.get("ledger_timeout", 1.0), what="ledger_timeout")
+        people = run_people(cfg, config.getoption("drill_led_by"), config.getoption("drill_participant"))
     except (InvalidDrillConfig, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
     if interval <= 0 or consecutive < 1:
@@ -158,6 +176,7 @@ def _settings(config: pytest.Config, cfg: Config) -> DrillSettings:
         schedule=config.getoption("drill_tier"),
         progress=not config.getoption("drill_quiet"),
         run_extra=_run_extra(config.getoption("drill_extra")),
+        people=people,
     )
 
 
@@ -245,9 +264,10 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
         pytest.fail(f"InvalidDrillConfig: {spec}", pytrace=False)
     state = request.config.stash[RUN_KEY]
     state.counter += 1
-    if state.fingerprint is None:
-        state.fingerprint = fingerprint(Path(str(request.config.rootpath)), state.config.hash)
-    env_info = EnvironmentInfo(name=state.settings.env_name, fingerprint=dict(state.fingerprint))
+    if state.environment is None:
+        state.environment = _environment(request.config, state)
+    base = state.environment
+    env_info = EnvironmentInfo(base.name, dict(base.fingerprint), base.kind, base.production)
     drill_obj = Drill(
         spec,
         nodeid=item.nodeid,
@@ -263,6 +283,19 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
     yield drill_obj
     # Normally finished in the call phase; this covers errors before it.
     _finish(request.config, drill_obj, None)
+
+
+def _environment(config: pytest.Config, state: RunState) -> EnvironmentInfo:
+    """What every record says of the environment: its name, kind and fingerprint."""
+    name = state.settings.env_name
+    try:
+        profile = load_profile(state.config, name)
+        kind, production = profile.kind, profile.production
+    except InvalidDrillConfig:  # the guard plugin reports a bad profile; the record still says the kind
+        kind, production = kind_of(name, None), False
+    if state.fingerprint is None:
+        state.fingerprint = fingerprint(Path(str(config.rootpath)), state.config.hash)
+    return EnvironmentInfo(name=name, fingerprint=dict(state.fingerprint), kind=kind, production=production)
 
 
 def _progress(config: pytest.Config) -> Any:

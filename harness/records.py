@@ -1,9 +1,13 @@
-"""Typed journal records. ``DrillResult`` mirrors the journal keys (docs/journal.md).
+"""Typed journal records. ``DrillResult`` mirrors the journal keys (docs/journal.md);
+``SignOff`` is the other kind of record a journal holds (``kind = "signoff"``).
 
 Schema version 1. Keys may be added, none renamed; old records stay loadable
 (``from_dict`` ignores keys it does not know and fills the ones it misses). A
 record without ``schema_version`` predates the key: it loads as version 0, with
 its status read case-insensitively and an environment given as a bare name.
+What reports read is a typed field here, never a string matched or an ``extra``
+key looked up: values older records keep in ``extra`` are read by the properties
+of :class:`DrillResult`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
+#: The ``kind`` of a journal record; a record without the key is a drill's.
+DRILL_KIND = "drill"
+SIGNOFF_KIND = "signoff"
 
 
 class Status(StrEnum):
@@ -27,6 +34,79 @@ class Status(StrEnum):
         return self.value
 
 
+class ReasonKind(StrEnum):
+    """Why a drill is not PASS. The texts are built by :mod:`drillbook.harness.verdict`."""
+
+    STEADY_STATE_NOT_MET = "steady-state-not-met"
+    ABORTED = "aborted"
+    NOT_RECOVERED = "not-recovered"
+    VERIFICATION_FAILED = "verification-failed"
+    INTEGRITY = "integrity"
+    REVERT_FAILED = "revert-failed"
+    REVERT_NOT_SETTLED = "revert-not-settled"
+    BROKEN_AFTER_REVERT = "broken-after-revert"
+    RECONCILIATION_FAILED = "reconciliation-failed"
+    RTO_MISSED = "rto-missed"
+    RPO_MISSED = "rpo-missed"
+    OTHER = "other"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def status(self) -> Status:
+        """The status this reason alone gives a drill: a missed target is PARTIAL, the rest FAIL."""
+        return Status.PARTIAL if self in (ReasonKind.RTO_MISSED, ReasonKind.RPO_MISSED) else Status.FAIL
+
+
+@dataclass
+class Reason:
+    """One reason of a drill's status, with its numbers where it has some."""
+
+    kind: ReasonKind
+    text: str
+    measured_s: float | None = None
+    target_s: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reason:
+        kind = str(data.get("kind") or "")
+        return cls(
+            kind=ReasonKind(kind) if kind in ReasonKind._value2member_map_ else ReasonKind.OTHER,
+            text=str(data.get("text") or ""),
+            measured_s=data.get("measured_s"),
+            target_s=data.get("target_s"),
+        )
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+
+@dataclass
+class People:
+    """Who led the drill and who took part, as given to ``drillbook run`` or by the config."""
+
+    led_by: str = ""
+    participants: list[Person] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> People:
+        return cls(
+            led_by=str(data.get("led_by") or ""),
+            participants=[
+                Person(str(p.get("name") or ""), str(p.get("role") or ""))
+                for p in data.get("participants") or []
+                if isinstance(p, dict)
+            ],
+        )
+
+
 @dataclass
 class DrillInfo:
     nodeid: str
@@ -36,12 +116,18 @@ class DrillInfo:
     component: str | None = None
     option: str | None = None
     description: str | None = None
+    #: What ``measured.rto_s`` is: "RTO" for an outage, or a planned test's figure
+    #: ("restore time", "deploy time"). None in records written before the key.
+    recovery_figure: str | None = None
 
 
 @dataclass
 class EnvironmentInfo:
     name: str
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    #: The profile's kind: "local" (the embedded twin), "containers", "staging"; None before the key.
+    kind: str | None = None
+    production: bool | None = None
 
 
 @dataclass
@@ -63,6 +149,8 @@ class Measured:
     unexpected_writes: int | None = None
     acked_after_fault: int | None = None
     lost_after_fault: int | None = None
+    #: The lost sequence numbers as [first, last] ranges (in ``extra["lost_seqs"]`` before the key).
+    lost_seqs: list[list[int]] | None = None
 
 
 @dataclass
@@ -99,6 +187,86 @@ class Verification:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class PageRecord:
+    """One level of the escalation path as an unannounced drill paged it."""
+
+    level: int
+    name: str
+    contact: str
+    respond_within_s: float | None
+    outcome: str
+    paged_at: str | None = None
+    waited_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """``extra["engagement"]``: the paging of a drill and the measured time to engage."""
+
+    outcome: str  # acknowledged, unacknowledged, undeliverable, not paged
+    detail: str = ""
+    paged_at: str | None = None
+    acked_at: str | None = None
+    time_to_engage_s: float | None = None
+    acked_by: str | None = None
+    acked_level: int | None = None
+    escalations: int = 0
+    levels: tuple[PageRecord, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Engagement:
+        levels = tuple(
+            PageRecord(
+                level=int(p.get("level") or 0),
+                name=str(p.get("name") or ""),
+                contact=str(p.get("contact") or ""),
+                respond_within_s=_number(p.get("respond_within_s")),
+                outcome=str(p.get("outcome") or ""),
+                paged_at=p.get("paged_at"),
+                waited_s=_number(p.get("waited_s")),
+            )
+            for p in data.get("levels") or []
+            if isinstance(p, dict)
+        )
+        level = data.get("acked_level")
+        return cls(
+            outcome=str(data.get("outcome") or "unknown"),
+            detail=str(data.get("detail") or ""),
+            paged_at=data.get("paged_at"),
+            acked_at=data.get("acked_at"),
+            time_to_engage_s=_number(data.get("time_to_engage_s")),
+            acked_by=data.get("acked_by"),
+            acked_level=int(level) if isinstance(level, int) else None,
+            escalations=int(data.get("escalations") or 0),
+            levels=levels,
+        )
+
+
+@dataclass(frozen=True)
+class Unannounced:
+    """``extra["unannounced"]``: an unannounced drill's reveal (``True`` in older records)."""
+
+    sealed_at: str | None = None
+    scheduled_at: str | None = None
+    revealed_at: str | None = None
+    verified: bool | None = None  # None: the record does not say
+
+    @classmethod
+    def from_value(cls, value: Any) -> Unannounced | None:
+        if not value:
+            return None
+        if not isinstance(value, dict):
+            return cls()
+        verified = value.get("verified")
+        return cls(
+            sealed_at=value.get("sealed_at"),
+            scheduled_at=value.get("scheduled_at"),
+            revealed_at=value.get("revealed_at"),
+            verified=verified if isinstance(verified, bool) else None,
+        )
+
+
 @dataclass
 class DrillResult:
     """One drill run, as written to the journal."""
@@ -109,6 +277,7 @@ class DrillResult:
     targets: Targets = field(default_factory=Targets)
     measured: Measured = field(default_factory=Measured)
     status: Status = Status.FAIL
+    #: The reasons' texts (every schema-1 record has them); ``causes`` types them.
     reasons: list[str] = field(default_factory=list)
     timeline: list[TimelineEvent] = field(default_factory=list)
     phases: list[PhaseRecord] = field(default_factory=list)
@@ -121,18 +290,58 @@ class DrillResult:
     schema_version: int = SCHEMA_VERSION
     prev_hash: str | None = None
     hash: str | None = None
+    #: The reasons, typed (empty in records written before the key: see ``verdict.causes_of``).
+    causes: list[Reason] = field(default_factory=list)
+    #: Changes the recovery made and undid at the end (``extra["changes"]`` before the key).
+    changes: list[FaultRecord] = field(default_factory=list)
+    people: People | None = None
 
     @property
     def passed(self) -> bool:
         return self.status is Status.PASS
 
+    @property
+    def schedule(self) -> str | None:
+        """The tier the suite ran as (``--drill-tier``); None for an ad hoc run."""
+        value = self.extra.get("schedule")
+        return str(value) if value else None
+
+    @property
+    def consecutive(self) -> int:
+        """K: passing checks in a row that meant recovered."""
+        value = self.extra.get("consecutive")
+        return value if isinstance(value, int) and not isinstance(value, bool) else 3
+
+    @property
+    def lost_ranges(self) -> list[tuple[int, int]]:
+        raw = self.measured.lost_seqs if self.measured.lost_seqs is not None else self.extra.get("lost_seqs")
+        return [(int(r[0]), int(r[1])) for r in raw or [] if isinstance(r, list | tuple) and len(r) == 2]
+
+    @property
+    def unannounced(self) -> Unannounced | None:
+        return Unannounced.from_value(self.extra.get("unannounced"))
+
+    @property
+    def engagement(self) -> Engagement | None:
+        value = self.extra.get("engagement")
+        return Engagement.from_dict(value) if isinstance(value, dict) else None
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["status"] = self.status.value
+        if self.people is None:
+            del data["people"]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DrillResult:
+        if data.get("kind", DRILL_KIND) != DRILL_KIND:
+            raise ValueError(f"a {data.get('kind')!r} record is not a drill's")
+        extra = dict(data.get("extra") or {})
+        changes = data.get("changes")
+        if changes is None:  # written before the key
+            changes = extra.get("changes") or []
+        people = data.get("people")
         return cls(
             run_id=data["run_id"],
             drill=_build(DrillInfo, data.get("drill") or {}),
@@ -148,11 +357,55 @@ class DrillResult:
             started_at=data.get("started_at"),
             finished_at=data.get("finished_at"),
             record_id=data.get("record_id"),
-            extra=dict(data.get("extra") or {}),
+            extra=extra,
             schema_version=int(data.get("schema_version", 0)),
             prev_hash=data.get("prev_hash"),
             hash=data.get("hash"),
+            causes=[Reason.from_dict(c) for c in data.get("causes") or [] if isinstance(c, dict)],
+            changes=[_build(FaultRecord, c) for c in changes if isinstance(c, dict)],
+            people=People.from_dict(people) if isinstance(people, dict) else None,
         )
+
+
+@dataclass
+class SignOff:
+    """A signature on a suite run's DR Test Report, chained into the journal like a drill record.
+
+    ``report_hash`` is what was signed (:func:`drillbook.harness.signoff.report_hash`
+    over the run's drill records): a report whose records give another hash today
+    was changed after signing.
+    """
+
+    run_id: str
+    role: str
+    name: str
+    signed_at: str
+    report_hash: str
+    records: list[str] = field(default_factory=list)  # the record ids signed, in chain order
+    note: str = ""
+    record_id: str | None = None
+    kind: str = SIGNOFF_KIND
+    schema_version: int = SCHEMA_VERSION
+    prev_hash: str | None = None
+    hash: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SignOff:
+        if data.get("kind") != SIGNOFF_KIND:
+            raise ValueError("not a sign-off record")
+        return _build(cls, data)
+
+
+def kind_of(data: Any) -> str:
+    """What a parsed journal record is: ``"drill"`` (the default) or ``"signoff"``."""
+    return str(data.get("kind") or DRILL_KIND) if isinstance(data, dict) else DRILL_KIND
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _environment(value: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The fault registry, read from the entry point group ``drillbook.fault_injectors``."""
+"""The registry of faults and recovery changes (everything a drill undoes), read from the entry
+point group ``drillbook.fault_injectors``."""
 
 from __future__ import annotations
 
@@ -6,21 +7,21 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Reversible
 from drillbook.harness.errors import DuplicateFault, UnknownFault
 
 GROUP = "drillbook.fault_injectors"
 
 
 @cache
-def registered_faults() -> dict[str, type[Fault]]:
-    """Every registered fault class by its ``name``; a duplicate name is an error."""
-    found: dict[str, type[Fault]] = {}
+def registered_faults() -> dict[str, type[Reversible]]:
+    """Every registered fault and change class by its ``name``; a duplicate name is an error."""
+    found: dict[str, type[Reversible]] = {}
     origin: dict[str, str] = {}
     for ep in entry_points(group=GROUP):
         cls = ep.load()
-        if not (isinstance(cls, type) and issubclass(cls, Fault)):
-            raise DuplicateFault(f"entry point {ep.name} = {ep.value} is not a Fault subclass")
+        if not (isinstance(cls, type) and issubclass(cls, Reversible)):
+            raise DuplicateFault(f"entry point {ep.name} = {ep.value} is not a Fault or Change subclass")
         name = cls.name
         if name in found and found[name] is not cls:
             raise DuplicateFault(
@@ -32,12 +33,12 @@ def registered_faults() -> dict[str, type[Fault]]:
     return found
 
 
-def is_registered(fault: Fault) -> bool:
+def is_registered(fault: Reversible) -> bool:
     return registered_faults().get(type(fault).name) is type(fault)
 
 
-def build(name: str, params: dict[str, Any]) -> Fault:
-    """Rebuild a registered fault from its name and ``describe()`` parameters."""
+def build(name: str, params: dict[str, Any]) -> Reversible:
+    """Rebuild a registered fault or change from its name and ``describe()`` parameters."""
     try:
         cls = registered_faults()[name]
     except KeyError:

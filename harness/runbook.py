@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.events import Event
 from drillbook.harness.redact import redact_text
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class Runbook:
             with drill.phase(phase, expected=expected):
                 for step in self.steps_in(phase):
                     if (only is not None and step.name not in only) or (skip and step.name in skip):
-                        drill.note("runbook step skipped", step.name)
+                        drill.note(Event.RUNBOOK_STEP_SKIPPED, step.name)
                         continue
                     results[step.name] = self._run_step(drill, step, context)
         drill.extra.setdefault("runbooks", []).append(
@@ -126,16 +127,17 @@ class Runbook:
         return results
 
     def _run_step(self, drill: Drill, step: Step, context: Any) -> StepResult:
-        drill.note("runbook step", step.name)
+        drill.note(Event.RUNBOOK_STEP, step.name)
         start = time.monotonic()
         try:
             value = step.action(context)
         except Exception as exc:
-            drill.note("runbook step failed", f"{step.name}: {type(exc).__name__}: {redact_text(str(exc))}")
+            failure = f"{step.name}: {type(exc).__name__}: {redact_text(str(exc))}"
+            drill.note(Event.RUNBOOK_STEP_FAILED, failure)
             raise
         duration = time.monotonic() - start
         detail = "" if value is None else redact_text(str(value))[:500]
-        drill.note("runbook step done", f"{step.name} ({format_duration(duration)})")
+        drill.note(Event.RUNBOOK_STEP_DONE, f"{step.name} ({format_duration(duration)})")
         return StepResult(step.name, step.phase, duration, True, detail, value)
 
     def to_markdown(self) -> str:

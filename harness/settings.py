@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drillbook.harness.records import People
+
 
 @dataclass(frozen=True)
 class DrillSettings:
@@ -22,6 +24,8 @@ class DrillSettings:
     progress: bool = True
     #: Merged into every record's ``extra`` (e.g. an unannounced drill's commitment).
     run_extra: dict[str, Any] = field(default_factory=dict)
+    #: Who led the run and took part (``--drill-led-by``, ``--drill-participant``, ``[report]``).
+    people: People | None = None
 
     def hard_timeout_for(self, rto_target: float | None) -> float:
         if self.hard_timeout is not None:

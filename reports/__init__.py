@@ -9,10 +9,11 @@ templates, HTML/Markdown/JSON), ``frame`` (every record as a pandas row),
 docs/reports.md.
 """
 
+from drillbook.harness.records import Person
 from drillbook.reports.findings import Finding, Severity
 from drillbook.reports.journals import NoJournal, RunRecords, run_records
 from drillbook.reports.model import DrillReport, RunReport, build_drill, build_run
-from drillbook.reports.options import Person, Regression, ReportOptions, from_config
+from drillbook.reports.options import Regression, ReportOptions, from_config
 
 __all__ = [
     "DrillReport",

@@ -82,7 +82,10 @@ def timeline_svg(drill: DrillReport, *, chart_id: str = "timeline") -> str:
     height = top + ROW_H * max(len(phases), 1) + 46
     bottom = height - 40
     scale = _scale(max(m.span_s, m.recovered_s or 0.0), m.rto_target_s)
-    title = f"Timeline of {drill.identity.scenario}: phases, fault, detection, recovery and the RTO target"
+    title = (
+        f"Timeline of {drill.identity.scenario}: phases, fault, detection, recovery and the "
+        f"{drill.rto.name} target"
+    )
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="timeline" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
@@ -123,9 +126,9 @@ def timeline_svg(drill: DrillReport, *, chart_id: str = "timeline") -> str:
                 )
             )
     marks = (
-        ("fault", "fault injected", m.fault_s, "#c62828"),
+        ("fault", "fault injected" if drill.outage else "test action", m.fault_s, "#c62828"),
         ("detected", "detected", m.detected_s, "#6a1b9a"),
-        ("recovered", "recovered", m.recovered_s, "#2e7d32"),
+        ("recovered", "recovered" if drill.outage else "completed", m.recovered_s, "#2e7d32"),
     )
     for row, (cls, label, at, colour) in enumerate(marks):
         if at is None:
@@ -170,8 +173,9 @@ def _axis(scale: _Scale, top: float, bottom: float) -> list[str]:
 def _target_line(drill: DrillReport, scale: _Scale, top: float, bottom: float) -> list[str]:
     m = drill.marks
     if m.rto_target_s is None:
-        return [_text(PLOT_RIGHT, bottom + 30, "no RTO target", cls="rto-target-label", anchor="end", size=9)]
-    label = f"RTO target {drill.rto.target}"
+        none = f"no {drill.rto.name} target"
+        return [_text(PLOT_RIGHT, bottom + 30, none, cls="rto-target-label", anchor="end", size=9)]
+    label = f"{drill.rto.name} target {drill.rto.target}"
     if scale.off_scale_x is not None:
         x = scale.off_scale_x
         label += " (off scale)"

@@ -2,22 +2,30 @@
 
 Severity rules (documented in docs/reports.md, "Issues found"):
 
-=============================================  =========================================
-finding                                        severity
-=============================================  =========================================
-service not recovered (no RTO measured)        Critical
-a fault not reverted / broken after revert     Critical
-writes present that were never acknowledged    Critical
-RTO or RPO target missed by more than 100 %    Critical (an RPO target of 0 always)
-... by more than 25 %                          High
-... by up to 25 %                              Medium
-a verification failed, a phase failed          High
-writes acknowledged after the fault lost       High
-the drill could not run or was aborted         High
-the probes never saw the fault                 Medium
-a phase over its expectation by more than 50 % Medium, else Low
-writes with an unknown outcome, no target set  Low
-=============================================  =========================================
+==================================================  =========================================
+finding                                             severity
+==================================================  =========================================
+service not recovered (no RTO measured)             Critical
+a fault not reverted / broken after revert          Critical
+writes present that were never acknowledged         Critical
+RTO or RPO target missed by more than 100 %         Critical (an RPO target of 0 always)
+... by more than 25 %                               High
+... by up to 25 %                                   Medium
+a verification failed, a phase failed               High
+writes acknowledged after the fault lost (outage)   High
+the drill could not run or was aborted              High
+nobody acknowledged the page                        High
+acknowledged writes lost within the RPO target      Medium
+writes of unknown outcome above the threshold       Medium (at or below it: Low)
+the probes never saw the fault (an outage only)     Medium
+the page acknowledged later than its level allows   Medium
+a phase over its expectation by more than 50 %      Medium, else Low
+no RTO target                                       Low
+==================================================  =========================================
+
+Reasons are read by their typed kind (:class:`~drillbook.harness.records.ReasonKind`),
+never by their wording. Actions never propose changing a target or a procedure's
+expected time from a simulation's figures (``Context.simulation``).
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from drillbook.harness.durations import format_duration
-from drillbook.harness.records import DrillResult
+from drillbook.harness.records import DrillResult, ReasonKind
+from drillbook.harness.verdict import causes_of
 
 
 class Severity(Enum):
@@ -56,6 +65,16 @@ class PhaseFigures:
 
 
 @dataclass(frozen=True)
+class Context:
+    """What a finding's wording depends on besides the record."""
+
+    recovery_figure: str = "RTO"  # or a planned test's figure: "restore time", "deploy time"
+    outage: bool = True  # False: a planned test, nothing to detect
+    simulation: bool = False  # figures from the local twin: never grounds to change targets
+    indeterminate_threshold: int = 10
+
+
+@dataclass(frozen=True)
 class Finding:
     kind: str
     severity: Severity
@@ -64,16 +83,19 @@ class Finding:
     improvement: str  # the improvement it points to
 
 
-_KNOWN_REASONS = (
-    "RTO target missed",
-    "RPO target missed",
-    "verification failed",
-    "revert failed",
-    "data integrity violated",
-    "not recovered within",
-    "steady state does not hold after revert",
-    "steady state did not hold before the fault",
-    "drill aborted",
+#: Reason kinds that have a finding of their own below.
+_HANDLED = {
+    ReasonKind.RTO_MISSED,
+    ReasonKind.RPO_MISSED,
+    ReasonKind.VERIFICATION_FAILED,
+    ReasonKind.REVERT_FAILED,
+    ReasonKind.INTEGRITY,
+    ReasonKind.NOT_RECOVERED,
+    ReasonKind.BROKEN_AFTER_REVERT,
+}
+_RESTAGE = (
+    "re-measure on staging before changing any target or expected time: "
+    "a simulation's figures are not production's"
 )
 
 
@@ -83,10 +105,14 @@ def miss_severity(measured: float, target: float) -> Severity:
     return Severity.HIGH if measured > 1.25 * target else Severity.MEDIUM
 
 
-def findings(result: DrillResult, phases: list[PhaseFigures]) -> list[Finding]:
+def findings(
+    result: DrillResult, phases: list[PhaseFigures], context: Context | None = None
+) -> list[Finding]:
     """Every finding of ``result``, most severe first (stable within a severity)."""
-    found = _objectives(result) + _ledger(result) + _reverts(result) + _verification(result)
-    found += _phases(phases) + _detection(result) + _other_reasons(result) + _missing_targets(result)
+    ctx = context or Context()
+    found = _objectives(result, ctx) + _ledger(result, ctx) + _reverts(result) + _verification(result)
+    found += _phases(phases, ctx) + _detection(result, ctx) + _engagement(result)
+    found += _other_reasons(result) + _missing_targets(result)
     return sorted(found, key=lambda f: f.severity.rank)
 
 
@@ -100,31 +126,30 @@ def _miss(what: str, measured: float, target: float, source: str | None) -> tupl
     return text, miss_severity(measured, target)
 
 
-def _objectives(r: DrillResult) -> list[Finding]:
+def _objectives(r: DrillResult, ctx: Context) -> list[Finding]:
     out = []
     t, m = r.targets, r.measured
-    if r.faults and m.rto_s is None and any(x.startswith("not recovered") for x in r.reasons):
-        why = next(x for x in r.reasons if x.startswith("not recovered"))
+    stalled = next((c for c in causes_of(r) if c.kind is ReasonKind.NOT_RECOVERED), None)
+    if r.faults and m.rto_s is None and stalled is not None:
+        what = "Service not recovered" if ctx.outage else f"Test not completed ({ctx.recovery_figure})"
         out.append(
             Finding(
                 "not-recovered",
                 Severity.CRITICAL,
-                f"Service not recovered: {why} (RTO target {format_duration(t.rto_s)})",
+                f"{what}: {stalled.text} (target {format_duration(t.rto_s)})",
                 "Find why the recovery stalled, fix the runbook step, re-run the drill",
                 "Make the recovery complete within the hard timeout; alert when it stalls",
             )
         )
     if t.rto_s is not None and m.rto_s is not None and m.rto_s > t.rto_s:
-        text, sev = _miss("RTO", m.rto_s, t.rto_s, t.rto_source)
-        out.append(
-            Finding(
-                "rto-missed",
-                sev,
-                text,
-                "Shorten the slowest recovery phase or revise the RTO target with the business",
-                "Automate or parallelise the slowest phase of the recovery",
-            )
+        name = "RTO" if ctx.outage else ctx.recovery_figure[0].upper() + ctx.recovery_figure[1:]
+        text, sev = _miss(name, m.rto_s, t.rto_s, t.rto_source)
+        action = (
+            "Shorten the slowest recovery phase; " + _RESTAGE
+            if ctx.simulation
+            else "Shorten the slowest recovery phase or revise the target with the business"
         )
+        out.append(Finding("rto-missed", sev, text, action, "Automate or parallelise the slowest phase"))
     if t.rpo_s is not None and m.rpo_s is not None and m.rpo_s > t.rpo_s:
         text, sev = _miss("RPO", m.rpo_s, t.rpo_s, t.rpo_source)
         lost = f"; {m.lost_writes} of {m.acked_writes} acknowledged writes lost" if m.lost_writes else ""
@@ -140,7 +165,11 @@ def _objectives(r: DrillResult) -> list[Finding]:
     return out
 
 
-def _ledger(r: DrillResult) -> list[Finding]:
+def _share(part: int, whole: int | None) -> str:
+    return f" ({part / whole:.0%})" if whole else ""
+
+
+def _ledger(r: DrillResult, ctx: Context) -> list[Finding]:
     m = r.measured
     out = []
     if m.unexpected_writes:
@@ -153,7 +182,28 @@ def _ledger(r: DrillResult) -> list[Finding]:
                 "Make writes idempotent and their acknowledgement reliable",
             )
         )
-    if m.lost_after_fault:
+    rpo_missed = m.rpo_s is not None and r.targets.rpo_s is not None and m.rpo_s > r.targets.rpo_s
+    if m.lost_writes and not rpo_missed:
+        window = f"RPO {format_duration(m.rpo_s)}" if m.rpo_s is not None else "RPO not measured"
+        target = (
+            f"within the RPO target of {format_duration(r.targets.rpo_s)}"
+            if r.targets.rpo_s is not None
+            else "no RPO target"
+        )
+        where = "the restored copy lacks them" if not ctx.outage else "absent after recovery"
+        out.append(
+            Finding(
+                "acked-lost",
+                Severity.MEDIUM,
+                f"{m.lost_writes} of {m.acked_writes} acknowledged writes lost"
+                f"{_share(m.lost_writes, m.acked_writes)}"
+                f" ({where}), {target} ({window}): a PASS does not mean no loss",
+                "Find which writes were lost and why the recovery point lies before them; tell whoever owns "
+                "the data what a recovery of this kind loses",
+                "Move the recovery point closer to the failure (more frequent snapshots, WAL archiving)",
+            )
+        )
+    if m.lost_after_fault and ctx.outage:  # a planned test's copy never held later writes
         out.append(
             Finding(
                 "lost-after-fault",
@@ -165,12 +215,14 @@ def _ledger(r: DrillResult) -> list[Finding]:
             )
         )
     if m.indeterminate_writes:
+        above = m.indeterminate_writes > ctx.indeterminate_threshold
         out.append(
             Finding(
                 "indeterminate",
-                Severity.LOW,
-                f"{m.indeterminate_writes} writes timed out with an unknown outcome",
-                "Check client timeouts and retries around the fault",
+                Severity.MEDIUM if above else Severity.LOW,
+                f"{m.indeterminate_writes} writes timed out with an unknown outcome"
+                + (f", more than the threshold of {ctx.indeterminate_threshold}" if above else ""),
+                "Check client timeouts and retries around the fault; find out whether those writes landed",
                 "Give writes an idempotency key so retries are safe",
             )
         )
@@ -186,19 +238,19 @@ def _reverts(r: DrillResult) -> list[Finding]:
             "Run `drillbook revert` now and check the environment; fix the fault's revert",
             f"Make the revert of {f.name} reliable and idempotent",
         )
-        for f in r.faults
+        for f in [*r.faults, *r.changes]
         if f.revert_error
     ]
     out += [
         Finding(
             "after-revert",
             Severity.CRITICAL,
-            f"Steady state broken after revert: {x}",
+            f"Steady state broken after revert: {c.text}",
             "Restore the environment by hand, then find what the revert missed",
             "Check the steady state after every revert in the runbook",
         )
-        for x in r.reasons
-        if x.startswith("steady state does not hold after revert")
+        for c in causes_of(r)
+        if c.kind is ReasonKind.BROKEN_AFTER_REVERT
     ]
     return out
 
@@ -217,7 +269,7 @@ def _verification(r: DrillResult) -> list[Finding]:
     ]
 
 
-def _phases(phases: list[PhaseFigures]) -> list[Finding]:
+def _phases(phases: list[PhaseFigures], ctx: Context) -> list[Finding]:
     out = []
     for p in phases:
         if not p.passed:
@@ -234,6 +286,11 @@ def _phases(phases: list[PhaseFigures]) -> list[Finding]:
             over = p.duration_s - p.expected_s
             pct = over / p.expected_s if p.expected_s > 0 else float("inf")
             sev = Severity.MEDIUM if pct > 0.5 else Severity.LOW
+            action = (
+                f"Speed up '{p.name}'; {_RESTAGE}"
+                if ctx.simulation
+                else f"Speed up '{p.name}' or correct its expected duration in the DR procedures"
+            )
             out.append(
                 Finding(
                     "phase-over",
@@ -241,15 +298,15 @@ def _phases(phases: list[PhaseFigures]) -> list[Finding]:
                     f"Phase '{p.name}' took {format_duration(p.duration_s)}, "
                     f"{format_duration(over)} (+{pct:.0%}) over its expected "
                     f"{format_duration(p.expected_s)} ({p.expected_source})",
-                    f"Speed up '{p.name}' or correct its expected duration in the DR procedures",
+                    action,
                     f"Re-estimate or automate the '{p.name}' phase",
                 )
             )
     return out
 
 
-def _detection(r: DrillResult) -> list[Finding]:
-    if r.faults and r.measured.rto_s is not None and r.measured.detect_s is None:
+def _detection(r: DrillResult, ctx: Context) -> list[Finding]:
+    if ctx.outage and r.faults and r.measured.rto_s is not None and r.measured.detect_s is None:
         return [
             Finding(
                 "not-detected",
@@ -263,25 +320,58 @@ def _detection(r: DrillResult) -> list[Finding]:
     return []
 
 
+def _engagement(r: DrillResult) -> list[Finding]:
+    e = r.engagement
+    if e is None or e.outcome == "not paged":
+        return []
+    if e.outcome != "acknowledged":
+        return [
+            Finding(
+                "not-engaged",
+                Severity.HIGH,
+                f"Nobody acknowledged the page: {e.outcome} after paging {len(e.levels)} level(s)",
+                "Check the escalation path's contacts and the paging webhook, then page again",
+                "Test every escalation path (the procedures' annual review)",
+            )
+        ]
+    level = next((p for p in e.levels if p.level == e.acked_level), None)
+    limit = level.respond_within_s if level is not None else None
+    if e.time_to_engage_s is not None and limit is not None and e.time_to_engage_s > limit:
+        return [
+            Finding(
+                "engaged-late",
+                Severity.MEDIUM,
+                f"Time to engage {format_duration(e.time_to_engage_s)}, over level {e.acked_level}'s "
+                f"{format_duration(limit)}",
+                "Find why the page was acknowledged late (rotation, notification settings)",
+                "Keep the on-call rotation and its notifications current",
+            )
+        ]
+    return []
+
+
 def _other_reasons(r: DrillResult) -> list[Finding]:
     out = []
-    for reason in r.reasons:
-        if reason.startswith(("steady state did not hold before the fault", "drill aborted")):
+    for cause in causes_of(r):
+        if cause.kind in _HANDLED:
+            continue
+        text = cause.text[0].upper() + cause.text[1:] if cause.text else cause.kind.value
+        if cause.kind in (ReasonKind.STEADY_STATE_NOT_MET, ReasonKind.ABORTED):
             out.append(
                 Finding(
                     "not-run",
                     Severity.HIGH,
-                    reason[0].upper() + reason[1:],
+                    text,
                     "Fix the environment or the drill so it can run, then re-run it",
                     "Keep the drill environment healthy between drills",
                 )
             )
-        elif not reason.startswith(_KNOWN_REASONS):
+        else:
             out.append(
                 Finding(
                     "other",
                     Severity.HIGH,
-                    reason[0].upper() + reason[1:],
+                    text,
                     "Investigate and re-run the drill",
                     "Address the cause above",
                 )

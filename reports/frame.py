@@ -16,13 +16,15 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from drillbook.harness import journal
+from drillbook.harness.records import DRILL_KIND, kind_of
 from drillbook.harness.redact import redact_text
 from drillbook.reports import rowcache
+
+if TYPE_CHECKING:  # pandas is imported by what builds a frame, not by what reads rows
+    import pandas as pd
 
 COLUMNS = (
     "record_id",
@@ -41,7 +43,10 @@ COLUMNS = (
     "detect_s",
     "environment",
     "file",
+    "unannounced",
+    "kind",  # "drill", or "signoff" (a sign-off record: no drill, never in a frame)
 )
+KIND = COLUMNS.index("kind")
 PARALLEL_FROM = 3000  # below this, starting worker processes costs more than it saves
 
 Row = tuple[Any, ...]
@@ -74,6 +79,8 @@ def row(data: dict[str, Any], name: str) -> Row:
         measured.get("detect_s"),
         env if isinstance(env, str) else (env or {}).get("name", "unknown"),
         name,
+        bool(extra.get("unannounced")),
+        kind_of(data),
     )
 
 
@@ -89,6 +96,7 @@ _WANTED = frozenset(
         "started_at",
         "status",
         "hash",
+        "kind",
     )
 )
 
@@ -158,8 +166,11 @@ def _parse(files: list[Path], workers: int | None) -> list[Row]:
 def load_frame(
     directory: Path, *, workers: int | None = None, files: list[Path] | None = None, cache: bool = False
 ) -> pd.DataFrame:
-    """One row per record, in chain order; ``started`` is a UTC datetime."""
+    """One row per drill record, in chain order; ``started`` is a UTC datetime."""
+    import pandas as pd
+
     rows = load_rows(directory, workers=workers, files=files, cache=cache)
+    rows = [r for r in rows if r[KIND] == DRILL_KIND]
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
     frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
     for column in ("rto_s", "rpo_s", "rto_target", "rpo_target", "detect_s"):
@@ -173,6 +184,8 @@ def load_frame(
 
 def as_datetime(value: Any) -> datetime | None:
     """A frame cell as an aware datetime, None for NaT/None."""
+    import pandas as pd
+
     if value is None:
         return None
     stamp = pd.Timestamp(value)

@@ -16,8 +16,9 @@ from typing import Any
 from drillbook.harness import journal
 from drillbook.harness.errors import DrillbookError, JournalError
 from drillbook.harness.journal import ChainReport
-from drillbook.harness.records import DrillResult
+from drillbook.harness.records import SIGNOFF_KIND, DrillResult, SignOff, kind_of
 from drillbook.harness.redact import redact, redact_text
+from drillbook.harness.signoff import report_hash
 
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -32,12 +33,27 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class SignedEntry:
+    """A sign-off record of the run, with its file and place in the chain."""
+
+    index: int
+    path: Path
+    signoff: SignOff  # redacted
+
+
+@dataclass(frozen=True)
 class RunRecords:
     directory: Path
     run_id: str
     entries: tuple[Entry, ...]
     chain: ChainReport
     total_records: int
+    signoffs: tuple[SignedEntry, ...] = ()
+
+    @property
+    def report_hash(self) -> str:
+        """What a sign-off of this run signs (:func:`drillbook.harness.signoff.report_hash`)."""
+        return report_hash((e.result.record_id or "", e.result.hash or "") for e in self.entries)
 
 
 class NoJournal(DrillbookError):
@@ -85,6 +101,13 @@ def redact_texts(value: Any) -> Any:
     return value
 
 
+def to_signoff(data: dict[str, Any], path: Path) -> SignOff:
+    try:
+        return SignOff.from_dict(redact_texts(data))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise JournalError(f"{path}: sign-off record of an unknown shape ({exc})") from exc
+
+
 def to_result(data: dict[str, Any], path: Path) -> DrillResult:
     try:
         return DrillResult.from_dict(redact_record(data))
@@ -118,18 +141,22 @@ def run_records(directory: Path, run_id: str | None = None, *, verify: bool = Tr
     picked = [(i, p, d) for i, p in candidates if (d := read(p))["run_id"] == run_id]
     if not picked:
         picked = [(i, p, d) for i, p in enumerate(files) if (d := read(p))["run_id"] == run_id]
-    if not picked:
+    drills = [(i, p, d) for i, p, d in picked if kind_of(d) != SIGNOFF_KIND]
+    if not drills:
         raise NoJournal(
             f"no run {run_id!r} in {directory}; the latest runs are: "
             f"{', '.join(latest_run_ids(files, 5))} (or use --latest)"
         )
-    entries = tuple(Entry(i, p, to_result(d, p)) for i, p, d in picked)
+    entries = tuple(Entry(i, p, to_result(d, p)) for i, p, d in drills)
+    signoffs = tuple(
+        SignedEntry(i, p, to_signoff(d, p)) for i, p, d in picked if kind_of(d) == SIGNOFF_KIND
+    )
     chain = (
         journal.verify_chain(directory)
         if verify
         else ChainReport(directory, len(files), True, None, "not verified (--no-verify)")
     )
-    return RunRecords(directory, run_id, entries, chain, len(files))
+    return RunRecords(directory, run_id, entries, chain, len(files), signoffs)
 
 
 def latest_run_ids(files: list[Path], count: int) -> list[str]:

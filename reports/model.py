@@ -1,39 +1,50 @@
 """The view model of a DR Test Report, built from journal records only.
 
 Every figure a report prints is computed here from :class:`DrillResult`; the
-templates only lay it out. The JSON format is this model, serialised.
+templates only lay it out. The JSON format is this model, serialised. The model
+reads typed record fields (``causes``, the :class:`~drillbook.harness.events.Event`
+of each timeline entry, ``people``, ``changes``); what older records lack is
+derived once, in :mod:`drillbook.harness.verdict` and the record's properties.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from drillbook.harness.durations import format_duration
-from drillbook.harness.records import SCHEMA_VERSION, DrillResult, Status, Verification
+from drillbook.harness.events import KEY_EVENTS, Event
+from drillbook.harness.phases import ExpectedTimeline, timeline
+from drillbook.harness.records import (
+    SCHEMA_VERSION,
+    DrillResult,
+    Person,
+    ReasonKind,
+    Status,
+    Unannounced,
+    Verification,
+)
 from drillbook.harness.redact import redact_text
-from drillbook.reports import timefmt
-from drillbook.reports.findings import Finding, PhaseFigures, Severity, findings
+from drillbook.harness.verdict import causes_of
+from drillbook.reports import scope, timefmt
+from drillbook.reports.actions import ActionItem, action_items
+from drillbook.reports.escalation import Escalation, escalation
+from drillbook.reports.findings import Context, PhaseFigures, findings
 from drillbook.reports.journals import Entry, RunRecords, chain_state
-from drillbook.reports.options import Person, ReportOptions
-from drillbook.reports.reference import (
-    EXPECTED_TIMELINE,
-    EXPECTED_TIMELINE_SOURCE,
-    PROCEDURE_PHASES,
-    procedure_phase,
-)
+from drillbook.reports.options import ReportOptions
+from drillbook.reports.phasetable import ExpectedTimelineView, PhaseRow, expected_view
+from drillbook.reports.phasetable import phases as phase_rows
+from drillbook.reports.signoffs import SignOffs, signoffs
 
-KEY_EVENTS = (
-    "test start",
-    "fault injected",
-    "issue detected",
-    "phase start",
-    "phase end",
-    "recovery complete",
-    "test end",
-)
 _NOT_TOOLS = {"platform", "machine", "executable", "git_sha", "config_hash"}
+#: What the key-times row of a drill's recovery is called, by its recovery figure.
+_COMPLETE = {
+    "RTO": "Recovery complete",
+    "restore time": "Restore complete",
+    "deploy time": "Deployment complete",
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +60,13 @@ class Identity:
     description: str
     component: str
     severity: str
+    severity_level: int | None
     led_by: str
     participants: tuple[Person, ...]
+    people_source: str  # "journal", or where the report took them from
     environment: str
+    environment_kind: str
+    simulation: bool
     nodeid: str
     run_id: str
     record_id: str
@@ -65,7 +80,7 @@ class Objective:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Measured against target, for RTO or RPO."""
+    """Measured against target, for the recovery figure (RTO, restore time, ...) or the RPO."""
 
     name: str
     measured_s: float | None
@@ -89,24 +104,6 @@ class TimelineRow:
 
 
 @dataclass(frozen=True)
-class PhaseRow:
-    name: str
-    started: str
-    start_offset_s: float | None  # since the test start
-    duration_s: float | None  # None: this procedure phase was not timed by the drill
-    duration: str
-    expected_s: float | None
-    expected: str
-    expected_source: str
-    procedure_s: float | None  # the DR procedures' expectation for this phase
-    cumulative: str
-    procedure_cumulative: str
-    state: str  # within | over | failed | no expectation | not timed
-    over: str
-    detail: str
-
-
-@dataclass(frozen=True)
 class LedgerFigures:
     present: bool
     acked: int | None
@@ -116,6 +113,7 @@ class LedgerFigures:
     acked_after_fault: int | None
     lost_after_fault: int | None
     lost_ranges: tuple[str, ...]
+    summary: str  # "27 acknowledged, 14 lost, 20 indeterminate" or "no ledger"
 
 
 @dataclass(frozen=True)
@@ -137,20 +135,22 @@ class IssueRow:
 
 
 @dataclass(frozen=True)
-class ActionItem:
-    text: str
-    owner: str
-    due: str
+class Links:
+    """Where a drill's evidence and drafts are, relative to the report file."""
+
+    journal_record: str
+    postmortem: str
+    comms: str
 
 
 @dataclass(frozen=True)
 class Evidence:
     environment: str
+    environment_kind: str
     fingerprint: tuple[tuple[str, str], ...]
     git_sha: str
     tool_versions: tuple[tuple[str, str], ...]
     config_hash: str
-    journal_dir: str
     journal_file: str
     record_hash: str
     prev_hash: str
@@ -180,17 +180,23 @@ class DrillReport:
     objectives: tuple[Objective, ...]
     timeline: tuple[TimelineRow, ...]
     key_times: dict[str, str]
+    recovery_figure: str  # "RTO", "restore time", "deploy time"
+    outage: bool  # an outage to detect; False for a planned test (a restore test)
     rto: Comparison
     rpo: Comparison
     detect: str
+    expected_timeline: ExpectedTimelineView
     phases: tuple[PhaseRow, ...]
     ledger: LedgerFigures
     verification: tuple[Verification, ...]
     faults: tuple[FaultRow, ...]
+    changes: tuple[FaultRow, ...]
     issues: tuple[IssueRow, ...]
     improvements: tuple[str, ...]
     action_items: tuple[ActionItem, ...]
-    sign_off: tuple[Person, ...]
+    escalation: Escalation
+    sign_off: SignOffs
+    links: Links
     evidence: Evidence
     marks: Marks
 
@@ -204,14 +210,19 @@ class RunReport:
     date: str
     schedule: str
     environment: str
+    environment_kind: str
+    simulation: bool
     led_by: str
     participants: tuple[Person, ...]
+    people_source: str
     generated_at: str
     generator: str
-    results_dir: str
+    journal: str  # the journal directory, relative to the report file (or as given)
     chain_ok: bool | None
     chain: str
     total_records: int
+    scope: scope.Scope
+    sign_off: SignOffs
     drills: tuple[DrillReport, ...] = field(default_factory=tuple)
 
 
@@ -219,9 +230,17 @@ WORST = (Status.FAIL.value, Status.PARTIAL.value, Status.PASS.value)
 
 
 def build_run(
-    run: RunRecords, options: ReportOptions, *, generated_at: datetime, generator: str
+    run: RunRecords,
+    options: ReportOptions,
+    *,
+    generated_at: datetime,
+    generator: str,
+    history: Sequence[tuple[Any, ...]] | None = None,
 ) -> RunReport:
-    drills = tuple(build_drill(e, run, options) for e in run.entries)
+    """The report of ``run``. ``history``: every drill row of the journal, for the scope's
+    "last passed" dates (read from ``run.directory`` when None)."""
+    signed = signoffs(run, options)
+    drills = tuple(build_drill(e, run, options, signed) for e in run.entries)
     counts = {s: sum(1 for d in drills if d.status == s) for s in reversed(WORST)}
     status = next(s for s in WORST if counts[s]) if drills else Status.FAIL.value
     first = drills[0].identity
@@ -230,6 +249,8 @@ def build_run(
         text = f"verified: {run.chain.records} records, every hash and link intact"
     elif ok is not None:
         text = f"BROKEN at {run.chain.broken_at.name if run.chain.broken_at else '?'}: {run.chain.problem}"
+    rows = scope.history_rows(run.directory) if history is None else history
+    covered = scope.build([e.result for e in run.entries], run.entries[0].result.environment, rows)
     return RunReport(
         report_id=f"DRR-{run.run_id}",
         run_id=run.run_id,
@@ -238,153 +259,186 @@ def build_run(
         date=first.date,
         schedule=first.schedule,
         environment=first.environment,
-        led_by=options.led_by,
-        participants=options.participants,
+        environment_kind=first.environment_kind,
+        simulation=first.simulation,
+        led_by=first.led_by,
+        participants=first.participants,
+        people_source=first.people_source,
         generated_at=timefmt.stamp(generated_at),
         generator=generator,
-        results_dir=str(run.directory),
+        journal=str(run.directory),
         chain_ok=run.chain.ok if ok is not None else None,
         chain=text,
         total_records=run.total_records,
+        scope=covered,
+        sign_off=signed,
         drills=drills,
     )
 
 
-def build_drill(entry: Entry, run: RunRecords, options: ReportOptions) -> DrillReport:
+def build_drill(entry: Entry, run: RunRecords, options: ReportOptions, signed: SignOffs) -> DrillReport:
     r = entry.result
     start = timefmt.parse_iso(r.started_at) or _first_event(r)
-    fault = _event_time(r, "fault injected")
-    marks = _marks(r, start, fault)
-    phases = _phases(r, start)
+    fault = _event_time(r, Event.FAULT_INJECTED)
+    expected = timeline(r.drill.scenario)
+    figure = r.drill.recovery_figure or (expected.recovery_figure if expected else "RTO")
+    outage = figure == "RTO"
+    kind = scope.environment_kind(r.environment)
+    phases = phase_rows(r, start, expected)
+    context = Context(
+        recovery_figure=figure,
+        outage=outage,
+        simulation=kind.simulation,
+        indeterminate_threshold=options.indeterminate_threshold,
+    )
     found = findings(
         r,
         [
-            PhaseFigures(p.name, p.duration_s, *_expectation(p.name, p.expected_s), p.passed, p.detail)
-            for p in r.phases
+            PhaseFigures(p.name, p.duration_s, p.expected_s, p.expected_source, p.state != "failed", p.detail)
+            for p in phases
+            if p.duration_s is not None
         ],
+        context,
     )
     date = timefmt.day(start)
     issues = tuple(IssueRow(i, f.kind, str(f.severity), f.issue, f.action) for i, f in enumerate(found, 1))
+    ident = _identity(r, date, options, kind)
+    rto = _compare(
+        _figure_name(figure), r.measured.rto_s, r.targets.rto_s, _target_source(r, expected, figure)
+    )
+    rpo = _compare("RPO", r.measured.rpo_s, r.targets.rpo_s, r.targets.rpo_source)
+    links = Links(
+        journal_record=f"{run.directory}/{entry.path.name}",
+        postmortem=draft_name("postmortem", ident.record_id),
+        comms=draft_name("comms", ident.record_id),
+    )
     return DrillReport(
-        identity=_identity(r, date, options),
+        identity=ident,
         status=r.status.value,
-        summary=_summary(r),
-        reasons=tuple(r.reasons) or _implied_reasons(r),
-        objectives=_objectives(r),
-        timeline=tuple(_timeline_row(e.at, e.event, e.detail, start, fault) for e in r.timeline),
-        key_times=_key_times(r),
-        rto=_compare("RTO", r.measured.rto_s, r.targets.rto_s, r.targets.rto_source),
-        rpo=_compare("RPO", r.measured.rpo_s, r.targets.rpo_s, r.targets.rpo_source),
-        detect=format_duration(r.measured.detect_s) if r.measured.detect_s is not None else "not detected",
+        summary=_summary(r, figure, rto, _ledger(r)),
+        reasons=tuple(c.text for c in causes_of(r)),
+        objectives=_objectives(r, figure, outage),
+        timeline=_timeline(r, start, fault),
+        key_times=_key_times(r, figure, outage),
+        recovery_figure=figure,
+        outage=outage,
+        rto=rto,
+        rpo=rpo,
+        detect=_detect(r, outage),
+        expected_timeline=expected_view(r, expected),
         phases=phases,
         ledger=_ledger(r),
         verification=tuple(r.verification),
-        faults=tuple(
-            FaultRow(
-                f.name, _params(f.params), f.injected_at or "", f.reverted_at or "", f.revert_error or ""
-            )
-            for f in r.faults
-        ),
+        faults=tuple(_fault_row(f) for f in r.faults),
+        changes=tuple(_fault_row(c) for c in r.changes),
         issues=issues,
         improvements=tuple(dict.fromkeys(f.improvement for f in found)),
-        action_items=_action_items(r, found, start, options),
-        sign_off=options.sign_off,
-        evidence=_evidence(entry, run),
-        marks=marks,
+        action_items=action_items(r, found, start, options, kind.simulation, figure),
+        escalation=escalation(r, options),
+        sign_off=signed,
+        links=links,
+        evidence=_evidence(entry, run, kind.text),
+        marks=_marks(r, start, fault),
     )
+
+
+def draft_name(kind: str, record_id: str) -> str:
+    """The file name of a drill's post-mortem or comms draft (``kind``), beside the report."""
+    from drillbook.reports.render import safe_name
+
+    return f"{kind}-{safe_name(record_id)}.md"
+
+
+def _figure_name(figure: str) -> str:
+    return figure if figure == "RTO" else figure[0].upper() + figure[1:]
 
 
 def _first_event(r: DrillResult) -> datetime | None:
     return timefmt.parse_iso(r.timeline[0].at) if r.timeline else None
 
 
-def _event_time(r: DrillResult, name: str) -> datetime | None:
-    return next((timefmt.parse_iso(e.at) for e in r.timeline if e.event == name), None)
+def _event_time(r: DrillResult, event: Event) -> datetime | None:
+    return next((timefmt.parse_iso(e.at) for e in r.timeline if e.event == event), None)
 
 
-def _identity(r: DrillResult, date: str, options: ReportOptions) -> Identity:
+def _identity(r: DrillResult, date: str, options: ReportOptions, kind: scope.EnvironmentKind) -> Identity:
     record_id = r.record_id or f"{r.run_id}-{(r.hash or '')[:8]}"
-    unannounced = r.extra.get("unannounced")
+    unannounced = r.unannounced
+    if r.people is not None:
+        led_by, participants, source = r.people.led_by, tuple(r.people.participants), "journal"
+    elif options.led_by or options.participants:
+        led_by, participants = options.led_by, options.participants
+        source = "the report's options (the journal does not record them)"
+    else:
+        led_by, participants, source = "", (), "not recorded"
+    severity = r.drill.severity
     return Identity(
         report_id=f"DRR-{record_id}",
         date=date,
         test_type=r.drill.tier or "unspecified",
-        schedule=str(r.extra.get("schedule") or "ad hoc"),
-        announced=not bool(unannounced),
+        schedule=r.schedule or "ad hoc",
+        announced=unannounced is None,
         announcement=_announcement(unannounced),
         scenario=r.drill.scenario,
         option=r.drill.option or "",
         description=r.drill.description or "",
         component=r.drill.component or "",
-        severity=f"Severity {r.drill.severity}" if r.drill.severity else "",
-        led_by=options.led_by,
-        participants=options.participants,
+        severity=f"Severity {severity}" if severity else "",
+        severity_level=severity,
+        led_by=led_by,
+        participants=participants,
+        people_source=source,
         environment=r.environment.name,
+        environment_kind=kind.text,
+        simulation=kind.simulation,
         nodeid=r.drill.nodeid,
         run_id=r.run_id,
         record_id=record_id,
     )
 
 
-def _announcement(value: Any) -> str:
-    """``extra["unannounced"]``: absent (announced), true, or the unannounced drill's reveal."""
-    if not value:
+def _announcement(shown: Unannounced | None) -> str:
+    """An unannounced drill's reveal (``DrillResult.unannounced``), or "announced"."""
+    if shown is None:
         return "announced"
-    if not isinstance(value, dict):
-        return "UNANNOUNCED"
     parts = [
-        f"{label} {value[key]}"
-        for key, label in (
-            ("sealed_at", "plan sealed"),
-            ("scheduled_at", "scheduled"),
-            ("revealed_at", "revealed"),
+        f"{label} {moment}"
+        for moment, label in (
+            (shown.sealed_at, "plan sealed"),
+            (shown.scheduled_at, "scheduled"),
+            (shown.revealed_at, "revealed"),
         )
-        if value.get(key)
+        if moment
     ]
-    if "verified" in value:
-        parts.append("commitment verified" if value["verified"] else "commitment NOT verified")
+    if shown.verified is not None:
+        parts.append("commitment verified" if shown.verified else "commitment NOT verified")
     return "UNANNOUNCED" + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _summary(r: DrillResult) -> str:
+def _summary(r: DrillResult, figure: str, cmp: Comparison, ledger: LedgerFigures) -> str:
     faults = ", ".join(f.name for f in r.faults) or "no fault"
-    rto = format_duration(r.measured.rto_s) if r.measured.rto_s is not None else "no recovery"
+    measured = cmp.measured if cmp.measured_s is not None else ("no recovery" if figure == "RTO" else "none")
     return (
-        f"{r.status.value}: {r.drill.scenario} ({faults}) on {r.environment.name}; RTO {rto} "
+        f"{r.status.value}: {r.drill.scenario} ({faults}) on {r.environment.name}; {figure} {measured} "
         f"(target {format_duration(r.targets.rto_s)}), RPO {format_duration(r.measured.rpo_s)} "
-        f"(target {format_duration(r.targets.rpo_s)})"
+        f"(target {format_duration(r.targets.rpo_s)}); writes: {ledger.summary}"
     )
 
 
-def _implied_reasons(r: DrillResult) -> tuple[str, ...]:
-    """Pre-1 records carry no reasons: state the ones their figures show."""
-    out = []
-    for name, measured, target in (
-        ("RTO", r.measured.rto_s, r.targets.rto_s),
-        ("RPO", r.measured.rpo_s, r.targets.rpo_s),
-    ):
-        if measured is not None and target is not None and measured > target:
-            out.append(
-                f"{name} target missed: measured {format_duration(measured)} > target "
-                f"{format_duration(target)} (by {format_duration(measured - target)})"
-            )
-    out += [f"verification failed: {v.name}" for v in r.verification if not v.passed]
-    return tuple(out)
-
-
-def _objectives(r: DrillResult) -> tuple[Objective, ...]:
+def _objectives(r: DrillResult, figure: str, outage: bool) -> tuple[Objective, ...]:
     t, m = r.targets, r.measured
-    consecutive = r.extra.get("consecutive", 3)
     out = []
     if t.rto_s is not None:
         met = None if not r.faults else (m.rto_s is not None and m.rto_s <= t.rto_s)
-        out.append(
-            Objective(
-                f"Restore service (the steady state holding {consecutive} checks in a row) within "
-                f"the RTO target of {format_duration(t.rto_s)} ({t.rto_source or 'source not recorded'})",
-                met,
-            )
+        source = t.rto_source or "source not recorded"
+        text = (
+            f"Restore service (the steady state holding {r.consecutive} checks in a row) within "
+            f"the RTO target of {format_duration(t.rto_s)} ({source})"
+            if outage
+            else f"Complete the test ({figure}: until its checks hold {r.consecutive} times in a row) "
+            f"within {format_duration(t.rto_s)} ({source})"
         )
+        out.append(Objective(text, met))
     if t.rpo_s is not None:
         met = None if m.rpo_s is None else m.rpo_s <= t.rpo_s
         out.append(
@@ -402,14 +456,26 @@ def _objectives(r: DrillResult) -> tuple[Objective, ...]:
             )
         )
     if r.faults:
+        broken = any(c.kind is ReasonKind.BROKEN_AFTER_REVERT for c in causes_of(r))
         out.append(
             Objective(
                 "Revert every injected fault, leaving the environment in its steady state",
-                not any(f.revert_error for f in r.faults)
-                and not any(x.startswith("steady state does not hold after revert") for x in r.reasons),
+                not any(f.revert_error for f in r.faults) and not broken,
             )
         )
     return tuple(out)
+
+
+def _timeline(r: DrillResult, start: datetime | None, fault: datetime | None) -> tuple[TimelineRow, ...]:
+    rows = [_timeline_row(e.at, e.event, e.detail, start, fault) for e in r.timeline]
+    # Records written before the engine sorted its timeline hold events dated back (the
+    # first of the K passing checks) after later ones: the log is shown in time order.
+    far = datetime.max.replace(tzinfo=start.tzinfo) if start is not None else None
+    return tuple(
+        sorted(rows, key=lambda row: timefmt.parse_iso(row.at) or far or datetime.max)
+        if far is not None
+        else rows
+    )
 
 
 def _timeline_row(
@@ -427,30 +493,39 @@ def _timeline_row(
     )
 
 
-def _key_times(r: DrillResult) -> dict[str, str]:
+def _key_times(r: DrillResult, figure: str, outage: bool) -> dict[str, str]:
+    complete = _COMPLETE.get(figure, f"{_figure_name(figure)} complete")
     wanted = {
-        "test start": "Test start",
-        "fault injected": "Fault injected",
-        "issue detected": "Issue detected",
-        "recovery complete": "Recovery complete",
-        "test end": "Test end",
+        Event.TEST_START: "Test start",
+        Event.FAULT_INJECTED: "Fault injected" if outage else "Test action",
+        Event.ISSUE_DETECTED: "Issue detected",
+        Event.RECOVERY_COMPLETE: complete,
+        Event.TEST_END: "Test end",
     }
     out = dict.fromkeys(wanted.values(), "")
-    for e in r.timeline:
-        label = wanted.get(e.event)
+    for e in sorted(r.timeline, key=lambda e: e.at):
+        label = wanted.get(e.event)  # type: ignore[call-overload]  # an Event is its string
         if label and not out[label]:
             out[label] = timefmt.stamp(timefmt.parse_iso(e.at))
-    if not out["Recovery complete"]:
-        out["Recovery complete"] = "not recovered" if r.faults else "no fault injected"
-    if not out["Issue detected"]:
+    if not out[complete]:
+        out[complete] = ("not recovered" if outage else "not completed") if r.faults else "no fault injected"
+    if not outage:
+        out["Issue detected"] = "not applicable: a planned test, nothing to detect"
+    elif not out["Issue detected"]:
         out["Issue detected"] = "not detected" if r.faults else "no fault injected"
     return out
+
+
+def _detect(r: DrillResult, outage: bool) -> str:
+    if not outage:
+        return "not applicable (a planned test)"
+    return format_duration(r.measured.detect_s) if r.measured.detect_s is not None else "not detected"
 
 
 def _compare(name: str, measured: float | None, target: float | None, source: str | None) -> Comparison:
     if measured is None:
         verdict, met = (
-            ("not measured" if name == "RPO" else "not recovered"),
+            ("not measured" if name == "RPO" else "not recovered" if name == "RTO" else "not completed"),
             (None if name == "RPO" else False),
         )
         if target is None:
@@ -477,83 +552,25 @@ def _compare(name: str, measured: float | None, target: float | None, source: st
     )
 
 
-def _expectation(name: str, expected_s: float | None) -> tuple[float | None, str]:
-    if expected_s is not None:
-        return expected_s, "drill"
-    proc = procedure_phase(name)
-    if proc is not None:
-        return EXPECTED_TIMELINE[proc], EXPECTED_TIMELINE_SOURCE
-    return None, ""
-
-
-def _phases(r: DrillResult, start: datetime | None) -> tuple[PhaseRow, ...]:
-    rows = []
-    cumulative = 0.0
-    proc_cumulative = 0.0
-    timed = {procedure_phase(p.name) for p in r.phases}
-    for p in r.phases:
-        expected_s, source = _expectation(p.name, p.expected_s)
-        proc = procedure_phase(p.name)
-        procedure_s = EXPECTED_TIMELINE[proc] if proc else None
-        cumulative += p.duration_s
-        proc_cumulative += procedure_s or 0.0
-        if not p.passed:
-            state, over = "failed", ""
-        elif expected_s is None:
-            state, over = "no expectation", ""
-        elif p.duration_s > expected_s:
-            extra = p.duration_s - expected_s
-            pct = f" (+{extra / expected_s:.0%})" if expected_s > 0 else ""
-            state, over = "over", f"+{format_duration(extra)}{pct}"
-        else:
-            state, over = "within", ""
-        rows.append(
-            PhaseRow(
-                name=p.name,
-                started=timefmt.clock(timefmt.parse_iso(p.started_at)),
-                start_offset_s=timefmt.between(start, timefmt.parse_iso(p.started_at)),
-                duration_s=p.duration_s,
-                duration=format_duration(p.duration_s),
-                expected_s=expected_s,
-                expected=format_duration(expected_s) if expected_s is not None else "",
-                expected_source=source,
-                procedure_s=procedure_s,
-                cumulative=format_duration(cumulative),
-                procedure_cumulative=format_duration(proc_cumulative) if procedure_s else "",
-                state=state,
-                over=over,
-                detail=redact_text(p.detail),
-            )
-        )
-    for name in PROCEDURE_PHASES:
-        if name not in timed:
-            rows.append(
-                PhaseRow(
-                    name,
-                    "",
-                    None,
-                    None,
-                    "not timed",
-                    None,
-                    "",
-                    "",
-                    EXPECTED_TIMELINE[name],
-                    "",
-                    "",
-                    "not timed",
-                    "",
-                    "this drill did not time this phase of the procedure",
-                )
-            )
-    return tuple(rows)
+def _target_source(r: DrillResult, expected: ExpectedTimeline | None, figure: str) -> str | None:
+    if figure == "RTO" or expected is None:
+        return r.targets.rto_source
+    return f"{r.targets.rto_source or 'drill'}; {expected.source}"
 
 
 def _ledger(r: DrillResult) -> LedgerFigures:
     m = r.measured
-    ranges = r.extra.get("lost_seqs") or []
-    text = tuple(f"{a}" if a == b else f"{a}-{b}" for a, b in (tuple(x) for x in ranges if len(x) == 2))
+    text = tuple(f"{a}" if a == b else f"{a}-{b}" for a, b in r.lost_ranges)
+    present = m.acked_writes is not None
+    if present:
+        summary = f"{m.acked_writes} acknowledged, {m.lost_writes or 0} lost, {m.indeterminate_writes or 0} "
+        summary += "of unknown outcome"
+        if m.lost_after_fault:
+            summary += f", {m.lost_after_fault} acknowledged after the fault lost"
+    else:
+        summary = "not measured (no ledger)"
     return LedgerFigures(
-        m.acked_writes is not None,
+        present,
         m.acked_writes,
         m.lost_writes,
         m.indeterminate_writes,
@@ -561,43 +578,19 @@ def _ledger(r: DrillResult) -> LedgerFigures:
         m.acked_after_fault,
         m.lost_after_fault,
         text,
+        summary,
     )
+
+
+def _fault_row(f: Any) -> FaultRow:
+    return FaultRow(f.name, _params(f.params), f.injected_at or "", f.reverted_at or "", f.revert_error or "")
 
 
 def _params(params: dict[str, Any]) -> str:
     return redact_text(", ".join(f"{k}={v}" for k, v in sorted(params.items())))
 
 
-def _action_items(
-    r: DrillResult, found: list[Finding], start: datetime | None, options: ReportOptions
-) -> tuple[ActionItem, ...]:
-    def due(key: str) -> str:
-        days = options.due_days.get(key)
-        return "" if days is None or start is None else timefmt.day(start + timedelta(days=days))
-
-    rto = format_duration(r.measured.rto_s) if r.measured.rto_s is not None else "(no recovery)"
-    items = [
-        ActionItem(
-            f"Update the DR procedures with the measured RTO {rto} and "
-            f"RPO {format_duration(r.measured.rpo_s)} of {r.drill.scenario}",
-            options.owner("procedures"),
-            due("procedures"),
-        )
-    ]
-    items += [
-        ActionItem(
-            f"Fix issue #{i} ({f.severity}): {f.action}", options.owner("fix"), due(f.severity.value.lower())
-        )
-        for i, f in enumerate(found, 1)
-        if f.severity is not Severity.LOW or f.kind == "no-target"
-    ]
-    items.append(
-        ActionItem("Schedule training on this scenario's runbook", options.owner("training"), due("training"))
-    )
-    return tuple(items)
-
-
-def _evidence(entry: Entry, run: RunRecords) -> Evidence:
+def _evidence(entry: Entry, run: RunRecords, kind: str) -> Evidence:
     r = entry.result
     fp = r.environment.fingerprint
     ok, chain = chain_state(run.chain, entry.index)
@@ -609,13 +602,13 @@ def _evidence(entry: Entry, run: RunRecords) -> Evidence:
     )
     return Evidence(
         environment=r.environment.name,
+        environment_kind=kind,
         fingerprint=tuple((k, redact_text(str(v))) for k, v in sorted(fp.items())),
         git_sha=str(fp.get("git_sha") or "not recorded"),
         tool_versions=tuple(
             (k, str(v)) for k, v in sorted(fp.items()) if k not in _NOT_TOOLS and v is not None
         ),
         config_hash=str(fp.get("config_hash") or "not recorded"),
-        journal_dir=str(run.directory),
         journal_file=entry.path.name,
         record_hash=r.hash or "",
         prev_hash=r.prev_hash or "(first record)",
@@ -630,7 +623,7 @@ def _marks(r: DrillResult, start: datetime | None, fault: datetime | None) -> Ma
     end = timefmt.parse_iso(r.finished_at) or (timefmt.parse_iso(r.timeline[-1].at) if r.timeline else None)
     span = timefmt.between(start, end) or 0.0
     fault_s = timefmt.between(start, fault)
-    detected = timefmt.between(start, _event_time(r, "issue detected"))
+    detected = timefmt.between(start, _event_time(r, Event.ISSUE_DETECTED))
     recovered = fault_s + r.measured.rto_s if fault_s is not None and r.measured.rto_s is not None else None
     target = fault_s + r.targets.rto_s if fault_s is not None and r.targets.rto_s is not None else None
     return Marks(max(span, 0.0), fault_s, detected, recovered, target)

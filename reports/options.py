@@ -12,19 +12,13 @@ from typing import Any
 
 from drillbook.harness.config import Config
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.paging.policy import DEFAULT_LEVELS, Level, policy_from_config
+from drillbook.harness.people import parse_person
+from drillbook.harness.records import Person
 from drillbook.harness.redact import redact_text
 from drillbook.reports.reference import CADENCE_DAYS, SIGN_OFF_ROLES
 
 SEVERITY_KEYS = ("critical", "high", "medium", "low")
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    role: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.role})" if self.role else self.name
 
 
 @dataclass(frozen=True)
@@ -54,6 +48,13 @@ class ReportOptions:
     organisation: str = "Compliant"
     regression: Regression = Regression()
     cadence_days: dict[str, int] = field(default_factory=lambda: dict(CADENCE_DAYS))
+    #: More writes of unknown outcome than this in one drill is an issue with an action item.
+    indeterminate_threshold: int = 10
+    #: The internal message's BRIDGE and SLACK lines ("" : the procedures' placeholders).
+    bridge: str = ""
+    slack: str = ""
+    #: The escalation path (``[paging]`` levels, else the procedures' Escalation Path).
+    escalation: tuple[Level, ...] = DEFAULT_LEVELS
 
     def owner(self, kind: str) -> str:
         return self.owners.get(kind) or self.owners.get("default", "")
@@ -68,25 +69,6 @@ class ReportOptions:
                 updated, participants=tuple(parse_person(p, "--participant") for p in participants)
             )
         return updated
-
-
-def parse_person(value: Any, where: str) -> Person:
-    """``"Name (Role)"``, ``"Name:Role"``, ``"Name"`` or a table ``{name=..., role=...}``."""
-    if isinstance(value, dict):
-        name, role = value.get("name", ""), value.get("role", "")
-        if not isinstance(name, str) or not isinstance(role, str) or not (name or role):
-            raise InvalidDrillConfig(
-                f'{where}: a person needs name = "..." and/or role = "...", got {value!r}'
-            )
-        return Person(redact_text(name.strip()), redact_text(role.strip()))
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidDrillConfig(f'{where}: a person is "Name (Role)", "Name:Role" or a table, not {value!r}')
-    text = value.strip()
-    if text.endswith(")") and "(" in text:
-        name, _, role = text[:-1].partition("(")
-    else:
-        name, _, role = text.partition(":")
-    return Person(redact_text(name.strip()), redact_text(role.strip()))
 
 
 def from_config(config: Config) -> ReportOptions:
@@ -105,6 +87,13 @@ def from_config(config: Config) -> ReportOptions:
     for key, value in (("led_by", led_by), ("organisation", organisation)):
         if not isinstance(value, str):
             raise InvalidDrillConfig(f"{where} {key} must be a string, not {value!r}")
+    threshold = table.get("indeterminate_threshold", 10)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise InvalidDrillConfig(
+            f"{where} indeterminate_threshold = {threshold!r}: use a whole number of writes >= 0, e.g. 10"
+        )
+    comms = _strings(table.get("comms", {}), f"{where}.comms")
+    policy = policy_from_config(config)
     return ReportOptions(
         led_by=redact_text(led_by),
         participants=tuple(parse_person(p, f"{where} participants") for p in people),
@@ -114,6 +103,10 @@ def from_config(config: Config) -> ReportOptions:
         organisation=organisation,
         regression=_regression(table.get("regression", {}), f"{where}.regression"),
         cadence_days={**CADENCE_DAYS, **_days(table.get("cadence_days", {}), f"{where}.cadence_days")},
+        indeterminate_threshold=threshold,
+        bridge=comms.get("bridge", ""),
+        slack=comms.get("slack", ""),
+        escalation=policy.levels if policy is not None else DEFAULT_LEVELS,
     )
 
 

@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drillbook.harness.durations import format_duration
+from drillbook.harness.events import Event
+from drillbook.harness.phases import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION
+from drillbook.harness.records import Person
 from drillbook.reports import timefmt
-from drillbook.reports.model import ActionItem, DrillReport, TimelineRow
-from drillbook.reports.options import Person, ReportOptions
+from drillbook.reports.actions import ActionItem
+from drillbook.reports.model import DrillReport, TimelineRow
+from drillbook.reports.options import ReportOptions
+from drillbook.reports.reference import SEVERITY_WORDS, UPDATE_EVERY_S
 from drillbook.reports.render import render, tidy
 
 BLANK = "[to be completed]"
@@ -64,16 +69,24 @@ class Comms:
     drill: DrillReport
     organisation: str
     incident: str
-    severity: str
+    level: str  # "P2": the incident level follows the drill's severity
+    severity: str  # "P2 (High)"
     started: str
     status_page: tuple[Stage, ...]
+    updates: tuple[Stage, ...]  # the internal plan's "Incident Updates (Every 15-30 minutes)"
     eta: str
     resolved: str
     duration: str
     data_loss_internal: str
+    impact_internal: str
+    bridge: str
+    slack: str
+    escalation: str
     cause: str
     impact: tuple[str, ...]
     resolution: str
+    #: Why the status page and the customer email are not to be sent ("" when they are).
+    no_customer_message: str = ""
     prevention: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -88,7 +101,7 @@ def _clock_of(
 
 
 def _phase_clock(d: DrillReport, name: str, *, end: bool) -> str:
-    return _clock_of(d.timeline, "phase end" if end else "phase start", name)
+    return _clock_of(d.timeline, Event.PHASE_END if end else Event.PHASE_START, name)
 
 
 def build_postmortem(d: DrillReport, options: ReportOptions, *, today: datetime) -> PostMortem:
@@ -97,36 +110,41 @@ def build_postmortem(d: DrillReport, options: ReportOptions, *, today: datetime)
     faults = ", ".join(f.name for f in d.faults) or "no fault"
     rows = d.timeline
     stages = (
-        Stage("Incident started (fault injected)", _clock_of(rows, "fault injected"), faults),
+        Stage("Incident started (fault injected)", _clock_of(rows, Event.FAULT_INJECTED), faults),
         Stage(
             "Incident detected",
-            _clock_of(rows, "issue detected"),
-            next((r.detail for r in rows if r.event == "issue detected"), "not detected by the probes"),
+            _clock_of(rows, Event.ISSUE_DETECTED),
+            next((r.detail for r in rows if r.event == Event.ISSUE_DETECTED), "not detected by the probes"),
         ),
         Stage(
             "Team assembled",
-            _phase_clock(d, "assessment & decision", end=False),
+            _phase_clock(d, ASSESSMENT, end=False),
             "assessment & decision began",
         ),
         Stage(
             "Root cause identified",
-            _phase_clock(d, "assessment & decision", end=True)
-            or _phase_clock(d, "detection & initial response", end=True),
+            _phase_clock(d, ASSESSMENT, end=True)
+            or _phase_clock(d, DETECTION, end=True),
             "assessment complete",
         ),
         Stage(
             "Fix deployed",
-            _phase_clock(d, "service restoration", end=False) or _phase_clock(d, "DR activation", end=False),
+            _phase_clock(d, RESTORATION, end=False) or _phase_clock(d, ACTIVATION, end=False),
             "recovery procedure running",
         ),
         Stage(
             "Service restored",
-            _clock_of(rows, "recovery complete"),
-            f"steady state held; RTO {d.rto.measured}" if d.rto.measured_s is not None else "NOT RESTORED",
+            _clock_of(rows, Event.RECOVERY_COMPLETE),
+            f"steady state held; {d.rto.name} {d.rto.measured}"
+            if d.rto.measured_s is not None
+            else "NOT RESTORED",
         ),
-        Stage("Incident closed", _clock_of(rows, "test end"), f"drill ended {d.status}"),
+        Stage("Incident closed", _clock_of(rows, Event.TEST_END), f"drill ended {d.status}"),
     )
-    attendees = options.participants or ((Person(options.led_by, "led the drill"),) if options.led_by else ())
+    lead = ident.led_by or options.led_by
+    attendees = ident.participants or options.participants or (
+        (Person(lead, "led the drill"),) if lead else ()
+    )
     return PostMortem(
         drill=d,
         title=f"DR drill {name} ({ident.record_id})",
@@ -154,10 +172,18 @@ def _summary(d: DrillReport, faults: str) -> str:
     kind = "unannounced" if not ident.announced else "announced"
     text = (
         f"On {ident.date} an {kind} {ident.test_type} DR drill injected {faults} into the "
-        f"{ident.environment} environment (scenario {ident.scenario}"
+        f"{ident.environment} environment, a {ident.environment_kind} (scenario {ident.scenario}"
         f"{', option ' + ident.option if ident.option else ''}). "
     )
-    if d.rto.measured_s is not None:
+    if not d.outage:
+        text = (
+            f"On {ident.date} an {kind} {ident.test_type} planned test ({ident.scenario}"
+            f"{', ' + ident.option if ident.option else ''}) ran in the {ident.environment} environment, "
+            f"a {ident.environment_kind}; nothing was broken. "
+        )
+        measured = d.rto.measured if d.rto.measured_s is not None else "NOT COMPLETED"
+        text += f"Its {d.recovery_figure} was {measured} against {d.rto.target} ({d.rto.verdict}). "
+    elif d.rto.measured_s is not None:
         text += (
             f"Service was restored in {d.rto.measured} against an RTO target of {d.rto.target} "
             f"({d.rto.verdict}). "
@@ -180,6 +206,14 @@ def _data_loss(d: DrillReport) -> str:
     led = d.ledger
     if not led.present:
         return "not measured (no write ledger in this drill)"
+    if not d.outage:
+        if not led.lost:
+            return f"None: the restored copy holds all {led.acked} acknowledged writes (production untouched)"
+        return (
+            f"None in production (a planned test); the restored copy lacks {led.lost} of {led.acked} "
+            f"acknowledged writes, {d.rpo.measured} of writes (target {d.rpo.target}): what a real "
+            "restore would lose"
+        )
     if not led.lost and not led.lost_after_fault and (d.rpo.measured_s or 0) == 0:
         return f"None ({led.acked} acknowledged writes, all recovered)"
     lost = f"{led.lost} of {led.acked} acknowledged writes lost"
@@ -202,22 +236,27 @@ def _root_cause(d: DrillReport, faults: str) -> str:
 
 
 def _detection(d: DrillReport) -> str:
-    detected = next((r for r in d.timeline if r.event == "issue detected"), None)
+    engage = f" Time to engage: {d.escalation.time_to_engage}."
+    if not d.outage:
+        return f"Nothing to detect: a planned test ({d.recovery_figure} measured).{engage}"
+    detected = next((r for r in d.timeline if r.event == Event.ISSUE_DETECTED), None)
     if detected is None:
         return (
             "The steady-state probes never saw the fault. It could not have been detected by the current "
-            "monitoring: add a probe for this failure."
+            f"monitoring: add a probe for this failure.{engage}"
         )
-    phase = next(
-        (p for p in d.phases if p.name == "detection & initial response" and p.duration_s is not None), None
-    )
+    phase = next((p for p in d.phases if p.name == DETECTION and p.duration_s is not None), None)
     text = f"Detected by the steady-state probes {d.detect} after the fault ({detected.detail})."
     if phase is not None and phase.expected:
         text += (
             f" The detection & initial response phase took {phase.duration} against an expected "
             f"{phase.expected} ({phase.state})."
         )
-    return text + " Could it have been detected sooner? Compare the probe interval with the detection time."
+    return (
+        text
+        + engage
+        + " Could it have been detected sooner? Compare the probe interval with the detection time."
+    )
 
 
 def _resolution(d: DrillReport) -> tuple[str, ...]:
@@ -265,23 +304,30 @@ def _prevention(d: DrillReport, options: ReportOptions) -> tuple[str, ...]:
     return tuple(out)
 
 
+def incident_level(severity: int | None) -> tuple[str, str]:
+    """("P2", "P2 (High)"): the internal plan's incident level follows the drill's severity."""
+    if severity is None:
+        return "P?", f"severity not set ({BLANK})"
+    return f"P{severity}", f"P{severity} ({SEVERITY_WORDS.get(severity, 'unclassified')})"
+
+
 def build_comms(d: DrillReport, options: ReportOptions) -> Comms:
     ident = d.identity
     rows = d.timeline
-    fault_row = next((r for r in rows if r.event == "fault injected"), None)
+    fault_row = next((r for r in rows if r.event == Event.FAULT_INJECTED), None)
     fault_at = timefmt.parse_iso(fault_row.at) if fault_row else None
     eta = ""
     if fault_at is not None and d.rto.target_s is not None:
         eta = timefmt.clock(fault_at + timedelta(seconds=d.rto.target_s)) + " UTC"
     identified = (
-        _phase_clock(d, "assessment & decision", end=True)
-        or _phase_clock(d, "detection & initial response", end=True)
-        or _clock_of(rows, "issue detected")
+        _phase_clock(d, ASSESSMENT, end=True)
+        or _phase_clock(d, DETECTION, end=True)
+        or _clock_of(rows, Event.ISSUE_DETECTED)
     )
     stages = (
         Stage(
             "Investigating",
-            _clock_of(rows, "issue detected") or _clock_of(rows, "fault injected"),
+            _clock_of(rows, Event.ISSUE_DETECTED) or _clock_of(rows, Event.FAULT_INJECTED),
             "We are investigating reports of service unavailability.\n"
             "Updates will be posted as they become available.",
         ),
@@ -293,28 +339,37 @@ def build_comms(d: DrillReport, options: ReportOptions) -> Comms:
         ),
         Stage(
             "Monitoring",
-            _clock_of(rows, "recovery complete"),
+            _clock_of(rows, Event.RECOVERY_COMPLETE),
             "The issue has been resolved and services are being restored.\nWe are monitoring the situation.",
         ),
         Stage(
             "Resolved",
-            _clock_of(rows, "test end"),
+            _clock_of(rows, Event.TEST_END),
             "All services have been fully restored.\nWe apologize for any inconvenience.\n"
             "A full incident report will be provided within 48 hours.",
         ),
     )
+    level, severity = incident_level(ident.severity_level)
+    faults = ", ".join(f.name for f in d.faults) or "no fault"
+    date = timefmt.parse_iso(rows[0].at) if rows else None
     return Comms(
         drill=d,
         organisation=options.organisation,
         incident=f"{ident.scenario}{' / ' + ident.option if ident.option else ''}",
-        severity=ident.severity or "Severity not set",
-        started=d.key_times.get("Fault injected", ""),
+        level=level,
+        severity=severity,
+        started=d.key_times.get("Fault injected") or d.key_times.get("Test action", ""),
         status_page=stages,
+        updates=_updates(d, identified, eta, faults),
         eta=eta,
-        resolved=d.key_times.get("Recovery complete", ""),
+        resolved=next((v for k, v in d.key_times.items() if k.endswith("complete")), ""),
         duration=timefmt.long_duration(d.rto.measured_s),
         data_loss_internal=_data_loss(d),
-        cause=CAUSES.get(ident.scenario, ident.description or BLANK),
+        impact_internal=_impact_internal(d),
+        bridge=options.bridge or f"{BLANK} (the conference bridge; [report.comms] bridge)",
+        slack=options.slack or (f"#incident-{date:%Y%m%d}" if date is not None else BLANK),
+        escalation=d.escalation.time_to_engage,
+        cause=CAUSES.get(ident.scenario) or _lower_first(ident.description) or BLANK,
         impact=_impact(d),
         resolution=(
             "Our team followed the recovery procedure for this scenario: "
@@ -323,8 +378,75 @@ def build_comms(d: DrillReport, options: ReportOptions) -> Comms:
         )
         if any(p.duration_s is not None for p in d.phases)
         else BLANK,
+        no_customer_message=(
+            ""
+            if d.outage
+            else f"Not to be sent: a planned test ({d.recovery_figure} measured) disrupts nothing customers "
+            "can see; the procedures' status page and customer notification are for incidents."
+        ),
         prevention=d.improvements,
     )
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _updates(d: DrillReport, identified: str, eta: str, faults: str) -> tuple[Stage, ...]:
+    """The internal plan's updates: the cause identified and the recovery started (a planned test:
+    its work started), then one every 15 minutes while it lasts."""
+    eta = eta or BLANK
+    started = _phase_clock(d, ACTIVATION, end=False) or _phase_clock(d, RESTORATION, end=False)
+    if d.outage:
+        out = [
+            Stage(
+                "Root cause identified",
+                identified,
+                f"- Identified root cause: {faults} ({d.identity.description or d.identity.scenario})\n"
+                f"- ETA for resolution: {eta}",
+            ),
+            Stage("Recovery started", started, f"- Started recovery procedure\n- ETA for resolution: {eta}"),
+        ]
+    else:
+        out = [
+            Stage(
+                "Test started its work",
+                started,
+                f"- Test in progress ({d.recovery_figure} measured); production not affected",
+            )
+        ]
+    rows = d.timeline
+    fault = next((timefmt.parse_iso(r.at) for r in rows if r.event == Event.FAULT_INJECTED), None)
+    ends = [timefmt.parse_iso(r.at) for r in rows if r.event in (Event.RECOVERY_COMPLETE, Event.TEST_END)]
+    end = ends[0] if ends else None
+    tick = fault + timedelta(seconds=UPDATE_EVERY_S) if fault is not None else None
+    while tick is not None and end is not None and tick < end and len(out) < 18:
+        at = f"{timefmt.clock(tick)} UTC"
+        out.append(Stage("Periodic update", at, f"- Still in progress: {_phase_at(d, tick)}"))
+        tick += timedelta(seconds=UPDATE_EVERY_S)
+    return tuple(out)
+
+
+def _phase_at(d: DrillReport, moment: datetime) -> str:
+    """The phase in progress at ``moment``, from the phases' start offsets and durations."""
+    start = timefmt.parse_iso(d.timeline[0].at) if d.timeline else None
+    offset = timefmt.between(start, moment)
+    for p in d.phases:
+        if offset is None or p.start_offset_s is None or p.duration_s is None:
+            continue
+        if p.start_offset_s <= offset < p.start_offset_s + p.duration_s:
+            return p.name
+    return "between phases"
+
+
+def _impact_internal(d: DrillReport) -> str:
+    if not d.outage:
+        return (
+            f"none for users: a planned test ({d.identity.description or d.identity.scenario}); "
+            f"{d.recovery_figure} measured"
+        )
+    down = d.rto.measured if d.rto.measured_s is not None else "the whole drill (not recovered)"
+    return f"service unavailable to its steady-state probes for {down}; users affected: {BLANK}"
 
 
 def _impact(d: DrillReport) -> tuple[str, ...]:

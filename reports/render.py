@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from drillbook.harness.fingerprint import drillbook_version
 from drillbook.harness.redact import redact_text
 from drillbook.reports.charts import bars_svg, timeline_svg
 from drillbook.reports.journals import redact_texts
-from drillbook.reports.model import RunReport
+from drillbook.reports.model import Links, RunReport
+from drillbook.reports.options import ReportOptions
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = ("html", "md", "json")
@@ -119,14 +122,61 @@ def run_json(report: RunReport) -> str:
 _RENDERERS = {"html": run_html, "md": run_markdown, "json": run_json}
 
 
-def write_run(report: RunReport, out_dir: Path, formats: Iterable[str]) -> list[Path]:
-    """Write ``report.<fmt>`` under ``out_dir/<run id>/``; returns the files written."""
+def relink(report: RunReport, journal: str) -> RunReport:
+    """``report`` with its evidence links under ``journal`` (the journal directory as the
+    report file reaches it: a path relative to the report, never this machine's absolute one)."""
+    drills = tuple(
+        dataclasses.replace(
+            d,
+            links=Links(
+                journal_record=f"{journal}/{d.evidence.journal_file}",
+                postmortem=d.links.postmortem,
+                comms=d.links.comms,
+            ),
+        )
+        for d in report.drills
+    )
+    return dataclasses.replace(report, journal=journal, drills=drills)
+
+
+def relative_journal(report: RunReport, target: Path) -> str:
+    """The journal directory of ``report`` relative to the directory ``target`` of its files."""
+    return Path(os.path.relpath(Path(report.journal).resolve(), target.resolve())).as_posix()
+
+
+def render_files(
+    report: RunReport, formats: Iterable[str], options: ReportOptions | None, today: datetime | None
+) -> dict[str, str]:
+    """File name to text: ``report.<fmt>``, and with ``options`` each drill's post-mortem and
+    comms drafts, which the report links."""
+    from drillbook.reports import postmortem
+
+    files = {f"report.{fmt}": _RENDERERS[fmt](report) for fmt in formats}
+    if options is not None:
+        for d in report.drills:
+            pm = postmortem.build_postmortem(d, options, today=today or datetime.now().astimezone())
+            files[d.links.postmortem] = postmortem.postmortem_markdown(pm)
+            files[d.links.comms] = postmortem.comms_markdown(postmortem.build_comms(d, options))
+    return files
+
+
+def write_run(
+    report: RunReport,
+    out_dir: Path,
+    formats: Iterable[str],
+    *,
+    options: ReportOptions | None = None,
+    today: datetime | None = None,
+) -> list[Path]:
+    """Write ``report.<fmt>`` (and, with ``options``, the drafts it links) under
+    ``out_dir/<run id>/``; returns the files written."""
     target = out_dir / safe_name(report.run_id)
     target.mkdir(parents=True, exist_ok=True)
+    report = relink(report, relative_journal(report, target))
     written = []
-    for fmt in formats:
-        path = target / f"report.{fmt}"
-        path.write_text(_RENDERERS[fmt](report), encoding="utf-8")
+    for name, text in render_files(report, formats, options, today).items():
+        path = target / name
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 

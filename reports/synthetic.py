@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.harness import journal
-from drillbook.harness.drill import PHASES
+from drillbook.harness.events import Event
+from drillbook.harness.phases import PHASES
 from drillbook.harness.timing import iso
 
 #: (scenario, option, tier, component, rto target s, rpo target s, typical rto s)
@@ -96,12 +97,13 @@ def _record(
     verified = rng.random() > 0.02
     fault_at = start + timedelta(seconds=30)
     timeline = [
-        _event(start, "test start", name),
-        _event(start + timedelta(seconds=12), "steady state holds", "api health"),
-        _event(fault_at, "fault injected", "process_kill"),
+        _event(start, Event.TEST_START, name),
+        _event(start + timedelta(seconds=12), Event.STEADY_STATE_HOLDS, "api health"),
+        _event(fault_at, Event.FAULT_INJECTED, "process_kill"),
     ]
     detect = rng.uniform(5, 120)
-    timeline.append(_event(fault_at + timedelta(seconds=detect), "issue detected", "api health: HTTP 503"))
+    detected = _event(fault_at + timedelta(seconds=detect), Event.ISSUE_DETECTED, "api health: HTTP 503")
+    timeline.append(detected)
     phases = []
     at = fault_at
     for phase, share, expected in zip(PHASES, SHARE, EXPECTED, strict=True):
@@ -116,15 +118,15 @@ def _record(
                 "detail": "",
             }
         )
-        timeline.append(_event(at, "phase start", phase))
+        timeline.append(_event(at, Event.PHASE_START, phase))
         at += timedelta(seconds=duration)
-        timeline.append(_event(at, "phase end", phase))
+        timeline.append(_event(at, Event.PHASE_END, phase))
     end = at + timedelta(seconds=60)
     if recovered:
         timeline.append(
-            _event(fault_at + timedelta(seconds=rto), "recovery complete", "steady state held 3 times")
+            _event(fault_at + timedelta(seconds=rto), Event.RECOVERY_COMPLETE, "steady state held 3 times")
         )
-    timeline.append(_event(end, "test end", ""))
+    timeline.append(_event(end, Event.TEST_END, ""))
     timeline.sort(key=lambda e: e["at"])
     reasons: list[str] = []
     if not recovered:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from drillbook.harness.errors import DrillbookError
 
 COMMANDS = (
-    "init", "run", "revert", "verify", "env", "report", "history", "postmortem", "plan", "unannounced", "ack",
-    "readiness", "toxiproxy-server",
+    "init", "run", "revert", "verify", "env", "report", "signoff", "history", "postmortem", "plan",
+    "unannounced", "ack", "readiness", "toxiproxy-server",
 )
 
 

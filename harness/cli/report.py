@@ -30,6 +30,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="output directory (default drill-reports/); files go to DIR/<run id>/",
     )
     p.add_argument(
+        "--bundle",
+        action="store_true",
+        help="write one archive instead (DIR/<run id>.evidence.zip): the report and its drafts, the "
+        "journal with its chain, the JUnit XML and logs of the results directory, a sha256 manifest",
+    )
+    p.add_argument(
+        "--log",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=None,
+        help="a log file to add to the bundle (repeatable; *.log of the results directory are added anyway)",
+    )
+    p.add_argument(
         "--no-verify",
         action="store_true",
         help="do not verify the journal's hash chain (the evidence then says so)",
@@ -40,20 +54,37 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from drillbook.reports import cliopts, journals, model, render
+    from drillbook.harness.errors import InvalidDrillConfig
+    from drillbook.reports import bundle, cliopts, journals, model, render
 
     cfg = cliopts.config(args)
     formats = cliopts.formats(args.format, render.FORMATS)
     options = cliopts.report_options(args, cfg)
+    logs = list(args.log or [])
+    missing = [str(p) for p in logs if not p.is_file()]
+    if missing:
+        raise InvalidDrillConfig(f"--log: no such file: {', '.join(missing)}")
+    if logs and not args.bundle:
+        raise InvalidDrillConfig("--log adds a file to the bundle: use it with --bundle")
     records = journals.run_records(cliopts.results_dir(args, cfg), args.run, verify=not args.no_verify)
-    report = model.build_run(records, options, generated_at=datetime.now(UTC), generator=render.generator())
-    for path in render.write_run(report, args.output, formats):
+    now = datetime.now(UTC)
+    report = model.build_run(records, options, generated_at=now, generator=render.generator())
+    if args.bundle:
+        path = bundle.write_bundle(
+            report, records, options, args.output, formats=formats, today=now, logs=logs
+        )
         print(f"drillbook report: wrote {path}")
+    else:
+        for path in render.write_run(report, args.output, formats, options=options, today=now):
+            print(f"drillbook report: wrote {path}")
+    print(f"  environment: {report.environment_kind}")
     for d in report.drills:
         print(
             f"  {d.status:7} {d.identity.scenario}{' / ' + d.identity.option if d.identity.option else ''}: "
-            f"RTO {d.rto.measured} (target {d.rto.target}), RPO {d.rpo.measured} (target {d.rpo.target}), "
-            f"{len(d.issues)} issue(s)"
+            f"{d.rto.name} {d.rto.measured} (target {d.rto.target}), RPO {d.rpo.measured} "
+            f"(target {d.rpo.target}), writes: {d.ledger.summary}, {len(d.issues)} issue(s)"
         )
+    print(f"  not exercised: {len(report.scope.not_exercised)} item(s) of the DR procedures")
+    print(f"  sign-off: {report.sign_off.status} (report hash {report.sign_off.report_hash})")
     print(f"  journal chain: {report.chain}")
     return 0

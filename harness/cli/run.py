@@ -30,6 +30,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "`suite` in drillbook.toml, else ./drills, else the reference suite)",
     )
     p.add_argument("--drill-results", default=None, help="journal directory (default drill-results/)")
+    p.add_argument(
+        "--led-by",
+        metavar="NAME",
+        default=None,
+        help="who leads this run, written into every journal record (default: [report] led_by)",
+    )
+    p.add_argument(
+        "--participant",
+        metavar="NAME:ROLE",
+        action="append",
+        default=None,
+        help="a participant and their role (or 'Name (Role)'), repeatable, written into every journal "
+        "record (default: [report] participants)",
+    )
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
     p.set_defaults(handler=run)
 
@@ -57,10 +71,21 @@ def command(args: argparse.Namespace, suite: Suite | None = None) -> list[str]:
         cmd += ["--drill-env", args.env]
     if args.drill_results:
         cmd += ["--drill-results", args.drill_results]
+    if getattr(args, "led_by", None):
+        cmd += ["--drill-led-by", args.led_by]
+    for person in getattr(args, "participant", None) or []:
+        cmd += ["--drill-participant", person]
     return cmd + extra
 
 
 def run(args: argparse.Namespace) -> int:
+    from drillbook.harness.people import parse_name, parse_person
+
+    # Checked here too, so a bad name is this command's error, not pytest's usage message.
+    if args.led_by is not None:
+        parse_name(args.led_by, "--led-by")
+    for person in args.participant or []:
+        parse_person(person, "--participant")
     suite = resolve_suite(args.suite)
     if suite.note:
         print(f"drillbook run: {suite.note}", flush=True)

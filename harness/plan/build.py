@@ -6,7 +6,7 @@ import inspect
 from datetime import UTC, datetime
 from typing import Any
 
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Reversible
 from drillbook.harness.durations import format_duration, parse_duration
 from drillbook.harness.plan.collect import CollectedDrill, Collection
 from drillbook.harness.plan.model import (
@@ -85,7 +85,7 @@ def _drill(item: CollectedDrill, owners: Owners) -> PlanDrill:
     return drill
 
 
-def plan_fault(cls: type[Fault]) -> PlanFault:
+def plan_fault(cls: type[Reversible]) -> PlanFault:
     registered = registered_faults().get(cls.name) is cls
     doc = inspect.getdoc(cls) or ""
     return PlanFault(

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Reversible
 from drillbook.harness.config import find_config
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 from drillbook.harness.marker import TIERS, DrillSpec
@@ -42,7 +42,7 @@ class CollectedDrill:
     nodeid: str
     spec: DrillSpec | None
     error: str | None
-    faults: list[type[Fault]]
+    faults: list[type[Reversible]]
     runbooks: list[Runbook]
     #: ``drill.phase(...)`` calls in the drill's own code: (name, expected seconds).
     phases: list[tuple[str, float | None]]
@@ -86,7 +86,7 @@ class _Recorder:
         self,
         item: pytest.Item,
         spec: DrillSpec | InvalidDrillConfig | None,
-        registered: dict[str, type[Fault]],
+        registered: dict[str, type[Reversible]],
     ) -> CollectedDrill:
         module = getattr(item, "module", None)
         funcs: list[Any] = []

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
-from drillbook.faults.base import Fault
+from drillbook.faults.base import Change, Fault, Reversible
 from drillbook.harness.durations import parse_duration
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.runbook import Runbook
@@ -46,7 +46,7 @@ def _code(func: Callable[..., Any]) -> CodeType | None:
 def referenced(
     funcs: list[Callable[..., Any]],
     namespace: dict[str, Any],
-    registered: dict[str, type[Fault]],
+    registered: dict[str, type[Reversible]],
     *,
     local: Callable[[FunctionType], bool],
 ) -> References:
@@ -57,7 +57,7 @@ def referenced(
     says whether a function is the suite's own (followed) or a library's (not).
     """
     by_class_name = {cls.__name__: cls for cls in registered.values()}
-    faults: dict[type[Fault], None] = {}
+    faults: dict[type[Reversible], None] = {}
     runbooks: dict[int, Runbook] = {}
     seen: set[CodeType] = set()
     visited: list[Callable[..., Any]] = []
@@ -97,7 +97,7 @@ def referenced(
 
 @dataclass(frozen=True)
 class References:
-    faults: list[type[Fault]]
+    faults: list[type[Reversible]]
     runbooks: list[Runbook]
     #: ``(phase, expected seconds or None)`` from ``drill.phase(name, expected=...)`` calls.
     phases: list[tuple[str, float | None]]
@@ -168,8 +168,8 @@ def module_runbooks(module: ModuleType) -> list[Runbook]:
 def _is_fault_class(obj: Any) -> bool:
     return (
         isinstance(obj, type)
-        and issubclass(obj, Fault)
-        and obj is not Fault
+        and issubclass(obj, Reversible)
+        and obj not in (Reversible, Fault, Change)
         and not inspect.isabstract(obj)
         and isinstance(getattr(obj, "name", None), str)
     )

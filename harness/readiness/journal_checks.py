@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from drillbook.harness.durations import format_duration
+from drillbook.harness.events import Event
 from drillbook.harness.readiness.model import Item, failed, passed
 from drillbook.harness.records import DrillResult, Status
 from drillbook.harness.timing import iso
@@ -174,6 +175,6 @@ def _sort_key(record: DrillResult) -> str:
 
 def _probes(record: DrillResult) -> list[str]:
     for event in record.timeline:
-        if event.event == "steady state holds" and event.detail:
+        if event.event == Event.STEADY_STATE_HOLDS and event.detail:
             return [p.strip() for p in event.detail.split(",") if p.strip()]
     return []

@@ -20,12 +20,13 @@ from drillbook.reports.options import Person, ReportOptions
 REPO = Path(__file__).resolve().parents[2]
 SUITE = Path("tests/fixtures/journals/suite")  # relative: golden files must not hold this machine's paths
 GOLDEN = Path(__file__).resolve().parent / "golden"
-NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 UPDATE = os.environ.get("DRILLBOOK_UPDATE_GOLDENS") == "1"
 
 RUN_OLD = "2025-10-06-quarterly"
 RUN_MONTHLY = "20261127T030656Z-c0948b"
 RUN_ANNUAL = "20261127T030706Z-8a12f8"
+RUN_C = "20261202T083550Z-718483"  # written after issue #17: people, causes, changes, kind; signed
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import pytest
 
 from drillbook.reports import history, journals, model, render
 from drillbook.reports.options import ReportOptions
-from tests.reports.conftest import NOW, RUN_ANNUAL, RUN_MONTHLY, SUITE
+from tests.reports.conftest import NOW, RUN_ANNUAL, RUN_C, RUN_MONTHLY, SUITE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -78,7 +78,7 @@ def write_report(tmp_path: Path, run_id: str) -> tuple[Path, model.RunReport]:
     return path, report
 
 
-@pytest.mark.parametrize("run_id", [RUN_MONTHLY, RUN_ANNUAL])
+@pytest.mark.parametrize("run_id", [RUN_MONTHLY, RUN_ANNUAL, RUN_C])
 def test_report_makes_no_request_and_shows_the_measurements(
     browser: Any, tmp_path: Path, run_id: str
 ) -> None:
@@ -96,12 +96,12 @@ def test_report_makes_no_request_and_shows_the_measurements(
             assert shown == timed
             assert timeline.locator("line.rto-target").count() == 1
             label = timeline.locator("text.rto-target-label").text_content() or ""
-            assert f"RTO target {drill.rto.target}" in label
+            assert f"{drill.rto.name} target {drill.rto.target}" in label
             if drill.rto.measured_s is not None:
                 assert timeline.locator("line.marker.recovered").count() == 1
             article = page.locator(f"#drill-{n}")
             text = article.inner_text()
-            assert f"Actual RTO\t{drill.rto.measured} (Target: {drill.rto.target})" in text
+            assert f"Actual {drill.rto.name}\t{drill.rto.measured} (Target: {drill.rto.target})" in text
             assert f"Actual RPO\t{drill.rpo.measured} (Target: {drill.rpo.target})" in text
             bars = page.locator(f"#bars-{n}")
             assert (bars.locator("text.measured-label").first.text_content() or "").startswith("measured ")

@@ -7,34 +7,33 @@ from pathlib import Path
 import pytest
 
 from drillbook.harness.cli import main
-from tests.reports.conftest import REPO, RUN_ANNUAL, RUN_MONTHLY, SUITE
+from tests.reports.conftest import REPO, RUN_ANNUAL, RUN_C, RUN_MONTHLY, SUITE
 
 RESULTS = str(REPO / SUITE)
 
 
-def test_report_latest_writes_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert (
-        main(
-            [
-                "report",
-                "--results",
-                RESULTS,
-                "-o",
-                str(tmp_path),
-                "--led-by",
-                "Ana",
-                "--participant",
-                "Bo (DBA)",
-            ]
-        )
-        == 0
-    )
+def test_report_writes_every_format_with_relative_links(
+    suite_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "reports"
+    argv = ["report", "--results", str(suite_copy), "-o", str(out_dir), "--led-by", "Ana"]
+    assert main([*argv, "--participant", "Bo (DBA)", "--run", RUN_ANNUAL]) == 0
     out = capsys.readouterr().out
-    files = sorted(p.name for p in (tmp_path / RUN_ANNUAL).iterdir())
-    assert files == ["report.html", "report.json", "report.md"]
+    files = sorted(p.name for p in (out_dir / RUN_ANNUAL).iterdir())
+    drafts = [f"{kind}-{RUN_ANNUAL}-{n:03d}.md" for kind in ("comms", "postmortem") for n in range(1, 6)]
+    assert files == sorted([*drafts, "report.html", "report.json", "report.md"])
     assert "PARTIAL database-corruption / snapshot-restore: RTO 1.1" in out
-    md = (tmp_path / RUN_ANNUAL / "report.md").read_text()
-    assert "| Led by | Ana |" in md and "- Bo (Role: DBA)" in md
+    assert "sign-off: NOT SIGNED" in out and "environment: simulation on the embedded local twin" in out
+    md = (out_dir / RUN_ANNUAL / "report.md").read_text()
+    # the journal does not name these people: the report takes them from its options, and says so
+    assert "| Led by | Ana (the report's options (the journal does not record them)) |" in md
+    assert "- Bo (Role: DBA)" in md
+    # evidence links are relative to the report file, never this machine's absolute paths
+    assert str(tmp_path) not in md and str(tmp_path) not in (out_dir / RUN_ANNUAL / "report.html").read_text()
+    assert f"](../../journal/000005-{RUN_ANNUAL}-001.json)" in md
+    assert f"](postmortem-{RUN_ANNUAL}-001.md)" in md
+    for link in ("../../journal/000005-" + RUN_ANNUAL + "-001.json", f"comms-{RUN_ANNUAL}-001.md"):
+        assert (out_dir / RUN_ANNUAL / link).is_file()
 
 
 def test_report_of_a_named_run_in_one_format(tmp_path: Path) -> None:
@@ -42,7 +41,8 @@ def test_report_of_a_named_run_in_one_format(tmp_path: Path) -> None:
         main(["report", "--results", RESULTS, "--run", RUN_MONTHLY, "--format", "md", "-o", str(tmp_path)])
         == 0
     )
-    assert [p.name for p in (tmp_path / RUN_MONTHLY).iterdir()] == ["report.md"]
+    names = sorted(p.name for p in (tmp_path / RUN_MONTHLY).iterdir())
+    assert names[-1] == "report.md" and all(n.startswith(("comms-", "postmortem-")) for n in names[:-1])
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_postmortem_by_record_id(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_postmortem_of_every_drill_of_the_latest_run(tmp_path: Path) -> None:
     assert main(["postmortem", "latest", "--results", RESULTS, "-o", str(tmp_path)]) == 0
-    assert len(list((tmp_path / RUN_ANNUAL).iterdir())) == 10
+    assert len(list((tmp_path / RUN_C).iterdir())) == 6
 
 
 def test_report_options_from_the_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,7 +127,8 @@ def test_report_options_from_the_config(tmp_path: Path, capsys: pytest.CaptureFi
         'participants = ["Kim (Security Lead)", {name = "Max", role = "DBA"}]\n'
         'sign_off = ["CISO"]\n[report.owners]\ndefault = "platform team"\n'
     )
-    assert main(["report", "--config", str(config), "--format", "md", "-o", str(tmp_path / "out")]) == 0
+    argv = ["report", "--config", str(config), "--format", "md", "-o", str(tmp_path / "out")]
+    assert main([*argv, "--run", RUN_ANNUAL]) == 0
     md = (tmp_path / "out" / RUN_ANNUAL / "report.md").read_text()
     assert "| Led by | Lee |" in md and "- Kim (Role: Security Lead)" in md and "- Max (Role: DBA)" in md
     assert "CISO: ______" in md and "Owner: platform team" in md

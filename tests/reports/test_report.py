@@ -20,7 +20,7 @@ from drillbook.harness.records import (
 from drillbook.reports import journals, model, render
 from drillbook.reports.model import RunReport
 from drillbook.reports.options import ReportOptions
-from tests.reports.conftest import NOW, RUN_ANNUAL, RUN_MONTHLY, RUN_OLD, SUITE, Golden
+from tests.reports.conftest import NOW, RUN_ANNUAL, RUN_C, RUN_MONTHLY, RUN_OLD, SUITE, Golden
 
 
 def build(run_id: str | None, options: ReportOptions, directory: Path = SUITE) -> RunReport:
@@ -28,7 +28,7 @@ def build(run_id: str | None, options: ReportOptions, directory: Path = SUITE) -
     return model.build_run(records, options, generated_at=NOW, generator="drillbook (golden)")
 
 
-@pytest.mark.parametrize("run_id", [RUN_OLD, RUN_MONTHLY, RUN_ANNUAL])
+@pytest.mark.parametrize("run_id", [RUN_OLD, RUN_MONTHLY, RUN_ANNUAL, RUN_C])
 def test_reports_match_their_golden_files(
     in_repo: Path, options: ReportOptions, golden: Golden, run_id: str
 ) -> None:
@@ -48,7 +48,7 @@ def test_json_keeps_its_figures(in_repo: Path, options: ReportOptions) -> None:
 
 
 def test_latest_run_is_the_run_of_the_last_record(in_repo: Path, options: ReportOptions) -> None:
-    assert build(None, options).run_id == RUN_ANNUAL
+    assert build(None, options).run_id == RUN_C  # its sign-offs come last: they belong to the run
 
 
 def test_partial_report_states_why_with_the_numbers(in_repo: Path, options: ReportOptions) -> None:
@@ -122,6 +122,7 @@ def test_unannounced_and_schedule_come_from_extra(in_repo: Path, options: Report
 
 
 def test_an_unannounced_drills_reveal_is_shown() -> None:
+    from drillbook.harness.records import Unannounced
     from drillbook.reports.model import _announcement
 
     reveal = {
@@ -132,10 +133,10 @@ def test_an_unannounced_drills_reveal_is_shown() -> None:
         "commitment": "ab12",
         "nonce": "x",
     }
-    text = _announcement(reveal)
+    text = _announcement(Unannounced.from_value(reveal))
     assert text.startswith("UNANNOUNCED (plan sealed 2026-11-01T09:00:00+00:00, scheduled 2026-11-20")
     assert text.endswith("commitment NOT verified)")
-    assert _announcement(None) == "announced" and _announcement(True) == "UNANNOUNCED"
+    assert _announcement(None) == "announced" and _announcement(Unannounced.from_value(True)) == "UNANNOUNCED"
 
 
 def test_action_items_take_owners_and_due_dates_from_options(in_repo: Path, options: ReportOptions) -> None:

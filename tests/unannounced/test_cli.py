@@ -9,12 +9,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from drillbook.harness import journal
+from drillbook.harness.config import load_config
+from drillbook.harness.durations import format_duration
 from drillbook.harness.records import DrillInfo, DrillResult, EnvironmentInfo, Status
+from drillbook.reports import journals, model, render
+from drillbook.reports.options import from_config
 from tests.paging.receiver import Receiver, running
 
 SUITE = '''
@@ -163,6 +168,22 @@ def test_seal_due_run_records_the_reveal_and_the_engagement(suite: Path, receive
     checked = cli(suite, "verify", "--drill-results", "results")
     assert checked.returncode == 0 and f"OK       {commitment}" in checked.stdout
     assert cli(suite, "due").returncode == 3  # done: nothing pending any more
+
+    # the DR Test Report shows the escalation path and the measured time to engage
+    report = model.build_run(
+        journals.run_records(suite / "results"),
+        from_config(load_config(suite / "drillbook.toml")),
+        generated_at=datetime.now(UTC),
+        generator="test",
+    )
+    escalation = report.drills[0].escalation
+    assert [(lv.level, lv.respond_within) for lv in escalation.path] == [(1, "1.00s"), (2, "10.00s")]
+    assert escalation.path[0].paged.startswith("no response") and escalation.paged
+    assert escalation.time_to_engage.startswith(format_duration(engagement["time_to_engage_s"]))
+    assert "acknowledged by pager at level 2 after 1 escalation(s) (within the level's 10.00s)" in (
+        escalation.time_to_engage
+    )
+    assert escalation.met is True and "Time to engage: " in render.run_markdown(report)
 
 
 def test_nobody_acknowledging_fails_the_run_with_its_own_exit_code(suite: Path, receiver: Receiver) -> None:
