@@ -1,0 +1,167 @@
+"""The real kubectl drives the twin: what it does happens to real processes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from drillbook.harness import procs
+from drillbook.twin.supervisor.process import pod_log
+from tests.twin.app_plane_support import http, wait_for
+from tests.twin.kube.support import Twin, needs_kubectl, twin
+
+__all__ = ["twin"]
+
+
+def setup_function() -> None:
+    needs_kubectl()
+
+
+def health(t: Twin) -> tuple[int, dict[str, object]]:
+    answer = http("GET", f"{t.plane.front_door_url}/api/health", timeout=5)
+    return answer.status, answer.body
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_delete_pod_is_followed_by_a_real_replacement(twin: Twin) -> None:
+    t = twin
+    victim = t.ok("get", "pods", "-l", "app=api", "-o", "jsonpath={.items[0].metadata.name}")
+    old = next(p for p in t.pods() if p["name"] == victim)
+    began = time.monotonic()
+    assert t.ok("delete", "pod", victim).strip() == f'pod "{victim}" deleted'
+    waited = time.monotonic() - began
+    assert not procs.alive(old["pid"], old["ticks"])  # really signalled, and gone before kubectl returned
+    t.ok("rollout", "status", "deployment/api", "--timeout=60s")
+    api = [p for p in t.pods() if p["name"].startswith("api-")]
+    assert len(api) == 3 and victim not in {p["name"] for p in api}
+    fresh = [p for p in api if p["name"] not in {old["name"]}]
+    assert all(
+        procs.alive(p["pid"], p["ticks"]) and "drillbook.twin.service" in cmdline(p["pid"]) for p in fresh
+    )
+    assert wait_for(lambda: health(t)[0] == 200, 30, "health through the front door")
+    print(f"kubectl delete pod returned in {waited:.2f}s")
+
+
+def test_rollout_undo_serves_the_previous_release(twin: Twin) -> None:
+    t = twin
+    assert health(t)[1]["version"] == "1.0.0"
+    t.ok("set", "image", "deployment/api", "api=compliant-api:1.1.1-hotfix1")
+    t.ok("rollout", "status", "deployment/api", "--timeout=90s")
+    assert wait_for(lambda: health(t)[1].get("version") == "1.1.1-hotfix1", 30, "the new release served")
+    history = t.ok("rollout", "history", "deployment/api")
+    assert "set image compliant-api:1.1.1-hotfix1" in history
+    assert t.ok("rollout", "undo", "deployment/api").strip() == "deployment.apps/api rolled back"
+    t.ok("rollout", "status", "deployment/api", "--timeout=90s")
+    assert wait_for(lambda: health(t)[1].get("version") == "1.0.0", 30, "the previous release served")
+    assert {p["version"] for p in t.plane.api.status()["pods"] if not p["terminating"]} == {"1.0.0"}
+    assert t.plane.api.status()["revision"] == 3  # revision 1's template again, as Kubernetes numbers it
+    # kubectl copied revision 1's change-cause back onto the deployment, as on a cluster.
+    lines = t.ok("rollout", "history", "deployment/api").splitlines()[2:]
+    assert dict(line.split(None, 1) for line in lines if line.strip()) == {
+        "2": "set image compliant-api:1.1.1-hotfix1",
+        "3": "initial release",
+    }
+
+
+def test_drain_of_an_az_a_node_moves_every_pod_to_az_b(twin: Twin) -> None:
+    t = twin
+    assert any(p["zone"] == "az-a" for p in t.pods())
+    out = t.ok("drain", "node-az-a", "--timeout=120s", timeout=150)
+    assert "node/node-az-a cordoned" in out and "node/node-az-a drained" in out
+    t.ok("rollout", "status", "deployment/api", "--timeout=90s")
+    t.ok("rollout", "status", "deployment/workers", "--timeout=90s")
+    placed = {p["name"]: p["zone"] for p in t.pods() if not p["terminating"]}
+    assert placed and set(placed.values()) == {"az-b"}
+    listed = json.loads(t.ok("get", "pods", "-o", "json"))["items"]
+    assert {p["spec"]["nodeName"] for p in listed} == {"node-az-b"}
+    assert all(procs.alive(p["pid"], p["ticks"]) for p in t.pods())
+    assert "SchedulingDisabled" in t.ok("get", "node", "node-az-a")
+    assert health(t)[0] == 200
+    t.ok("uncordon", "node-az-a")
+    assert t.plane.supervisor.zones() == {"az-a": False, "az-b": False, "dr-az-a": False, "dr-az-b": False}
+
+
+def test_logs_prints_a_replicas_log(twin: Twin) -> None:
+    t = twin
+    pod = next(p for p in t.pods() if p["name"].startswith("api-"))
+    out = t.ok("logs", pod["name"])
+    written = pod_log(Path(t.plane.state_dir / "logs"), pod["name"]).read_text()
+    assert out == written and f"replica={pod['name']}" in out and "listening on" in out
+    assert t.ok("logs", pod["name"], "--tail=1") == written.splitlines(keepends=True)[-1]
+    deployment = t.kubectl("logs", "deployment/workers")
+    assert deployment.returncode == 0 and "worker 1.0.0" in deployment.stdout
+    previous = t.kubectl("logs", pod["name"], "--previous")
+    assert previous.returncode == 1 and "previous terminated container" in previous.stderr
+
+
+def test_get_pods_wide_shows_nodes_and_zones(twin: Twin) -> None:
+    t = twin
+    out = t.ok("get", "pods", "-o", "wide", "-L", "topology.kubernetes.io/zone")
+    header, *rows = out.splitlines()
+    assert header.split()[:9] == [
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        "IP",
+        "NODE",
+        "NOMINATED",
+        "NODE",
+    ]
+    assert header.split()[-1] == "ZONE"
+    for pod in t.pods():
+        row = next(r.split() for r in rows if r.startswith(pod["name"] + " "))
+        assert row[1:3] == ["1/1", "Running"] and row[6] == f"node-{pod['zone']}" and row[-1] == pod["zone"]
+    nodes = t.ok("get", "nodes", "-L", "topology.kubernetes.io/zone")
+    assert {line.split()[0]: line.split()[-1] for line in nodes.splitlines()[1:]} == {
+        "node-az-a": "az-a",
+        "node-az-b": "az-b",
+    }
+
+
+def test_the_dr_context_shows_the_dr_region(twin: Twin) -> None:
+    t = twin
+    deployments = t.ok("--context", "drillbook-local-dr", "get", "deployments", "-o", "name")
+    assert deployments.split() == ["deployment.apps/api-dr", "deployment.apps/workers-dr"]
+    t.ok("--context", "drillbook-local-dr", "scale", "deployment/api-dr", "--replicas=1")
+    t.ok("--context", "drillbook-local-dr", "rollout", "status", "deployment/api-dr", "--timeout=90s")
+    dr_pods = t.ok("--context", "drillbook-local-dr", "get", "pods", "-o", "wide")
+    assert "api-dr-" in dr_pods and "node-dr-az-" in dr_pods
+    assert "api-dr-" not in t.ok("get", "pods")
+
+
+def test_unknown_resources_and_names_are_kubernetes_errors_and_change_nothing(twin: Twin) -> None:
+    t = twin
+    before = t.snapshot()
+    cases = [
+        (("get", "widgets"), 'error: the server doesn\'t have a resource type "widgets"'),
+        (("get", "pod", "nope"), 'Error from server (NotFound): pods "nope" not found'),
+        (
+            ("scale", "deployment/nope", "--replicas=9"),
+            'error: no objects passed to scale deployments.apps "nope" not found',
+        ),
+        (
+            ("get", "--raw", "/api/v1/namespaces/production/widgets"),
+            "Error from server (NotFound): the server could not find the requested resource",
+        ),
+        (
+            ("patch", "deployment", "api", "-p", '{"spec":{"paused":true}}'),
+            'The Deployment "api" is invalid: spec.paused: Forbidden: drillbook\'s twin cannot change it',
+        ),
+        (
+            ("create", "deployment", "extra", "--image=compliant-api:1.0.0"),
+            "error: failed to create deployment: drillbook's twin does not create deployments.apps",
+        ),
+    ]
+    for args, message in cases:
+        began = time.monotonic()
+        done = t.kubectl(*args, timeout=60)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert done.stderr.strip().startswith(message), (args, done.stderr)
+        assert time.monotonic() - began < 30
+    assert t.snapshot() == before
