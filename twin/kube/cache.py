@@ -50,7 +50,7 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 class ObjectCache:
-    def __init__(self, *, floor: int = 0, window: int = 20_000) -> None:
+    def __init__(self, *, floor: int = 0, window: int = 4096) -> None:
         self.rv = max(int(time.time() * 1000), floor)
         self._entries: dict[Key, _Entry] = {}
         self._events: deque[WatchEvent] = deque(maxlen=window)

@@ -115,7 +115,7 @@ def pod(ctl: Controller, d: Deployment, p: Pod, overlay: dict[str, Any]) -> Rend
             namespace=ctl.state.namespace,
             labels=labels,
             annotations=annotations,
-            generateName=f"{d.name}-",
+            generateName=f"{workloads.replicaset_name(d, p.template_hash)}-",
             **extra,
         ),
         "spec": {
