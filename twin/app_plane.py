@@ -224,8 +224,11 @@ class AppPlane:
             return dict(json.loads(response.read()))
 
     def ports(self) -> list[int]:
-        """Every port the app plane listens on now (front door, control API, pods)."""
+        """Every port the app plane listens on now (front door, control API, Kubernetes API, pods)."""
         ports = [p.port for p in self.processes if p.port]
+        files = StateFiles(self.state_dir / "supervisor")
+        saved = files.read_json(files.state)
+        ports += [int(saved["kube_port"])] if saved and saved.get("kube_port") else []
         try:
             for deployment in self.supervisor.status()["deployments"]:
                 ports += [pod["port"] for pod in deployment["pods"] if pod["pid"] and pod["port"]]

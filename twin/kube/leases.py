@@ -16,6 +16,20 @@ from drillbook.twin.kube.errors import AlreadyExists, BadRequest, Invalid
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 API_VERSION = "coordination.k8s.io/v1"
 _TIMES = ("acquireTime", "renewTime")
+SPEC_FIELDS = (
+    "holderIdentity",
+    "leaseDurationSeconds",
+    "leaseTransitions",
+    "preferredHolder",
+    "strategy",
+    *_TIMES,
+)
+
+
+def unknown_fields(body: Any) -> list[str]:
+    """Fields of a lease's spec no Lease has (``fieldValidation=Strict`` refuses them)."""
+    spec = body.get("spec") if isinstance(body, dict) else None
+    return sorted(f"spec.{k}" for k in spec if k not in SPEC_FIELDS) if isinstance(spec, dict) else []
 
 
 def check_name(name: Any, what: str = "metadata.name") -> str:
@@ -58,7 +72,8 @@ def _check_spec(spec: Any) -> dict[str, Any]:
             datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise Invalid(f"spec.{field}: Invalid value: {value!r}: not an RFC 3339 time") from None
-    return dict(spec)
+    # An unknown field is dropped, as the API server decodes into its types (or refused: Strict).
+    return {k: v for k, v in spec.items() if k in SPEC_FIELDS}
 
 
 def created(body: Any, namespace: str, existing: set[str]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from drillbook.twin.kube import logs, protobuf, resources, tables
+from drillbook.twin.kube import leases, logs, openapi, protobuf, resources, tables
 from drillbook.twin.kube.cluster import PRIMARY, KubeApi
 from drillbook.twin.kube.errors import (
     ApiError,
@@ -99,6 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle's algorithm a keep-alive client (the
     # official client, kubectl) waits out its delayed ACK: 40 ms per call instead of 1.
     disable_nagle_algorithm = True
+    #: An idle keep-alive connection (or one that never sends its request) is closed after this.
+    timeout = 300
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -200,6 +202,12 @@ class _Handler(BaseHTTPRequestHandler):
         if target is None:
             raise unknown_path()
         api, res = self.server.api, target.res
+        if (
+            query.get("fieldValidation") == "Strict"
+            and res.name == "leases"
+            and method in ("POST", "PUT", "PATCH")
+        ):
+            body = self._strict(body)
         if target.sub is not None:
             self._subresource(method, target, query, region, body)
         elif target.name is None:
@@ -230,6 +238,21 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             raise MethodNotAllowed(f"{method} is not allowed on {res.qualified}")
 
+    @staticmethod
+    def _strict(body: Callable[[], Any]) -> Callable[[], Any]:
+        """``fieldValidation=Strict``: a body naming a field the kind does not have is refused."""
+
+        def checked() -> Any:
+            decoded = body()
+            unknown = leases.unknown_fields(decoded)
+            if unknown:
+                raise BadRequest(
+                    f"strict decoding error: unknown field {', '.join(repr(f) for f in unknown)}"
+                )
+            return decoded
+
+        return checked
+
     def _discovery(self, path: str) -> bool:
         doc: Any
         if path in ("/version",):
@@ -238,6 +261,10 @@ class _Handler(BaseHTTPRequestHandler):
             doc = resources.core_versions(f"127.0.0.1:{self.server.server_address[1]}")
         elif path == "/apis":
             doc = resources.groups()
+        elif path == "/openapi/v3":
+            doc = openapi.index()
+        elif path.startswith("/openapi/v3/"):
+            doc = openapi.document(path[len("/openapi/v3/") :])
         elif path in ("/healthz", "/livez", "/readyz"):
             self._text(200, b"ok")
             return True

@@ -165,3 +165,36 @@ def test_unknown_resources_and_names_are_kubernetes_errors_and_change_nothing(tw
         assert done.stderr.strip().startswith(message), (args, done.stderr)
         assert time.monotonic() - began < 30
     assert t.snapshot() == before
+
+
+LEASE = """apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: drill-lock
+spec:
+  holderIdentity: {holder}
+  leaseDurationSeconds: 60
+"""
+
+
+def test_a_lease_with_kubectl_apply_create_and_delete(twin: Twin, tmp_path: Path) -> None:
+    t = twin
+    manifest = tmp_path / "lease.yaml"
+    manifest.write_text(LEASE.format(holder="runner-a"))
+    assert t.ok("apply", "-f", str(manifest)).strip() == "lease.coordination.k8s.io/drill-lock created"
+    manifest.write_text(LEASE.format(holder="runner-b"))
+    assert t.ok("apply", "-f", str(manifest)).strip() == "lease.coordination.k8s.io/drill-lock configured"
+    assert t.ok("get", "lease", "drill-lock", "-o", "jsonpath={.spec.holderIdentity}") == "runner-b"
+    again = t.kubectl("create", "-f", str(manifest))
+    assert again.returncode == 1
+    assert (
+        again.stderr.strip()
+        == 'Error from server (AlreadyExists): error when creating "{}": leases.'
+        'coordination.k8s.io "drill-lock" already exists'.format(manifest)
+    )
+    manifest.write_text(LEASE.format(holder="x") + "  holder: typo\n")
+    strict = t.kubectl("apply", "-f", str(manifest))
+    assert strict.returncode == 1 and "unknown field 'spec.holder'" in strict.stderr
+    assert t.ok("get", "lease", "drill-lock", "-o", "jsonpath={.spec.holderIdentity}") == "runner-b"
+    assert t.ok("delete", "lease", "drill-lock").strip() == 'lease.coordination.k8s.io "drill-lock" deleted'
+    assert "No resources found" in t.kubectl("get", "leases").stderr
