@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
 from typing import Any
 
 from drillbook.twin.kube import meta
@@ -66,12 +65,8 @@ def _check_spec(spec: Any) -> dict[str, Any]:
         raise Invalid("spec.holderIdentity must be a string")
     for field in _TIMES:
         value = spec.get(field)
-        if value is None:
-            continue
-        try:
-            datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise Invalid(f"spec.{field}: Invalid value: {value!r}: not an RFC 3339 time") from None
+        if value is not None and meta.parse_time(str(value)) is None:
+            raise Invalid(f"spec.{field}: Invalid value: {value!r}: not an RFC 3339 time")
     # An unknown field is dropped, as the API server decodes into its types (or refused: Strict).
     return {k: v for k, v in spec.items() if k in SPEC_FIELDS}
 

@@ -61,15 +61,19 @@ def node_uid(label: str, zone: str) -> str:
     return uid(label, "node", zone)
 
 
-def k8s_time(stamp: str | None) -> str | None:
-    """An ISO time of the supervisor (milliseconds) as Kubernetes writes one (seconds, Z)."""
+def parse_time(stamp: str | None) -> datetime | None:
     if not stamp:
         return None
     try:
-        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def k8s_time(stamp: str | None) -> str | None:
+    """An ISO time of the supervisor (milliseconds) as Kubernetes writes one (seconds, Z)."""
+    parsed = parse_time(stamp)
+    return None if parsed is None else parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def now() -> str:
@@ -82,13 +86,8 @@ def micro_now() -> str:
 
 
 def age_seconds(stamp: str | None) -> float | None:
-    if not stamp:
-        return None
-    try:
-        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (datetime.now(UTC) - parsed).total_seconds()
+    parsed = parse_time(stamp)
+    return None if parsed is None else (datetime.now(UTC) - parsed).total_seconds()
 
 
 def human_duration(seconds: float | None) -> str:
