@@ -236,7 +236,7 @@ class KubeApi:
             ) not in (None, current["metadata"]["resourceVersion"]):
                 raise conflict(res.name, res.group, name)
             if res.name == "pods":
-                self.ctl.delete_pod(name, _grace(options), "deleted through the Kubernetes API")
+                self.ctl.delete_pod(name, _grace(options))
             elif res.name == "leases":
                 assert namespace is not None
                 self.store.delete_lease(namespace, name)
@@ -263,7 +263,7 @@ class KubeApi:
         with self.ctl.lock:
             self.get(BY_NAME["", "pods"], namespace, name, region)
             options = (body.get("deleteOptions") or {}) if isinstance(body, dict) else {}
-            self.ctl.delete_pod(name, _grace(options), "evicted through the Kubernetes API")
+            self.ctl.delete_pod(name, _grace(options), evicted=True)
             self.ctl.wake()
 
     def _saved(self) -> None:

@@ -557,7 +557,7 @@ class Controller:
                 self._terminate(pod, sig)
         return evicted
 
-    def delete_pod(self, name: str, grace_s: float | None = None, reason: str = "deleted") -> Pod:
+    def delete_pod(self, name: str, grace_s: float | None = None, *, evicted: bool = False) -> Pod:
         """Terminate one pod (SIGTERM, SIGKILL after ``grace_s``; 0: SIGKILL now), as a pod
         deletion or eviction does; its deployment creates a replacement."""
         pod = self.state.pods.get(name)
@@ -565,8 +565,8 @@ class Controller:
             raise NotFound(f"no pod {name!r}")
         if grace_s is not None and grace_s < 0:
             raise Invalid(f"a grace period must be 0 or more seconds, not {grace_s:g}")
-        grace = "default" if grace_s is None else f"{grace_s:g}s"
-        self._event(name, "Killing", f"{reason} (grace period {grace})")
+        grace = f"{self.state.probes.termination_grace_s:g}s" if grace_s is None else f"{grace_s:g}s"
+        self._event(name, "Evicted" if evicted else "Deleted", f"grace period {grace}")
         if grace_s == 0:
             self._terminate(pod, signal.SIGKILL)
         else:

@@ -4,8 +4,9 @@ It loads ``DIR/state.json`` (written by the launcher, or left by a previous
 supervisor whose still-running pods it adopts), serves the control API on a
 loopback port of its own choosing and records it, with its pid and start time,
 in ``DIR/supervisor.json``, with the URL of the Kubernetes API it also serves
-(``drillbook.twin.kube``, on ``kube_port`` of the state). SIGTERM (or POST /v1/shutdown) stops every pod and
-then the supervisor; SIGKILL leaves the pods running for the next one to adopt.
+(``drillbook.twin.kube``, on ``kube_port`` of the state). SIGTERM (or POST
+/v1/shutdown) stops every pod and then the supervisor; SIGKILL leaves the pods
+running for the next one to adopt.
 """
 
 from __future__ import annotations

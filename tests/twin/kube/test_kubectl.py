@@ -189,8 +189,8 @@ def test_a_lease_with_kubectl_apply_create_and_delete(twin: Twin, tmp_path: Path
     assert again.returncode == 1
     assert (
         again.stderr.strip()
-        == 'Error from server (AlreadyExists): error when creating "{}": leases.'
-        'coordination.k8s.io "drill-lock" already exists'.format(manifest)
+        == f'Error from server (AlreadyExists): error when creating "{manifest}": leases.'
+        'coordination.k8s.io "drill-lock" already exists'
     )
     manifest.write_text(LEASE.format(holder="x") + "  holder: typo\n")
     strict = t.kubectl("apply", "-f", str(manifest))
