@@ -1,7 +1,7 @@
 """resourceVersions and watch events for objects rendered from the supervisor's state.
 
 The supervisor knows nothing of resource versions: its state is plain data. Each time the
-API renders a resource (on a request, and every tenth of a second while someone watches it),
+API renders a resource (on a request, and every 50 ms while someone watches it),
 the cache compares every object with the one it saw last; a changed object gets the next
 resourceVersion and an ``ADDED``/``MODIFIED`` event, a vanished one a ``DELETED`` event. A
 watch replays the events after its resourceVersion; one older than the kept window is

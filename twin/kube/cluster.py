@@ -252,7 +252,6 @@ class KubeApi:
             else:
                 raise not_emulated(f"deleting {res.qualified}")
             self._saved()
-            self.ctl.wake()
             try:
                 return self.get(res, namespace, name, region)
             except NotFound:
@@ -264,7 +263,6 @@ class KubeApi:
             self.get(BY_NAME["", "pods"], namespace, name, region)
             options = (body.get("deleteOptions") or {}) if isinstance(body, dict) else {}
             self.ctl.delete_pod(name, _grace(options), evicted=True)
-            self.ctl.wake()
 
     def _saved(self) -> None:
         """After a change: leases carry their new versions; what only the API keeps is saved."""
@@ -273,7 +271,6 @@ class KubeApi:
             self.store.put_lease(r.obj)
         self.store.forget("pods", {(self.namespace, name) for name in self.ctl.state.pods})
         self.store.save(version)
-        self.ctl.wake()
 
 
 def _grace(options: dict[str, Any]) -> float | None:

@@ -33,7 +33,7 @@ from drillbook.twin.kube.selectors import field_matcher, field_names, label_matc
 from drillbook.twin.supervisor.process import pod_log
 
 REGIONS = {"dr": "dr"}
-WATCH_POLL_S = 0.1
+WATCH_POLL_S = 0.05
 MAX_WATCH_S = 1800.0
 _BASE_FIELDS = ("metadata.name", "metadata.namespace")
 
@@ -141,6 +141,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         except Exception as exc:  # a bug answers 500 rather than dropping the connection
             self._json(500, ApiError(f"{type(exc).__name__}: {exc}").status())
+        finally:
+            if method != "GET":
+                # The control loop acts on a change now, not at its next tick; after the answer
+                # is sent, so the two do not contend for the lock and the interpreter meanwhile.
+                self.server.api.ctl.wake()
 
     def _raw(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -8,6 +8,7 @@ pods) serves the same leases with the same resourceVersions.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ class KubeStore:
     namespaces: dict[str, dict[str, Any]] = field(default_factory=dict)
     overlays: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     resource_version: int = 0
+    _saved: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> KubeStore:
@@ -47,21 +49,15 @@ class KubeStore:
         )
 
     def save(self, resource_version: int) -> None:
+        """Write it if anything but the version changed (the version only keeps later ones above it:
+        the clock does that too, and a saved lease carries its own)."""
+        content = {"leases": self.leases, "namespaces": self.namespaces, "overlays": self.overlays}
+        if content == self._saved:
+            return
         self.resource_version = max(self.resource_version, resource_version)
-        write_atomic(
-            self.path,
-            json.dumps(
-                {
-                    "schema_version": SCHEMA_VERSION,
-                    "resource_version": self.resource_version,
-                    "leases": self.leases,
-                    "namespaces": self.namespaces,
-                    "overlays": self.overlays,
-                },
-                indent=1,
-                sort_keys=True,
-            ),
-        )
+        document = {"schema_version": SCHEMA_VERSION, "resource_version": self.resource_version, **content}
+        write_atomic(self.path, json.dumps(document, indent=1, sort_keys=True))
+        self._saved = copy.deepcopy(content)
 
     # -- labels and annotations of objects the supervisor renders ------------------------------
 
