@@ -170,7 +170,10 @@ FIELDS = {
         "type",
     ),
 }
-GROUPS = tuple(dict.fromkeys(r.group for r in RESOURCES if r.group))
+#: ``policy`` serves no resource of its own here (no PodDisruptionBudget), but it is the group of
+#: the eviction subresource: kubectl before 1.22 evicts only when ``/apis`` lists it.
+SUBRESOURCE_GROUPS = ("policy",)
+GROUPS = tuple(dict.fromkeys([*(r.group for r in RESOURCES if r.group), *SUBRESOURCE_GROUPS]))
 
 
 def find(group: str, version: str, name: str) -> Resource | None:
@@ -221,7 +224,7 @@ def groups() -> dict[str, Any]:
 
 def resource_list(group_name: str, version: str) -> dict[str, Any] | None:
     listed = [r for r in RESOURCES if r.group == group_name and r.version == version]
-    if not listed:
+    if not listed and (group_name not in SUBRESOURCE_GROUPS or version != "v1"):
         return None
     return {
         "kind": "APIResourceList",

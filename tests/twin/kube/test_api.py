@@ -53,7 +53,8 @@ def test_discovery_lists_what_is_served(api: client.ApiClient) -> None:
     assert client.VersionApi(api).get_code(_request_timeout=T).git_version.startswith("v1.32")
     assert client.CoreApi(api).get_api_versions(_request_timeout=T).versions == ["v1"]
     groups = {g.name for g in client.ApisApi(api).get_api_versions(_request_timeout=T).groups}
-    assert groups == {"apps", "coordination.k8s.io", "authorization.k8s.io"}
+    assert groups == {"apps", "coordination.k8s.io", "authorization.k8s.io", "policy"}
+    assert client.PolicyV1Api(api).get_api_resources(_request_timeout=T).resources == []
     core = {r.name: r for r in client.CoreV1Api(api).get_api_resources(_request_timeout=T).resources}
     assert (core["pods/eviction"].group, core["pods/eviction"].version, core["pods/eviction"].kind) == (
         "policy",
