@@ -17,6 +17,7 @@ Launch API (``LocalEnvironment`` calls it; anything else may too)::
     plane.api, plane.workers           # Deployment (a DeploymentRole) in the primary region
     plane.dr_api, plane.dr_workers     # in the DR region (0 replicas until scaled: pilot light)
     plane.supervisor                   # SupervisorClient: zones (cordon), events, logs
+    plane.kube_url                     # the Kubernetes API the supervisor serves (kubectl, the client)
     plane.component_status()           # rows for `drillbook env status`
     plane.stop()                       # or stop_app_plane(state_dir) from any process
 
@@ -54,6 +55,7 @@ from drillbook.harness.environments.lifecycle import ComponentStatus
 from drillbook.harness.errors import DrillbookError
 from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.frontdoor import STATUS_PATH, FrontDoorConfig
+from drillbook.twin.postgres import free_port
 from drillbook.twin.processes import labelled, listening
 from drillbook.twin.service.images import (
     API_IMAGES,
@@ -80,6 +82,7 @@ _PLATFORM = PlatformAws()
 PRIMARY_TARGET = _PLATFORM.primary_target
 DR_TARGET = _PLATFORM.dr_target
 MANIFEST = "app-plane.json"
+KUBE_NAMESPACE = "production"  # the DR procedures' namespace (`kubectl ... -n production`)
 __all__ = ["BAD_VERSION", "DR_TARGET", "GOOD_VERSION", "NEW_REQUIRED_VARIABLE", "PRIMARY_TARGET", "AppPlane",
            "AppPlaneError", "AppProcess", "SecretRefs", "StopReport", "attach_app_plane", "start_app_plane",
            "stop_app_plane"]
@@ -138,6 +141,22 @@ class AppPlane:
     @property
     def dr_workers(self) -> Deployment | None:
         return self.supervisor.deployment("workers-dr") if self.dr_enabled else None
+
+    @property
+    def kube_url(self) -> str:
+        """The Kubernetes API over this plane's supervisor (``drillbook.twin.kube``)."""
+        files = StateFiles(self.state_dir / "supervisor")
+        info = files.read_json(files.supervisor) or {}
+        if not info.get("kube_url"):
+            raise AppPlaneError(f"no Kubernetes API recorded in {files.supervisor}: "
+                                "is the supervisor running?")
+        return str(info["kube_url"])
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of its deployments in the Kubernetes API."""
+        files = StateFiles(self.state_dir / "supervisor")
+        return str((files.read_json(files.state) or {}).get("namespace") or KUBE_NAMESPACE)
 
     def restart_supervisor(self, timeout: float = 30.0) -> AppProcess:
         """Start a new supervisor after the old one died: it adopts the pods still running
@@ -205,8 +224,11 @@ class AppPlane:
             return dict(json.loads(response.read()))
 
     def ports(self) -> list[int]:
-        """Every port the app plane listens on now (front door, control API, pods)."""
+        """Every port the app plane listens on now (front door, control API, Kubernetes API, pods)."""
         ports = [p.port for p in self.processes if p.port]
+        files = StateFiles(self.state_dir / "supervisor")
+        saved = files.read_json(files.state)
+        ports += [int(saved["kube_port"])] if saved and saved.get("kube_port") else []
         try:
             for deployment in self.supervisor.status()["deployments"]:
                 ports += [pod["port"] for pod in deployment["pods"] if pod["pid"] and pod["port"]]
@@ -215,12 +237,15 @@ class AppPlane:
         return sorted(set(ports))
 
     def component_status(self) -> list[ComponentStatus]:
-        """``drillbook env status`` rows: the supervisor, the front door, each deployment."""
+        """``drillbook env status`` rows: the supervisor, its Kubernetes API, the front door, each
+        deployment."""
         rows = []
         for proc in self.processes:
             alive = procs.alive(proc.pid, proc.ticks)
             rows.append(ComponentStatus(proc.name, proc.name, proc.pid if alive else None, proc.port,
                                         "healthy" if alive else "down"))
+            if proc.name == "supervisor":
+                rows.append(self._kube_status(proc.pid if alive else None))
         try:
             overview = self.supervisor.status()
         except SupervisorUnavailable as exc:
@@ -234,6 +259,19 @@ class AppPlane:
                 f"{d['available']}/{d['replicas']} ready, revision {d['revision']} version {d['version']}, "
                 f"rollout {d['rollout']}" + (f"; {pods}" if pods else "")))
         return rows
+
+
+    def _kube_status(self, pid: int | None) -> ComponentStatus:
+        import urllib.request
+
+        try:
+            url = self.kube_url
+            with urllib.request.urlopen(f"{url}/version", timeout=2.0) as response:
+                version = json.loads(response.read())["gitVersion"]
+        except (AppPlaneError, OSError, ValueError, KeyError) as exc:
+            return ComponentStatus("kube-api", "kubernetes api", pid, None, "unhealthy", str(exc))
+        return ComponentStatus("kube-api", "kubernetes api", pid, int(url.rsplit(":", 1)[1]), "healthy",
+                               f"{url} ({version}), namespace {self.namespace}")
 
 
 def _pod_line(pod: dict[str, Any]) -> str:
@@ -283,6 +321,8 @@ def start_app_plane(
     on_process: Callable[[AppProcess], None] | None = None,
     timeout: float = 60.0,
     wait: bool = True,
+    kube_port: int | None = None,
+    namespace: str = KUBE_NAMESPACE,
 ) -> AppPlane:
     """Start the supervisor (with the deployments) and the front door; see the module docstring."""
     _check_counts(replicas=replicas, workers=workers, dr_replicas=dr_replicas, dr_workers=dr_workers)
@@ -309,6 +349,9 @@ def start_app_plane(
         extra_env=dict(extra_env or {}), base_env={**_python_env(), **credentials, LABEL_VARIABLE: label},
         label=label, max_surge=max_surge)
     state.logs_dir = str(logs)
+    # Chosen once and kept in the state: a supervisor started again serves the API on it again.
+    state.kube_port = kube_port or free_port()
+    state.namespace = namespace
     logs.mkdir(parents=True, exist_ok=True)
     files.write_state(state)
     files.supervisor.unlink(missing_ok=True)
@@ -410,6 +453,7 @@ def stop_app_plane(state_dir: Path, *, timeout: float = 30.0) -> StopReport:
     saved = files.read_json(files.state) or {}
     label = str(manifest.get("label") or saved.get("label") or "")
     ports = [int(p["port"]) for p in saved.get("pods", []) if p.get("port")]
+    ports += [int(saved["kube_port"])] if saved.get("kube_port") else []
     deadline = time.monotonic() + timeout
     recorded = [AppProcess(**manifest[name]) for name in ("supervisor", "frontdoor") if name in manifest]
     info = files.read_json(files.supervisor)
@@ -478,7 +522,8 @@ def _cluster_state(*, database_url: str, redis_url: str, aws_endpoint: str | Non
     all_zones = list(dict.fromkeys([*zones, *(dr_zones if dr_database_url else [])]))
     return ClusterState(deployments={d.name: d for d in deployments},
                         zones={z: Zone(z) for z in all_zones}, backoff=backoff, probes=probes,
-                        base_env=base_env, label=label)
+                        base_env=base_env, label=label,
+                        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
 def _check_counts(**counts: int) -> None:

@@ -287,10 +287,15 @@ class LocalEnvironment(Environment):
         return {"environment": "local", **self.versions()}
 
     def app_status(self) -> list[ComponentStatus]:
-        """The deployments (the supervisor and front door are rows of their own)."""
+        """The Kubernetes API and the deployments (the supervisor and front door are rows of their own)."""
         if self.app_plane is None:
             return []
-        return [row for row in self.app_plane.component_status() if row.kind.startswith("deployment")]
+        return [row for row in self.app_plane.component_status()
+                if row.kind.startswith("deployment") or row.name == "kube-api"]
+
+    def access(self) -> dict[str, Any]:
+        facts = self.record.facts if self.record is not None else {}
+        return {"kubeconfig": str(facts["kubeconfig"])} if facts.get("kubeconfig") else {}
 
     def component_health(self, proc: ProcessRecord) -> tuple[str, str]:
         if proc.name == "toxiproxy" and proc.port:

@@ -7,6 +7,7 @@
     redis/             Redis's data and config
     run/               pid files ("<pid> <start ticks>") of the processes
     logs/              every process's output; kept after ``env down``
+    kubeconfig         kubectl's way to the Kubernetes API (``env up`` writes it)
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ class Layout:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def kubeconfig(self) -> Path:
+        """Where ``env up`` writes the kubeconfig of the twin's Kubernetes API (kept, as the logs)."""
+        return self.root / "kubeconfig"
 
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"

@@ -25,6 +25,7 @@ from drillbook.twin.app_plane import AppProcess, start_app_plane
 from drillbook.twin.archive import WalArchive
 from drillbook.twin.aws import AwsEndpoint, SecretsManagerSecrets
 from drillbook.twin.aws_platform import PlatformAws, bootstrap
+from drillbook.twin.kube import write_kubeconfig
 from drillbook.twin.network import Link, LocalNetwork, plan_links, write_config
 from drillbook.twin.postgres import PostgresCluster, free_port
 from drillbook.twin.primary import (
@@ -244,11 +245,15 @@ class Startup:
             max_surge=settings.max_surge,
             label=self.app_label, logs_dir=self.layout.logs, on_process=record,
             timeout=settings.start_timeout_s)
-        self.record_facts(front_door_url=plane.front_door_url)
+        kubeconfig = write_kubeconfig(self.layout.kubeconfig, plane.kube_url, plane.namespace,
+                                      dr=plane.dr_enabled)
+        self.record_facts(front_door_url=plane.front_door_url, kube_url=plane.kube_url,
+                          kubeconfig=str(kubeconfig))
         self.say(f"app plane: {settings.replicas} API replicas over {', '.join(settings.zones)}, "
                  f"{settings.workers} workers, front door {plane.front_door_url}")
         wait_healthy(plane.front_door_url, timeout=settings.start_timeout_s)
         self.say("api: /api/health is 200 through the front door")
+        self.say(f"kubernetes api: {plane.kube_url} (KUBECONFIG={kubeconfig})")
 
 
 def app_database_url(port: int) -> str:

@@ -128,10 +128,12 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    env = lifecycle(environment(args), "status")
-    rows = env.status()
+    chosen = environment(args)
+    rows = lifecycle(chosen, "status").status()
     if args.json:
-        print(json.dumps([asdict(r) for r in rows], indent=2))
+        # How clients reach it (kubeconfig, ...) beside the components: only while it is up.
+        print(json.dumps({"components": [asdict(r) for r in rows], **(chosen.access() if rows else {})},
+                         indent=2))
     elif not rows:
         print(f"drillbook env status: {args.env} is not up")
     else:

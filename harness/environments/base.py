@@ -264,3 +264,8 @@ class Environment:
     def steady_probes(self) -> list[Any]:
         """The platform's steady state (health endpoint, database, cache)."""
         return []
+
+    def access(self) -> dict[str, Any]:
+        """How clients written by others reach it (``kubeconfig``, AWS settings): part of
+        ``drillbook env status --json``; empty when there is nothing to point them at."""
+        return {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,8 +118,17 @@ def test_the_cli_brings_it_up_shows_status_and_takes_it_down(tmp_path: Path) -> 
     assert "primary: initdb with data checksums" in up.stdout and "drillbook env up: healthy in" in up.stdout
     status = cli("status", "--json")
     assert status.returncode == 0, status.stdout + status.stderr
-    rows = {row["name"]: row for row in json.loads(status.stdout)}
+    shown = json.loads(status.stdout)
+    rows = {row["name"]: row for row in shown["components"]}
     assert rows["primary"]["health"] == "healthy" and rows["dr-replica"]["detail"].startswith("lag ")
+    assert rows["kube-api"]["health"] == "healthy"
+    # kubectl reaches the twin's Kubernetes API with the kubeconfig `env up` wrote.
+    assert shown["kubeconfig"] == str(tmp_path / "local" / "kubeconfig")
+    if shutil.which("kubectl"):
+        pods = subprocess.run(["kubectl", "get", "pods", "-l", "app=api", "-o", "name"], capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "KUBECONFIG": shown["kubeconfig"],
+                                                          "KUBECACHEDIR": str(tmp_path / "kube-cache")})
+        assert pods.returncode == 0 and len(pods.stdout.split()) == 3, pods.stdout + pods.stderr
     assert cli("up").stdout.strip().endswith("already up")
     record = StateFile(tmp_path / "local").read()
     assert record is not None
@@ -129,3 +139,4 @@ def test_the_cli_brings_it_up_shows_status_and_takes_it_down(tmp_path: Path) -> 
     assert_nothing_left(record, pids, ports)
     gone = cli("status")
     assert gone.returncode == 1 and "is not up" in gone.stdout
+    assert json.loads(cli("status", "--json").stdout) == {"components": []}

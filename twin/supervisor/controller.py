@@ -8,6 +8,7 @@ while it changes the desired state, which the next pass carries out.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import queue
@@ -55,6 +56,10 @@ PACKAGE_PATH = os.pathsep.join(package_dirs())
 
 def iso_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
 
 
 @dataclass
@@ -305,10 +310,11 @@ class Controller:
         pod.reason = f"{why}; back-off {delay:.1f}s"
         self._event(pod.name, "Failed", pod.reason)
 
-    def _terminate(self, pod: Pod, sig: signal.Signals) -> None:
+    def _terminate(self, pod: Pod, sig: signal.Signals, grace_s: float | None = None) -> None:
         if pod.terminating and sig != signal.SIGKILL:
             return
         pod.terminating, pod.ready, pod.phase = True, False, TERMINATING
+        pod.deleted_at = pod.deleted_at or iso_now()
         self._dirty = True
         proc = self.processes.get(pod.name)
         if proc is None:
@@ -318,7 +324,8 @@ class Controller:
         # Out of the endpoints before the signal: the front door stops routing to it first.
         self._publish()
         proc.signal(sig)
-        self.term_deadline.setdefault(pod.name, time.monotonic() + self.state.probes.termination_grace_s)
+        grace = self.state.probes.termination_grace_s if grace_s is None else grace_s
+        self.term_deadline.setdefault(pod.name, time.monotonic() + grace)
         self._event(pod.name, "Killing", f"stopping with {sig.name}")
 
     def _pick_zone(self, deployment: Deployment) -> str | None:
@@ -444,12 +451,16 @@ class Controller:
             raise Invalid(f"replicas must be 0 or more, not {replicas}")
         deployment = self.deployment(name)
         self._event(name, "ScalingReplicaSet", f"scaled from {deployment.replicas} to {replicas}")
+        if replicas != deployment.replicas:
+            deployment.generation += 1
         deployment.replicas = replicas
         self._dirty = True
 
     def new_release(self, name: str, *, version: str | None = None, env: dict[str, str] | None = None,
-                    restarted_at: str | None = None, cause: str = "", strategy: str = ROLLING) -> Release:
-        """A new revision; the current one when nothing changed (``kubectl`` says "unchanged")."""
+                    restarted_at: str | _Keep | None = _Keep.KEEP, cause: str = "",
+                    strategy: str = ROLLING) -> Release:
+        """A new revision; the current one when nothing changed (``kubectl`` says "unchanged").
+        ``restarted_at`` is kept from the current release unless given (None: no restart)."""
         if strategy not in STRATEGIES:
             raise Invalid(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
         deployment = self.deployment(name)
@@ -457,13 +468,18 @@ class Controller:
         candidate = Release(
             revision=deployment.next_revision(), version=version or base.version,
             env=dict(base.env) if env is None else env, cause=cause, created_at=iso_now(),
-            restarted_at=base.restarted_at if restarted_at is None else restarted_at, strategy=strategy,
+            restarted_at=base.restarted_at if isinstance(restarted_at, _Keep) else restarted_at,
+            strategy=strategy,
         )
         if candidate.same_template(base):
             return base
         # As a ReplicaSet keeps its pods, an old revision with this template is reused.
+        reused = next((r for r in deployment.releases if r.same_template(candidate)), None)
+        if reused is not None:
+            candidate.earlier = [*reused.earlier, reused.revision]
         deployment.releases = [r for r in deployment.releases if not r.same_template(candidate)]
         deployment.releases.append(candidate)
+        deployment.generation += 1
         self._trim_history(deployment)
         self._dirty = True
         self._event(name, "NewRelease", f"revision {candidate.revision}: version {candidate.version}"
@@ -524,10 +540,14 @@ class Controller:
                 self._event(pod.name, "Killing", f"{sig.name} sent by request")
         return killed
 
-    def cordon(self, zone: str, sig: signal.Signals = signal.SIGTERM) -> list[str]:
-        """Mark ``zone`` unschedulable and evict its pods (replacements go to the other zones)."""
+    def cordon(self, zone: str, sig: signal.Signals = signal.SIGTERM, *, evict: bool = True) -> list[str]:
+        """Mark ``zone`` unschedulable and evict its pods (replacements go to the other zones);
+        ``evict=False`` is ``kubectl cordon``: the pods there keep running."""
         self._zone(zone).cordoned = True
         self._dirty = True
+        if not evict:
+            self._event(zone, "Cordoned", f"zone {zone} unschedulable")
+            return []
         self._event(zone, "Cordoned", f"zone {zone} unschedulable; evicting with {sig.name}")
         evicted = []
         for pod in list(self.state.pods.values()):
@@ -536,6 +556,22 @@ class Controller:
                 self._event(pod.name, "Evicted", f"zone {zone} cordoned")
                 self._terminate(pod, sig)
         return evicted
+
+    def delete_pod(self, name: str, grace_s: float | None = None, *, evicted: bool = False) -> Pod:
+        """Terminate one pod (SIGTERM, SIGKILL after ``grace_s``; 0: SIGKILL now), as a pod
+        deletion or eviction does; its deployment creates a replacement."""
+        pod = self.state.pods.get(name)
+        if pod is None:
+            raise NotFound(f"no pod {name!r}")
+        if grace_s is not None and grace_s < 0:
+            raise Invalid(f"a grace period must be 0 or more seconds, not {grace_s:g}")
+        grace = f"{self.state.probes.termination_grace_s:g}s" if grace_s is None else f"{grace_s:g}s"
+        self._event(name, "Evicted" if evicted else "Deleted", f"grace period {grace}")
+        if grace_s == 0:
+            self._terminate(pod, signal.SIGKILL)
+        else:
+            self._terminate(pod, signal.SIGTERM, grace_s)
+        return pod
 
     def uncordon(self, zone: str) -> None:
         self._zone(zone).cordoned = False

@@ -3,8 +3,10 @@
 It loads ``DIR/state.json`` (written by the launcher, or left by a previous
 supervisor whose still-running pods it adopts), serves the control API on a
 loopback port of its own choosing and records it, with its pid and start time,
-in ``DIR/supervisor.json``. SIGTERM (or POST /v1/shutdown) stops every pod and
-then the supervisor; SIGKILL leaves the pods running for the next one to adopt.
+in ``DIR/supervisor.json``, with the URL of the Kubernetes API it also serves
+(``drillbook.twin.kube``, on ``kube_port`` of the state). SIGTERM (or POST
+/v1/shutdown) stops every pod and then the supervisor; SIGKILL leaves the pods
+running for the next one to adopt.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 from types import FrameType
 
 from drillbook.harness import procs
+from drillbook.twin.kube.cluster import KubeApi
+from drillbook.twin.kube.server import KubeServer
 from drillbook.twin.supervisor.api import ControlServer
 from drillbook.twin.supervisor.controller import Controller, iso_now
 from drillbook.twin.supervisor.store import StateFiles, write_atomic
@@ -55,6 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = ControlServer(("127.0.0.1", 0), controller, shutdown)
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    # The Kubernetes API in this process: it renders the controller's state under the controller's
+    # lock and acts through its operations, so there is one state and no second controller.
+    try:
+        api = KubeApi(controller, files.root)
+        kube = KubeServer(("127.0.0.1", state.kube_port), api, controller.stopping)
+    except OSError as exc:
+        sys.stderr.write(f"cannot serve the Kubernetes API on port {state.kube_port}: {exc}\n")
+        server.server_close()
+        return 75
+    threading.Thread(target=kube.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=shutdown, args=(True,), daemon=True).start()
@@ -66,15 +80,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGCHLD, lambda signum, frame: controller.wake())
     write_atomic(files.supervisor, json.dumps({
         "pid": os.getpid(), "ticks": procs.start_ticks(os.getpid()), "url": f"http://127.0.0.1:{port}",
+        "kube_url": kube.url,
         "started_at": iso_now(), "label": state.label,
     }))
-    sys.stderr.write(f"{iso_now()} supervisor pid {os.getpid()} control API on http://127.0.0.1:{port}\n")
+    sys.stderr.write(f"{iso_now()} supervisor pid {os.getpid()} control API on http://127.0.0.1:{port}, "
+                     f"Kubernetes API on {kube.url}\n")
     loop = threading.Thread(target=controller.run, name="control-loop", daemon=True)
     loop.start()
     while not done.wait(0.5):
         pass
     server.shutdown()
     server.server_close()
+    kube.shutdown()
+    kube.server_close()
     loop.join(5)
     time.sleep(0)  # let the API thread answer the shutdown request
     sys.stderr.write(f"{iso_now()} supervisor stopped\n")

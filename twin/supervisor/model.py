@@ -70,6 +70,8 @@ class Release:
     restarted_at: str | None = None
     #: How the rollout *to* this release replaces pods.
     strategy: str = ROLLING
+    #: The revision numbers this template had before it was rolled back to (oldest first).
+    earlier: list[int] = field(default_factory=list)
 
     @property
     def template_hash(self) -> str:
@@ -94,6 +96,8 @@ class Deployment:
     progress_deadline_s: float = 60.0
     #: Old releases kept for rollout undo (Kubernetes' revisionHistoryLimit).
     revision_history_limit: int = 10
+    #: Bumped on every change of the desired state (replicas, release): ``metadata.generation``.
+    generation: int = 1
 
     @property
     def current(self) -> Release:
@@ -130,6 +134,8 @@ class Pod:
     started_at: str | None = None
     #: Wall-clock (epoch) time of the next start attempt while backing off.
     next_start_epoch: float | None = None
+    #: When it was asked to terminate (``metadata.deletionTimestamp``).
+    deleted_at: str | None = None
 
     @staticmethod
     def new_name(deployment: str, template_hash: str) -> str:
@@ -159,12 +165,20 @@ class ClusterState:
     label: str = ""
     #: Where pod logs go (kept after the plane stops); default: <state dir>/logs.
     logs_dir: str = ""
+    #: The Kubernetes API's port (0: any free port) and the namespace its deployments live in.
+    kube_port: int = 0
+    namespace: str = "production"
+    #: When the plane was created (its nodes', namespaces' and deployments' creationTimestamp).
+    created_at: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": 1,
             "label": self.label,
             "logs_dir": self.logs_dir,
+            "kube_port": self.kube_port,
+            "namespace": self.namespace,
+            "created_at": self.created_at,
             "backoff": asdict(self.backoff),
             "probes": asdict(self.probes),
             "base_env": self.base_env,
@@ -189,4 +203,7 @@ class ClusterState:
             base_env=dict(data.get("base_env", {})),
             label=str(data.get("label", "")),
             logs_dir=str(data.get("logs_dir", "")),
+            kube_port=int(data.get("kube_port", 0)),
+            namespace=str(data.get("namespace") or "production"),
+            created_at=str(data.get("created_at", "")),
         )

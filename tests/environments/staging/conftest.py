@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.twin.postgres import PostgresCluster
-from tests.environments.staging.kube_target import KubeTarget, target
+from tests.environments.staging.kube_target import KubeTarget, kinds, target
 from tests.environments.staging.moto_server import MotoServer, fake_credentials
 from tests.environments.staging.platform import StagingPlatform, build
 from tests.servers import HttpServer
@@ -36,10 +37,10 @@ def aws(moto: MotoServer) -> AwsSettings:
     return moto.settings()
 
 
-@pytest.fixture
-def kube_target() -> Iterator[KubeTarget]:
-    """The emulator, or a real cluster with KUBECONFIG and DRILLBOOK_REAL_K8S=1."""
-    yield from target()
+@pytest.fixture(params=kinds())
+def kube_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KubeTarget]:
+    """The emulator and the twin, or a real cluster with KUBECONFIG and DRILLBOOK_REAL_K8S=1."""
+    yield from target(request.param, request, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ from typing import Any
 import kmock
 import pytest
 
-from tests.environments.staging.kube_selectors import field_matcher, label_matcher
+from drillbook.twin.kube.selectors import field_matcher, label_matcher
 
 PODS = kmock.resource("", "v1", "pods")
 NODES = kmock.resource("", "v1", "nodes")

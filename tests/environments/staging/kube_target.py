@@ -1,10 +1,14 @@
-"""Where the Kubernetes driver tests run: the emulator (always), or a real cluster.
+"""Where the Kubernetes driver tests run: the emulator and the twin (always), or a real cluster.
 
-Set ``KUBECONFIG`` and ``DRILLBOOK_REAL_K8S=1`` to run the same tests against a real
-cluster: each test gets its own namespace (deleted afterwards) with a small
-deployment that, like the Compliant API, exits when ``DATABASE_URL`` is missing.
-Tests that cordon and drain nodes also need ``DRILLBOOK_REAL_K8S_NODES=1`` (they
-disturb the whole cluster) and a zone label on its nodes (``DRILLBOOK_REAL_K8S_ZONE``).
+- ``emulator``: kmock's API server with the controllers of ``kube_emulator.py``.
+- ``twin``: the local environment's Kubernetes API over its supervisor (an app plane of
+  its own per test, on the session's PostgreSQL, Redis and moto): the pods are real
+  processes of the Compliant API, which exits when ``DATABASE_URL`` is missing.
+- ``real``: set ``KUBECONFIG`` and ``DRILLBOOK_REAL_K8S=1`` to run the same tests against a
+  real cluster instead: each test gets its own namespace (deleted afterwards) with a
+  small deployment that, like the Compliant API, exits when ``DATABASE_URL`` is missing.
+  Tests that cordon and drain nodes also need ``DRILLBOOK_REAL_K8S_NODES=1`` (they
+  disturb the whole cluster) and a zone label on its nodes (``DRILLBOOK_REAL_K8S_ZONE``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +30,7 @@ from tests.environments.staging.kube_emulator import KubeEmulator, seed_deployme
 NAMESPACE = "compliant"
 DEPLOYMENT = "api"
 REQUIRED_ENV = ("DATABASE_URL",)
+REPLICAS = 4
 ENV = {"DATABASE_URL": "postgresql://app@db.compliant.svc/compliant"}
 #: A container that runs only while DATABASE_URL is set (it crash-loops without it).
 REAL_IMAGE = "busybox:1.36"
@@ -44,13 +50,14 @@ class KubeTarget:
     emulator: KubeEmulator | None
     zone: str  # a zone whose nodes may be drained
     other_zone: str | None
+    kind: str = "emulator"  # emulator, twin or real
 
     @property
     def namespace(self) -> str:
         return self.settings.namespace
 
     def require_nodes(self) -> None:
-        if self.emulator is None and os.environ.get("DRILLBOOK_REAL_K8S_NODES") != "1":
+        if self.kind == "real" and os.environ.get("DRILLBOOK_REAL_K8S_NODES") != "1":
             pytest.skip(
                 "cordons and drains real nodes: set DRILLBOOK_REAL_K8S_NODES=1 (and "
                 "DRILLBOOK_REAL_K8S_ZONE) to allow it"
@@ -62,7 +69,7 @@ def emulated(**options: Any) -> Iterator[KubeTarget]:
     try:
         api = emulator.api_client()
         seed_nodes(api, {"az-a": 2, "az-b": 1})
-        seed_deployment(api, NAMESPACE, DEPLOYMENT, replicas=4, env=ENV)
+        seed_deployment(api, NAMESPACE, DEPLOYMENT, replicas=REPLICAS, env=ENV)
         settings = KubeSettings(api_url=emulator.url, namespace=NAMESPACE, request_timeout=5.0)
         kube = Kube(settings, where="[environments.staging.app]", poll_interval=0.05)
         Deployments(kube).wait_available(DEPLOYMENT, timeout=20)
@@ -70,6 +77,19 @@ def emulated(**options: Any) -> Iterator[KubeTarget]:
         kube.close()
     finally:
         emulator.stop()
+
+
+def twin(request: pytest.FixtureRequest, base: Path) -> Iterator[KubeTarget]:
+    from tests.twin.app_plane_support import shared_platform, start_plane, stop_and_check
+
+    plane = start_plane(shared_platform(request), base / "app", replicas=REPLICAS, workers=0)
+    try:
+        settings = KubeSettings(api_url=plane.kube_url, namespace=plane.namespace, request_timeout=5.0)
+        kube = Kube(settings, where="[environments.staging.app]", poll_interval=0.05)
+        yield KubeTarget(settings, kube, DEPLOYMENT, f"app={DEPLOYMENT}", None, "az-a", "az-b", "twin")
+        kube.close()
+    finally:
+        stop_and_check(plane)
 
 
 def real() -> Iterator[KubeTarget]:
@@ -117,11 +137,19 @@ def real() -> Iterator[KubeTarget]:
             None,
             os.environ.get("DRILLBOOK_REAL_K8S_ZONE", ""),
             None,
+            "real",
         )
     finally:
         kube.core.delete_namespace(namespace)
         kube.close()
 
 
-def target() -> Iterator[KubeTarget]:
-    return real() if real_cluster() else emulated()
+def kinds() -> list[str]:
+    """The targets the driver tests run against."""
+    return ["real"] if real_cluster() else ["emulator", "twin"]
+
+
+def target(kind: str, request: pytest.FixtureRequest, base: Path) -> Iterator[KubeTarget]:
+    if kind == "real":
+        return real()
+    return twin(request, base) if kind == "twin" else emulated()

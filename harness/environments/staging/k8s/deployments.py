@@ -192,11 +192,12 @@ class Deployments:
             state = status.explain()
             if status.done:
                 return True, state
+            # An unready pod that restarted is crash-looping even while its process runs.
             problems = sorted(
                 {
-                    f"{p.name} {p.display_phase}"
+                    f"{p.name} {p.display_phase}" + (f" ({p.restarts} restarts)" if p.restarts else "")
                     for p in self.pods(name)
-                    if p.waiting or (not p.ready and p.phase != "Running")
+                    if p.waiting or (not p.ready and (p.phase != "Running" or p.restarts))
                 }
             )
             return False, state + (f"; pods: {', '.join(problems[:5])}" if problems else "")

@@ -1,4 +1,5 @@
-"""Kubernetes label and field selectors, as the API server applies them (for the emulator).
+"""Kubernetes label and field selectors, as the API server applies them (the twin's Kubernetes API
+and the tests' emulator).
 
 Label selectors: ``a=b``, ``a==b``, ``a!=b``, ``a in (x,y)``, ``a notin (x)``, ``a``, ``!a``,
 comma-separated (all must hold). Field selectors: ``path=value``, ``path==value``,
@@ -62,6 +63,8 @@ def _path(obj: Mapping[str, Any], dotted: str) -> str:
     value: Any = obj
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return "" if value is None else str(value)
 
 
@@ -76,3 +79,16 @@ def field_matcher(selector: str | None) -> Callable[[Mapping[str, Any]], bool]:
                 checks.append((path, value, op != "!="))
                 break
     return lambda obj: all((_path(obj, path) == value) is equal for path, value, equal in checks)
+
+
+def field_names(selector: str | None) -> list[str]:
+    """The fields a field selector tests (an API server refuses fields it cannot select on)."""
+    names = []
+    for part in _split(selector or ""):
+        for op in ("!=", "==", "="):
+            if op in part:
+                names.append(part.partition(op)[0].strip())
+                break
+        else:
+            names.append(part)
+    return names
