@@ -29,10 +29,6 @@ class Connection:
         on_done: Callable[[Connection], None],
     ) -> None:
         self.proxy_name = proxy_name
-        try:
-            self.peer = "{}:{}".format(*client.getpeername())
-        except OSError:
-            self.peer = "?"
         self._on_done = on_done
         self._open = 2
         self.client = Endpoint(client, selector, on_closed=self._endpoint_closed)
@@ -83,7 +79,11 @@ class Connection:
         self.abort()
 
     def _crashed(self, exc: BaseException) -> None:
+        try:
+            peer = "{}:{}".format(*self.client.sock.getpeername())
+        except OSError:
+            peer = "a closed socket"
         log.error(
-            "proxy %s: a toxic failed on connection from %s; cutting it: %r", self.proxy_name, self.peer, exc
+            "proxy %s: a toxic failed on connection from %s; cutting it: %r", self.proxy_name, peer, exc
         )
         self.abort()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import os
 import selectors
@@ -22,9 +23,15 @@ from drillbook.harness.toxiproxy.reactor import Inline
 
 Address = tuple[socket.AddressFamily, tuple[object, ...]]
 
+#: Linux creates the socket non-blocking: one call fewer per connection.
+_NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
 
-def numeric(host: str, port: int) -> list[Address] | None:
-    """The one address of a numeric host, or None for a name (to resolve)."""
+
+@functools.lru_cache(maxsize=256)
+def numeric(upstream: str) -> list[Address] | None:
+    """The one address of ``host:port`` with a numeric host, or None for a name
+    (to resolve at each dial). Cached: parsing costs more than the rest of a dial."""
+    host, port = address.split(upstream)
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -53,19 +60,26 @@ class Dial(Inline):
         self._left: list[Address] = []
         self._error: OSError = OSError(f"no address for {upstream}")
         self._resolving: asyncio.Task[None] | None = None
-        self._timer = loop.call_later(timeout, self._timed_out, timeout)
+        self._timeout = timeout
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _wait(self) -> None:
+        """From here on the dial waits (for a resolver or a handshake): time it out."""
+        if self._timer is None:
+            self._timer = self.loop.call_later(self._timeout, self._timed_out)
 
     def start(self) -> None:
         try:
-            host, port = address.split(self.upstream)
+            addresses = numeric(self.upstream)
         except ValueError as exc:
             self._finish(exc)
             return
-        addresses = numeric(host, port)
-        if addresses is None:
-            self._resolving = self.loop.create_task(self._resolve(host, port))
-        else:
-            self._try(addresses)
+        if addresses is not None:
+            self._try(list(addresses))
+            return
+        host, port = address.split(self.upstream)  # numeric() parsed it already
+        self._wait()
+        self._resolving = self.loop.create_task(self._resolve(host, port))
 
     async def _resolve(self, host: str, port: int) -> None:
         try:
@@ -80,13 +94,24 @@ class Dial(Inline):
         self._left = addresses
         while self._left:
             family, sockaddr = self._left.pop(0)
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setblocking(False)
+            sock = socket.socket(family, socket.SOCK_STREAM | _NONBLOCK)
+            if not _NONBLOCK:
+                sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             code = sock.connect_ex(sockaddr)
             if code == 0:
                 self._finish(sock)
                 return
             if code in (errno.EINPROGRESS, errno.EAGAIN):
+                try:
+                    # Over loopback the handshake is usually over already: no need to wait.
+                    sock.getpeername()
+                except OSError:
+                    pass
+                else:
+                    self._finish(sock)
+                    return
+                self._wait()
                 self._sock = sock
                 self.selector.register(sock.fileno(), selectors.EVENT_WRITE, self)
                 return
@@ -110,8 +135,8 @@ class Dial(Inline):
     def crashed(self, exc: Exception) -> None:
         self._finish(exc)
 
-    def _timed_out(self, timeout: float) -> None:
-        self._finish(TimeoutError(f"no connection within {timeout:g}s"))
+    def _timed_out(self) -> None:
+        self._finish(TimeoutError(f"no connection within {self._timeout:g}s"))
 
     def cancel(self) -> None:
         """Give up (the proxy stops); neither callback is called."""
@@ -123,7 +148,8 @@ class Dial(Inline):
                 outcome.close()
             return
         self.done = True
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         if self._resolving is not None:
             self._resolving.cancel()
         if self._sock is not None:

@@ -104,10 +104,7 @@ class Proxy:
 
     def _connected(self, dial: Dial, client: socket.socket, upstream: socket.socket) -> None:
         self._dials.pop(dial, None)
-        for sock in (client, upstream):
-            sock.setblocking(False)
-            # Each write is sent at once, as asyncio's transports (and toxiproxy) do.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.setblocking(False)
         connection = Connection(
             self.name,
             client,

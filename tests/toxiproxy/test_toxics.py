@@ -328,3 +328,12 @@ def test_a_slow_reader_holds_the_plain_relay_back_without_losing_a_byte(
         received = _recv_exactly(sock, len(payload))
         sender.join(30)
     assert received == payload
+
+
+def test_an_upstream_named_by_host_name_is_resolved_at_each_dial(
+    api: ToxiproxyClient, echo_port: int
+) -> None:
+    """``localhost`` may resolve to ::1 first, where nothing listens: the next address is tried."""
+    proxy = api.create_proxy("named", f"localhost:{echo_port}")
+    for _ in range(3):
+        assert _echo_seconds(proxy) < 2.0
