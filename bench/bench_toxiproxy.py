@@ -3,10 +3,11 @@
 Side by side in one run, each as a ratio to direct: no proxy, drillbook's server
 (its own process, no toxics, as the local environment runs it), optionally the same
 server at another git revision (``--baseline REF``), HAProxy and socat (Debian's
-``haproxy`` and ``socat``; "not installed" where missing). The measurements are
-taken in rounds, every target once per round in a shuffled order, so a machine
-whose load changes during the run spreads over all of them alike; each figure is
-the median of the rounds, with the lowest and highest.
+``haproxy`` and ``socat``; "not installed" where missing). Each figure is the
+median of several rounds, with the lowest and highest; within a round the targets
+take turns every few calls, in a new shuffled order each time, so that a machine
+whose load changes while it runs (other work on a shared machine) weighs on all of
+them alike.
 
 1. A PostgreSQL ``SELECT 1`` loop on one connection: queries/s and the median added
    latency per query (goal: drillbook >= 0.8x direct).
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import os
 import random
@@ -191,14 +193,24 @@ while True:
 """
 
 
-def run_for(seconds: float, step: Callable[[], Any]) -> list[float]:
-    """Run ``step`` repeatedly for ``seconds``; each call's duration."""
-    durations: list[float] = []
-    deadline = time.monotonic() + seconds
+def interleaved(
+    targets: list[Target], step: Callable[[Target], Callable[[], Any]], batch: int, seconds: float
+) -> dict[str, list[float]]:
+    """Each call's duration per target: ``batch`` calls to one target after another,
+    in a new shuffled order each time, for ``seconds`` per target in all. So fine an
+    interleaving puts every target under the same machine load, whatever others run."""
+    steps = {target.name: step(target) for target in targets}
+    durations: dict[str, list[float]] = {target.name: [] for target in targets}
+    deadline = time.monotonic() + seconds * len(targets)
     while time.monotonic() < deadline:
-        start = time.perf_counter()
-        step()
-        durations.append(time.perf_counter() - start)
+        order = list(targets)
+        random.shuffle(order)
+        for target in order:
+            call, spent = steps[target.name], durations[target.name]
+            for _ in range(batch):
+                start = time.perf_counter()
+                call()
+                spent.append(time.perf_counter() - start)
     return durations
 
 
@@ -216,36 +228,39 @@ def measure_round(
     seconds: float,
 ) -> None:
     size = 8 * 1024 * 1024
-    for what in ("select1", "bulk", "tcp_connects", "pg_connects"):
-        order = list(targets)
-        random.shuffle(order)
-        for target in order:
-            assert target.pg_port is not None and target.echo_port is not None
-            if what == "select1":
-                conn = conns[target.name]
-                run_for(0.2, lambda conn=conn: conn.execute("SELECT 1").fetchall())  # warm up
-                durations = run_for(seconds, lambda conn=conn: conn.execute("SELECT 1").fetchall())
-                target.record("select1", len(durations) / sum(durations))
-                target.record("latency", statistics.median(durations))
-            elif what == "bulk":
-                conn = conns[target.name]
-                durations = run_for(
-                    seconds, lambda conn=conn: conn.execute("SELECT repeat('x', %s)", (size,)).fetchall()
-                )
-                target.record("bulk", len(durations) * size / sum(durations) / 1e6)
-            elif what == "tcp_connects":
-                port = target.echo_port
-                durations = run_for(seconds, lambda port=port: tcp_connect_once(port))
-                target.record("tcp_connects", len(durations) / sum(durations))
-            else:
-                url = dsn(target.pg_port)
 
-                def pg_connect(url: str = url) -> None:
-                    with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-                        conn.execute("SELECT 1")
+    def select1(target: Target) -> Callable[[], Any]:
+        return lambda: conns[target.name].execute("SELECT 1").fetchall()
 
-                durations = run_for(seconds, pg_connect)
-                target.record("pg_connects", len(durations) / sum(durations))
+    def bulk(target: Target) -> Callable[[], Any]:
+        return lambda: conns[target.name].execute("SELECT repeat('x', %s)", (size,)).fetchall()
+
+    def tcp_connect(target: Target) -> Callable[[], Any]:
+        assert target.echo_port is not None
+        return functools.partial(tcp_connect_once, target.echo_port)
+
+    def pg_connect(target: Target) -> Callable[[], Any]:
+        assert target.pg_port is not None
+        url = dsn(target.pg_port)
+
+        def once() -> None:
+            with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+                conn.execute("SELECT 1")
+
+        return once
+
+    interleaved(targets, select1, 20, 0.1)  # warm up
+    durations = interleaved(targets, select1, 50, seconds)
+    for target in targets:
+        target.record("select1", len(durations[target.name]) / sum(durations[target.name]))
+        target.record("latency", statistics.median(durations[target.name]))
+    durations = interleaved(targets, bulk, 1, seconds)
+    for target in targets:
+        target.record("bulk", len(durations[target.name]) * size / sum(durations[target.name]) / 1e6)
+    for what, step, batch in (("tcp_connects", tcp_connect, 20), ("pg_connects", pg_connect, 2)):
+        durations = interleaved(targets, step, batch, seconds)
+        for target in targets:
+            target.record(what, len(durations[target.name]) / sum(durations[target.name]))
 
 
 def report(targets: list[Target], rounds: int) -> None:
@@ -350,8 +365,8 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(
             f"toxiproxy-compatible server vs direct and other proxies, no toxics: {args.rounds} rounds of "
-            f"{args.seconds:g} s per figure, targets shuffled in each round; {os.cpu_count()} CPUs, "
-            f"load average {load:.1f} at the start"
+            f"{args.seconds:g} s per target and figure, targets taking turns every few calls; "
+            f"{os.cpu_count()} CPUs, load average {load:.1f} at the start"
         )
         for i in range(args.rounds):
             measure_round(running, conns, dsn, args.seconds)
