@@ -102,7 +102,7 @@ class Dial(Inline):
             if code == 0:
                 self._finish(sock)
                 return
-            if code in (errno.EINPROGRESS, errno.EAGAIN):
+            if code in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
                 try:
                     # Over loopback the handshake is usually over already: no need to wait.
                     sock.getpeername()
