@@ -66,10 +66,22 @@ class Target:
     pg_port: int | None = None
     echo_port: int | None = None
     missing: str = ""
+    #: The proxy's process, whose CPU time is counted; None: none, or not one process for all.
+    pid: int | None = None
     figures: dict[str, list[float]] = field(default_factory=dict)
 
     def record(self, what: str, value: float) -> None:
         self.figures.setdefault(what, []).append(value)
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the proxy's process so far, from the scheduler's nanosecond counters."""
+        if self.pid is None:
+            return 0.0
+        total = 0
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                total += int((task / "schedstat").read_text().split()[0])
+        return total / 1e9
 
 
 @contextmanager
@@ -104,12 +116,12 @@ def toxiproxy_target(
 ) -> Target:
     """A toxiproxy-compatible server started by ``argv(port)``, with a proxy to each upstream."""
     port = free_port()
-    stack.enter_context(process(argv(port), tmp / f"{name}.log"))
+    server = stack.enter_context(process(argv(port), tmp / f"{name}.log"))
     api = ToxiproxyClient(f"http://127.0.0.1:{port}")
     api.wait_ready(20)
     db = api.create_proxy("app-db", f"127.0.0.1:{upstreams[0]}")
     echo = api.create_proxy("echo", f"127.0.0.1:{upstreams[1]}")
-    return Target(name, db.listen_port, echo.listen_port)
+    return Target(name, db.listen_port, echo.listen_port, pid=server.pid)
 
 
 def baseline_package(ref: str, tmp: Path) -> Path:
@@ -144,10 +156,10 @@ def haproxy_target(stack: ExitStack, tmp: Path, upstreams: tuple[int, int]) -> T
         "global\n  maxconn 4096\n"
         "defaults\n  mode tcp\n  timeout connect 10s\n  timeout client 1h\n  timeout server 1h\n" + sections
     )
-    stack.enter_context(process(["haproxy", "-db", "-f", str(config)], tmp / "haproxy.log"))
+    haproxy = stack.enter_context(process(["haproxy", "-db", "-f", str(config)], tmp / "haproxy.log"))
     for port in ports:
         wait_listening(port, "haproxy")
-    return Target("haproxy", *ports)
+    return Target("haproxy", *ports, pid=haproxy.pid)
 
 
 def socat_target(stack: ExitStack, tmp: Path, upstreams: tuple[int, int]) -> Target:
@@ -193,25 +205,41 @@ while True:
 """
 
 
+@dataclass
+class Calls:
+    """What a target's calls took: each one's duration, and its proxy's CPU time in all."""
+
+    durations: list[float] = field(default_factory=list)
+    cpu: float = 0.0
+
+    def per_second(self) -> float:
+        return len(self.durations) / sum(self.durations)
+
+    def cpu_per_call(self) -> float:
+        return self.cpu / len(self.durations)
+
+
 def interleaved(
     targets: list[Target], step: Callable[[Target], Callable[[], Any]], batch: int, seconds: float
-) -> dict[str, list[float]]:
-    """Each call's duration per target: ``batch`` calls to one target after another,
-    in a new shuffled order each time, for ``seconds`` per target in all. So fine an
-    interleaving puts every target under the same machine load, whatever others run."""
+) -> dict[str, Calls]:
+    """``batch`` calls to one target after another, in a new shuffled order each time,
+    for ``seconds`` per target in all. So fine an interleaving puts every target under
+    the same machine load, whatever else runs."""
     steps = {target.name: step(target) for target in targets}
-    durations: dict[str, list[float]] = {target.name: [] for target in targets}
+    calls = {target.name: Calls() for target in targets}
     deadline = time.monotonic() + seconds * len(targets)
     while time.monotonic() < deadline:
         order = list(targets)
         random.shuffle(order)
         for target in order:
-            call, spent = steps[target.name], durations[target.name]
+            call, spent = steps[target.name], calls[target.name]
+            cpu = target.cpu_seconds()
             for _ in range(batch):
                 start = time.perf_counter()
                 call()
-                spent.append(time.perf_counter() - start)
-    return durations
+                spent.durations.append(time.perf_counter() - start)
+            spent.cpu += target.cpu_seconds() - cpu
+    return calls
 
 
 def tcp_connect_once(port: int) -> None:
@@ -250,61 +278,75 @@ def measure_round(
         return once
 
     interleaved(targets, select1, 20, 0.1)  # warm up
-    durations = interleaved(targets, select1, 50, seconds)
+    calls = interleaved(targets, select1, 50, seconds)
     for target in targets:
-        target.record("select1", len(durations[target.name]) / sum(durations[target.name]))
-        target.record("latency", statistics.median(durations[target.name]))
-    durations = interleaved(targets, bulk, 1, seconds)
+        target.record("select1", calls[target.name].per_second())
+        target.record("latency", statistics.median(calls[target.name].durations))
+        target.record("select1_cpu", calls[target.name].cpu_per_call())
+    calls = interleaved(targets, bulk, 1, seconds)
     for target in targets:
-        target.record("bulk", len(durations[target.name]) * size / sum(durations[target.name]) / 1e6)
-    for what, step, batch in (("tcp_connects", tcp_connect, 20), ("pg_connects", pg_connect, 2)):
-        durations = interleaved(targets, step, batch, seconds)
-        for target in targets:
-            target.record(what, len(durations[target.name]) / sum(durations[target.name]))
+        target.record("bulk", calls[target.name].per_second() * size / 1e6)
+    calls = interleaved(targets, tcp_connect, 20, seconds)
+    for target in targets:
+        target.record("tcp_connects", calls[target.name].per_second())
+        target.record("tcp_connects_cpu", calls[target.name].cpu_per_call())
+    calls = interleaved(targets, pg_connect, 2, seconds)
+    for target in targets:
+        target.record("pg_connects", calls[target.name].per_second())
+
+
+def _median(target: Target, what: str) -> float:
+    return statistics.median(target.figures[what])
 
 
 def report(targets: list[Target], rounds: int) -> None:
     direct, by_name = targets[0], {t.name: t for t in targets}
     haproxy = by_name.get("haproxy")
+    if haproxy is not None and haproxy.missing:
+        haproxy = None
+    # (figure, title, unit, scale, format, how it compares)
     tables = [
-        ("select1", "PostgreSQL SELECT 1 loop", "queries/s", "{:9.0f}"),
-        ("latency", "  median latency per query", "us", "{:9.0f}"),
-        ("bulk", "PostgreSQL bulk read (8 MB rows)", "MB/s", "{:9.1f}"),
-        ("tcp_connects", "new TCP connections (+1 echoed byte)", "conn/s", "{:9.0f}"),
-        ("pg_connects", "new PostgreSQL connections", "conn/s", "{:9.1f}"),
+        ("select1", "PostgreSQL SELECT 1 loop", "queries/s", 1.0, "{:9.0f}", "ratio"),
+        ("latency", "  median latency per query", "us", 1e6, "{:9.0f}", "added"),
+        ("select1_cpu", "  the proxy's CPU time per query", "us", 1e6, "{:9.1f}", "cpu"),
+        ("bulk", "PostgreSQL bulk read (8 MB rows)", "MB/s", 1.0, "{:9.1f}", "ratio"),
+        ("tcp_connects", "new TCP connections (+1 echoed byte)", "conn/s", 1.0, "{:9.0f}", "ratio"),
+        ("tcp_connects_cpu", "  the proxy's CPU time per connection", "us", 1e6, "{:9.1f}", "cpu"),
+        ("pg_connects", "new PostgreSQL connections", "conn/s", 1.0, "{:9.1f}", "ratio"),
     ]
-    for what, title, unit, fmt in tables:
-        print(f"\n{title}, {unit}: median of {rounds} rounds (lowest-highest), ratio to direct")
-        base = statistics.median(direct.figures[what])
+    for what, title, unit, scale, fmt, compare in tables:
+        print(f"\n{title}, {unit}: median of {rounds} rounds (lowest-highest)")
+        base = _median(direct, what)
         for target in targets:
             if target.missing:
                 print(f"  {target.name:<10} {target.missing}")
                 continue
-            values = target.figures[what]
-            median = statistics.median(values)
-            scale = 1e6 if what == "latency" else 1.0
-            spread = f"({fmt.format(min(values) * scale).strip()}-{fmt.format(max(values) * scale).strip()})"
-            line = f"  {target.name:<10} {fmt.format(median * scale)} {spread:<17}"
-            if what == "latency":
-                line += f" {(median - base) * 1e6:+6.0f} us added" if target is not direct else ""
-            else:
+            if compare == "cpu" and target.pid is None:
+                why = "no proxy" if target is direct else "not counted: a process per connection"
+                print(f"  {target.name:<10} {why:>9}")
+                continue
+            values = [value * scale for value in target.figures[what]]
+            spread = f"({fmt.format(min(values)).strip()}-{fmt.format(max(values)).strip()})"
+            line = f"  {target.name:<10} {fmt.format(statistics.median(values))} {spread:<17}"
+            median = statistics.median(target.figures[what])
+            if compare == "ratio":
                 line += f" {median / base:5.2f}x direct"
-                if what == "tcp_connects" and haproxy is not None and not haproxy.missing:
-                    line += f"  {median / statistics.median(haproxy.figures[what]):5.2f}x haproxy"
+                if what == "tcp_connects" and haproxy is not None:
+                    line += f"  {median / _median(haproxy, what):5.2f}x haproxy"
+            elif compare == "added" and target is not direct:
+                line += f" {(median - base) * scale:+6.0f} us added"
             print(line)
     drillbook = by_name["drillbook"]
-    q = statistics.median(drillbook.figures["select1"]) / statistics.median(direct.figures["select1"])
+    q = _median(drillbook, "select1") / _median(direct, "select1")
     print(
         f"\ngoal: SELECT 1 loop >= {GOAL}x direct: drillbook {q:.2f}x ({'met' if q >= GOAL else 'not met'})"
     )
-    if haproxy is not None and not haproxy.missing:
-        c = statistics.median(drillbook.figures["tcp_connects"]) / statistics.median(
-            haproxy.figures["tcp_connects"]
-        )
-        verdict = "met" if c >= GOAL else "not met"
-        print(f"goal: new connections >= {GOAL}x HAProxy's rate: drillbook {c:.2f}x ({verdict})")
-    else:
+    if haproxy is None:
         print(f"goal: new connections >= {GOAL}x HAProxy's rate: cannot tell, haproxy is not installed")
+        return
+    c = _median(drillbook, "tcp_connects") / _median(haproxy, "tcp_connects")
+    verdict = "met" if c >= GOAL else "not met"
+    print(f"goal: new connections >= {GOAL}x HAProxy's rate: drillbook {c:.2f}x ({verdict})")
 
 
 def main() -> None:
