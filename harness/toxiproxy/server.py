@@ -80,7 +80,6 @@ class ToxiproxyServer:
         self.port = port
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._selector: selectors.BaseSelector | None = None
         self._stop: asyncio.Event | None = None
 
     @property
@@ -104,16 +103,15 @@ class ToxiproxyServer:
         return self
 
     def _run(self, started: concurrent.futures.Future[None]) -> None:
-        loop, self._selector = new_event_loop()
+        loop, selector = new_event_loop()
         self._loop = loop
         try:
-            loop.run_until_complete(self._main(started))
+            loop.run_until_complete(self._main(started, selector))
         finally:
             loop.close()
 
-    async def _main(self, started: concurrent.futures.Future[None]) -> None:
-        assert self._selector is not None
-        app = App(self._selector)
+    async def _main(self, started: concurrent.futures.Future[None], selector: selectors.BaseSelector) -> None:
+        app = App(selector)
         self._stop = asyncio.Event()
         try:
             await app.start(self.host, self.port)

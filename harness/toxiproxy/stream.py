@@ -9,7 +9,8 @@ A :class:`Pipe` is a bounded FIFO with one consumer. It differs from
 connection needs without losing or reordering a byte: ``unget`` puts a chunk
 a toxic had read but not forwarded back at the head, and ``redirect`` hands
 everything queued, and every later ``put`` (including one blocked on a full
-pipe), to the next pipe.
+pipe), to the next pipe. The socket's reader, called from ``select()``, cannot
+wait: it ``offer``s each chunk and stops reading the socket while the pipe is full.
 """
 
 from __future__ import annotations
