@@ -129,14 +129,11 @@ class Endpoint(Inline):
 
     # -- writing ---------------------------------------------------------------
 
-    @property
-    def full(self) -> bool:
-        return self._buffered > HIGH_WATER
-
-    def write(self, data: bytes) -> None:
-        """Send ``data`` now, or as soon as the socket takes it; dropped if the socket is closed."""
+    def write(self, data: bytes) -> bool:
+        """Send ``data`` now, or as soon as the socket takes it; dropped if the socket is
+        closed. False when the buffer is above the high water mark: the writer should wait."""
         if self.is_closed or self._closing or not data:
-            return
+            return True
         if not self._buffered:
             try:
                 sent = self.sock.send(data)
@@ -144,13 +141,14 @@ class Endpoint(Inline):
                 sent = 0
             except OSError:
                 self.abort()
-                return
+                return True
             if sent == len(data):
-                return
+                return True
             data = data[sent:]
         self._buffer.append(data)
         self._buffered += len(data)
         self._update()
+        return self._buffered <= HIGH_WATER
 
     def _flush(self) -> None:
         while self._buffer:

@@ -159,12 +159,11 @@ class Link:
 
     def received(self, data: bytes) -> None:
         out = self.out
-        if self.feed.output is out and not out and not out.closed:
-            # No toxic and nothing queued: a plain relay. Bytes the writer task
-            # took from the queue are already in the destination's buffer, so
-            # writing behind them keeps the order.
-            self.dest.write(data)
-            if self.dest.full:
+        # No toxic was ever added (one check, for most links), or none is left and
+        # nothing is queued: a plain relay. Bytes the writer task took from the queue
+        # are already in the destination's buffer, so writing behind them keeps the order.
+        if self._writer is None or (self.feed.output is out and not out and not out.closed):
+            if not self.dest.write(data):
                 self._dest_full = True
                 self.source.pause_reading()
         elif not self.feed.output.offer(Chunk(data, time.monotonic())):

@@ -31,6 +31,7 @@ class Proxy:
         self.connections: set[Connection] = set()
         self._selector = selector
         self._listener: Listener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: Clients whose upstream connection is being opened.
         self._dials: dict[Dial, socket.socket] = {}
         # toxicity and jitter draws; one generator, as seeding one per connection costs a syscall.
@@ -56,6 +57,7 @@ class Proxy:
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise errors.ApiError(f"listen tcp {self.listen}: bind: {reason.lower()}", 500) from exc
+        self._loop = asyncio.get_running_loop()  # kept: asking for it costs a getpid() per client
         try:
             self._listener = Listener(sock, self._selector, self._accepted)
         except OSError as exc:
@@ -84,10 +86,11 @@ class Proxy:
         log.info("proxy %s: stopped, %d connection(s) cut", self.name, len(dials) + len(connections))
 
     def _accepted(self, client: socket.socket) -> None:
+        assert self._loop is not None  # set by start(), before anything is accepted
         dial = Dial(
             self.upstream,
             selector=self._selector,
-            loop=asyncio.get_running_loop(),
+            loop=self._loop,
             timeout=DIAL_TIMEOUT,
             on_connected=lambda upstream: self._connected(dial, client, upstream),
             on_failed=lambda exc: self._failed(dial, client, exc),
