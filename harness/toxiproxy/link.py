@@ -97,9 +97,10 @@ class Link:
         self._on_crash = on_crash
         self._specs = list(specs)
         self._writer: asyncio.Task[None] | None = None
-        self._room: asyncio.Task[None] | None = None
-        #: Why the source is not read: the destination's buffer is full / the first pipe is.
+        # The source is not read while the destination's buffer is full (plain relay)
+        # or while the first pipe is (then ``_room`` waits for it to have room).
         self._dest_full = False
+        self._room: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Start carrying data."""
