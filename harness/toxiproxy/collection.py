@@ -7,6 +7,7 @@ never interleave halfway through enabling a proxy or removing a toxic.
 from __future__ import annotations
 
 import asyncio
+import selectors
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +57,11 @@ def _listen_matches(current: str, requested: str) -> bool:
 
 
 class ProxyCollection:
-    def __init__(self) -> None:
+    def __init__(self, selector: selectors.BaseSelector) -> None:
         self.proxies: dict[str, Proxy] = {}
         self.lock = asyncio.Lock()
+        #: Where the proxies' sockets register, to be served inline (see ``reactor``).
+        self.selector = selector
 
     def get(self, name: str) -> Proxy:
         try:
@@ -70,8 +73,7 @@ class ProxyCollection:
         # Go's encoding/json writes map keys sorted.
         return {name: self.proxies[name].to_json() for name in sorted(self.proxies)}
 
-    @staticmethod
-    def _new(fields: ProxyFields, where: str = "") -> Proxy:
+    def _new(self, fields: ProxyFields, where: str = "") -> Proxy:
         if not fields.name:
             raise errors.MISSING_FIELD(f"name{where}")
         if not fields.upstream:
@@ -81,7 +83,7 @@ class ProxyCollection:
         except ValueError as exc:
             raise errors.BAD_REQUEST_BODY(f"upstream{where}: {exc}") from exc
         # toxiproxy would listen on every interface; a chaos tool stays on loopback.
-        return Proxy(fields.name, fields.listen or "127.0.0.1:0", fields.upstream)
+        return Proxy(fields.name, fields.listen or "127.0.0.1:0", fields.upstream, selector=self.selector)
 
     async def create(self, body: object) -> Proxy:
         fields = ProxyFields.parse(body)

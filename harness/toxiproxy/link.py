@@ -2,10 +2,13 @@
 
     source socket -> reader -> [toxic] -> [toxic] -> ... -> writer -> destination socket
 
-Each toxic runs as a task between two pipes. Adding a toxic appends a stage in
-front of the writer; removing one interrupts it, puts back what it held, and
-hands its queue and producer on to the next stage, so no byte is lost,
-duplicated or reordered while toxics come and go on open connections.
+With no toxic and nothing queued, the reader (called from ``select()`` as bytes
+arrive) sends them straight to the destination socket: a plain relay. Otherwise
+it feeds the first pipe, and each toxic runs as a task between two pipes, ahead
+of a writer task. Adding a toxic appends a stage in front of the writer, so the
+next bytes read go through it; removing one interrupts it, puts back what it
+held, and hands its queue and producer on to the next stage, so no byte is
+lost, duplicated or reordered while toxics come and go on open connections.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ import time
 from collections.abc import Callable
 
 from drillbook.harness.toxiproxy.chain import ToxicSpec
+from drillbook.harness.toxiproxy.endpoint import Endpoint
 from drillbook.harness.toxiproxy.stream import Chunk, Pipe, Stream
 from drillbook.harness.toxiproxy.stub import ToxicStub
 from drillbook.harness.toxiproxy.toxics.noop import Noop
 
 log = logging.getLogger("drillbook.toxiproxy")
 
-READ_SIZE = 64 * 1024
 #: Chunks waiting for the writer: lets the reader run one read ahead.
 WRITER_QUEUE = 4
 
@@ -73,8 +76,8 @@ class Link:
     def __init__(
         self,
         direction: Stream,
-        source: asyncio.StreamReader,
-        dest: asyncio.StreamWriter,
+        source: Endpoint,
+        dest: Endpoint,
         specs: list[ToxicSpec],
         *,
         reset: Callable[[], None],
@@ -84,6 +87,8 @@ class Link:
         self.direction = direction
         self.source = source
         self.dest = dest
+        source.reader = self
+        dest.writer = self
         self.out = Pipe(WRITER_QUEUE)
         self.feed = Feed(self.out)
         self.stages: list[Stage] = []
@@ -91,19 +96,21 @@ class Link:
         self._rng = rng
         self._on_crash = on_crash
         self._specs = list(specs)
-        self.tasks: list[asyncio.Task[None]] = []
+        self._writer: asyncio.Task[None] | None = None
+        # The source is not read while the destination's buffer is full (plain relay)
+        # or while the first pipe is (then ``_room`` waits for it to have room).
+        self._dest_full = False
+        self._room: asyncio.Task[None] | None = None
 
-    def start(self) -> asyncio.Task[None]:
-        """Start carrying data; returns the writer's task, done when this direction ended."""
+    def start(self) -> None:
+        """Start carrying data."""
         for spec in self._specs:
             self.add_toxic(spec)
-        loop = asyncio.get_running_loop()
-        writer = loop.create_task(self._write())
-        self.tasks = [loop.create_task(self._read()), writer]
-        return writer
+        self.source.resume_reading()
 
     def all_tasks(self) -> list[asyncio.Task[None]]:
-        return [*self.tasks, *(s.task for s in self.stages if s.task is not None)]
+        tasks = [t for t in (self._writer, self._room) if t is not None]
+        return [*tasks, *(s.task for s in self.stages if s.task is not None)]
 
     # -- toxics ----------------------------------------------------------------
 
@@ -111,6 +118,8 @@ class Link:
         producer = self.stages[-1].stub if self.stages else self.feed
         if producer.output.closed:
             return  # the stream already ended; nothing more will flow here
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
         pipe = Pipe(spec.toxic.buffer_size)
         stub = ToxicStub(
             pipe, producer.output, reset=self._reset, rng=self._rng, state=spec.toxic.new_state()
@@ -147,31 +156,48 @@ class Link:
         stage.stub.input.redirect(stage.stub.output)
         producer.output = stage.stub.output
 
-    # -- the ends ----------------------------------------------------------------
+    # -- the reading end: called from select() -------------------------------------
 
-    async def _read(self) -> None:
-        try:
-            while data := await self.source.read(READ_SIZE):
-                if self.feed.output is self.out and not self.out and not self.out.closed:
-                    # No toxic and nothing queued: write straight through, saving
-                    # the hop to the writer task (the transport keeps the order).
-                    self.dest.write(data)
-                    await self.dest.drain()
-                else:
-                    await self.feed.output.put(Chunk(data, time.monotonic()))
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            self.feed.output.close()
+    def received(self, data: bytes) -> None:
+        out = self.out
+        # No toxic was ever added (one check, for most links), or none is left and
+        # nothing is queued: a plain relay. Bytes the writer task took from the queue
+        # are already in the destination's buffer, so writing behind them keeps the order.
+        if self._writer is None or (self.feed.output is out and not out and not out.closed):
+            if not self.dest.write(data):
+                self._dest_full = True
+                self.source.pause_reading()
+        elif not self.feed.output.offer(Chunk(data, time.monotonic())):
+            self.source.pause_reading()
+            self._room = asyncio.get_running_loop().create_task(self._resume_when_room())
+
+    async def _resume_when_room(self) -> None:
+        await self.feed.output.room()
+        self._room = None
+        if not self._dest_full:
+            self.source.resume_reading()
+
+    def ended(self) -> None:
+        self.feed.output.close()
+        if self._writer is None:
+            # Like toxiproxy: the end of one direction closes the destination socket,
+            # which ends the other direction once it has delivered what it holds.
+            self.dest.close()
+
+    def drained(self) -> None:
+        if self._dest_full:
+            self._dest_full = False
+            if self._room is None:
+                self.source.resume_reading()
+
+    # -- the writing end, while toxics are or were on the link ------------------------
 
     async def _write(self) -> None:
         try:
             while (chunk := await self.out.get()) is not None:
                 self.dest.write(chunk.data)
                 await self.dest.drain()
-        except (ConnectionError, OSError):
-            self.dest.transport.abort()
+        except ConnectionError:
+            self.dest.abort()
             return
-        # Like toxiproxy: the end of one direction closes the destination socket,
-        # which ends the other direction once it has delivered what it holds.
         self.dest.close()

@@ -4,29 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import selectors
+import socket
 from typing import Any
 
 from drillbook.harness.toxiproxy import address, errors
 from drillbook.harness.toxiproxy.chain import ToxicChain, ToxicSpec
 from drillbook.harness.toxiproxy.connection import Connection
+from drillbook.harness.toxiproxy.dial import Dial
+from drillbook.harness.toxiproxy.listener import Listener
 
 log = logging.getLogger("drillbook.toxiproxy")
 
 #: Connecting to the upstream gives up after this long (the client is then closed).
 DIAL_TIMEOUT = 10.0
-BACKLOG = 1024
 
 
 class Proxy:
-    def __init__(self, name: str, listen: str, upstream: str) -> None:
+    def __init__(self, name: str, listen: str, upstream: str, *, selector: selectors.BaseSelector) -> None:
         self.name = name
         self.listen = listen
         self.upstream = upstream
         self.enabled = False
         self.toxics = ToxicChain()
         self.connections: set[Connection] = set()
-        self._server: asyncio.Server | None = None
-        self._clients: set[asyncio.Task[None]] = set()
+        self._selector = selector
+        self._listener: Listener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: Clients whose upstream connection is being opened.
+        self._dials: dict[Dial, socket.socket] = {}
+        # toxicity and jitter draws; one generator, as seeding one per connection costs a syscall.
+        self._rng = random.Random()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,7 +57,13 @@ class Proxy:
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise errors.ApiError(f"listen tcp {self.listen}: bind: {reason.lower()}", 500) from exc
-        self._server = await asyncio.start_server(self._accept, sock=sock, backlog=BACKLOG)
+        self._loop = asyncio.get_running_loop()  # kept: asking for it costs a getpid() per client
+        try:
+            self._listener = Listener(sock, self._selector, self._accepted)
+        except OSError as exc:
+            sock.close()
+            reason = (exc.strerror or str(exc)).lower()
+            raise errors.ApiError(f"listen tcp {self.listen}: listen: {reason}", 500) from exc
         self.listen = address.join(sock.getsockname())
         self.enabled = True
         log.info("proxy %s: listening on %s -> %s", self.name, self.listen, self.upstream)
@@ -58,49 +73,52 @@ class Proxy:
         if not self.enabled:
             return
         self.enabled = False
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-        clients = list(self._clients)
-        for task in clients:
-            task.cancel()
-        if clients:
-            await asyncio.wait(clients)
-        if server is not None:
-            try:
-                await asyncio.wait_for(server.wait_closed(), 5.0)
-            except TimeoutError:
-                log.warning("proxy %s: listener slow to close", self.name)
-        log.info("proxy %s: stopped, %d connection(s) cut", self.name, len(clients))
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        dials, self._dials = self._dials, {}
+        for dial, client in dials.items():
+            dial.cancel()
+            client.close()
+        connections = list(self.connections)
+        for connection in connections:
+            connection.abort()
+        log.info("proxy %s: stopped, %d connection(s) cut", self.name, len(dials) + len(connections))
 
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.get_running_loop().create_task(self._serve(reader, writer))
-        self._clients.add(task)
-        task.add_done_callback(self._clients.discard)
+    def _accepted(self, client: socket.socket) -> None:
+        assert self._loop is not None  # set by start(), before anything is accepted
+        dial = Dial(
+            self.upstream,
+            selector=self._selector,
+            loop=self._loop,
+            timeout=DIAL_TIMEOUT,
+            on_connected=lambda upstream: self._connected(dial, client, upstream),
+            on_failed=lambda exc: self._failed(dial, client, exc),
+        )
+        self._dials[dial] = client
+        dial.start()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            host, port = address.split(self.upstream)
-            async with asyncio.timeout(DIAL_TIMEOUT):
-                upstream = await asyncio.open_connection(host, port)
-        except asyncio.CancelledError:
-            writer.transport.abort()
-            raise
-        except (OSError, ValueError, TimeoutError) as exc:
-            log.warning(
-                "proxy %s: cannot connect to upstream %s (%s); closing the client",
-                self.name,
-                self.upstream,
-                exc,
-            )
-            writer.close()
-            return
-        connection = Connection(self.name, (reader, writer), upstream, self.toxics)
+    def _failed(self, dial: Dial, client: socket.socket, exc: BaseException) -> None:
+        self._dials.pop(dial, None)
+        log.warning(
+            "proxy %s: cannot connect to upstream %s (%s); closing the client", self.name, self.upstream, exc
+        )
+        client.close()
+
+    def _connected(self, dial: Dial, client: socket.socket, upstream: socket.socket) -> None:
+        self._dials.pop(dial, None)
+        client.setblocking(False)
+        connection = Connection(
+            self.name,
+            client,
+            upstream,
+            self.toxics,
+            selector=self._selector,
+            rng=self._rng,
+            on_done=self.connections.discard,
+        )
         self.connections.add(connection)
-        try:
-            await connection.run()
-        finally:
-            self.connections.discard(connection)
+        connection.start()
 
     # -- toxics on open connections ------------------------------------------------
 

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import logging
+import selectors
 import signal
 import threading
 from pathlib import Path
@@ -19,6 +20,7 @@ from drillbook.harness.toxiproxy.api import Api
 from drillbook.harness.toxiproxy.collection import ProxyCollection
 from drillbook.harness.toxiproxy.errors import ApiError, ServerStartError
 from drillbook.harness.toxiproxy.http import HttpServer
+from drillbook.harness.toxiproxy.reactor import new_event_loop
 
 log = logging.getLogger("drillbook.toxiproxy")
 
@@ -26,10 +28,10 @@ DEFAULT_PORT = 8474
 
 
 class App:
-    """The proxies and the API over them, on one event loop."""
+    """The proxies and the API over them, on one event loop (from :func:`new_event_loop`)."""
 
-    def __init__(self) -> None:
-        self.proxies = ProxyCollection()
+    def __init__(self, selector: selectors.BaseSelector) -> None:
+        self.proxies = ProxyCollection(selector)
         self.http = HttpServer(Api(self.proxies))
         self.host = ""
         self.port = 0
@@ -101,15 +103,15 @@ class ToxiproxyServer:
         return self
 
     def _run(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
+        loop, selector = new_event_loop()
         self._loop = loop
         try:
-            loop.run_until_complete(self._main(started))
+            loop.run_until_complete(self._main(started, selector))
         finally:
             loop.close()
 
-    async def _main(self, started: concurrent.futures.Future[None]) -> None:
-        app = App()
+    async def _main(self, started: concurrent.futures.Future[None], selector: selectors.BaseSelector) -> None:
+        app = App(selector)
         self._stop = asyncio.Event()
         try:
             await app.start(self.host, self.port)
@@ -147,11 +149,13 @@ class ToxiproxyServer:
 
 def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, config: Path | None = None) -> None:
     """Run the server in the foreground until SIGTERM or SIGINT, then stop cleanly."""
-    asyncio.run(_serve(host, port, config))
+    loop, selector = new_event_loop()
+    with asyncio.Runner(loop_factory=lambda: loop) as runner:
+        runner.run(_serve(host, port, config, selector))
 
 
-async def _serve(host: str, port: int, config: Path | None) -> None:
-    app = App()
+async def _serve(host: str, port: int, config: Path | None, selector: selectors.BaseSelector) -> None:
+    app = App(selector)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,7 +9,8 @@ A :class:`Pipe` is a bounded FIFO with one consumer. It differs from
 connection needs without losing or reordering a byte: ``unget`` puts a chunk
 a toxic had read but not forwarded back at the head, and ``redirect`` hands
 everything queued, and every later ``put`` (including one blocked on a full
-pipe), to the next pipe.
+pipe), to the next pipe. The socket's reader, called from ``select()``, cannot
+wait: it ``offer``s each chunk and stops reading the socket while the pipe is full.
 """
 
 from __future__ import annotations
@@ -70,13 +71,25 @@ class Pipe:
     async def put(self, chunk: Chunk) -> None:
         """Append ``chunk``, waiting while the pipe is full. A closed pipe drops it:
         the stream it belonged to was ended on purpose by a toxic."""
+        await self.room()
+        self.offer(chunk)
+
+    def offer(self, chunk: Chunk) -> bool:
+        """Append ``chunk`` now, full or not, for a producer that cannot wait (the
+        socket's reader); returns False when the pipe is full: the producer should
+        stop until :meth:`room`."""
+        target = self._target()
+        if target._eof:
+            return True
+        target._items.append(chunk)
+        target._wake_getter()
+        return len(target._items) < target.capacity
+
+    async def room(self) -> None:
+        """Wait until the pipe (or the one it was redirected to) has room, or is closed."""
         while True:
             target = self._target()
-            if target._eof:
-                return
-            if len(target._items) < target.capacity:
-                target._items.append(chunk)
-                target._wake_getter()
+            if target._eof or len(target._items) < target.capacity:
                 return
             waiter = asyncio.get_running_loop().create_future()
             target._putters.append(waiter)

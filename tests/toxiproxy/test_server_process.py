@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ import pytest
 from drillbook.harness.toxiproxy import ToxiproxyClient
 from drillbook.twin.postgres import free_port
 from drillbook.twin.redis import RedisServer
-from tests.toxiproxy.services import connect_fails, redis_client
+from tests.toxiproxy.services import connect_fails, redis_client, wait_for
 
 
 class ServerProcess:
@@ -134,3 +136,74 @@ def test_drillbook_cli_lists_the_command() -> None:
     )
     assert done.returncode == 0
     assert "--port" in done.stdout and "8474" in done.stdout
+
+
+def _open_fds(pid: int) -> int:
+    return sum(1 for _ in Path(f"/proc/{pid}/fd").iterdir())
+
+
+def _threads(pid: int) -> int:
+    return sum(1 for _ in Path(f"/proc/{pid}/task").iterdir())
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc (Linux)")
+def test_many_connections_leave_no_socket_or_thread_behind(server: ServerProcess, echo_port: int) -> None:
+    """Connections opened and closed every way (echoed, silent, reset, cut by a
+    toxic, refused upstream, cut by a disable) leave the server as they found it."""
+    pid = server.proc.pid
+    server.api.create_proxy("echo", f"127.0.0.1:{echo_port}")
+    port = server.api.proxy("echo").listen_port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    dead = server.api.create_proxy("dead", f"127.0.0.1:{dead_port}")
+
+    def echoed(payload: bytes) -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(payload)
+            received = b""
+            while len(received) < len(payload) and (chunk := sock.recv(65536)):
+                received += chunk
+            assert received == payload
+
+    def reset() -> None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(b"x" * 1000)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+    def refused() -> None:
+        with (
+            socket.create_connection(("127.0.0.1", dead.listen_port), timeout=10) as sock,
+            contextlib.suppress(ConnectionResetError),
+        ):
+            assert sock.recv(10) == b""
+
+    echoed(b"warm-up")
+    refused()
+    fds, threads = _open_fds(pid), _threads(pid)
+
+    for i in range(100):
+        echoed(os.urandom(1 + i * 997))
+        socket.create_connection(("127.0.0.1", port), timeout=10).close()
+        reset()
+        refused()
+    server.api.add_toxic("echo", "limit_data", attributes={"bytes": 10})
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"y" * 100)
+            while sock.recv(65536):
+                pass
+    server.api.remove_toxic("echo", "limit_data_downstream")
+    held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(50)]
+    server.api.add_toxic("echo", "latency", attributes={"latency": 10})
+    for sock in held:
+        sock.sendall(b"z")
+    server.api.disable("echo")
+    for sock in held:
+        sock.close()
+    server.api.enable("echo")
+    echoed(b"still serving")
+
+    wait_for(lambda: _open_fds(pid) <= fds, timeout=10)
+    assert _threads(pid) <= threads, "connections must not start threads"

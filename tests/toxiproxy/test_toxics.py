@@ -272,3 +272,68 @@ def test_timeout_drops_data_and_closes(api: ToxiproxyClient, echo_proxy: ProxyIn
         with contextlib.suppress(ConnectionResetError):
             assert _recv_all(sock) == b""
         assert 0.25 <= time.monotonic() - start <= 2.0
+
+
+def test_toxics_act_at_once_on_a_connection_open_before_them(
+    api: ToxiproxyClient, echo_proxy: ProxyInfo
+) -> None:
+    """A connection relayed without toxics (the plain relay) goes through a toxic
+    from the next byte after it is added, and back to the plain relay after it is
+    removed, with nothing lost on the way."""
+    with _connect(echo_proxy) as sock:
+
+        def round_trip(payload: bytes = b"x") -> float:
+            start = time.monotonic()
+            sock.sendall(payload)
+            assert _recv_exactly(sock, len(payload)) == payload
+            return time.monotonic() - start
+
+        assert min(round_trip() for _ in range(5)) < 0.1
+        api.add_toxic("echo", "latency", stream="upstream", attributes={"latency": 300})
+        assert round_trip() >= 0.29
+        api.remove_toxic("echo", "latency_upstream")
+        assert min(round_trip() for _ in range(3)) < 0.1
+
+        api.add_toxic("echo", "bandwidth", attributes={"rate": 100})  # 100 KB/s
+        assert round_trip(os.urandom(50_000)) >= 0.4
+        api.remove_toxic("echo", "bandwidth_downstream")
+        assert round_trip(os.urandom(50_000)) < 0.3
+
+        api.add_toxic("echo", "timeout", attributes={"timeout": 0})
+        sock.sendall(b"swallowed")
+        sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            sock.recv(100)
+        api.remove_toxic("echo", "timeout_downstream")
+        sock.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):
+            assert _recv_all(sock) == b"", "removing a timeout closes the connections it held"
+
+
+def test_a_slow_reader_holds_the_plain_relay_back_without_losing_a_byte(
+    api: ToxiproxyClient, echo_proxy: ProxyInfo
+) -> None:
+    """With no toxic, a client that stops reading fills the socket buffers on the
+    way (16 MB is more than the kernel's buffers hold at their defaults here, so
+    the proxy has to stop reading the other side and start again); everything
+    arrives, once and in order, when the client reads again."""
+    payload = os.urandom(16 * 1024 * 1024)
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        sock.settimeout(30)
+        sock.connect(("127.0.0.1", echo_proxy.listen_port))
+        sender = threading.Thread(target=sock.sendall, args=(payload,))
+        sender.start()
+        time.sleep(0.5)
+        received = _recv_exactly(sock, len(payload))
+        sender.join(30)
+    assert received == payload
+
+
+def test_an_upstream_named_by_host_name_is_resolved_at_each_dial(
+    api: ToxiproxyClient, echo_port: int
+) -> None:
+    """``localhost`` may resolve to ::1 first, where nothing listens: the next address is tried."""
+    proxy = api.create_proxy("named", f"localhost:{echo_port}")
+    for _ in range(3):
+        assert _echo_seconds(proxy) < 2.0
