@@ -46,26 +46,29 @@ class TwinRdsBackend(RDSBackend):
     # -- kept in step ----------------------------------------------------------
 
     def _sync(self) -> None:
-        twin = self._bound()
-        with twin.lock:
-            views = {view.instance.id: view for view in twin.instance_views(self.region_name)}
-            for ident in [i for i in self.databases if i not in views]:
-                del self.databases[ident]
-            for ident, view in views.items():
-                model = self.databases.get(ident)
-                if isinstance(model, TwinDBInstance):
-                    model.apply(view)
-                else:
-                    self.databases[ident] = self._model(view)
-            snaps = {view.id: view for view in twin.snapshot_views(self.region_name)}
-            for ident in [i for i in self.database_snapshots if i not in snaps]:
-                del self.database_snapshots[ident]
-            for ident, snap in snaps.items():
-                existing = self.database_snapshots.get(ident)
-                if isinstance(existing, TwinDBSnapshot):
-                    existing.apply(snap)
-                else:
-                    self.database_snapshots[ident] = TwinDBSnapshot(self, self._owner(snap), snap)
+        """The instances as the twin has them now (under its lock: moto's dicts are shared
+        by the server's threads)."""
+        views = {view.instance.id: view for view in self._bound().instance_views(self.region_name)}
+        for ident in [i for i in self.databases if i not in views]:
+            del self.databases[ident]
+        for ident, view in views.items():
+            model = self.databases.get(ident)
+            if isinstance(model, TwinDBInstance):
+                model.apply(view)
+            else:
+                self.databases[ident] = self._model(view)
+
+    def _sync_snapshots(self) -> None:
+        self._sync()
+        snaps = {view.id: view for view in self._bound().snapshot_views(self.region_name)}
+        for ident in [i for i in self.database_snapshots if i not in snaps]:
+            del self.database_snapshots[ident]
+        for ident, snap in snaps.items():
+            existing = self.database_snapshots.get(ident)
+            if isinstance(existing, TwinDBSnapshot):
+                existing.apply(snap)
+            else:
+                self.database_snapshots[ident] = TwinDBSnapshot(self, self._owner(snap), snap)
 
     def _owner(self, snap: SnapshotView) -> DBInstance:
         """The snapshot's instance (as it is now, or as it was: it may be deleted)."""
@@ -80,7 +83,6 @@ class TwinRdsBackend(RDSBackend):
         return TwinDBInstance(self, view, self._bound().engine_version)  # type: ignore[abstract]
 
     def _instance(self, identifier: str) -> DBInstance:
-        self._sync()
         return self.describe_db_instances(identifier)[0]
 
     # -- reading ---------------------------------------------------------------
@@ -88,8 +90,9 @@ class TwinRdsBackend(RDSBackend):
     def describe_db_instances(
         self, db_instance_identifier: str | None = None, filters: Any = None
     ) -> list[DBInstance]:
-        self._sync()
-        return super().describe_db_instances(db_instance_identifier, filters=filters)
+        with self._bound().lock:
+            self._sync()
+            return super().describe_db_instances(db_instance_identifier, filters=filters)
 
     def describe_db_snapshots(
         self,
@@ -98,10 +101,11 @@ class TwinRdsBackend(RDSBackend):
         snapshot_type: str | None = None,
         filters: dict[str, Any] | None = None,
     ) -> list[DBSnapshot]:
-        self._sync()
-        return super().describe_db_snapshots(
-            db_instance_identifier, db_snapshot_identifier, snapshot_type, filters
-        )
+        with self._bound().lock:
+            self._sync_snapshots()
+            return super().describe_db_snapshots(
+                db_instance_identifier, db_snapshot_identifier, snapshot_type, filters
+            )
 
     # -- instances -------------------------------------------------------------
 
@@ -131,7 +135,6 @@ class TwinRdsBackend(RDSBackend):
         skip_final_snapshot: bool | None = False,
         delete_automated_backups: bool | None = True,
     ) -> DBInstance:
-        self._sync()
         model = self.describe_db_instances(db_instance_identifier)[0]
         view = self._bound().delete(
             db_instance_identifier,
@@ -168,18 +171,15 @@ class TwinRdsBackend(RDSBackend):
         kms_key_id: str | None = None,
     ) -> DBSnapshot:
         self._bound().create_snapshot(db_instance_identifier, db_snapshot_identifier, self.region_name)
-        self._sync()
-        snapshot = self.database_snapshots[db_snapshot_identifier]
+        snapshot = self.describe_db_snapshots(None, db_snapshot_identifier)[0]
         if tags:
             snapshot.tags = tags
         return snapshot
 
     def delete_db_snapshot(self, db_snapshot_identifier: str) -> DBSnapshot:
-        self._sync()
         snapshot = self.describe_db_snapshots(None, db_snapshot_identifier)[0]
         self._bound().delete_snapshot(db_snapshot_identifier, self.region_name)
         snapshot.status = "deleted"
-        self._sync()
         return snapshot
 
     def copy_db_snapshot(
