@@ -172,3 +172,23 @@ def multi_az_ready(env: LocalEnvironment, timeout: float = 180.0) -> dict[str, A
         what="the Multi-AZ standby",
     )
     return describe(client, PRIMARY)
+
+
+def standby_streaming(env: LocalEnvironment) -> bool:
+    rows = {row.name: row for row in env.status()}
+    standby = rows.get("primary-standby")
+    return standby is not None and "(streaming)" in standby.detail
+
+
+def fail_over(env: LocalEnvironment) -> dict[str, Any]:
+    """RebootDBInstance with ForceFailover, once the standby streams; the primary afterwards."""
+    client = rds_client(env)
+    wait_for(lambda: standby_streaming(env), timeout=120, what="the Multi-AZ standby streaming")
+    client.reboot_db_instance(DBInstanceIdentifier=PRIMARY, ForceFailover=True)
+    return wait_available(client, PRIMARY)
+
+
+def fail_back(env: LocalEnvironment, zone: str) -> None:
+    """The primary in ``zone`` again (the session's environment as it was)."""
+    if describe(rds_client(env), PRIMARY)["AvailabilityZone"] != zone:
+        assert fail_over(env)["AvailabilityZone"] == zone

@@ -23,10 +23,12 @@ from tests.twin.rds.support import (
     AwsCli,
     describe,
     dsn,
+    fail_back,
     multi_az_ready,
     rds_client,
     remove_instance,
     restored_instance,
+    standby_streaming,
     status,
     wait_available,
     wait_status,
@@ -176,18 +178,6 @@ class Writer:
                 time.sleep(0.05)
 
 
-def standby_streaming(env: LocalEnvironment) -> bool:
-    rows = {row.name: row for row in env.status()}
-    standby = rows.get("primary-standby")
-    return standby is not None and "(streaming)" in standby.detail
-
-
-def fail_over(rds: Any, env: LocalEnvironment) -> dict[str, Any]:
-    wait_for(lambda: standby_streaming(env), timeout=120, what="the Multi-AZ standby streaming")
-    rds.reboot_db_instance(DBInstanceIdentifier=PRIMARY, ForceFailover=True)
-    return wait_available(rds, PRIMARY)
-
-
 def test_reboot_with_force_failover_keeps_the_endpoint_and_loses_no_acknowledged_write(
     env: LocalEnvironment, cli: AwsCli, rds: Any
 ) -> None:
@@ -219,9 +209,7 @@ def test_reboot_with_force_failover_keeps_the_endpoint_and_loses_no_acknowledged
         assert pg.query(url, "SELECT pg_is_in_recovery()")[0][0] is False
         wait_for(lambda: standby_streaming(env), timeout=120, what="the old primary streaming as the standby")
     finally:
-        if describe(rds, PRIMARY)["AvailabilityZone"] != before["AvailabilityZone"]:
-            back = fail_over(rds, env)  # the session's environment as it was
-            assert back["AvailabilityZone"] == before["AvailabilityZone"]
+        fail_back(env, before["AvailabilityZone"])
 
 
 def test_promote_read_replica_makes_the_dr_replica_writable(

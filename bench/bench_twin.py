@@ -1,0 +1,295 @@
+"""The twin's APIs (issue #13): figures printed, nothing asserted.
+
+RDS (section ``rds``), on an environment of its own, through boto3 as a drill calls it:
+
+1. Median latency of each call: the time until the API answers (the work goes on in the
+   background for the calls that change something).
+2. Each DR primitive through the API, from the call until the instance (or snapshot) is
+   available, against the same primitive called directly (``LocalDatabase.snapshot``,
+   ``.restore``, ``.restore_to_time``, ``multi_az.failover``, ``LocalReplica.promote``), runs
+   interleaved; the ratio of the medians (goal: at most 1.1). The API side polls
+   DescribeDBInstances every 50 ms, as a waiter would (more slowly).
+
+Cold start (section ``start``): ``LocalEnvironment.up()`` until healthy (goal: 3 s median),
+measured as bench_local_env.py measures it.
+
+A section is a function taking the running environment and the number of runs (``SECTIONS``);
+the Kubernetes API's goes beside ``rds``.
+
+    python bench/bench_twin.py [--runs 5] [--sections rds,start]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_local_env import bench_cold_start, scratch
+
+from drillbook.twin.environment import LocalEnvironment
+from drillbook.twin.rds import multi_az
+from drillbook.twin.rds.inventory import rds_snapshot_id
+from drillbook.twin.rds.plane import plane_at
+from drillbook.twin.settings import LocalSettings
+from tests.twin.dataplane_support import wait_for
+from tests.twin.rds.support import (
+    DR_REGION,
+    PRIMARY,
+    REPLICA,
+    describe,
+    multi_az_ready,
+    rds_client,
+    standby_streaming,
+    status,
+)
+
+POLL_S = 0.05
+
+
+def timed(action: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
+def until(check: Callable[[], bool], timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(POLL_S)
+
+
+def median_ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:7.1f} ms"
+
+
+# -- RDS -----------------------------------------------------------------------------
+
+
+class RdsBench:
+    def __init__(self, env: LocalEnvironment, runs: int) -> None:
+        self.env, self.runs = env, runs
+        self.rds, self.west = rds_client(env), rds_client(env, DR_REGION)
+        self.calls: dict[str, list[float]] = {}
+        self.api: dict[str, list[float]] = {}
+        self.direct: dict[str, list[float]] = {}
+
+    def call(self, name: str, action: Callable[[], object]) -> None:
+        self.calls.setdefault(name, []).append(timed(action))
+
+    def available(self, identifier: str, client: Any = None) -> None:
+        until(lambda: status(client or self.rds, identifier) == "available")
+
+    def snapshot_available(self, snapshot: str) -> None:
+        until(
+            lambda: (
+                self.rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot)["DBSnapshots"][0]["Status"]
+                == "available"
+            )
+        )
+
+    def gone(self, identifier: str) -> None:
+        until(lambda: status(self.rds, identifier) == "absent")
+
+    def run(self) -> None:
+        for run in range(1, self.runs + 1):
+            self.describes()
+            self.snapshot(run)
+            self.restore(run)
+            self.pitr(run)
+            self.stop_start(run)
+            self.failover()
+            self.promote()
+            print(f"  rds run {run}/{self.runs} done", flush=True)
+        self.report()
+
+    def describes(self) -> None:
+        for _ in range(10):
+            self.call("DescribeDBInstances", lambda: self.rds.describe_db_instances())
+            self.call("DescribeDBInstances (one)", lambda: describe(self.rds, PRIMARY))
+            self.call("DescribeDBSnapshots", lambda: self.rds.describe_db_snapshots())
+
+            def missing() -> None:
+                try:
+                    describe(self.rds, "no-such-db")
+                except self.rds.exceptions.DBInstanceNotFoundFault:
+                    return
+
+            self.call("DescribeDBInstances (DBInstanceNotFound)", missing)
+
+    def snapshot(self, run: int) -> None:
+        name = f"bench-snap-{run}"
+        began = time.perf_counter()
+        self.call(
+            "CreateDBSnapshot",
+            lambda: self.rds.create_db_snapshot(DBInstanceIdentifier=PRIMARY, DBSnapshotIdentifier=name),
+        )
+        self.snapshot_available(name)
+        self.api.setdefault("snapshot", []).append(time.perf_counter() - began)
+        direct = self.env.local_database
+        took = timed(lambda: direct.snapshot())
+        self.direct.setdefault("snapshot", []).append(took)
+        self.call("DeleteDBSnapshot", lambda: self.rds.delete_db_snapshot(DBSnapshotIdentifier=name))
+        newest = direct.snapshots()[0]
+        direct.catalogue.delete(newest.id)
+
+    def _newest_snapshot(self) -> Any:
+        return self.env.local_database.snapshots()[0]
+
+    def restore(self, run: int) -> None:
+        snap = self._newest_snapshot()
+        rds_id = rds_snapshot_id(PRIMARY, snap)
+        name = f"bench-restored-{run}"
+        began = time.perf_counter()
+        self.call(
+            "RestoreDBInstanceFromDBSnapshot",
+            lambda: self.rds.restore_db_instance_from_db_snapshot(
+                DBInstanceIdentifier=name, DBSnapshotIdentifier=rds_id
+            ),
+        )
+        self.available(name)
+        self.api.setdefault("restore", []).append(time.perf_counter() - began)
+        self.call(
+            "DeleteDBInstance",
+            lambda: self.rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True),
+        )
+        self.gone(name)
+        database = self.env.local_database
+        direct = f"bench-direct-{run}"
+        self.direct.setdefault("restore", []).append(timed(lambda: database.restore(snap, direct)))
+        database.discard(direct)
+
+    def pitr(self, run: int) -> None:
+        database = self.env.local_database
+        target = datetime.now(UTC)
+        database.primary.sql("SELECT pg_current_xact_id()")  # a commit after the target
+        name = f"bench-pitr-{run}"
+        began = time.perf_counter()
+        self.call(
+            "RestoreDBInstanceToPointInTime",
+            lambda: self.rds.restore_db_instance_to_point_in_time(
+                SourceDBInstanceIdentifier=PRIMARY, TargetDBInstanceIdentifier=name, RestoreTime=target
+            ),
+        )
+        self.available(name)
+        self.api.setdefault("PITR", []).append(time.perf_counter() - began)
+        self.rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+        self.gone(name)
+        direct = f"bench-pitr-direct-{run}"
+        self.direct.setdefault("PITR", []).append(timed(lambda: database.restore_to_time(target, direct)))
+        database.discard(direct)
+
+    def stop_start(self, run: int) -> None:
+        snap = self._newest_snapshot()
+        database = self.env.local_database
+        name = f"bench-stop-{run}"
+        database.restore(snap, name)
+        self.call("StopDBInstance", lambda: self.rds.stop_db_instance(DBInstanceIdentifier=name))
+        until(lambda: status(self.rds, name) == "stopped")
+        self.call("StartDBInstance", lambda: self.rds.start_db_instance(DBInstanceIdentifier=name))
+        self.available(name)
+        self.call("RebootDBInstance", lambda: self.rds.reboot_db_instance(DBInstanceIdentifier=name))
+        self.available(name)
+        database.discard(name)
+
+    def failover(self) -> None:
+        wait_for(lambda: standby_streaming(self.env), timeout=300, what="the standby streaming")
+        began = time.perf_counter()
+        self.call(
+            "RebootDBInstance (ForceFailover)",
+            lambda: self.rds.reboot_db_instance(DBInstanceIdentifier=PRIMARY, ForceFailover=True),
+        )
+        self.available(PRIMARY)
+        self.api.setdefault("failover", []).append(time.perf_counter() - began)
+        wait_for(lambda: standby_streaming(self.env), timeout=300, what="the standby streaming")
+        plane = plane_at(self.env.layout.root)
+        self.direct.setdefault("failover", []).append(timed(lambda: multi_az.failover(plane, plane.record())))
+
+    def promote(self) -> None:
+        replica = self.env.local_replica
+        replica.wait_caught_up(timeout=120)
+        began = time.perf_counter()
+        self.call("PromoteReadReplica", lambda: self.west.promote_read_replica(DBInstanceIdentifier=REPLICA))
+        self.available(REPLICA, self.west)
+        self.api.setdefault("promote", []).append(time.perf_counter() - began)
+        replica.rebuild()
+        replica.wait_caught_up(timeout=120)
+        self.direct.setdefault("promote", []).append(timed(lambda: replica.promote()))
+        replica.rebuild()
+
+    def report(self) -> None:
+        print("\nRDS calls: median latency until the API answers")
+        for name, values in self.calls.items():
+            print(f"  {name:<45} {median_ms(values)}  (n={len(values)})")
+        print(
+            "\nDR primitives: through the API (call until available) vs called directly "
+            "(medians; goal ratio <= 1.1)"
+        )
+        for name, api in self.api.items():
+            direct = self.direct[name]
+            ratio = statistics.median(api) / statistics.median(direct)
+            print(
+                f"  {name:<10} API {statistics.median(api):6.2f}s   direct {statistics.median(direct):6.2f}s"
+                f"   ratio {ratio:5.2f}   (API runs {', '.join(f'{v:.2f}' for v in api)}; direct "
+                f"{', '.join(f'{v:.2f}' for v in direct)})"
+            )
+
+
+def bench_rds(env: LocalEnvironment, runs: int) -> None:
+    print("waiting for the primary's Multi-AZ standby (built after env up)", flush=True)
+    multi_az_ready(env, timeout=300)
+    zone = describe(rds_client(env), PRIMARY)["AvailabilityZone"]
+    RdsBench(env, runs).run()
+    if describe(rds_client(env), PRIMARY)["AvailabilityZone"] != zone:
+        print("(an odd number of failovers: the primary ends in the other zone)")
+
+
+SECTIONS: dict[str, Callable[[LocalEnvironment, int], None]] = {"rds": bench_rds}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
+    parser.add_argument(
+        "--sections",
+        default="rds,start",
+        help=f"what to measure: {', '.join([*SECTIONS, 'start'])} (default rds,start)",
+    )
+    args = parser.parse_args()
+    wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(wanted) - {*SECTIONS, "start"}
+    if unknown:
+        parser.error(
+            f"unknown sections {', '.join(sorted(unknown))}; sections: {', '.join([*SECTIONS, 'start'])}"
+        )
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    apis = [s for s in wanted if s in SECTIONS]
+    if apis:
+        with scratch("twin") as root:
+            env = LocalEnvironment(root / "local", settings=LocalSettings(snapshot_interval_s=0))
+            try:
+                env.up()
+                for section in apis:
+                    SECTIONS[section](env, args.runs)
+            finally:
+                env.down()
+    if "start" in wanted:
+        print(f"\ncold start of the local environment ({args.runs} runs):", flush=True)
+        bench_cold_start(args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
