@@ -47,14 +47,12 @@ class RdsTwin(InstanceActions, SnapshotActions):
 
                 def work() -> None:
                     multi_az.build(self.plane, record)
-            else:
-                standby = self.plane.server(record, STANDBY)
-                if standby.running():
-                    return
+            elif not self.plane.server(record, STANDBY).running():
                 action = "restart of the Multi-AZ standby"
 
                 def work() -> None:
-                    standby.start()
-                    standby.wait_ready()
+                    multi_az.restart(self.plane, record)
+            else:
+                return
 
             self.ops.begin(INSTANCE, primary_id, action=action, status="modifying", work=work)

@@ -18,9 +18,12 @@ the WAL archive, the DR replica and point-in-time recovery go on as before.
 
 from __future__ import annotations
 
+import fcntl
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,16 +38,50 @@ from drillbook.twin.state import LABEL_VARIABLE, ClusterRecord, EnvRecord
 
 SLOT = "multi_az"
 ROLE = "multi-az-standby"
+LOCK = "multi-az.lock"
 
 
 class FailoverError(DrillbookError):
     pass
 
 
+@contextmanager
+def exclusive(plane: DataPlane, *, wait: bool = True) -> Iterator[bool]:
+    """One change to the primary and its standby at a time, in any process (a failover, the
+    standby's build or restart): a failover run directly must not find the standby started
+    again half-way. True if held; False if another holds it and ``wait`` is False."""
+    with open(plane.layout.root / LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build(plane: DataPlane, record: EnvRecord, *, timeout: float = 600.0) -> bool:
     """Clone the running primary into the standby server and start it streaming; it is
-    recorded once it runs (``env status`` never shows it half-built). False if the
-    environment began to go down meanwhile: the standby is stopped again."""
+    recorded once it runs (``env status`` never shows it half-built). False if a change is
+    under way, or if the environment began to go down meanwhile (the standby is stopped)."""
+    with exclusive(plane, wait=False) as held:
+        if not held or STANDBY in plane.record().clusters:
+            return False
+        return _build(plane, record, timeout=timeout)
+
+
+def restart(plane: DataPlane, record: EnvRecord, *, timeout: float = 60.0) -> None:
+    """Start the standby again if it stopped (RDS replaces a failed standby)."""
+    with exclusive(plane, wait=False) as held:
+        standby = plane.server(record, STANDBY)
+        if held and not standby.running():
+            standby.start(timeout=timeout)
+            standby.wait_ready(timeout=timeout)
+
+
+def _build(plane: DataPlane, record: EnvRecord, *, timeout: float) -> bool:
     primary = plane.server(record, PRIMARY)
     standby = PostgresCluster(
         plane.layout.cluster(STANDBY),
@@ -80,6 +117,11 @@ def in_sync(plane: DataPlane, record: EnvRecord) -> str | None:
 
 def failover(plane: DataPlane, record: EnvRecord, *, timeout: float = 120.0) -> None:
     """Promote the standby on the primary's path and port; the old primary becomes the standby."""
+    with exclusive(plane):
+        _failover(plane, record, timeout=timeout)
+
+
+def _failover(plane: DataPlane, record: EnvRecord, *, timeout: float) -> None:
     primary, standby = plane.server(record, PRIMARY), plane.server(record, STANDBY)
     primary.stop("fast", timeout=timeout)
     try:
