@@ -94,6 +94,7 @@ def _build(plane: DataPlane, record: EnvRecord, *, timeout: float) -> bool:
     if standby.datadir.exists():  # a build cut short by a crash
         standby.destroy()
     build_standby(primary, standby, plane.archive, slot=SLOT, timeout=timeout)
+    _until_streaming(primary, standby, timeout=30.0)
     kept: list[bool] = []
 
     def add(env: EnvRecord) -> None:
@@ -105,6 +106,13 @@ def _build(plane: DataPlane, record: EnvRecord, *, timeout: float) -> bool:
     if not kept:
         standby.stop("immediate")
     return bool(kept)
+
+
+def _until_streaming(primary: PostgresCluster, standby: PostgresCluster, *, timeout: float) -> None:
+    """A moment for the new standby to connect, so that it is listed streaming, not disconnected."""
+    deadline = time.monotonic() + timeout
+    while replication_lag(primary, standby, slot=SLOT).state != "streaming" and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def in_sync(plane: DataPlane, record: EnvRecord) -> str | None:

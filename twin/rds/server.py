@@ -18,8 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from drillbook.twin.rds.plane import DataPlane, plane_at
-from drillbook.twin.state import StateError
+from drillbook.twin.state import StateError, StateFile
 
 if TYPE_CHECKING:
     from drillbook.twin.rds.binding import RdsTwin
@@ -32,8 +31,8 @@ KEEP_INTERVAL_S = 1.0
 class Binder:
     """Installs the binding into moto once, on first need."""
 
-    def __init__(self, plane: DataPlane, *, multi_az: bool) -> None:
-        self.plane = plane
+    def __init__(self, state_dir: Path, *, multi_az: bool) -> None:
+        self.state_dir = state_dir.absolute()
         self.multi_az = multi_az
         self._lock = threading.Lock()
         self._twin: RdsTwin | None = None
@@ -45,13 +44,14 @@ class Binder:
 
                 from drillbook.twin.rds.backend import TwinRdsBackend
                 from drillbook.twin.rds.binding import RdsTwin
+                from drillbook.twin.rds.plane import plane_at
 
-                twin = RdsTwin(self.plane, multi_az=self.multi_az, log=log)
+                twin = RdsTwin(plane_at(self.state_dir), multi_az=self.multi_az, log=log)
                 TwinRdsBackend.twin = twin
                 rds_backends.backend = TwinRdsBackend
                 rds_backends.clear()  # a backend made before (by another service) would be moto's own
                 self._twin = twin
-                log.info("RDS bound to the environment in %s", self.plane.layout.root)
+                log.info("RDS bound to the environment in %s", self.state_dir)
             return self._twin
 
     def create_app(self, service: Any) -> Any:
@@ -64,7 +64,7 @@ class Binder:
 
 def keep(binder: Binder, stop: threading.Event) -> None:
     """Once the environment is up: bind, and keep the primary's Multi-AZ standby."""
-    state = binder.plane.state
+    state = StateFile(binder.state_dir)
     while not stop.wait(KEEP_INTERVAL_S):
         try:
             record = state.read()
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from werkzeug.serving import run_simple
 
-    binder = Binder(plane_at(args.state_dir), multi_az=not args.single_az)
+    binder = Binder(args.state_dir, multi_az=not args.single_az)
     app = DomainDispatcherApplication(binder.create_app)
     stop = threading.Event()
 
