@@ -39,7 +39,6 @@ class Operations:
         self._lock = threading.Lock()
         self._running: dict[tuple[str, str], Operation] = {}
         self._failed: dict[tuple[str, str], Failure] = {}
-        self._threads: list[threading.Thread] = []
 
     def running(self, kind: str, identifier: str) -> Operation | None:
         with self._lock:
@@ -89,7 +88,6 @@ class Operations:
             name=f"rds-{action}-{identifier}",
             daemon=True,
         )
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
     def _run(
@@ -109,10 +107,3 @@ class Operations:
         finally:
             with self._lock:
                 self._running.pop(key, None)
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until no work runs (the server's shutdown); False if some still runs."""
-        deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in self._threads)

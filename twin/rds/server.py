@@ -18,8 +18,6 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from drillbook.twin.state import StateError, StateFile
-
 if TYPE_CHECKING:
     from drillbook.twin.rds.binding import RdsTwin
 
@@ -64,6 +62,8 @@ class Binder:
 
 def keep(binder: Binder, stop: threading.Event) -> None:
     """Once the environment is up: bind, and keep the primary's Multi-AZ standby."""
+    from drillbook.twin.state import StateError, StateFile  # here, not before moto listens
+
     state = StateFile(binder.state_dir)
     while not stop.wait(KEEP_INTERVAL_S):
         try:
