@@ -119,8 +119,8 @@ class RdsBench:
             self.restore(run)
             self.pitr(run)
             self.stop_start(run)
-            self.failover()
-            self.promote()
+            self.failover(run)
+            self.promote(run)
             print(f"  rds run {run}/{self.runs} done", flush=True)
         self.report()
 
@@ -138,66 +138,78 @@ class RdsBench:
 
             self.call("DescribeDBInstances (DBInstanceNotFound)", missing)
 
+    def pair(self, name: str, run: int, api: Callable[[], None], direct: Callable[[], None]) -> None:
+        """One run each, the API's first on odd runs and the direct one first on even runs: the
+        second of two runs finds the first's WAL archived and its files in the page cache."""
+        first, second = (api, direct) if run % 2 else (direct, api)
+        for side in (first, second):
+            self.api_or_direct(side is api, name, timed(side))
+
     def snapshot(self, run: int) -> None:
         name = f"bench-snap-{run}"
-        began = time.perf_counter()
-        self.call(
-            "CreateDBSnapshot",
-            lambda: self.rds.create_db_snapshot(DBInstanceIdentifier=PRIMARY, DBSnapshotIdentifier=name),
-        )
-        self.snapshot_available(name)
-        self.api.setdefault("snapshot", []).append(time.perf_counter() - began)
-        direct = self.env.local_database
-        took = timed(lambda: direct.snapshot())
-        self.direct.setdefault("snapshot", []).append(took)
+        database = self.env.local_database
+
+        def api() -> None:
+            self.call(
+                "CreateDBSnapshot",
+                lambda: self.rds.create_db_snapshot(DBInstanceIdentifier=PRIMARY, DBSnapshotIdentifier=name),
+            )
+            self.snapshot_available(name)
+
+        taken: list[str] = []
+        self.pair("snapshot", run, api, lambda: taken.append(database.snapshot().id))
         self.call("DeleteDBSnapshot", lambda: self.rds.delete_db_snapshot(DBSnapshotIdentifier=name))
-        newest = direct.snapshots()[0]
-        direct.catalogue.delete(newest.id)
+        database.catalogue.delete(taken[0])
 
     def _newest_snapshot(self) -> Any:
         return self.env.local_database.snapshots()[0]
 
     def restore(self, run: int) -> None:
         snap = self._newest_snapshot()
-        rds_id = rds_snapshot_id(PRIMARY, snap)
-        name = f"bench-restored-{run}"
-        began = time.perf_counter()
-        self.call(
-            "RestoreDBInstanceFromDBSnapshot",
-            lambda: self.rds.restore_db_instance_from_db_snapshot(
-                DBInstanceIdentifier=name, DBSnapshotIdentifier=rds_id
-            ),
-        )
-        self.available(name)
-        self.api.setdefault("restore", []).append(time.perf_counter() - began)
+        name, direct = f"bench-restored-{run}", f"bench-direct-{run}"
+        database = self.env.local_database
+
+        def api() -> None:
+            self.call(
+                "RestoreDBInstanceFromDBSnapshot",
+                lambda: self.rds.restore_db_instance_from_db_snapshot(
+                    DBInstanceIdentifier=name, DBSnapshotIdentifier=rds_snapshot_id(PRIMARY, snap)
+                ),
+            )
+            self.available(name)
+
+        def restore_directly() -> None:
+            database.restore(snap, direct)
+
+        self.pair("restore", run, api, restore_directly)
         self.call(
             "DeleteDBInstance",
             lambda: self.rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True),
         )
         self.gone(name)
-        database = self.env.local_database
-        direct = f"bench-direct-{run}"
-        self.direct.setdefault("restore", []).append(timed(lambda: database.restore(snap, direct)))
         database.discard(direct)
 
     def pitr(self, run: int) -> None:
         database = self.env.local_database
         target = datetime.now(UTC)
         database.primary.sql("SELECT pg_current_xact_id()")  # a commit after the target
-        name = f"bench-pitr-{run}"
-        began = time.perf_counter()
-        self.call(
-            "RestoreDBInstanceToPointInTime",
-            lambda: self.rds.restore_db_instance_to_point_in_time(
-                SourceDBInstanceIdentifier=PRIMARY, TargetDBInstanceIdentifier=name, RestoreTime=target
-            ),
-        )
-        self.available(name)
-        self.api.setdefault("PITR", []).append(time.perf_counter() - began)
+        name, direct = f"bench-pitr-{run}", f"bench-pitr-direct-{run}"
+
+        def api() -> None:
+            self.call(
+                "RestoreDBInstanceToPointInTime",
+                lambda: self.rds.restore_db_instance_to_point_in_time(
+                    SourceDBInstanceIdentifier=PRIMARY, TargetDBInstanceIdentifier=name, RestoreTime=target
+                ),
+            )
+            self.available(name)
+
+        def recover_directly() -> None:
+            database.restore_to_time(target, direct)
+
+        self.pair("PITR", run, api, recover_directly)
         self.rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
         self.gone(name)
-        direct = f"bench-pitr-direct-{run}"
-        self.direct.setdefault("PITR", []).append(timed(lambda: database.restore_to_time(target, direct)))
         database.discard(direct)
 
     def stop_start(self, run: int) -> None:
@@ -213,30 +225,42 @@ class RdsBench:
         self.available(name)
         database.discard(name)
 
-    def failover(self) -> None:
-        wait_for(lambda: standby_streaming(self.env), timeout=300, what="the standby streaming")
-        began = time.perf_counter()
-        self.call(
-            "RebootDBInstance (ForceFailover)",
-            lambda: self.rds.reboot_db_instance(DBInstanceIdentifier=PRIMARY, ForceFailover=True),
-        )
-        self.available(PRIMARY)
-        self.api.setdefault("failover", []).append(time.perf_counter() - began)
-        wait_for(lambda: standby_streaming(self.env), timeout=300, what="the standby streaming")
+    def failover(self, run: int) -> None:
         plane = plane_at(self.env.layout.root)
-        self.direct.setdefault("failover", []).append(timed(lambda: multi_az.failover(plane, plane.record())))
 
-    def promote(self) -> None:
+        def api() -> None:
+            self.call(
+                "RebootDBInstance (ForceFailover)",
+                lambda: self.rds.reboot_db_instance(DBInstanceIdentifier=PRIMARY, ForceFailover=True),
+            )
+            self.available(PRIMARY)
+
+        def direct() -> None:
+            multi_az.failover(plane, plane.record())
+
+        first, second = (api, direct) if run % 2 else (direct, api)
+        for side in (first, second):
+            # Not timed: a failover needs the standby streaming (the old primary, after the last one).
+            wait_for(lambda: standby_streaming(self.env), timeout=300, what="the standby streaming")
+            self.api_or_direct(side is api, "failover", timed(side))
+
+    def promote(self, run: int) -> None:
         replica = self.env.local_replica
-        replica.wait_caught_up(timeout=120)
-        began = time.perf_counter()
-        self.call("PromoteReadReplica", lambda: self.west.promote_read_replica(DBInstanceIdentifier=REPLICA))
-        self.available(REPLICA, self.west)
-        self.api.setdefault("promote", []).append(time.perf_counter() - began)
-        replica.rebuild()
-        replica.wait_caught_up(timeout=120)
-        self.direct.setdefault("promote", []).append(timed(lambda: replica.promote()))
-        replica.rebuild()
+
+        def api() -> None:
+            self.call(
+                "PromoteReadReplica", lambda: self.west.promote_read_replica(DBInstanceIdentifier=REPLICA)
+            )
+            self.available(REPLICA, self.west)
+
+        first, second = (api, replica.promote) if run % 2 else (replica.promote, api)
+        for side in (first, second):
+            replica.wait_caught_up(timeout=120)
+            self.api_or_direct(side is api, "promote", timed(side))
+            replica.rebuild()
+
+    def api_or_direct(self, through_api: bool, name: str, took: float) -> None:
+        (self.api if through_api else self.direct).setdefault(name, []).append(took)
 
     def server_work(self) -> dict[str, list[float]]:
         """How long the moto process's background actions took, by primitive (its log)."""
