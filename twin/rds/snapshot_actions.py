@@ -67,7 +67,7 @@ class SnapshotActions(TwinViews):
                 self.ops.forget_failure(SNAPSHOT, view.id)
                 self.forget_pending_snapshot(view.id)
                 return
-            if view.status != AVAILABLE and view.status != "failed":
+            if view.status not in (AVAILABLE, "failed"):
                 raise InvalidDBSnapshotState(
                     f"Cannot delete snapshot {view.id}: it is {view.status}; wait until it is available."
                 )
