@@ -34,6 +34,11 @@ class PlatformAws:
     #: The load balancers the API record may point at (the front door's pools).
     primary_target: str = "api-primary.us-east-1.elb.amazonaws.com"
     dr_target: str = "api-dr.us-west-2.elb.amazonaws.com"
+    #: The regions of the DR procedures, and their RDS instances (the twin's RDS API).
+    region: str = "us-east-1"
+    dr_region: str = "us-west-2"
+    primary_instance: str = "compliant-prod"
+    replica_instance: str = "compliant-prod-replica-west"
 
     @property
     def api_record(self) -> str:

@@ -150,10 +150,12 @@ class LocalDatabase(LocalInstance):
 
     # -- restores --------------------------------------------------------------
 
-    def restore(self, snapshot: Snapshot, name: str, timeout: float = 1800.0) -> LocalInstance:
+    def restore(self, snapshot: Snapshot, name: str, timeout: float = 1800.0, *,
+                catalogue: SnapshotCatalogue | None = None) -> LocalInstance:
+        """A new instance from ``snapshot`` (of ``catalogue``: by default the primary's)."""
         instance = self.book.new(name, "restored")
-        return self._build(name, lambda: restore_snapshot(self.catalogue, snapshot, instance,
-                                                          timeout=timeout))
+        source = catalogue or self.catalogue
+        return self._build(name, lambda: restore_snapshot(source, snapshot, instance, timeout=timeout))
 
     def restore_latest(self, name: str, timeout: float = 1800.0) -> LocalInstance:
         """The newest snapshot plus everything already archived (the monthly restore test):

@@ -1,6 +1,8 @@
 """moto's server: the AWS APIs the runbooks call (S3, Route 53, Secrets Manager, RDS),
 in its own process on loopback. Its state lives in memory: it is bootstrapped at
-every start (``aws_platform``)."""
+every start (``aws_platform``). It runs through the twin's launcher
+(:mod:`~drillbook.twin.rds.server`), which binds moto's RDS to the environment's
+PostgreSQL servers."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from drillbook.harness.errors import DrillbookError
 
@@ -16,8 +19,14 @@ class MotoNotReady(DrillbookError):
     pass
 
 
-def argv(port: int, host: str = "127.0.0.1") -> list[str]:
-    return [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+def argv(port: int, state_dir: Path | None = None, *, multi_az: bool = True,
+         host: str = "127.0.0.1") -> list[str]:
+    """moto's server with the RDS API bound to the environment in ``state_dir`` (moto's own
+    server, unbound, without one)."""
+    if state_dir is None:
+        return [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+    return [sys.executable, "-m", "drillbook.twin.rds.server", "--state-dir", str(state_dir),
+            *([] if multi_az else ["--single-az"]), "-H", host, "-p", str(port)]
 
 
 def url(port: int, host: str = "127.0.0.1") -> str:
@@ -25,9 +34,11 @@ def url(port: int, host: str = "127.0.0.1") -> str:
 
 
 def ready(port: int, timeout: float = 1.0) -> bool:
+    # /moto-api/config is cheap; data.json serialises every model moto holds (and fails on
+    # moto's RDS DB instances, whose subnet group property is write-only).
     try:
-        with urllib.request.urlopen(f"{url(port)}/moto-api/data.json", timeout=timeout) as response:
-            return bool(response.status == 200)
+        with urllib.request.urlopen(f"{url(port)}/moto-api/config", timeout=timeout) as response:
+            return bool(200 <= response.status < 300)  # moto answers config with 201
     except (OSError, urllib.error.URLError):
         return False
 

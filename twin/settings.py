@@ -34,6 +34,9 @@ class LocalSettings:
     #: Bound on the age of the newest archived WAL (the archive's RPO).
     archive_timeout_s: float = 10.0
     domain: str = "compliant.example"
+    #: The primary is Multi-AZ: a standby server in the other zone, built in the background
+    #: after ``up`` (RebootDBInstance with ForceFailover promotes it). false: Single-AZ.
+    multi_az: bool = True
     start_timeout_s: float = 180.0
     stop_timeout_s: float = 30.0
 
@@ -70,6 +73,10 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     if name in ("replicas", "workers", "snapshot_keep", "max_surge"):
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "workers" else 1):
             raise InvalidDrillConfig(f"{what} must be a positive whole number, not {value!r}")
+        return value
+    if name == "multi_az":
+        if not isinstance(value, bool):
+            raise InvalidDrillConfig(f"{what} must be true or false, not {value!r}")
         return value
     if name == "zones":
         if not isinstance(value, list | tuple) or not value or not all(isinstance(z, str) for z in value):

@@ -47,13 +47,18 @@ class SnapshotCatalogue:
     # -- taking ----------------------------------------------------------------
 
     def take(self, source: PostgresCluster, *, kind: str = "manual", verify: bool = True,
-             timeout: float = 600.0) -> Snapshot:
-        """A base backup of ``source`` (running), verified with ``pg_verifybackup``."""
+             timeout: float = 600.0, snapshot_id: str | None = None) -> Snapshot:
+        """A base backup of ``source`` (running), verified with ``pg_verifybackup``; its id is
+        ``snapshot_id`` if given (an RDS snapshot identifier), else made from the kind and time."""
         if kind not in KINDS:
             raise SnapshotError(f"snapshot kind {kind!r} is not one of {', '.join(KINDS)}")
-        snap_id = new_id(kind)
+        snap_id = snapshot_id or new_id(kind)
         home = self.directory / snap_id
-        home.mkdir(parents=True)
+        try:
+            home.mkdir(parents=True)
+        except FileExistsError:
+            raise SnapshotError(f"a snapshot {snap_id!r} exists in {self.directory}; use another id") \
+                from None
         source.user.reach(home)
         source.user.own(home)
         data = home / "data"

@@ -123,7 +123,8 @@ class Startup:
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="env-up") as pool:
             with self.stepping("starting moto (AWS APIs)"):
                 moto_port = free_port()
-                moto = self.spawn("moto", moto_server.argv(moto_port), port=moto_port)
+                moto = self.spawn("moto", moto_server.argv(moto_port, self.layout.root,
+                                                           multi_az=settings.multi_az), port=moto_port)
                 self.say(f"moto: starting on port {moto_port}")
                 aws: Future[str] = pool.submit(self._bootstrap_aws, moto)
             with self.stepping("starting redis"):
@@ -277,4 +278,5 @@ def wait_healthy(front_door_url: str, *, timeout: float) -> None:
 def _settings_facts(env: LocalEnvironment) -> dict[str, Any]:
     s = env.settings
     return {"data_size": s.data_size, "replicas": s.replicas, "workers": s.workers, "zones": list(s.zones),
-            "snapshot_interval_s": s.snapshot_interval_s, "archive_timeout_s": s.archive_timeout_s}
+            "snapshot_interval_s": s.snapshot_interval_s, "archive_timeout_s": s.archive_timeout_s,
+            "multi_az": s.multi_az}

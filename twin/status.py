@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING
 from drillbook.harness.environments.lifecycle import ComponentStatus
 from drillbook.twin import moto_server, processes
 from drillbook.twin.postgres import PostgresCluster
+from drillbook.twin.rds import multi_az
 from drillbook.twin.snapshots import SnapshotCatalogue
-from drillbook.twin.standby import replication_lag
+from drillbook.twin.standby import SLOT, replication_lag
 from drillbook.twin.state import ClusterRecord, EnvRecord, ProcessRecord
 
 if TYPE_CHECKING:
     from drillbook.twin.environment import LocalEnvironment
 
 HEALTHY, UNHEALTHY, DOWN = "healthy", "unhealthy", "down"
+#: Standby roles and the slot each streams through: the DR replica, the primary's Multi-AZ standby.
+STANDBY_SLOTS = {"standby": SLOT, multi_az.ROLE: multi_az.SLOT}
 
 
 def collect(env: LocalEnvironment, record: EnvRecord) -> list[ComponentStatus]:
@@ -34,10 +37,11 @@ def _cluster(env: LocalEnvironment, record: EnvRecord, entry: ClusterRecord) -> 
     detail = ""
     if entry.role == "primary":
         detail = _primary_detail(env, cluster)
-    elif entry.role == "standby":
+    elif entry.role in STANDBY_SLOTS:
         primary = next((c for c in record.clusters.values() if c.role == "primary"), None)
         if primary is not None:
-            lag = replication_lag(PostgresCluster(Path(primary.datadir), port=primary.port), cluster)
+            lag = replication_lag(PostgresCluster(Path(primary.datadir), port=primary.port), cluster,
+                                  slot=STANDBY_SLOTS[entry.role])
             seconds = "?" if lag.seconds is None else f"{lag.seconds:.2f}s"
             size = "?" if lag.bytes is None else f"{lag.bytes}B"
             detail = f"lag {seconds} / {size} ({lag.state})"

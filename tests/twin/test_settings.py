@@ -25,6 +25,7 @@ def test_defaults_and_values_from_config() -> None:
     assert (settings.data_size, settings.replicas, settings.snapshot_interval_s, settings.archive_timeout_s,
             settings.zones) == ("100MB", 4, 900.0, 5.0, ("az-a", "az-b", "az-c"))
     assert LocalSettings.from_config(config(replicas=2), replicas=5).replicas == 5
+    assert LocalSettings().multi_az and not LocalSettings.from_config(config(multi_az=False)).multi_az
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
@@ -34,6 +35,7 @@ def test_defaults_and_values_from_config() -> None:
     ("snapshot_interval", "soon", "snapshot_interval_s"),
     ("data_size", "huge", "data size 'huge' is not understood"),
     ("zones", [], "list of zone names"),
+    ("multi_az", "yes", "must be true or false"),
 ])
 def test_bad_settings_name_the_key_and_the_fix(key: str, value: object, message: str) -> None:
     with pytest.raises(InvalidDrillConfig, match=message):
