@@ -20,6 +20,7 @@ from drillbook.faults.base import Fault
 from drillbook.harness import registry
 from drillbook.harness.durations import format_duration, parse_duration
 from drillbook.harness.errors import (
+    DrillbookError,
     FaultError,
     InvalidDrillConfig,
     RecoveryTimeout,
@@ -418,16 +419,25 @@ class Drill:
         except Exception as exc:
             error = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
             entry.record.revert_error = error
-            self.undo_log.mark(entry.seq, "failed", error)
+            self._mark(entry.seq, "failed", error)
             self._event("revert FAILED", error)
             self._say(f"REVERT FAILED {error} (left in {self.undo_log.path})")
             return error
         now = time.monotonic()
         entry.reverted = True
         entry.record.reverted_at = self.clock.iso(now)
-        self.undo_log.mark(entry.seq, "reverted")
+        self._mark(entry.seq, "reverted")
         self._event("fault reverted", entry.fault.name, now)
         return ""
+
+    def _mark(self, seq: int, state: str, error: str = "") -> None:
+        # A mark that cannot be written (a full disk) must not stop the other reverts: the
+        # entry then stays outstanding and `drillbook revert` reverts it again (reverts are
+        # idempotent).
+        try:
+            self.undo_log.mark(seq, state, error)
+        except (DrillbookError, OSError) as exc:
+            self._reasons.append(f"undo log not updated ({redact_text(str(exc))}): run `drillbook revert`")
 
     def _check_after_revert(self) -> None:
         # Reverts roll deployments back without waiting: wait for what they started

@@ -48,13 +48,17 @@ Row = tuple[Any, ...]
 
 
 def row(data: dict[str, Any], name: str) -> Row:
-    """The history columns of one record, tolerant of pre-1 shapes like ``DrillResult.from_dict``."""
-    drill = data.get("drill") or {}
-    targets = data.get("targets") or {}
-    measured = data.get("measured") or {}
-    extra = data.get("extra") or {}
+    """The history columns of one record, tolerant of pre-1 shapes like ``DrillResult.from_dict``;
+    a record of another shape raises ValueError naming the key."""
+    drill, targets, measured, extra = (_object(data, k) for k in ("drill", "targets", "measured", "extra"))
     env = data.get("environment")
+    if env is not None and not isinstance(env, str | dict):
+        raise ValueError(f"environment is a JSON {type(env).__name__}, expected an object or a name")
     timeline = data.get("timeline") or [{}]
+    first = timeline[0] if isinstance(timeline, list) and isinstance(timeline[0], dict) else {}
+    started = data.get("started_at") or first.get("at")
+    if started is not None and not isinstance(started, str):
+        raise ValueError(f"started_at is a JSON {type(started).__name__}, expected a time")
     scenario = str(drill.get("scenario") or "unknown")
     option = str(drill.get("option") or "")
     return (
@@ -66,7 +70,7 @@ def row(data: dict[str, Any], name: str) -> Row:
         str(drill.get("tier") or ""),
         str(extra.get("schedule") or ""),
         str(data.get("status") or "FAIL").upper(),
-        data.get("started_at") or timeline[0].get("at"),
+        started,
         measured.get("rto_s"),
         measured.get("rpo_s"),
         targets.get("rto_s"),
@@ -75,6 +79,13 @@ def row(data: dict[str, Any], name: str) -> Row:
         env if isinstance(env, str) else (env or {}).get("name", "unknown"),
         name,
     )
+
+
+def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} is a JSON {type(value).__name__}, expected an object")
+    return value
 
 
 _WANTED = frozenset(
@@ -125,9 +136,19 @@ def top_level(text: str, wanted: frozenset[str] = _WANTED) -> dict[str, Any]:
 
 def _rows(paths: Sequence[str]) -> list[Row]:
     out = []
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            out.append(row(top_level(handle.read()), path.rsplit("/", 1)[-1]))
+    for name in paths:
+        path = Path(name)
+        raw = journal.read_bytes(path)
+        try:
+            data = top_level(raw.decode("utf-8"))
+        except (ValueError, TypeError, RecursionError):
+            data = journal.parse_record(raw, path)  # raises naming what is wrong
+        if not isinstance(data.get("run_id"), str):
+            data = journal.parse_record(raw, path)
+        try:
+            out.append(row(data, path.name))
+        except ValueError as exc:
+            raise journal.damaged(path, f"a journal record of an unknown shape ({exc})") from None
     return out
 
 
@@ -161,7 +182,13 @@ def load_frame(
     """One row per record, in chain order; ``started`` is a UTC datetime."""
     rows = load_rows(directory, workers=workers, files=files, cache=cache)
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
-    frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
+    started = pd.to_datetime(frame["started"], utc=True, format="ISO8601", errors="coerce")
+    bad = frame["started"].notna() & started.isna()
+    if bad.any():
+        first = frame[bad].iloc[0]
+        raise journal.damaged(directory / str(first["file"]),
+                              f"started_at {first['started']!r} is not an ISO time")
+    frame["started"] = started
     for column in ("rto_s", "rpo_s", "rto_target", "rpo_target", "detect_s"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in ("scenario", "option", "drill", "environment"):  # few distinct values: redact those

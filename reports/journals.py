@@ -7,14 +7,13 @@ journal never reaches a report.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from drillbook.harness import journal
-from drillbook.harness.errors import DrillbookError, JournalError
+from drillbook.harness.errors import DrillbookError
 from drillbook.harness.journal import ChainReport
 from drillbook.harness.records import DrillResult
 from drillbook.harness.redact import redact, redact_text
@@ -45,15 +44,8 @@ class NoJournal(DrillbookError):
 
 
 def read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise JournalError(
-            f"{path}: unreadable journal record ({exc}); `drillbook verify` names the damage"
-        ) from exc
-    if not isinstance(data, dict) or "run_id" not in data:
-        raise JournalError(f"{path}: not a journal record (no run_id)")
-    return data
+    """One record; a damaged or foreign file raises a JournalError naming it."""
+    return journal.read_record(path)
 
 
 def redact_record(data: dict[str, Any]) -> dict[str, Any]:
@@ -86,10 +78,7 @@ def redact_texts(value: Any) -> Any:
 
 
 def to_result(data: dict[str, Any], path: Path) -> DrillResult:
-    try:
-        return DrillResult.from_dict(redact_record(data))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise JournalError(f"{path}: journal record of an unknown shape ({exc})") from exc
+    return journal.to_result(redact_record(data), path)
 
 
 def files_or_fail(directory: Path) -> list[Path]:

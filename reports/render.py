@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from drillbook.harness.atomic import write_atomic
 from drillbook.harness.durations import format_duration
 from drillbook.harness.fingerprint import drillbook_version
 from drillbook.harness.redact import redact_text
@@ -126,8 +127,8 @@ def write_run(report: RunReport, out_dir: Path, formats: Iterable[str]) -> list[
     written = []
     for fmt in formats:
         path = target / f"report.{fmt}"
-        path.write_text(_RENDERERS[fmt](report), encoding="utf-8")
-        written.append(path)
+        # Rendered in full first, then written whole: a failure never leaves half a report.
+        written.append(write_atomic(path, _RENDERERS[fmt](report)))
     return written
 
 

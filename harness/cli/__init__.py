@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except DrillbookError as exc:
         print(f"drillbook {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # a file or directory named on the command line cannot be used
+        print(f"drillbook {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"drillbook {args.command}: interrupted", file=sys.stderr)
