@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from drillbook.harness.cli.plan import SUITE_HELP
+from drillbook.harness.cli.run import WAIT_HELP
 from drillbook.harness.config import find_config
+from drillbook.harness.configcheck import check_run_config
+from drillbook.harness.durations import parse_duration
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.marker import TIERS
 from drillbook.harness.paging.policy import policy_from_config
@@ -67,6 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     r = sub.add_parser("run", help="run the due sealed drill: reveal, verify, page, run, journal")
     _common(r)
     r.add_argument("--drill-results", default=None, help="journal directory (default drill-results/)")
+    r.add_argument("--wait-for-lease", metavar="DURATION", default=None, help=WAIT_HELP)
     r.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
     r.set_defaults(handler=run_run)
 
@@ -149,6 +153,7 @@ def run_run(args: argparse.Namespace) -> int:
 
     store = store_for(args)
     config = find_config()
+    wait = parse_duration(args.wait_for_lease or 0, what="--wait-for-lease")
     results = Path(args.drill_results) if args.drill_results else None
     pending = store.pending(results)
     if not pending:
@@ -161,6 +166,7 @@ def run_run(args: argparse.Namespace) -> int:
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
+    check_run_config(config, args.env or due[0].plan.environment)
     outcome = run_sealed(
         due[0],
         store,
@@ -171,6 +177,8 @@ def run_run(args: argparse.Namespace) -> int:
         results_dir=args.drill_results,
         pytest_args=extra,
         say=lambda line: print(line, flush=True),
+        config=config,
+        wait_for_lease=wait,
     )
     if outcome.exit_code != 0:
         return FAILED
