@@ -37,8 +37,9 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> Path:
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise WriteFailed(f"{path}: not written ({exc.strerror or exc}); nothing was left half-written"
-                          ) from exc
+        raise WriteFailed(
+            f"{path}: not written ({exc.strerror or exc}); nothing was left half-written"
+        ) from exc
     sync_directory(path.parent)
     return path
 
@@ -61,8 +62,9 @@ def append_line(path: Path, line: str, *, mode: int = 0o600) -> None:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)
                 os.fsync(fd)
-            raise WriteFailed(f"{path}: entry not written ({exc.strerror or exc}); the file is as it was "
-                              "before") from exc
+            raise WriteFailed(
+                f"{path}: entry not written ({exc.strerror or exc}); the file is as it was before"
+            ) from exc
     finally:
         os.close(fd)
 

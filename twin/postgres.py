@@ -178,6 +178,13 @@ class PostgresCluster:
             return None
         except PermissionError:
             pass
+        # A pid file left behind by a crash may name a pid since reused by another program:
+        # stopping "the server" must never signal that one.
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() not in ("postgres", "postmaster"):
+                return None
+        except OSError:
+            return None
         return pid
 
     def running(self) -> bool:
