@@ -144,7 +144,7 @@ class DrillResult:
             raise ValueError(f"status is {data.get('status')!r}, not one of PASS, PARTIAL, FAIL")
         schema = data.get("schema_version", 0)
         if isinstance(schema, bool) or not isinstance(schema, int):
-            raise ValueError(f"schema_version is {_kind(schema)}, expected a whole number")
+            raise ValueError(f"schema_version is {value_kind(schema)}, expected a whole number")
         top = _build(_Top, {k: v for k, v in data.items() if k not in _NESTED}, "")
         return cls(
             run_id=top.run_id,
@@ -190,21 +190,21 @@ def _environment(value: Any) -> dict[str, Any]:
     if isinstance(value, str):  # pre-1 records may name the environment only
         return {"name": value}
     if value is not None and not isinstance(value, dict):
-        raise ValueError(f"environment is {_kind(value)}, expected an object or a name")
+        raise ValueError(f"environment is {value_kind(value)}, expected an object or a name")
     return value or {"name": "unknown"}
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key) or {}
     if not isinstance(value, dict):
-        raise ValueError(f"{key} is {_kind(value)}, expected an object")
+        raise ValueError(f"{key} is {value_kind(value)}, expected an object")
     return value
 
 
 def _list(cls: type[T], data: dict[str, Any], key: str) -> list[T]:
     value = data.get(key) or []
     if not isinstance(value, list):
-        raise ValueError(f"{key} is {_kind(value)}, expected an array")
+        raise ValueError(f"{key} is {value_kind(value)}, expected an array")
     return [_build(cls, item, f"{key}[{index}]") for index, item in enumerate(value)]
 
 
@@ -212,7 +212,7 @@ def _build(cls: type[T], data: Any, where: str) -> T:
     """``cls`` from the keys of ``data`` it knows (others are ignored: newer records load),
     each checked against the field's type."""
     if not isinstance(data, dict):
-        raise ValueError(f"{where} is {_kind(data)}, expected an object")
+        raise ValueError(f"{where} is {value_kind(data)}, expected an object")
     values = {}
     for name, accepted in _field_types(typing.cast(type, cls)).items():
         if name not in data:
@@ -221,7 +221,7 @@ def _build(cls: type[T], data: Any, where: str) -> T:
         if not _accepts(accepted, value):
             label = f"{where}.{name}" if where else name
             wanted = " or ".join(sorted({t.__name__ if t is not type(None) else "null" for t in accepted}))
-            raise ValueError(f"{label} is {_kind(value)}, expected {wanted}")
+            raise ValueError(f"{label} is {value_kind(value)}, expected {wanted}")
         values[name] = float(value) if float in accepted and isinstance(value, int) else value
     try:
         return cls(**values)
@@ -252,7 +252,8 @@ def _accepts(accepted: tuple[type, ...], value: Any) -> bool:
     return any(t is not Any and isinstance(value, t) for t in accepted) or Any in accepted
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any) -> str:
+    """A JSON value's kind for an error message: "a string", "an array", "a float (nan)"."""
     if value is None:
         return "null"
     name = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value))

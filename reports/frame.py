@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from drillbook.harness import journal
+from drillbook.harness.records import value_kind
 from drillbook.harness.redact import redact_text
 from drillbook.reports import rowcache
 
@@ -53,12 +54,17 @@ def row(data: dict[str, Any], name: str) -> Row:
     drill, targets, measured, extra = (_object(data, k) for k in ("drill", "targets", "measured", "extra"))
     env = data.get("environment")
     if env is not None and not isinstance(env, str | dict):
-        raise ValueError(f"environment is a JSON {type(env).__name__}, expected an object or a name")
+        raise ValueError(f"environment is {value_kind(env)}, expected an object or a name")
     timeline = data.get("timeline") or [{}]
     first = timeline[0] if isinstance(timeline, list) and isinstance(timeline[0], dict) else {}
     started = data.get("started_at") or first.get("at")
     if started is not None and not isinstance(started, str):
-        raise ValueError(f"started_at is a JSON {type(started).__name__}, expected a time")
+        raise ValueError(f"started_at is {value_kind(started)}, expected a time")
+    for table, key in (("measured", "rto_s"), ("measured", "rpo_s"), ("measured", "detect_s"),
+                       ("targets", "rto_s"), ("targets", "rpo_s")):
+        value = (measured if table == "measured" else targets).get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"{table}.{key} is {value_kind(value)}, expected a number")
     scenario = str(drill.get("scenario") or "unknown")
     option = str(drill.get("option") or "")
     return (
@@ -84,7 +90,7 @@ def row(data: dict[str, Any], name: str) -> Row:
 def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key) or {}
     if not isinstance(value, dict):
-        raise ValueError(f"{key} is a JSON {type(value).__name__}, expected an object")
+        raise ValueError(f"{key} is {value_kind(value)}, expected an object")
     return value
 
 

@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 
+from drillbook.harness import journal
 from drillbook.harness.childproc import run_child
 from drillbook.harness.config import find_config
 from drillbook.harness.configcheck import check_run_config
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     env = args.env or os.environ.get("DRILLBOOK_ENV") or "local"
     settings = from_config(config, {"drill_env": env, "drill_results": args.drill_results})
     check_run_config(config, env)
+    journal.check_appendable(settings.results_dir)
     wait = parse_duration(args.wait_for_lease or 0, what="--wait-for-lease")
     suite = resolve_suite(args.suite, config)
     if suite.note:
