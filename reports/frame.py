@@ -65,26 +65,35 @@ def row(data: dict[str, Any], name: str) -> Row:
         value = (measured if table == "measured" else targets).get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ValueError(f"{table}.{key} is {value_kind(value)}, expected a number")
-    scenario = str(drill.get("scenario") or "unknown")
-    option = str(drill.get("option") or "")
+    scenario = _text(drill, "drill", "scenario") or "unknown"
+    option = _text(drill, "drill", "option")
+    environment = env if isinstance(env, str) else (_text(env or {}, "environment", "name") or "unknown")
     return (
-        data.get("record_id") or f"{data.get('run_id')}-{str(data.get('hash') or '')[:8]}",
+        _text(data, "", "record_id") or f"{data.get('run_id')}-{_text(data, '', 'hash')[:8]}",
         str(data.get("run_id")),
         scenario,
         option,
         f"{scenario} / {option}" if option else scenario,
-        str(drill.get("tier") or ""),
-        str(extra.get("schedule") or ""),
-        str(data.get("status") or "FAIL").upper(),
+        _text(drill, "drill", "tier"),
+        _text(extra, "extra", "schedule"),
+        (_text(data, "", "status") or "FAIL").upper(),
         started,
         measured.get("rto_s"),
         measured.get("rpo_s"),
         targets.get("rto_s"),
         targets.get("rpo_s"),
         measured.get("detect_s"),
-        env if isinstance(env, str) else (env or {}).get("name", "unknown"),
+        environment,
         name,
     )
+
+
+def _text(table: dict[str, Any], where: str, key: str) -> str:
+    """A label column: any scalar as text (older records wrote some as numbers), never a structure."""
+    value = table.get(key)
+    if isinstance(value, dict | list):
+        raise ValueError(f"{where + '.' if where else ''}{key} is {value_kind(value)}, expected a text")
+    return "" if value is None or value is False else str(value)
 
 
 def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
