@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drillbook.drills.platform import Platform
 from drillbook.harness import undolog
 from drillbook.harness.config import find_config
 from drillbook.harness.lease import lease_for
@@ -59,6 +60,18 @@ snapshot_keep = 5
 max_surge = 3
 """
 SETTLE_S = 120.0
+#: The application database's shape: each relation with its grants, constraints (a foreign key a
+#: revert re-adds NOT VALID still counts as the same constraint), triggers on or off, valid indexes.
+SCHEMA = """
+SELECT c.relname, c.relkind, coalesce(c.relacl::text, ''),
+       coalesce((SELECT string_agg(conname || ':' || contype, ',' ORDER BY conname)
+                 FROM pg_constraint WHERE conrelid = c.oid), ''),
+       coalesce((SELECT string_agg(tgname || ':' || tgenabled, ',' ORDER BY tgname)
+                 FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal), ''),
+       coalesce((SELECT i.indisvalid::text FROM pg_index i WHERE i.indexrelid = c.oid), '')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'S', 'v') ORDER BY 1
+"""
 
 
 @dataclass
@@ -153,6 +166,10 @@ class Campaign:
                 for n, p in proxies.items()
             },
             "dns": env.dns.resolve(env.platform.api_record),  # type: ignore[attr-defined]
+            "schema": {
+                str(row[0]): [str(v) for v in row[1:]]
+                for row in env.local_database.cluster.sql(SCHEMA, dbname="compliant")
+            },
         }
 
     def differences(self, base: dict[str, Any]) -> list[str]:
@@ -174,7 +191,8 @@ class Campaign:
         ]
         if left:
             found.append(f"undo logs: {left}")
-        steady = check_all(self.env().steady_probes())
+        env = self.env()
+        steady = check_all([*env.steady_probes(), *(probe for _, probe in Platform(env).smoke_checks())])
         if not steady.passed:
             found.append(f"steady state: {steady.detail}")
         return found
