@@ -64,9 +64,9 @@ SETTLE_S = 120.0
 #: revert re-adds NOT VALID still counts as the same constraint), triggers on or off, valid indexes.
 SCHEMA = """
 SELECT c.relname, c.relkind, coalesce(c.relacl::text, ''),
-       coalesce((SELECT string_agg(conname || ':' || contype, ',' ORDER BY conname)
+       coalesce((SELECT string_agg(conname || ':' || contype::text, ',' ORDER BY conname)
                  FROM pg_constraint WHERE conrelid = c.oid), ''),
-       coalesce((SELECT string_agg(tgname || ':' || tgenabled, ',' ORDER BY tgname)
+       coalesce((SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname)
                  FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal), ''),
        coalesce((SELECT i.indisvalid::text FROM pg_index i WHERE i.indexrelid = c.oid), '')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
