@@ -367,6 +367,76 @@ def test_an_undo_log_is_read_or_named(raw: bytes) -> None:
         assert report.clean in (True, False)
 
 
+# -- sealed plans (unannounced drills) -------------------------------------------------------------
+
+
+def a_sealed_plan(root: Path) -> Path:
+    from drillbook.harness.unannounced.seal import seal
+    from drillbook.harness.unannounced.store import SealStore
+    from drillbook.harness.unannounced.window import parse_window
+
+    sealed = seal(
+        {"alpha": ["t.py::test_a"], "beta": ["t.py::test_b"]},
+        tier="annual",
+        window=parse_window("now..+1h"),
+        count=1,
+    )
+    return SealStore(root).save(sealed)
+
+
+plan_paths = st.lists(
+    st.sampled_from(
+        [
+            "plan",
+            "nonce",
+            "commitment",
+            "plan_canonical",
+            "version",
+            "tier",
+            "window",
+            "draw_window",
+            "start",
+            "end",
+            "sealed_at",
+            "seed",
+            "candidates",
+            "scenarios",
+            "scheduled_at",
+            "nodeids",
+            "excluded",
+            "rotation",
+            "every_s",
+            "people",
+            "suite",
+            "environment",
+        ]
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@FAST
+@given(path=plan_paths, value=json_values, raw=st.none() | st.binary(max_size=300))
+def test_a_sealed_plan_is_read_or_named(path: list[str | int], value: Any, raw: bytes | None) -> None:
+    from datetime import UTC, datetime
+
+    from drillbook.harness.unannounced.store import SealError, SealStore
+
+    with scratch() as root:
+        sealed = a_sealed_plan(root)
+        if raw is None:
+            sealed.write_text(json.dumps(mutated(json.loads(sealed.read_text()), path, value)))
+        else:
+            sealed.write_bytes(raw)
+        try:
+            due = SealStore(root).due(datetime.now(UTC))
+        except SealError as exc:
+            assert str(sealed) in str(exc)
+        else:
+            assert len(due) <= 1
+
+
 # -- the command line ------------------------------------------------------------------------------
 
 WORDS = [
