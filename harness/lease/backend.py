@@ -41,10 +41,7 @@ class LeaseStatus:
         if self.holder is not None:
             text = f"held by {self.holder.describe()}"
         elif self.stale is not None:
-            text = (
-                f"free; its last holder, {self.stale.describe()}, ended without releasing it (the next "
-                "run reverts what it left behind before taking the lease)"
-            )
+            text = f"free; its last holder, {self.stale.describe()}, ended without releasing it"
         else:
             text = "free"
         return f"lease of {self.env!r}: {text} [{self.where}]" + (f"; {self.detail}" if self.detail else "")

@@ -174,6 +174,13 @@ class KubeLease:
             f"duration {lease.spec.lease_duration_seconds}s"
         )
         if _dead(holder, self._expired(lease)):
+            left = len(_undo(lease))
+            detail += (
+                f"; {left} fault(s) it recorded here not reverted yet: the next run reverts them "
+                "before it takes the lease"
+                if left
+                else "; no fault of it recorded here"
+            )
             return LeaseStatus(
                 self.env, self.where, None, stale=holder, detail=detail, undo=tuple(_undo(lease))
             )

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from drillbook.harness import undolog
 from drillbook.harness.atomic import write_atomic
 from drillbook.harness.lease.backend import DEAD, HELD, TAKEN, Attempt, LeaseStatus
 from drillbook.harness.lease.holder import LEASE_FD_VARIABLE, LeaseHolder
@@ -115,7 +116,22 @@ class LocalLease:
         recorded = self.recorded()
         if self._locked():
             return LeaseStatus(self.env, self.where, recorded or UNKNOWN)
-        return LeaseStatus(self.env, self.where, None, stale=recorded)
+        if recorded is None:
+            return LeaseStatus(self.env, self.where, None)
+        return LeaseStatus(self.env, self.where, None, stale=recorded, detail=self._left_by(recorded))
+
+    def _left_by(self, dead: LeaseHolder) -> str:
+        log = self.directory.parent / "undo" / f"{dead.run_id}.jsonl"
+        try:
+            outstanding = len(undolog.read(log).outstanding) if log.exists() else 0
+        except undolog.UndoLogError as exc:
+            return str(exc)
+        if not outstanding:
+            return "nothing of that run is left to revert"
+        return (
+            f"{outstanding} of its faults not reverted yet: `drillbook revert` reverts them, or the next "
+            "run does before it takes the lease"
+        )
 
     def _record(self, me: LeaseHolder) -> None:
         write_atomic(self.record_path, json.dumps(me.to_json(), indent=2, sort_keys=True) + "\n")

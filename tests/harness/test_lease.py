@@ -172,6 +172,7 @@ def test_a_dead_holders_lease_is_taken_over_after_its_faults_are_reverted(projec
     assert paused(victim), "the fault outlives the killed runner"
     stale = status(project)
     assert stale["health"] == "free" and "ended without releasing it" in str(stale["detail"])
+    assert "1 of its faults not reverted yet" in str(stale["detail"])
 
     second = start(project, victim)
     out, _ = second.communicate(timeout=180)
