@@ -124,8 +124,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     try:
-        # drillbook.toml is found from where the run was started, as every drillbook command finds it.
-        cfg = find_config(config.invocation_params.dir)
+        cfg = find_config(Path(str(config.rootpath)))
         settings = _settings(config, cfg)
         journal.check_appendable(settings.results_dir)
     except DrillbookError as exc:

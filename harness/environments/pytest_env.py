@@ -31,7 +31,7 @@ def _settings(config: pytest.Config) -> tuple[str, Path, Config]:
     if state is not None:
         return state.settings.env_name, state.settings.state_dir, state.config
     # The drillbook plugin is disabled (-p no:drillbook): its defaults.
-    cfg = find_config(config.invocation_params.dir)
+    cfg = find_config(Path(str(config.rootpath)))
     return "local", cfg.root / str(cfg.get("state_dir", ".drillbook")), cfg
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -46,7 +47,7 @@ def _env_name(config: pytest.Config) -> str:
 def _profile(config: pytest.Config) -> Profile:
     """The selected profile, fully checked (a staging profile's every role)."""
     state = config.stash.get(RUN_KEY, None)
-    cfg = state.config if state is not None else find_config(config.invocation_params.dir)
+    cfg = state.config if state is not None else find_config(Path(str(config.rootpath)))
     name = _env_name(config)
     profile = load_profile(cfg, name)
     if profile.kind == "staging":
