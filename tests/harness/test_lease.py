@@ -137,6 +137,17 @@ def test_a_second_run_is_refused_at_once_naming_the_holder(project: Path, victim
     print(f"second run refused {refused_after:.2f}s after it started")
 
 
+def test_two_runs_started_together_one_goes_ahead(project: Path, victim: int) -> None:
+    first, second = (start(project, victim, hold=4.0) for _ in range(2))
+    outs = {proc.pid: proc.communicate(timeout=180)[0] for proc in (first, second)}
+    codes = sorted(proc.returncode for proc in (first, second))
+    assert codes == [0, 3], outs
+    refused = next(p for p in (first, second) if p.returncode == 3)
+    winner = next(p for p in (first, second) if p.returncode == 0)
+    assert f"pid {winner.pid}," in outs[refused.pid] and "Traceback" not in outs[refused.pid]
+    assert "1 passed" in outs[winner.pid]
+
+
 def test_pytest_itself_is_refused_too(project: Path, victim: int) -> None:
     flag = project / "injected.flag"
     first = start(project, victim, hold=8.0, flag=flag)
