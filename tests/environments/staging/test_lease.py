@@ -279,3 +279,28 @@ def test_a_pytest_drill_run_on_staging_holds_the_lease(
     seen = json.loads((pytester.path / "seen.json").read_text())
     assert seen["holder"].startswith("run-on-staging@")
     assert not lease_object(emulator)["spec"]["holder_identity"]  # type: ignore[index]
+
+
+def test_env_status_names_the_staging_lease_holder(emulator: KubeEmulator, tmp_path: Path) -> None:
+    (tmp_path / "drillbook.toml").write_text(PROFILE.format(url=emulator.url))
+
+    def status() -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-m", "drillbook", "env", "status", "--env", "staging", "--json"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        (row,) = json.loads(done.stdout)
+        return dict(row)
+
+    assert status()["health"] == "free"
+    held = acquire(KubeLease(settings(emulator), "staging"), LeaseHolder.me("run-held"), state_dir=tmp_path)
+    try:
+        row = status()
+        assert row["health"] == "held" and "held by run run-held" in str(row["detail"])
+        assert "Lease compliant/drillbook-staging" in str(row["detail"])
+    finally:
+        held.release()
