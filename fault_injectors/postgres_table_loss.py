@@ -101,35 +101,33 @@ class PostgresTableLoss(Fault):
                 if count >= note["rows"]:
                     self._done()
                     return
-                # Emptied but present: put the rows back, keeping what was written since.
-                pg.execute(
-                    conn,
-                    sql.SQL("ALTER TABLE {} DISABLE TRIGGER ALL").format(self._ident()).as_string(conn),
-                    timeout=self.timeout,
-                )
-        if exists:
-            pg_tool(
-                "pg_restore",
-                ["--data-only", "--disable-triggers", self.backup],
-                timeout=self.timeout,
-                dsn=target,
-            )
-            with pg.connect(target, self.timeout) as conn:
-                pg.execute(
-                    conn,
-                    sql.SQL("ALTER TABLE {} ENABLE TRIGGER ALL").format(self._ident()).as_string(conn),
-                    timeout=self.timeout,
-                )
-        else:
-            pg_tool("pg_restore", [self.backup], timeout=self.timeout, dsn=target)
-            with pg.connect(target, self.timeout) as conn:
-                for name, table, definition in note["referencing"]:
+            # Emptied but present: put the rows back, keeping what was written since (triggers off
+            # meanwhile). Dropped: the table, its grants, and the foreign keys that pointed at it.
+            restore = Path(self.backup + ".sql")
+            only_rows = ("--data-only", "--disable-triggers") if exists else ()
+            pg_tool("pg_restore", [*only_rows, f"--file={restore}", self.backup], timeout=self.timeout)
+            with open(restore, "a", encoding="utf-8") as script:
+                script.write("RESET search_path;\n")  # pg_restore's script empties it; the names are as seen
+                for name, table, definition in [] if exists else note["referencing"]:
                     statement = sql.SQL(
                         "ALTER TABLE {} ADD CONSTRAINT {} "
                         + definition.replace("{", "{{").replace("}", "}}")
                         + " NOT VALID"
                     ).format(sql.Identifier(*table.split(".", 1)), sql.Identifier(name))
-                    pg.execute(conn, statement.as_string(conn), timeout=self.timeout)
+                    script.write(statement.as_string(conn) + ";\n")
+        # All of it in one transaction: a revert cut short (its runner killed part-way) leaves the
+        # table as the fault left it, and the next revert does it all again. Never a table back
+        # without its grants, its foreign keys or its triggers.
+        try:
+            pg_tool(
+                "psql",
+                ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                 f"--file={restore}"],
+                timeout=self.timeout,
+                dsn=target,
+            )
+        finally:
+            restore.unlink(missing_ok=True)
         self._done()
 
     def _done(self) -> None:

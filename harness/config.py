@@ -106,6 +106,11 @@ def _read(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidDrillConfig(f"{path}: not valid TOML ({exc}); fix the syntax") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidDrillConfig(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as "
+                                 "UTF-8") from exc
+    except OSError as exc:
+        raise InvalidDrillConfig(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 # -- secrets only by reference ----------------------------------------------------------

@@ -21,6 +21,7 @@ from drillbook.faults.base import Change, Fault, Reversible
 from drillbook.harness import registry, verdict
 from drillbook.harness.durations import format_duration, parse_duration
 from drillbook.harness.errors import (
+    DrillbookError,
     FaultError,
     InvalidDrillConfig,
     RecoveryTimeout,
@@ -443,17 +444,26 @@ class Drill:
         except Exception as exc:
             error = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
             entry.record.revert_error = error
-            self.undo_log.mark(entry.seq, "failed", error)
+            self._mark(entry.seq, "failed", error)
             self._event(Event.REVERT_FAILED, error)
             self._say(f"REVERT FAILED {error} (left in {self.undo_log.path})")
             return error
         now = time.monotonic()
         entry.reverted = True
         entry.record.reverted_at = self.clock.iso(now)
-        self.undo_log.mark(entry.seq, "reverted")
+        self._mark(entry.seq, "reverted")
         undone = Event.FAULT_REVERTED if entry.kind is _Undo.FAULT else Event.CHANGE_REVERTED
         self._event(undone, entry.fault.name, now)
         return ""
+
+    def _mark(self, seq: int, state: str, error: str = "") -> None:
+        # A mark that cannot be written (a full disk) must not stop the other reverts: the
+        # entry then stays outstanding and `drillbook revert` reverts it again (reverts are
+        # idempotent).
+        try:
+            self.undo_log.mark(seq, state, error)
+        except (DrillbookError, OSError) as exc:
+            self._reasons.append(verdict.undo_log_not_updated(redact_text(str(exc))))
 
     def _check_after_revert(self) -> None:
         # Reverts roll deployments back without waiting: wait for what they started

@@ -10,6 +10,9 @@ from __future__ import annotations
 class DrillbookError(Exception):
     """Root of every error drillbook raises on purpose."""
 
+    #: The exit code of a command that stops on this error: 2, bad input or a failed precondition.
+    exit_code = 2
+
 
 class InvalidDrillConfig(DrillbookError, ValueError):
     """A marker argument, option or config value is not acceptable."""

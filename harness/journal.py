@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drillbook.harness.atomic import write_atomic
 from drillbook.harness.errors import JournalError
 from drillbook.harness.records import SIGNOFF_KIND, DrillResult, SignOff, kind_of
 
@@ -67,14 +68,17 @@ def record_files(directory: Path) -> list[Path]:
 
 def append(directory: Path, result: DrillResult | SignOff) -> Path:
     """Chain ``result`` (a drill's record or a sign-off) to the last record of ``directory``
-    and write it durably."""
+    and write it durably: the whole file or none (:func:`drillbook.harness.atomic.write_atomic`)."""
     with _locked(directory):
         files = record_files(directory)
         prev_hash = None
         seq = 1
         if files:
-            last = json.loads(files[-1].read_text(encoding="utf-8"))
+            last = read_record(files[-1])
             prev_hash = last.get("hash")
+            if not isinstance(prev_hash, str):
+                raise JournalError(f"{files[-1]}: the journal's last record has no hash, so the next one "
+                                   "cannot be chained to it; `drillbook verify` names the damage")
             seq = int(_NAME.match(files[-1].name).group(1)) + 1  # type: ignore[union-attr]
         result.prev_hash = prev_hash
         result.hash = None
@@ -82,16 +86,57 @@ def append(directory: Path, result: DrillResult | SignOff) -> Path:
         data.pop("hash")
         digest = record_hash(data)
         data["hash"] = digest
-        result.hash = digest
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", result.record_id or result.run_id)[:80]
         path = directory / f"{seq:06d}-{slug}.json"
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write(file_text(data))
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
+        write_atomic(path, file_text(data))
+        result.hash = digest
         return path
+
+
+def check_appendable(directory: Path) -> None:
+    """Raise when the next record could not be chained (the last record is damaged), before a
+    run's drills rather than at the end of the first one."""
+    try:
+        files = record_files(directory)
+    except OSError as exc:
+        raise JournalError(f"journal directory {directory} cannot be read ({exc.strerror or exc})") from exc
+    if files and not isinstance(read_record(files[-1]).get("hash"), str):
+        raise damaged(files[-1], "the last record has no hash, so the next one cannot be chained to it")
+
+
+def damaged(path: Path, problem: str) -> JournalError:
+    """The error for a journal file that is not a readable record: the file, what is wrong, the fix."""
+    return JournalError(f"{path}: damaged journal record: {problem}; `drillbook verify` names the first "
+                        "damaged record: restore it from a copy of the journal")
+
+
+def parse_record(raw: bytes, path: Path) -> dict[str, Any]:
+    """The JSON object of one journal file; anything else raises :func:`damaged`."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise damaged(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise damaged(path, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise damaged(path, "not valid JSON (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise damaged(path, f"a JSON {type(data).__name__}, not a record (an object)")
+    if not isinstance(data.get("run_id"), str):
+        raise damaged(path, "not a journal record (no run_id)")
+    return data
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read the journal record ({exc.strerror or exc})") from exc
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """One journal file as a dict, or a :class:`JournalError` naming the file and the damage."""
+    return parse_record(read_bytes(path), path)
 
 
 @dataclass
@@ -141,12 +186,17 @@ def _check_file(path: Path) -> tuple[str | None, str | None, str]:
 
 
 def _check_one(path: Path, prev: str | None, *, link: bool = True) -> tuple[dict[str, Any] | None, str]:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
     try:
         text = raw.decode("utf-8")
         data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, f"not valid JSON ({exc})"
+    except RecursionError:
+        return None, "not valid JSON (nested too deeply)"
     if not isinstance(data, dict) or not isinstance(data.get("hash"), str):
         return None, "not a journal record (no hash)"
     digest = data.pop("hash")
@@ -170,15 +220,20 @@ def load(directory: Path) -> list[DrillResult]:
     """Every drill record of ``directory`` in chain order (sign-offs left out)."""
     results = []
     for path in record_files(directory):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if kind_of(data) == SIGNOFF_KIND:
-                continue
-            results.append(DrillResult.from_dict(data))
-        except (KeyError, ValueError, TypeError) as exc:
-            raise JournalError(f"{path}: unreadable journal record ({exc})") from exc
+        data = read_record(path)
+        if kind_of(data) == SIGNOFF_KIND:
+            continue
+        results.append(to_result(data, path))
     return results
 
 
+def to_result(data: dict[str, Any], path: Path) -> DrillResult:
+    """A :class:`DrillResult` from a record's dict; a record of another shape raises naming the file."""
+    try:
+        return DrillResult.from_dict(data)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise damaged(path, f"a journal record of an unknown shape ({exc})") from exc
+
+
 def load_dicts(directory: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in record_files(directory)]
+    return [read_record(p) for p in record_files(directory)]

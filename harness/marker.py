@@ -105,6 +105,21 @@ def _target(
     return parse_duration(value), default.source
 
 
+def check_targets(config: Config) -> None:
+    """Every ``[targets.<component>]`` row, read now rather than by each drill that uses it."""
+    for component, row in config.section("targets").items():
+        where = f"{config.where()}: [targets.{component}]"
+        if not isinstance(row, dict):
+            raise InvalidDrillConfig(f'{where} must be a table of rto and rpo, e.g. rto = "1h", rpo = "5m"')
+        unknown = sorted(set(row) - {"rto", "rpo"})
+        if unknown:
+            raise InvalidDrillConfig(f"{where}: {', '.join(unknown)} is not a known key here; use rto "
+                                     "and rpo")
+        for kind in ("rto", "rpo"):
+            if row.get(kind) is not None:
+                _duration(row[kind], f"{kind} ({where})", "")
+
+
 def _duration(value: Any, what: str, prefix: str) -> float:
     try:
         return parse_duration(value, what=what)

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Generator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +15,17 @@ import pytest
 
 from drillbook.harness import journal, signals
 from drillbook.harness.config import Config, find_config
+from drillbook.harness.configcheck import check_run_config
 from drillbook.harness.drill import Drill, FaultGuard
-from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.durations import format_duration
 from drillbook.harness.environments.profile import kind_of, load_profile
-from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 from drillbook.harness.fingerprint import fingerprint
+from drillbook.harness.lease.keeper import LeaseKeeper
 from drillbook.harness.marker import MARKER_HELP, TIERS, DrillSpec, spec_from_marker
-from drillbook.harness.people import run_people
 from drillbook.harness.records import DrillResult, EnvironmentInfo, Status
-from drillbook.harness.settings import DrillSettings
+from drillbook.harness.settings import DrillSettings, from_config
+from drillbook.harness.timing import new_run_id
 from drillbook.harness.undolog import UndoLog, leftovers
 
 
@@ -124,6 +124,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: [report] participants)",
     )
     group.addoption(
+        "--drill-wait-for-lease",
+        metavar="DURATION",
+        default=None,
+        help="wait this long for the environment's lease when another run holds it (default: refuse at once)",
+    )
+    group.addoption(
         "--drill-extra",
         metavar="FILE",
         default=None,
@@ -133,10 +139,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
-    cfg = find_config(Path(str(config.rootpath)))
-    settings = _settings(config, cfg)
-    run_id = config.getoption("drill_run_id") or _new_run_id()
-    config.stash[RUN_KEY] = RunState(run_id, settings, cfg, UndoLog(settings.state_dir, run_id))
+    try:
+        cfg = find_config(Path(str(config.rootpath)))
+        settings = _settings(config, cfg)
+        journal.check_appendable(settings.results_dir)
+    except DrillbookError as exc:
+        raise pytest.UsageError(f"drillbook: {exc}") from None
+    run_id = config.getoption("drill_run_id") or new_run_id()
+    undo_log = UndoLog(settings.state_dir, run_id)
+    config.stash[RUN_KEY] = RunState(run_id, settings, cfg, undo_log)
+    config.pluginmanager.register(
+        LeaseKeeper(env=settings.env_name, config=cfg, state_dir=settings.state_dir, run_id=run_id,
+                    undo_log=undo_log, wait=settings.wait_for_lease),
+        "drillbook-lease",
+    )
     signals.install()
 
 
@@ -145,39 +161,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _settings(config: pytest.Config, cfg: Config) -> DrillSettings:
-    def pick(option: str, key: str, default: Any) -> Any:
-        value = config.getoption(option)
-        return value if value is not None else cfg.get(key, default)
+    options = {name: config.getoption(name) for name in OPTIONS}
+    options["drill_env"] = options["drill_env"] or os.environ.get("DRILLBOOK_ENV")
+    settings = from_config(cfg, options)
+    check_run_config(cfg, settings.env_name)
+    return replace(settings, run_extra=_run_extra(config.getoption("drill_extra")))
 
-    try:
-        interval = parse_duration(pick("drill_probe_interval", "probe_interval", 0.1), what="probe interval")
-        hard = pick("drill_hard_timeout", "hard_timeout", None)
-        consecutive = int(pick("drill_consecutive", "consecutive", 3))
-        ledger_interval = parse_duration(cfg.get("ledger_interval", 0.05), what="ledger_interval")
-        ledger_timeout = parse_duration(cfg.get("ledger_timeout", 1.0), what="ledger_timeout")
-        people = run_people(cfg, config.getoption("drill_led_by"), config.getoption("drill_participant"))
-    except (InvalidDrillConfig, ValueError) as exc:
-        raise pytest.UsageError(str(exc)) from None
-    if interval <= 0 or consecutive < 1:
-        raise pytest.UsageError("probe interval must be > 0 and --drill-consecutive at least 1")
-    root = cfg.root
-    results = config.getoption("drill_results") or cfg.get("results_dir") or "drill-results"
-    state = config.getoption("drill_state_dir") or cfg.get("state_dir") or ".drillbook"
-    return DrillSettings(
-        results_dir=_under(root, results),
-        state_dir=_under(root, state),
-        probe_interval=interval,
-        consecutive=consecutive,
-        hard_timeout=None if hard is None else parse_duration(hard, what="hard timeout"),
-        ledger_interval=ledger_interval,
-        ledger_timeout=ledger_timeout,
-        allow_partial=bool(config.getoption("drill_allow_partial") or cfg.get("allow_partial", False)),
-        env_name=config.getoption("drill_env") or os.environ.get("DRILLBOOK_ENV") or "local",
-        schedule=config.getoption("drill_tier"),
-        progress=not config.getoption("drill_quiet"),
-        run_extra=_run_extra(config.getoption("drill_extra")),
-        people=people,
-    )
+
+#: The options :func:`drillbook.harness.settings.from_config` reads.
+OPTIONS = ("drill_probe_interval", "drill_hard_timeout", "drill_consecutive", "drill_results",
+           "drill_state_dir", "drill_allow_partial", "drill_env", "drill_tier", "drill_quiet",
+           "drill_wait_for_lease", "drill_led_by", "drill_participant")
 
 
 def _run_extra(path: str | None) -> dict[str, Any]:
@@ -192,18 +186,13 @@ def _run_extra(path: str | None) -> dict[str, Any]:
     return data
 
 
-def _under(root: Path, value: str) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (Path.cwd() / path)
-
-
-def _new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash[RUN_KEY]
-    left = leftovers(state.settings.state_dir)
+    try:
+        left = leftovers(state.settings.state_dir)
+    except DrillbookError as exc:  # an undo log that cannot be read: say which, run on
+        left = []
+        session.config.issue_config_time_warning(pytest.PytestWarning(f"drillbook: {exc}"), stacklevel=2)
     if left:
         count = sum(len(log.outstanding) for log in left)
         names = ", ".join(sorted({e.name for log in left for e in log.outstanding}))

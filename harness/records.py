@@ -13,6 +13,10 @@ of :class:`DrillResult`.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -335,34 +339,45 @@ class DrillResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DrillResult:
+        """The record of a journal file's dict. A value of the wrong type raises ValueError naming
+        the key and the types it may have (a damaged or foreign file, not a drillbook record)."""
         if data.get("kind", DRILL_KIND) != DRILL_KIND:
             raise ValueError(f"a {data.get('kind')!r} record is not a drill's")
-        extra = dict(data.get("extra") or {})
+        status = str(data.get("status") or "FAIL").upper()
+        if status not in Status.__members__:
+            raise ValueError(f"status is {data.get('status')!r}, not one of PASS, PARTIAL, FAIL")
+        schema = data.get("schema_version", 0)
+        if isinstance(schema, bool) or not isinstance(schema, int):
+            raise ValueError(f"schema_version is {value_kind(schema)}, expected a whole number")
+        top = _build(_Top, {k: v for k, v in data.items() if k not in _NESTED}, "")
+        extra = dict(top.extra)
         changes = data.get("changes")
         if changes is None:  # written before the key
             changes = extra.get("changes") or []
+        if not isinstance(changes, list):
+            raise ValueError(f"changes is {value_kind(changes)}, expected an array")
         people = data.get("people")
         return cls(
-            run_id=data["run_id"],
-            drill=_build(DrillInfo, data.get("drill") or {}),
-            environment=_build(EnvironmentInfo, _environment(data.get("environment"))),
-            targets=_build(Targets, data.get("targets") or {}),
-            measured=_build(Measured, data.get("measured") or {}),
-            status=Status(str(data.get("status") or "FAIL").upper()),
-            reasons=list(data.get("reasons") or []),
-            timeline=[_build(TimelineEvent, e) for e in data.get("timeline") or []],
-            phases=[_build(PhaseRecord, p) for p in data.get("phases") or []],
-            faults=[_build(FaultRecord, f) for f in data.get("faults") or []],
-            verification=[_build(Verification, v) for v in data.get("verification") or []],
-            started_at=data.get("started_at"),
-            finished_at=data.get("finished_at"),
-            record_id=data.get("record_id"),
+            run_id=top.run_id,
+            drill=_build(DrillInfo, _table(data, "drill") or {"nodeid": "", "scenario": "unknown"}, "drill"),
+            environment=_build(EnvironmentInfo, _environment(data.get("environment")), "environment"),
+            targets=_build(Targets, _table(data, "targets"), "targets"),
+            measured=_build(Measured, _table(data, "measured"), "measured"),
+            status=Status(status),
+            reasons=[str(r) for r in top.reasons],
+            timeline=_list(TimelineEvent, data, "timeline"),
+            phases=_list(PhaseRecord, data, "phases"),
+            faults=_list(FaultRecord, data, "faults"),
+            verification=_list(Verification, data, "verification"),
+            started_at=top.started_at,
+            finished_at=top.finished_at,
+            record_id=top.record_id,
             extra=extra,
-            schema_version=int(data.get("schema_version", 0)),
-            prev_hash=data.get("prev_hash"),
-            hash=data.get("hash"),
-            causes=[Reason.from_dict(c) for c in data.get("causes") or [] if isinstance(c, dict)],
-            changes=[_build(FaultRecord, c) for c in changes if isinstance(c, dict)],
+            schema_version=schema,
+            prev_hash=top.prev_hash,
+            hash=top.hash,
+            causes=[Reason.from_dict(c) for c in top.causes if isinstance(c, dict)],
+            changes=[_build(FaultRecord, c, f"changes[{i}]") for i, c in enumerate(changes)],
             people=People.from_dict(people) if isinstance(people, dict) else None,
         )
 
@@ -396,7 +411,7 @@ class SignOff:
     def from_dict(cls, data: dict[str, Any]) -> SignOff:
         if data.get("kind") != SIGNOFF_KIND:
             raise ValueError("not a sign-off record")
-        return _build(cls, data)
+        return _build(cls, data, "")
 
 
 def kind_of(data: Any) -> str:
@@ -408,12 +423,94 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+@dataclass
+class _Top:
+    """The record's own scalar keys, checked like the nested tables."""
+
+    run_id: str
+    reasons: list[Any] = field(default_factory=list)
+    started_at: str | None = None
+    finished_at: str | None = None
+    record_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    prev_hash: str | None = None
+    hash: str | None = None
+    causes: list[Any] = field(default_factory=list)
+
+
+_NESTED = ("drill", "environment", "targets", "measured", "timeline", "phases", "faults", "verification",
+           "status", "schema_version", "changes", "people", "kind")
+
+
 def _environment(value: Any) -> dict[str, Any]:
     if isinstance(value, str):  # pre-1 records may name the environment only
         return {"name": value}
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"environment is {value_kind(value)}, expected an object or a name")
     return value or {"name": "unknown"}
 
 
-def _build(cls: type[T], data: dict[str, Any]) -> T:
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in data.items() if k in names})
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} is {value_kind(value)}, expected an object")
+    return value
+
+
+def _list(cls: type[T], data: dict[str, Any], key: str) -> list[T]:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise ValueError(f"{key} is {value_kind(value)}, expected an array")
+    return [_build(cls, item, f"{key}[{index}]") for index, item in enumerate(value)]
+
+
+def _build(cls: type[T], data: Any, where: str) -> T:
+    """``cls`` from the keys of ``data`` it knows (others are ignored: newer records load),
+    each checked against the field's type."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} is {value_kind(data)}, expected an object")
+    values = {}
+    for name, accepted in _field_types(typing.cast(type, cls)).items():
+        if name not in data:
+            continue
+        value = data[name]
+        if not _accepts(accepted, value):
+            label = f"{where}.{name}" if where else name
+            wanted = " or ".join(sorted({t.__name__ if t is not type(None) else "null" for t in accepted}))
+            raise ValueError(f"{label} is {value_kind(value)}, expected {wanted}")
+        values[name] = float(value) if float in accepted and isinstance(value, int) else value
+    try:
+        return cls(**values)
+    except TypeError as exc:  # a required key is missing
+        raise ValueError(f"{where or 'the record'}: {exc}") from None
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, tuple[type, ...]]:
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        parts = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        out[f.name] = tuple(typing.get_origin(p) or p for p in parts)
+    return out
+
+
+def _accepts(accepted: tuple[type, ...], value: Any) -> bool:
+    if value is None:
+        return type(None) in accepted
+    if isinstance(value, bool):
+        return bool in accepted
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # NaN or infinity: no measurement or target is either
+    if isinstance(value, int) and float in accepted:
+        return True
+    return any(t is not Any and isinstance(value, t) for t in accepted) or Any in accepted
+
+
+def value_kind(value: Any) -> str:
+    """A JSON value's kind for an error message: "a string", "an array", "a float (nan)"."""
+    if value is None:
+        return "null"
+    name = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value))
+    return name or f"a {type(value).__name__} ({value!r})"[:60]

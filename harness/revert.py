@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from drillbook.harness import registry, undolog
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.redact import redact_text
 
 
 @dataclass
@@ -21,10 +23,12 @@ class RevertOutcome:
 @dataclass
 class RevertReport:
     outcomes: list[RevertOutcome] = field(default_factory=list)
+    #: Undo logs that could not be read (each names its file and what is wrong).
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return all(o.status == "reverted" for o in self.outcomes)
+        return not self.unreadable and all(o.status == "reverted" for o in self.outcomes)
 
 
 def revert_leftovers(state_dir: Path, run_id: str | None = None, *, force: bool = False) -> RevertReport:
@@ -35,15 +39,17 @@ def revert_leftovers(state_dir: Path, run_id: str | None = None, *, force: bool 
     is reported as needing a manual revert.
     """
     report = RevertReport()
-    logs = undolog.all_logs(state_dir)
+    logs, problems = undolog.scan(state_dir)
     if run_id is not None:
         logs = [log for log in logs if log.run_id == run_id]
-        if not logs:
+        problems = {path: exc for path, exc in problems.items() if path.stem == run_id}
+        if not logs and not problems:
             raise DrillbookError(
                 f"no undo log for run {run_id!r} in {state_dir / 'undo'}; "
                 "run `drillbook revert` without --run-id to see every leftover"
             )
-    for log in sorted(logs, key=lambda lg: lg.path.stat().st_mtime, reverse=True):
+    report.unreadable = [str(exc) for exc in problems.values()]
+    for log in sorted(logs, key=_age):
         if not log.outstanding:
             log.path.unlink(missing_ok=True)
             continue
@@ -62,9 +68,25 @@ def revert_leftovers(state_dir: Path, run_id: str | None = None, *, force: bool 
             continue
         for entry in log.outstanding:
             report.outcomes.append(_revert_one(log, entry))
-        if not undolog.read(log.path).outstanding:
-            log.path.unlink(missing_ok=True)
+        with contextlib.suppress(undolog.UndoLogError):  # gone: another revert finished it
+            if not undolog.read(log.path).outstanding:
+                log.path.unlink(missing_ok=True)
     return report
+
+
+def revert_run(state_dir: Path, run_id: str) -> RevertReport:
+    """Revert what run ``run_id`` left behind, if anything (its runner must be dead)."""
+    if not (state_dir / "undo" / f"{run_id}.jsonl").exists():
+        return RevertReport()
+    return revert_leftovers(state_dir, run_id)
+
+
+def _age(log: undolog.UndoLogFile) -> float:
+    """Newest first; a log deleted meanwhile sorts last (and is skipped as done)."""
+    try:
+        return -log.path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _revert_one(log: undolog.UndoLogFile, entry: undolog.UndoEntry) -> RevertOutcome:
@@ -80,7 +102,18 @@ def _revert_one(log: undolog.UndoLogFile, entry: undolog.UndoEntry) -> RevertOut
         fault = registry.build(entry.name, entry.params)
         fault.revert()
     except Exception as exc:  # each leftover is tried even if one fails
-        undolog.append_mark(log.path, entry.seq, "failed", f"{type(exc).__name__}: {exc}")
-        return RevertOutcome(log.run_id, entry.name, entry.params, "failed", f"{type(exc).__name__}: {exc}")
-    undolog.append_mark(log.path, entry.seq, "reverted")
-    return RevertOutcome(log.run_id, entry.name, entry.params, "reverted")
+        detail = redact_text(f"{type(exc).__name__}: {exc}")
+        _mark(log, entry, "failed", detail)
+        return RevertOutcome(log.run_id, entry.name, entry.params, "failed", detail)
+    marked = _mark(log, entry, "reverted")
+    return RevertOutcome(log.run_id, entry.name, entry.params, "reverted", marked)
+
+
+def _mark(log: undolog.UndoLogFile, entry: undolog.UndoEntry, state: str, error: str = "") -> str:
+    """Record the outcome; a mark that cannot be written is said, not raised: the entry stays
+    outstanding and the next revert does it again (reverts are idempotent)."""
+    try:
+        undolog.append_mark(log.path, entry.seq, state, error)
+    except (DrillbookError, OSError) as exc:
+        return f"not marked in the undo log: {exc}"
+    return ""

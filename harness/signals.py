@@ -13,14 +13,17 @@ from typing import Any
 
 from drillbook.harness.errors import DrillInterrupted
 
-_state = {"critical": 0, "pending": False}
+_state = {"critical": 0, "pending": False, "raised": False}
 _previous: Any = None
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
+    if _state["raised"]:
+        return  # already stopping (a SIGTERM to the group and one passed on by `drillbook run`)
     if _state["critical"]:
         _state["pending"] = True
         return
+    _state["raised"] = True
     raise DrillInterrupted(f"received signal {signal.Signals(signum).name}")
 
 
@@ -40,6 +43,7 @@ def install() -> None:
     global _previous
     if threading.current_thread() is not threading.main_thread() or _previous is not None:
         return
+    _state["raised"] = False
     _previous = signal.signal(signal.SIGTERM, _handler)
 
 
@@ -60,4 +64,5 @@ def critical() -> Iterator[None]:
         _state["critical"] -= 1
         if not _state["critical"] and _state["pending"]:
             _state["pending"] = False
+            _state["raised"] = True
             raise DrillInterrupted("received signal SIGTERM (held back while reverting)")

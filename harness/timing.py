@@ -7,6 +7,7 @@ timeline and the durations can never disagree (NTP steps do not move either).
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -38,3 +39,8 @@ def iso(moment: datetime) -> str:
 
 def utcnow_iso() -> str:
     return iso(datetime.now(UTC))
+
+
+def new_run_id() -> str:
+    """A run's id: when it started (UTC, to the second) and six random hex digits."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)

@@ -66,6 +66,11 @@ def broken_after_revert(detail: str) -> Reason:
     return Reason(ReasonKind.BROKEN_AFTER_REVERT, f"{AFTER_REVERT}: {detail}")
 
 
+def undo_log_not_updated(detail: str) -> Reason:
+    """A revert whose mark could not be written (a full disk): ``drillbook revert`` must run again."""
+    return Reason(ReasonKind.REVERT_FAILED, f"undo log not updated ({detail}): run `drillbook revert`")
+
+
 def reconciliation_failed(detail: str) -> Reason:
     return Reason(ReasonKind.RECONCILIATION_FAILED, f"ledger reconciliation failed: {detail}")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drillbook.harness import journal
-from drillbook.harness.records import DRILL_KIND, kind_of
+from drillbook.harness.records import DRILL_KIND, kind_of, value_kind
 from drillbook.harness.redact import redact_text
 from drillbook.reports import rowcache
 
@@ -53,35 +53,60 @@ Row = tuple[Any, ...]
 
 
 def row(data: dict[str, Any], name: str) -> Row:
-    """The history columns of one record, tolerant of pre-1 shapes like ``DrillResult.from_dict``."""
-    drill = data.get("drill") or {}
-    targets = data.get("targets") or {}
-    measured = data.get("measured") or {}
-    extra = data.get("extra") or {}
+    """The history columns of one record, tolerant of pre-1 shapes like ``DrillResult.from_dict``;
+    a record of another shape raises ValueError naming the key."""
+    drill, targets, measured, extra = (_object(data, k) for k in ("drill", "targets", "measured", "extra"))
     env = data.get("environment")
+    if env is not None and not isinstance(env, str | dict):
+        raise ValueError(f"environment is {value_kind(env)}, expected an object or a name")
     timeline = data.get("timeline") or [{}]
-    scenario = str(drill.get("scenario") or "unknown")
-    option = str(drill.get("option") or "")
+    first = timeline[0] if isinstance(timeline, list) and isinstance(timeline[0], dict) else {}
+    started = data.get("started_at") or first.get("at")
+    if started is not None and not isinstance(started, str):
+        raise ValueError(f"started_at is {value_kind(started)}, expected a time")
+    for table, key in (("measured", "rto_s"), ("measured", "rpo_s"), ("measured", "detect_s"),
+                       ("targets", "rto_s"), ("targets", "rpo_s")):
+        value = (measured if table == "measured" else targets).get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"{table}.{key} is {value_kind(value)}, expected a number")
+    scenario = _text(drill, "drill", "scenario") or "unknown"
+    option = _text(drill, "drill", "option")
+    environment = env if isinstance(env, str) else (_text(env or {}, "environment", "name") or "unknown")
     return (
-        data.get("record_id") or f"{data.get('run_id')}-{str(data.get('hash') or '')[:8]}",
+        _text(data, "", "record_id") or f"{data.get('run_id')}-{_text(data, '', 'hash')[:8]}",
         str(data.get("run_id")),
         scenario,
         option,
         f"{scenario} / {option}" if option else scenario,
-        str(drill.get("tier") or ""),
-        str(extra.get("schedule") or ""),
-        str(data.get("status") or "FAIL").upper(),
-        data.get("started_at") or timeline[0].get("at"),
+        _text(drill, "drill", "tier"),
+        _text(extra, "extra", "schedule"),
+        (_text(data, "", "status") or "FAIL").upper(),
+        started,
         measured.get("rto_s"),
         measured.get("rpo_s"),
         targets.get("rto_s"),
         targets.get("rpo_s"),
         measured.get("detect_s"),
-        env if isinstance(env, str) else (env or {}).get("name", "unknown"),
+        environment,
         name,
         bool(extra.get("unannounced")),
         kind_of(data),
     )
+
+
+def _text(table: dict[str, Any], where: str, key: str) -> str:
+    """A label column: any scalar as text (older records wrote some as numbers), never a structure."""
+    value = table.get(key)
+    if isinstance(value, dict | list):
+        raise ValueError(f"{where + '.' if where else ''}{key} is {value_kind(value)}, expected a text")
+    return "" if value is None or value is False else str(value)
+
+
+def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} is {value_kind(value)}, expected an object")
+    return value
 
 
 _WANTED = frozenset(
@@ -133,9 +158,19 @@ def top_level(text: str, wanted: frozenset[str] = _WANTED) -> dict[str, Any]:
 
 def _rows(paths: Sequence[str]) -> list[Row]:
     out = []
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            out.append(row(top_level(handle.read()), path.rsplit("/", 1)[-1]))
+    for name in paths:
+        path = Path(name)
+        raw = journal.read_bytes(path)
+        try:
+            data = top_level(raw.decode("utf-8"))
+        except (ValueError, TypeError, RecursionError):
+            data = journal.parse_record(raw, path)  # raises naming what is wrong
+        if not isinstance(data.get("run_id"), str):
+            data = journal.parse_record(raw, path)
+        try:
+            out.append(row(data, path.name))
+        except ValueError as exc:
+            raise journal.damaged(path, f"a journal record of an unknown shape ({exc})") from None
     return out
 
 
@@ -172,7 +207,13 @@ def load_frame(
     rows = load_rows(directory, workers=workers, files=files, cache=cache)
     rows = [r for r in rows if r[KIND] == DRILL_KIND]
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
-    frame["started"] = pd.to_datetime(frame["started"], utc=True, format="ISO8601")
+    started = pd.to_datetime(frame["started"], utc=True, format="ISO8601", errors="coerce")
+    bad = frame["started"].notna() & started.isna()
+    if bad.any():
+        first = frame[bad].iloc[0]
+        raise journal.damaged(directory / str(first["file"]),
+                              f"started_at {first['started']!r} is not an ISO time")
+    frame["started"] = started
     for column in ("rto_s", "rpo_s", "rto_target", "rpo_target", "detect_s"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in ("scenario", "option", "drill", "environment"):  # few distinct values: redact those

@@ -7,14 +7,13 @@ journal never reaches a report.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from drillbook.harness import journal
-from drillbook.harness.errors import DrillbookError, JournalError
+from drillbook.harness.errors import DrillbookError
 from drillbook.harness.journal import ChainReport
 from drillbook.harness.records import SIGNOFF_KIND, DrillResult, SignOff, kind_of
 from drillbook.harness.redact import redact, redact_text
@@ -61,15 +60,8 @@ class NoJournal(DrillbookError):
 
 
 def read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise JournalError(
-            f"{path}: unreadable journal record ({exc}); `drillbook verify` names the damage"
-        ) from exc
-    if not isinstance(data, dict) or "run_id" not in data:
-        raise JournalError(f"{path}: not a journal record (no run_id)")
-    return data
+    """One record; a damaged or foreign file raises a JournalError naming it."""
+    return journal.read_record(path)
 
 
 def redact_record(data: dict[str, Any]) -> dict[str, Any]:
@@ -104,15 +96,12 @@ def redact_texts(value: Any) -> Any:
 def to_signoff(data: dict[str, Any], path: Path) -> SignOff:
     try:
         return SignOff.from_dict(redact_texts(data))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise JournalError(f"{path}: sign-off record of an unknown shape ({exc})") from exc
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise journal.damaged(path, f"a sign-off record of an unknown shape ({exc})") from exc
 
 
 def to_result(data: dict[str, Any], path: Path) -> DrillResult:
-    try:
-        return DrillResult.from_dict(redact_record(data))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise JournalError(f"{path}: journal record of an unknown shape ({exc})") from exc
+    return journal.to_result(redact_record(data), path)
 
 
 def files_or_fail(directory: Path) -> list[Path]:

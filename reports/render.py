@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from drillbook.harness.atomic import write_atomic
 from drillbook.harness.durations import format_duration
 from drillbook.harness.fingerprint import drillbook_version
 from drillbook.harness.redact import redact_text
@@ -175,9 +176,8 @@ def write_run(
     report = relink(report, relative_journal(report, target))
     written = []
     for name, text in render_files(report, formats, options, today).items():
-        path = target / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+        # Rendered in full first, then written whole: a failure never leaves half a report.
+        written.append(write_atomic(target / name, text))
     return written
 
 

@@ -12,10 +12,12 @@ snapshot or a point-in-time copy lives beside it (``archive``, ``snapshots``,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,12 @@ from drillbook.twin.trash import discard_tree
 
 SUPERUSER = "postgres"
 STOP_MODES = ("fast", "immediate", "smart")
+#: What a server logs when its port was taken between choosing it and binding it.
+PORT_TAKEN = ("Address already in use", "could not create any TCP/IP sockets")
+PORT_ATTEMPTS = 5
+#: Lines of the server log a failed start's error carries.
+LOG_TAIL = 8
+LOG_READ_MAX = 64_000
 
 
 class ClusterError(DrillbookError):
@@ -50,13 +58,39 @@ def free_port() -> int:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return int(s.getsockname()[1])
+            chosen = int(s.getsockname()[1])
+        if _claim(chosen):
+            return chosen
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 PORT_FLOOR = 10_000
+#: A port handed out is claimed here for a while (a file named after it), so that two drillbook
+#: processes (the start-up and the supervisor starting pods, or two test sessions on one machine)
+#: never get the same port in the minutes before its server binds it.
+CLAIMS = Path(tempfile.gettempdir()) / "drillbook-ports"
+CLAIM_S = 600.0
+
+
+def _claim(port: int) -> bool:
+    """True if ``port`` was not handed out by drillbook in the last ``CLAIM_S`` seconds (it is now)."""
+    try:
+        if not CLAIMS.is_dir():
+            CLAIMS.mkdir(exist_ok=True)
+            CLAIMS.chmod(0o1777)  # shared by every user, like /tmp
+        path = CLAIMS / str(port)
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - path.stat().st_mtime < CLAIM_S:
+                return False
+            path.unlink()  # an old claim: its server bound the port long ago, or never will
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileExistsError:
+        return False  # claimed by another process this very moment
+    except OSError:
+        return True  # no claims directory here: the bind check alone
+    return True
 
 
 def _ephemeral_low() -> int:
@@ -149,13 +183,57 @@ class PostgresCluster:
         path.write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
         self.user.own(path)
 
-    def start(self, timeout: float = 60.0) -> PostgresCluster:
-        """Start the server and wait until it accepts connections (a no-op if it runs)."""
+    def start(self, timeout: float = 60.0, *, move_if_taken: bool = False) -> PostgresCluster:
+        """Start the server and wait until it accepts connections (a no-op if it runs).
+
+        A start that fails raises with what the server logged while starting, so the error
+        explains itself after the log is gone. With ``move_if_taken``, a port that another
+        process took since it was chosen is replaced by a free one and the start retried
+        (the caller reads the new :attr:`port`): a server binds its port seconds or minutes
+        after it is chosen (a primary after initdb, a standby after its clone).
+        """
         if self.running():
             return self
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
-                   "-o", f"-p {self.port}", "-w", "-t", str(int(timeout)), "start"], timeout=timeout + 10)
-        return self
+        attempt = 0
+        while True:
+            attempt += 1
+            since = self._log_size()
+            try:
+                self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
+                           "-o", f"-p {self.port}", "-w", "-t", str(int(timeout)), "start"],
+                          timeout=timeout + 10)
+                return self
+            except ClusterError as exc:
+                logged = self._log_since(since)
+                if move_if_taken and attempt < PORT_ATTEMPTS and any(m in logged for m in PORT_TAKEN):
+                    self._move_to(free_port())
+                    continue
+                tail = " | ".join(line.strip() for line in logged.splitlines()[-LOG_TAIL:] if line.strip())
+                said = " ".join(str(exc).split())
+                raise ClusterError(f"{self.name} did not start on port {self.port}: {said}; its log "
+                                   f"({self.logfile}) said: {tail or '(nothing)'}") from exc
+
+    def _move_to(self, port: int) -> None:
+        conf = self.datadir / "drillbook.conf"
+        lines = conf.read_text().splitlines() if conf.exists() else []
+        kept = [line for line in lines if not line.startswith("port =")]
+        conf.write_text("".join(f"{line}\n" for line in [*kept, f"port = {port}"]))
+        self.user.own(conf)
+        self.port = port
+
+    def _log_size(self) -> int:
+        try:
+            return self.logfile.stat().st_size
+        except OSError:
+            return 0
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with open(self.logfile, "rb") as handle:
+                handle.seek(offset)
+                return handle.read(LOG_READ_MAX).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
 
     def stop(self, mode: str = "fast", timeout: float = 60.0) -> None:
         """Stop the server: ``fast`` (clean), ``immediate`` (like a crash) or ``smart``."""
@@ -178,6 +256,13 @@ class PostgresCluster:
             return None
         except PermissionError:
             pass
+        # A pid file left behind by a crash may name a pid since reused by another program:
+        # stopping "the server" must never signal that one.
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() not in ("postgres", "postmaster"):
+                return None
+        except OSError:
+            return None
         return pid
 
     def running(self) -> bool:

@@ -113,6 +113,43 @@ def reap(label: str, timeout: float = 10.0) -> list[int]:
     return pids
 
 
+def family(pids: Iterable[int]) -> dict[int, int | None]:
+    """``pids`` and all their descendants, each with its start time: a snapshot of a set of
+    processes to outlast. Descendants are found by parent pid, not by label: PostgreSQL and
+    Redis rewrite their environment for their process titles, so their children carry none."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    found = {pid for pid in pids if procs.alive(pid)}
+    grown = True
+    while grown:
+        grown = False
+        for pid, parent in parents.items():
+            if parent in found and pid not in found:
+                found.add(pid)
+                grown = True
+    return {pid: procs.start_ticks(pid) for pid in found}
+
+
+def outlast(members: dict[int, int | None], timeout: float) -> list[int]:
+    """Return once every process of ``members`` is gone; those still there after ``timeout``
+    are SIGKILLed (their pids are returned)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(procs.alive(pid, ticks) for pid, ticks in members.items()):
+        time.sleep(0.02)
+    stragglers = [pid for pid, ticks in members.items() if procs.alive(pid, ticks)]
+    for pid in stragglers:
+        _signal(pid, members[pid], signal.SIGKILL, group=False)
+    for pid in stragglers:
+        procs.wait_gone(pid, 5.0)
+    for pid in members:
+        _reap_child(pid)
+    return stragglers
+
+
 def listening(ports: Iterable[int]) -> list[int]:
     """Which of ``ports`` have a listening TCP socket on this machine (IPv4 or IPv6)."""
     wanted = set(ports)

@@ -5,6 +5,12 @@ with SIGKILL. Order: wake anything paused, stop the processes (the app plane
 first), stop every PostgreSQL server (fast, then immediate, then SIGKILL),
 reap whatever still carries the environment's label, then check by pid and
 by port that nothing is left, and delete the data (logs are kept).
+
+It returns only once every process the environment had when it began is gone:
+the recorded ones, the PostgreSQL servers, whatever carries the label, and all
+their descendants (a snapshot taken first; stragglers are SIGKILLed at the timeout).
+A server whose pid file is gone may still be exiting; a caller that starts again
+at once must not find its port or its data directory still in use.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ def stop_environment(state: StateFile, layout: Layout, *, timeout: float = 30.0,
         return report
     _set_phase(state, "stopping")
     labels = _labels(record)
+    members = processes.family(_still_running(record))
     _wake(labels)
     app_leftovers: list[int] = []
     if (layout.app / MANIFEST).exists():
@@ -63,9 +70,11 @@ def stop_environment(state: StateFile, layout: Layout, *, timeout: float = 30.0,
         stop_cluster(cluster, timeout=timeout)
     for label in labels:
         report.reaped += processes.reap(label, timeout=5.0)
+    report.reaped += processes.outlast(members, timeout=timeout)
     if report.reaped:
-        say(f"reaped {len(report.reaped)} unrecorded process(es): {report.reaped}")
-    report.still_running = _still_running(record)
+        say(f"reaped {len(report.reaped)} unrecorded or lingering process(es): {report.reaped}")
+    report.still_running = sorted(set(_still_running(record))
+                                  | {pid for pid, ticks in members.items() if procs.alive(pid, ticks)})
     report.still_listening = sorted(set(processes.listening(_ports(record))) | set(app_leftovers))
     if not keep_data and report.clean:
         for name in DATA_DIRS:

@@ -53,9 +53,10 @@ def standby_settings(primary: PostgresCluster, archive: WalArchive, *, slot: str
 
 
 def build_standby(primary: PostgresCluster, standby: PostgresCluster, archive: WalArchive, *,
-                  slot: str = SLOT, timeout: float = 600.0) -> PostgresCluster:
+                  slot: str = SLOT, timeout: float = 600.0, move_if_taken: bool = False) -> PostgresCluster:
     """Clone the running primary into ``standby.datadir`` (which must not exist), configure it
-    as a standby streaming through ``slot`` and start it."""
+    as a standby streaming through ``slot`` and start it (on another port if its own was taken
+    meanwhile and ``move_if_taken``: see :meth:`PostgresCluster.start`)."""
     if standby.datadir.exists():
         raise StandbyError(f"{standby.datadir} exists; rebuild() removes the old standby first")
     drop_slot(primary, slot)
@@ -74,7 +75,7 @@ def build_standby(primary: PostgresCluster, standby: PostgresCluster, archive: W
     signal_file = standby.datadir / "standby.signal"
     signal_file.touch()
     standby.user.own(signal_file)
-    standby.start(timeout=timeout)
+    standby.start(timeout=timeout, move_if_taken=move_if_taken)
     standby.wait_ready(timeout=timeout)
     return standby
 

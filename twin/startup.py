@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from drillbook.harness.errors import DrillbookError
@@ -144,7 +145,8 @@ class Startup:
                 self.say("primary: initdb with data checksums, WAL archiving")
                 init_primary(primary, archive, archive_timeout_s=settings.archive_timeout_s)
             with self.stepping("starting the primary"):
-                primary.start()
+                primary.start(move_if_taken=True)
+                self.record_cluster(primary, "primary")  # its port, if another process had taken it
                 primary.wait_ready()
                 self.say(f"primary: accepting connections on port {primary.port}")
             with self.stepping("bootstrapping the AWS APIs (buckets, hosted zone, secrets)"):
@@ -161,14 +163,16 @@ class Startup:
                                                "data_bytes": loaded.data_bytes})
             with self.stepping("waiting for redis and the toxiproxy links"):
                 redis.wait_ready(timeout=10.0)
-                self._check_links(toxiproxy, links)
+                links = self._check_links(toxiproxy, links, primary=primary)
             with self.stepping("starting the app plane, taking the first snapshot, cloning the DR replica"):
                 # Independent of each other: the DR deployments have no replica yet (pilot light).
                 app = pool.submit(self._start_app, links, moto, zone_id)
                 catalogue = SnapshotCatalogue(self.layout.snapshots)
                 first = pool.submit(catalogue.take, primary, kind="scheduled")
                 self.record_cluster(standby, "standby")
-                build_standby(primary, standby, archive)
+                build_standby(primary, standby, archive, move_if_taken=True)
+                self.record_cluster(standby, "standby")
+                links = self._repoint(toxiproxy, links, {network.APP_DB_DR: standby.port})
                 self.say(f"dr-replica: streaming on port {standby.port}")
                 snap = first.result()
                 self.say(f"snapshot {snap.id}: {snap.size_bytes} bytes, verified={snap.verified}")
@@ -207,7 +211,24 @@ class Startup:
         self.say(f"scheduler: a snapshot every {self.settings.snapshot_interval_s:g}s, "
                  f"keeping {self.settings.snapshot_keep}")
 
-    def _check_links(self, toxiproxy: ProcessRecord, links: list[Link]) -> None:
+    def _repoint(self, toxiproxy: ProcessRecord, links: list[Link], ports: dict[str, int]) -> list[Link]:
+        """Links whose server moved to another port (its own was taken: see PostgresCluster.start)
+        point at the new one, in the running server and in its config file."""
+        assert toxiproxy.port is not None
+        moved = [replace(link, upstream=f"127.0.0.1:{ports[link.name]}") for link in links
+                 if link.name in ports and link.upstream != f"127.0.0.1:{ports[link.name]}"]
+        if not moved:
+            return links
+        net = LocalNetwork(network.api_url(toxiproxy.port))
+        for link in moved:
+            net.link_to(link.name, ports[link.name])
+            self.say(f"toxiproxy: {link.name} now -> {link.upstream} (the planned port was taken)")
+        updated = [next((m for m in moved if m.name == link.name), link) for link in links]
+        write_config(self.layout.root / "toxiproxy.json", updated)
+        return updated
+
+    def _check_links(self, toxiproxy: ProcessRecord, links: list[Link], *,
+                     primary: PostgresCluster) -> list[Link]:
         assert toxiproxy.port is not None
         net = LocalNetwork(network.api_url(toxiproxy.port))
         deadline = time.monotonic() + 30.0
@@ -223,8 +244,10 @@ class Startup:
         missing = {link.name for link in links} - set(net.proxies())
         if missing:
             raise StartFailed(f"toxiproxy lacks the links {', '.join(sorted(missing))}; see {toxiproxy.log}")
+        links = self._repoint(toxiproxy, links, {network.APP_DB: primary.port})
         self.record_facts(toxiproxy_url=net.api_url(), links={link.name: link.listen_port for link in links})
         self.say(f"toxiproxy {version}: links {', '.join(link.name for link in links)} ready")
+        return links
 
     def _start_app(self, links: list[Link], moto: ProcessRecord, zone_id: str) -> None:
         """The API and workers under the supervisor, and the front door (the app plane)."""

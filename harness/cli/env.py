@@ -21,6 +21,7 @@ from drillbook.harness.environments.base import Environment
 from drillbook.harness.environments.factory import build_environment
 from drillbook.harness.environments.lifecycle import ComponentStatus, Lifecycle
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.lease import LeaseStatus, lease_for
 
 #: (module, function) pairs; each function adds one subcommand to ``env``'s subparsers.
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
@@ -69,7 +70,8 @@ def add_down(actions: Subparsers) -> None:
 
 
 def add_status(actions: Subparsers) -> None:
-    p = actions.add_parser("status", help="each component with pid, port, health and detail")
+    p = actions.add_parser("status", help="each component with pid, port, health and detail, and who holds "
+                           "the environment's lease")
     common(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run_status)
@@ -78,10 +80,15 @@ def add_status(actions: Subparsers) -> None:
 def environment(args: argparse.Namespace, **overrides: object) -> Environment:
     """The environment the arguments name (not started)."""
     config = find_config()
-    state_dir = args.state_dir if args.state_dir is not None else Path(config.get("state_dir", ".drillbook"))
     if any(v is not None for v in overrides.values()):
         config = _with_overrides(config, args.env, overrides)
-    return build_environment(args.env, config, state_dir)
+    return build_environment(args.env, config, state_dir(args))
+
+
+def state_dir(args: argparse.Namespace) -> Path:
+    if args.state_dir is not None:
+        return Path(args.state_dir)
+    return Path(find_config().get("state_dir", ".drillbook"))
 
 
 def lifecycle(env: Environment, what: str) -> Lifecycle:
@@ -128,17 +135,29 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    chosen = environment(args)
-    rows = lifecycle(chosen, "status").status()
+    env = environment(args)
+    lease = lease_row(lease_for(args.env, find_config(), state_dir(args)).status())
+    if not isinstance(env, Lifecycle):  # staging: drillbook runs nothing there; who holds it is what it knows
+        print(json.dumps({"components": [asdict(lease)]}, indent=2) if args.json else table([lease]))
+        return 0
+    rows = env.status()
     if args.json:
-        # How clients reach it (kubeconfig, ...) beside the components: only while it is up.
-        print(json.dumps({"components": [asdict(r) for r in rows], **(chosen.access() if rows else {})},
-                         indent=2))
+        # How clients reach it (kubeconfig, AWS endpoint) beside the components: only while it is up.
+        access = env.access() if rows else {}
+        print(json.dumps({"components": [asdict(r) for r in [*rows, lease]], **access}, indent=2))
     elif not rows:
         print(f"drillbook env status: {args.env} is not up")
+        print(table([lease]))
     else:
-        print(table(rows))
+        print(table([*rows, lease]))
     return 0 if rows and all(r.health == "healthy" for r in rows) else 1
+
+
+def lease_row(status: LeaseStatus) -> ComponentStatus:
+    """The lease as a row of the status table (kind ``lease``: it does not count for health)."""
+    holder = status.holder
+    return ComponentStatus(name="lease", kind="lease", pid=None if holder is None else holder.pid, port=None,
+                           health="free" if holder is None else "held", detail=status.line())
 
 
 def table(rows: list[ComponentStatus]) -> str:

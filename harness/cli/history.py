@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from datetime import UTC, datetime
 
+    from drillbook.harness.atomic import write_atomic
     from drillbook.reports import cliopts, history, options, render, timefmt
 
     cfg = cliopts.config(args)
@@ -84,13 +85,11 @@ def run(args: argparse.Namespace) -> int:
         args.output.mkdir(parents=True, exist_ok=True)
     if "html" in formats:
         path = args.output / "history.html"
-        path.write_text(
-            history.html(built, generated_at=timefmt.stamp(datetime.now(UTC)), generator=render.generator()),
-            encoding="utf-8",
-        )
+        write_atomic(path, history.html(built, generated_at=timefmt.stamp(datetime.now(UTC)),
+                                        generator=render.generator()))
         print(f"drillbook history: wrote {path}")
     if "csv" in formats:
         path = args.output / "history.csv"
-        path.write_text(history.csv_text(built), encoding="utf-8")
+        write_atomic(path, history.csv_text(built))
         print(f"drillbook history: wrote {path}")
     return 1 if args.check and built.attention else 0

@@ -35,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from drillbook.harness.atomic import write_atomic
     from drillbook.harness.errors import DrillbookError
     from drillbook.reports import cliopts, journals, model, postmortem, render
 
@@ -66,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
         target.mkdir(parents=True, exist_ok=True)
         for kind, text in (("postmortem", pm), ("comms", comms)):
             path = target / f"{kind}-{render.safe_name(d.identity.record_id)}.md"
-            path.write_text(text, encoding="utf-8")
+            write_atomic(path, text)
             print(f"drillbook postmortem: wrote {path}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from drillbook.harness.config import find_config
@@ -31,7 +32,11 @@ def state_dir(value: Path | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     report = revert_leftovers(state_dir(args.state_dir), args.run_id, force=args.force)
+    for problem in report.unreadable:
+        print(f"drillbook revert: error: {problem}", file=sys.stderr)
     if not report.outcomes:
+        if report.unreadable:
+            return 2
         print("drillbook revert: nothing to revert")
         return 0
     for o in report.outcomes:
@@ -39,4 +44,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{o.status:9} {o.run_id}  {o.name}({params})" + (f"  -- {o.detail}" if o.detail else ""))
     left = sum(1 for o in report.outcomes if o.status != "reverted")
     print(f"drillbook revert: {len(report.outcomes) - left} reverted, {left} left")
+    if report.unreadable:
+        return 2
     return 0 if report.clean else 1

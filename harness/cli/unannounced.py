@@ -3,7 +3,8 @@
 Exit codes (every subcommand): 0 done / due; 1 a drill of the run failed (or a
 journal check failed); 2 an error (bad input, a tampered or exposed sealed plan);
 3 no sealed drill pending; 4 a sealed drill is pending but not due yet;
-5 the drills passed but nobody acknowledged the page.
+5 the drills passed but nobody acknowledged the page; 6 the environment is leased to
+another run (nothing was revealed or paged: the sealed drill stays pending).
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from drillbook.harness.cli.plan import SUITE_HELP
+from drillbook.harness.cli.run import WAIT_HELP
 from drillbook.harness.config import find_config
+from drillbook.harness.configcheck import check_run_config
+from drillbook.harness.durations import parse_duration
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.lease import LeaseHeld
 from drillbook.harness.marker import TIERS
 from drillbook.harness.paging.policy import policy_from_config
 from drillbook.harness.unannounced.store import SealStore
@@ -27,6 +32,7 @@ FAILED = 1
 NO_SEALED = 3
 NOT_DUE = 4
 NOT_ACKNOWLEDGED = 5
+ENVIRONMENT_BUSY = 6
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,6 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     r = sub.add_parser("run", help="run the due sealed drill: reveal, verify, page, run, journal")
     _common(r)
     r.add_argument("--drill-results", default=None, help="journal directory (default drill-results/)")
+    r.add_argument("--wait-for-lease", metavar="DURATION", default=None, help=WAIT_HELP)
     r.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
     r.set_defaults(handler=run_run)
 
@@ -149,6 +156,7 @@ def run_run(args: argparse.Namespace) -> int:
 
     store = store_for(args)
     config = find_config()
+    wait = parse_duration(args.wait_for_lease or 0, what="--wait-for-lease")
     results = Path(args.drill_results) if args.drill_results else None
     pending = store.pending(results)
     if not pending:
@@ -161,17 +169,24 @@ def run_run(args: argparse.Namespace) -> int:
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
-    outcome = run_sealed(
-        due[0],
-        store,
-        state_dir=state_dir(args),
-        policy=policy_from_config(config),
-        suite=args.suite,
-        env=args.env,
-        results_dir=args.drill_results,
-        pytest_args=extra,
-        say=lambda line: print(line, flush=True),
-    )
+    check_run_config(config, args.env or due[0].plan.environment)
+    try:
+        outcome = run_sealed(
+            due[0],
+            store,
+            state_dir=state_dir(args),
+            policy=policy_from_config(config),
+            suite=args.suite,
+            env=args.env,
+            results_dir=args.drill_results,
+            pytest_args=extra,
+            say=lambda line: print(line, flush=True),
+            config=config,
+            wait_for_lease=wait,
+        )
+    except LeaseHeld as exc:
+        print(f"drillbook unannounced: {exc}", file=sys.stderr)
+        return ENVIRONMENT_BUSY
     if outcome.exit_code != 0:
         return FAILED
     if outcome.engagement is not None and outcome.engagement.outcome != "acknowledged":

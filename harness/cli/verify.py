@@ -6,14 +6,15 @@ import argparse
 from pathlib import Path
 
 from drillbook.harness.errors import DrillbookError
-from drillbook.harness.journal import verify_chain
+from drillbook.harness.journal import read_record, verify_chain
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "verify",
         help="verify the journal's hash chain",
-        description="Check every record's hash and its link to the one before.",
+        description="Check every record's hash and its link to the one before. Exit codes: 0 the chain "
+        "is intact; 1 a record was changed, removed or reordered; 2 a file is not a readable record.",
     )
     p.add_argument(
         "directory",
@@ -34,5 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if report.ok:
         print(f"drillbook verify: {report.records} record(s) in {args.directory}: chain OK")
         return 0
+    if report.broken_at is not None:
+        read_record(report.broken_at)  # a file that is no record at all is an error (exit 2) naming it
     print(f"drillbook verify: BROKEN at record {report.records + 1}: {report.broken_at}: {report.problem}")
     return 1

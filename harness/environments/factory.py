@@ -33,3 +33,20 @@ def build_environment(name: str, config: Config, state_dir: Path) -> Environment
     from drillbook.harness.environments.staging.environment import StagingEnvironment
 
     return StagingEnvironment.from_config(config, name)
+
+
+def check_profile(name: str, config: Config) -> None:
+    """Read every setting of profile ``name`` as :func:`build_environment` would, without
+    starting or connecting anything: a bad value raises its ConfigError now, once."""
+    if name == "local":
+        from drillbook.twin.settings import LocalSettings
+
+        LocalSettings.from_config(config)
+        return
+    profile = load_profile(config, name)
+    if profile.kind == "staging":
+        from drillbook.harness.environments.staging.settings import load_staging
+
+        load_staging(config, name)
+    elif profile.kind == "local":
+        build_environment(name, config, Path())  # raises: the local profile is the one named local

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jinja2
 
+from drillbook.harness.atomic import write_atomic
 from drillbook.harness.durations import format_duration
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.plan.model import DrillPlan
@@ -54,6 +55,5 @@ def write(plan: DrillPlan, directory: Path, formats: list[str]) -> list[Path]:
     written = []
     for fmt in formats:
         path = directory / f"drill-plan-{plan.schedule or 'all'}.{fmt}"
-        path.write_text(render(plan, fmt), encoding="utf-8")
-        written.append(path)
+        written.append(write_atomic(path, render(plan, fmt)))
     return written

@@ -59,17 +59,17 @@ class UnannouncedPlan:
             tier=str(data["tier"]),
             window=_window(data["window"]),
             draw_window=_window(data["draw_window"]),
-            sealed_at=datetime.fromisoformat(data["sealed_at"]),
+            sealed_at=_moment(data["sealed_at"]),
             seed=str(data["seed"]),
             candidates=tuple(data["candidates"]),
             scenarios=tuple(data["scenarios"]),
-            scheduled_at=datetime.fromisoformat(data["scheduled_at"]),
+            scheduled_at=_moment(data["scheduled_at"]),
             nodeids={k: tuple(v) for k, v in (data.get("nodeids") or {}).items()},
             excluded=tuple(data.get("excluded") or ()),
             rotation=None
             if not rotation
             else Rotation(
-                datetime.fromisoformat(rotation["start"]),
+                _moment(rotation["start"]),
                 float(rotation["every_s"]),
                 tuple(rotation["people"]),
             ),
@@ -108,4 +108,12 @@ def allowed_moment(rotation: Rotation | None, excluded: tuple[str, ...]) -> Any:
 
 
 def _window(data: dict[str, str]) -> Window:
-    return Window(datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]))
+    return Window(_moment(data["start"]), _moment(data["end"]))
+
+
+def _moment(text: str) -> datetime:
+    """A time of the plan: ISO 8601 with its time zone (a naive one cannot be compared with now)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return moment

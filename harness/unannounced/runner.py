@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from drillbook.harness.childproc import run_child
+from drillbook.harness.config import Config, find_config
+from drillbook.harness.lease import Lease, holding
 from drillbook.harness.paging.engage import Engagement, engage
 from drillbook.harness.paging.policy import PagingPolicy
-from drillbook.harness.timing import utcnow_iso
+from drillbook.harness.timing import new_run_id, utcnow_iso
 from drillbook.harness.unannounced.reveal import Reveal, reveal
 from drillbook.harness.unannounced.store import Sealed, SealError, SealStore
 
@@ -38,10 +38,6 @@ class UnannouncedRun:
     extra_path: Path
 
 
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
 def run_sealed(
     sealed: Sealed,
     store: SealStore,
@@ -53,6 +49,8 @@ def run_sealed(
     results_dir: str | None,
     pytest_args: Sequence[str] = (),
     say: Callable[[str], None] = print,
+    config: Config | None = None,
+    wait_for_lease: float = 0.0,
 ) -> UnannouncedRun:
     shown = reveal(sealed, utcnow_iso())
     if not shown.verified:
@@ -62,6 +60,29 @@ def run_sealed(
             "the drill is void, seal a new one"
         )
     run_id = new_run_id()
+    # The environment is ours before anyone is paged: a busy environment stops here (exit 3) and the
+    # sealed drill stays pending.
+    with holding(env or sealed.plan.environment, config if config is not None else find_config(), state_dir,
+                 run_id, wait=wait_for_lease, say=say) as lease:
+        return _run_held(sealed, store, shown, run_id, lease, state_dir=state_dir, policy=policy, suite=suite,
+                         env=env, results_dir=results_dir, pytest_args=pytest_args, say=say)
+
+
+def _run_held(
+    sealed: Sealed,
+    store: SealStore,
+    shown: Reveal,
+    run_id: str,
+    lease: Lease,
+    *,
+    state_dir: Path,
+    policy: PagingPolicy | None,
+    suite: Path | None,
+    env: str | None,
+    results_dir: str | None,
+    pytest_args: Sequence[str],
+    say: Callable[[str], None],
+) -> UnannouncedRun:
     say(f"revealed unannounced drill {sealed.commitment} (run {run_id}):")
     say(json.dumps(shown.to_extra(), indent=2, sort_keys=True))
     say("the revealed plan matches the commitment: verified")
@@ -79,10 +100,13 @@ def run_sealed(
         say(_engagement_line(engagement))
     extra = {"unannounced": shown.to_extra(), "engagement": _engagement_extra(engagement)}
     extra_path = _write_extra(store, run_id, extra)
-    code = subprocess.call(
+    child_env, fds = lease.child_env()
+    code = run_child(
         drill_command(
             sealed, run_id, extra_path, suite=suite, env=env, results_dir=results_dir, pytest_args=pytest_args
-        )
+        ),
+        env={**os.environ, **child_env},
+        pass_fds=fds,
     )
     store.mark_done(sealed, run_id=run_id, exit_code=code, verified=shown.verified)
     return UnannouncedRun(shown, run_id, engagement, code, extra_path)

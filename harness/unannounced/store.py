@@ -84,7 +84,7 @@ class SealStore:
             return Sealed(
                 UnannouncedPlan.from_dict(plan_data), str(data["nonce"]), str(data["commitment"]), path
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise SealError(f"sealed plan {path} is unreadable ({exc}); restore it from your copy") from exc
 
     def sealed(self) -> list[Sealed]:

@@ -63,9 +63,11 @@ def _up_then_down(environment: LocalEnvironment) -> Iterator[LocalEnvironment]:
     finally:
         record = environment.state.read() or record
         pids, ports = recorded_pids_and_ports(record)
+        family = processes.family(pids)  # with every server's children (PostgreSQL backends, ...)
         report = environment.down()
         assert report.clean, report
         assert not [pid for pid in pids if procs.alive(pid)]
+        assert not [pid for pid, ticks in family.items() if procs.alive(pid, ticks)], "down returned early"
         assert processes.listening(ports) == []
         assert all(processes.labelled(label) == [] for label in labels(record))
 

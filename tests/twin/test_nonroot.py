@@ -22,7 +22,7 @@ import pytest
 
 from tests.twin.dataplane_support import server_tmp
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = r"""
 import json, os, sys, time
 from datetime import UTC, datetime

@@ -278,3 +278,22 @@ def test_verify_detects_a_journal_whose_plan_was_changed(tmp_path: Path, suite: 
     done = cli(suite, "verify", "--drill-results", str(results))
     assert done.returncode == 1
     assert "MISMATCH" in done.stdout and "plan or nonce do not hash to the commitment" in done.stdout
+
+
+def test_a_busy_environment_is_neither_revealed_nor_paged(suite: Path, receiver: Receiver) -> None:
+    from drillbook.harness.lease import LeaseHolder, acquire
+    from drillbook.harness.lease.local import LocalLease
+
+    (suite / "drillbook.toml").write_text(paging_config(receiver.url, "10s"))
+    seal(suite, "now..+3s")
+    wait_due(suite)
+    state = suite / ".drillbook"
+    held = acquire(LocalLease(state, "local"), LeaseHolder.me("run-busy"), state_dir=state)
+    try:
+        busy = cli(suite, "run")
+    finally:
+        held.release()
+    assert busy.returncode == 6, busy.stdout + busy.stderr
+    assert "is leased to run run-busy" in busy.stderr and "Traceback" not in busy.stderr
+    assert "revealed" not in busy.stdout and not receiver.pages
+    assert cli(suite, "due").returncode == 0  # still pending: it runs once the environment is free

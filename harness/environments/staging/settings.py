@@ -30,6 +30,7 @@ PROFILE_KEYS = (
     "limits",
     "aws",
     "kubernetes",
+    "lease",
 )
 DRIVERS: dict[str, tuple[str, ...]] = {
     "database": ("rds", "postgres"),
@@ -192,6 +193,19 @@ class BackupsSettings:
 
 
 @dataclass(frozen=True)
+class LeaseSettings:
+    """Where one drill run at a time is enforced (``[environments.<name>.lease]``): a Kubernetes
+    ``Lease`` in the drill namespace (``kind = "kubernetes"``, the default when the profile talks to
+    Kubernetes), or a lock in the state directory (``kind = "local"``: runs from other machines are
+    not excluded)."""
+
+    kind: str
+    kube: KubeSettings | None = None
+    name: str = "drillbook"
+    duration: float = 60.0
+
+
+@dataclass(frozen=True)
 class StagingSettings:
     name: str
     profile: Profile
@@ -202,6 +216,7 @@ class StagingSettings:
     health_timeout: float = 5.0
     description: str = ""
     roles: dict[str, Any] = field(default_factory=dict)
+    lease: LeaseSettings = field(default_factory=lambda: LeaseSettings(kind="local"))
 
     @property
     def production(self) -> bool:
@@ -243,6 +258,7 @@ def load_staging(config: Config, name: str) -> StagingSettings:
         health_timeout=table.duration("health_timeout", 5.0),
         description=table.text("description", "") or "",
         roles=roles,
+        lease=_read_lease(name, table.table("lease"), kube_shared, roles),
     )
     table.finish()
     if not roles:
@@ -349,6 +365,29 @@ def _read_role(
     return BackupsSettings(
         aws=aws(), instance_id=instance, bucket=t.text("bucket"), prefix=t.text("prefix", "") or ""
     )
+
+
+def _read_lease(env: str, t: Table | None, kube_shared: Table | None, roles: dict[str, Any]) -> LeaseSettings:
+    """The lease goes where the drills' deployments are: the shared [kubernetes] settings, else
+    those of the app (or workers) role; a profile without Kubernetes locks the state directory."""
+    kube = KubeSettings.read(_fresh(kube_shared), Table({}, "", "")) if kube_shared is not None else None
+    if kube is None:
+        deployment = roles.get("app") or roles.get("workers")
+        kube = deployment.kube if isinstance(deployment, DeploymentSettings) else None
+    if t is None:
+        return LeaseSettings(kind="kubernetes" if kube else "local", kube=kube, name=f"drillbook-{env}")
+    kind = t.text("kind", "kubernetes" if kube else "local", choices=("kubernetes", "local"),
+                  example='"kubernetes"') or "local"
+    if kind == "kubernetes" and kube is None:
+        raise t.error("kind", 'a Kubernetes lease needs [kubernetes] settings in the profile (or an app '
+                      'role); add them, or set kind = "local"')
+    namespace = t.text("namespace")
+    if kube is not None and namespace:
+        kube = replace(kube, namespace=namespace)
+    settings = LeaseSettings(kind=kind, kube=kube, name=t.text("name", f"drillbook-{env}") or env,
+                             duration=t.duration("duration", 60.0))
+    t.finish()
+    return settings
 
 
 def _check_shared(aws: Table | None, kube: Table | None) -> None:

@@ -18,7 +18,10 @@ selectors and runs no controllers; these reactions and a controller loop add the
   variable of ``required_env`` is missing (CrashLoopBackOff);
 - the eviction subresource (``pods/<name>/eviction``), optionally answering 429 (a
   PodDisruptionBudget) a number of times first;
-- SelfSubjectAccessReview, allowing everything except what ``denied`` lists.
+- SelfSubjectAccessReview, allowing everything except what ``denied`` lists;
+- Leases (coordination.k8s.io/v1) replaced with PUT as the API server does: the whole object,
+  only when the ``resourceVersion`` sent is the current one (409 Conflict otherwise), which
+  then moves on; kmock itself merges updates and ignores versions.
 
 kmock runs on an asyncio loop; the official client is synchronous, so the emulator
 runs in a thread with its own loop and the tests (and the contract cases) stay sync.
@@ -50,6 +53,7 @@ NAMESPACES = kmock.resource("", "v1", "namespaces")
 DEPLOYMENTS = kmock.resource("apps", "v1", "deployments")
 REPLICASETS = kmock.resource("apps", "v1", "replicasets")
 ACCESS_REVIEWS = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
+LEASES = kmock.resource("coordination.k8s.io", "v1", "leases")
 KINDS = {
     PODS: ("Pod", True),
     NODES: ("Node", False),
@@ -57,6 +61,7 @@ KINDS = {
     DEPLOYMENTS: ("Deployment", True),
     REPLICASETS: ("ReplicaSet", True),
     ACCESS_REVIEWS: ("SelfSubjectAccessReview", False),
+    LEASES: ("Lease", True),
 }
 REVISION = "deployment.kubernetes.io/revision"
 HISTORY = "deployment.kubernetes.io/revision-history"
@@ -174,6 +179,10 @@ class KubeEmulator:
             << self._evict
         )
         emulator[lambda r: r.resource == ACCESS_REVIEWS and r.action == kmock.action.CREATE] << self._review
+        (
+            emulator[lambda r: r.resource == LEASES and r.method == kmock.method.PUT and r.name is not None]
+            << self._lease_replaced
+        )
         emulator[lambda r: r.action == kmock.action.CREATE and r.resource in KINDS] << self._created
         (
             emulator[
@@ -258,6 +267,26 @@ class KubeEmulator:
             "spec": spec,
             "status": {"allowed": allowed, "reason": "" if allowed else "denied by the emulator's test RBAC"},
         }
+
+    async def _lease_replaced(self, request: Any) -> Any:
+        body = copy.deepcopy(request.data or {})
+        async with self.kmock._lock:
+            key = (LEASES, request.namespace, request.name)
+            if key not in self.kmock.objects or self.kmock.objects[key].deleted:
+                return _status(404, "NotFound", f'leases.coordination.k8s.io "{request.name}" not found')
+            current = copy.deepcopy(self.kmock.objects[key].raw)
+            version = current.get("metadata", {}).get("resourceVersion")
+            if body.get("metadata", {}).get("resourceVersion") != version:
+                return _status(409, "Conflict", "Operation cannot be fulfilled on leases.coordination.k8s.io "
+                               f'"{request.name}": the object has been modified; please apply your changes '
+                               "to the latest version and try again")
+            meta = body.setdefault("metadata", {})
+            for kept in ("uid", "creationTimestamp", "namespace", "name"):
+                meta[kept] = current["metadata"].get(kept)
+            meta["resourceVersion"] = str(int(version or 0) + 1)
+            body.update(apiVersion="coordination.k8s.io/v1", kind="Lease")
+            self.kmock.objects[key] = body
+            return body
 
     # A reaction that returns nothing is disabled by kmock for good (it counts as depleted), so
     # these two do the default handler's job too: they answer with the stored object.
@@ -529,6 +558,14 @@ class KubeEmulator:
             }
             if d.get("status") != status:
                 obj.patch({"status": status})
+
+
+def _status(code: int, reason: str, message: str) -> Any:
+    return kmock.Response(  # type: ignore[attr-defined]
+        status=code,
+        payload={"apiVersion": "v1", "kind": "Status", "status": "Failure", "code": code, "reason": reason,
+                 "message": message},
+    )
 
 
 # -- seeding, through the official client --------------------------------------------------------
