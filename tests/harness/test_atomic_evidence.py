@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from drillbook.reports import journals
+
 SCRIPT = textwrap.dedent(
     """
     import json, os, subprocess, sys
@@ -132,7 +134,8 @@ def test_a_full_disk_leaves_whole_files_or_none(tmp_path: Path) -> None:
     assert found["chain_after_room"] == [True, 3]
 
     assert found["report_error"] and "report.html: not written" in found["report_error"]
-    assert found["report_files"] == ["20261127T030706Z-8a12f8", "20261127T030706Z-8a12f8/report.json"]
+    run = journals.run_records(suite).run_id  # the newest run of the stored journal
+    assert found["report_files"] == [run, f"{run}/report.json"]
     assert found["report_json_unchanged"] is True
 
     assert found["undo_error"] and "entry not written" in found["undo_error"]

@@ -104,7 +104,7 @@ def status(project: Path) -> dict[str, object]:
         text=True,
         timeout=60,
     )
-    (row,) = [r for r in json.loads(done.stdout) if r["kind"] == "lease"]
+    (row,) = [r for r in json.loads(done.stdout)["components"] if r["kind"] == "lease"]
     return dict(row)
 
 

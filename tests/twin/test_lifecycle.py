@@ -139,4 +139,5 @@ def test_the_cli_brings_it_up_shows_status_and_takes_it_down(tmp_path: Path) -> 
     assert_nothing_left(record, pids, ports)
     gone = cli("status")
     assert gone.returncode == 1 and "is not up" in gone.stdout
-    assert json.loads(cli("status", "--json").stdout) == {"components": []}
+    down_status = json.loads(cli("status", "--json").stdout)
+    assert [row["kind"] for row in down_status["components"]] == ["lease"] and set(down_status) == {"components"}

@@ -293,7 +293,7 @@ def test_env_status_names_the_staging_lease_holder(emulator: KubeEmulator, tmp_p
             timeout=60,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        (row,) = json.loads(done.stdout)
+        (row,) = json.loads(done.stdout)["components"]
         return dict(row)
 
     assert status()["health"] == "free"
