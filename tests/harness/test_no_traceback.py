@@ -91,7 +91,8 @@ def test_each_kind_of_damage_is_named(project: Path, command: str, damage: str) 
     if command == "unannounced verify" and damage == "a wrong type":
         pytest.skip("reads only the commitments: a wrong measurement is not its input")
     # The newest drill record (the stored journal ends with sign-offs, which carry no measurement).
-    latest = [p for p in journal.record_files(project / "results") if '"kind":"signoff"' not in p.read_text()][-1]
+    files = journal.record_files(project / "results")
+    latest = [p for p in files if '"kind":"signoff"' not in p.read_text()][-1]
     what = DAMAGE[damage](latest)
     done = drillbook(project, *COMMANDS[command])
     out = done.stdout + done.stderr
