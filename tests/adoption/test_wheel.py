@@ -9,9 +9,12 @@ import subprocess
 import sys
 import venv
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.twin.dataplane_support import server_tmp
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP = {
@@ -70,8 +73,17 @@ def test_the_wheel_has_one_top_level_name_and_its_package_data(wheel: Path) -> N
             assert line.split("=", 1)[1].strip().startswith("drillbook."), line
 
 
+@pytest.fixture
+def elsewhere() -> Iterator[Path]:
+    """The user's project directory: outside pytest's temporary tree, since the environment's
+    PostgreSQL servers run as another user who must reach their data directories under it even
+    when another pytest session (an xdist worker's inner run) resets /tmp/pytest-of-root to 0700."""
+    with server_tmp("wheel-project") as path:
+        yield path
+
+
 def test_installed_from_the_wheel_the_reference_suite_runs_from_another_directory(
-    wheel: Path, tmp_path: Path
+    wheel: Path, tmp_path: Path, elsewhere: Path
 ) -> None:
     # The dependencies come from this interpreter's site-packages; drillbook only from the wheel.
     home = tmp_path / "venv"
@@ -84,8 +96,6 @@ def test_installed_from_the_wheel_the_reference_suite_runs_from_another_director
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DRILLBOOK_", "PYTHONPATH"))}
     env["PATH"] = f"{home / 'bin'}{os.pathsep}{env.get('PATH', '')}"
 
