@@ -25,6 +25,7 @@ from drillbook.twin import moto_server, network, processes, sample_data
 from drillbook.twin.app_plane import AppProcess, start_app_plane
 from drillbook.twin.archive import WalArchive
 from drillbook.twin.aws import AwsEndpoint, SecretsManagerSecrets
+from drillbook.twin.aws_config import write_aws_config
 from drillbook.twin.aws_platform import PlatformAws, bootstrap
 from drillbook.twin.kube import write_kubeconfig
 from drillbook.twin.network import Link, LocalNetwork, plan_links, write_config
@@ -196,9 +197,10 @@ class Startup:
         assert moto.port is not None
         moto_server.wait_ready(moto.port, timeout=60.0, alive=lambda: processes.alive(moto))
         zone_id = bootstrap(self._aws_endpoint(moto.port), self.platform)
+        config = write_aws_config(self.layout.aws_config, moto_server.url(moto.port), self.platform)
         self.record_facts(moto_url=moto_server.url(moto.port), zone_id=zone_id, domain=self.platform.domain,
                           api_record=self.platform.api_record, buckets=list(self.platform.buckets),
-                          secret_ids=list(self.platform.secret_ids))
+                          secret_ids=list(self.platform.secret_ids), aws_config=str(config))
         self.say(f"moto: buckets {', '.join(self.platform.buckets)}; zone {self.platform.domain} "
                  f"({zone_id}); {len(self.platform.secret_ids)} secrets")
         return zone_id
