@@ -45,6 +45,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -359,13 +360,18 @@ def start_app_plane(
     manifest: dict[str, Any] = {"label": label, "state_dir": str(state_dir), "dr": bool(dr_database_url),
                                 "logs": str(logs)}
     step = "starting the supervisor"
+    # The API record (a Route 53 call: a second of boto3 on a busy machine) is made while the
+    # supervisor starts; the front door, which reads it, is spawned after.
+    record = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-record")
+    ensured = record.submit(_ensure_record, aws_endpoint, region, hosted_zone_id, record_name, credentials)
+    record.shutdown(wait=False)
     try:
         supervisor, client = _start_supervisor(state_dir, manifest, started, timeout)
         if on_process is not None:
             on_process(supervisor)
 
         step = "creating the API record"
-        _ensure_record(aws_endpoint, region, hosted_zone_id, record_name, credentials)
+        ensured.result(timeout=timeout)
 
         step = "starting the front door"
         door_info = state_dir / "frontdoor.json"

@@ -25,6 +25,7 @@ from typing import Any
 
 from drillbook.harness import pg
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.twin import pg_template
 from drillbook.twin.pgbin import RunAs, find_bindir, run_as, server_version
 from drillbook.twin.trash import discard_tree
 
@@ -138,13 +139,18 @@ class PostgresCluster:
     def init(self, *, checksums: bool = True, conf: dict[str, Any] | None = None,
              wal_segment_mb: int | None = None) -> PostgresCluster:
         self.prepare_parent()
-        args = [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
-                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]
+        options = ["-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                   "--locale=C"]
         if checksums:
-            args.append("--data-checksums")
+            options.append("--data-checksums")
         if wal_segment_mb is not None:
-            args.append(f"--wal-segsize={wal_segment_mb}")
-        self._run(args, timeout=120)
+            options.append(f"--wal-segsize={wal_segment_mb}")
+        # initdb's output is the same for the same binaries and options: copied when kept.
+        name = pg_template.key(self.bindir, self.version, options, self.user.uid)
+        kept = pg_template.template(name)
+        if kept is None or not pg_template.copy_into(kept, self.datadir):
+            self._run([str(self.bindir / "initdb"), "-D", str(self.datadir), *options], timeout=120)
+            pg_template.keep(self.datadir, name)
         hba = self.datadir / "pg_hba.conf"
         hba.write_text(
             "local all all trust\n"

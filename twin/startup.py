@@ -1,10 +1,12 @@
 """Bring the local environment up: every component started, recorded, then checked healthy.
 
-Independent components start side by side (moto and Redis while PostgreSQL
-initialises; the first snapshot while the DR replica is cloned). Each process is
-written to the state file the moment it exists. A start-up that fails half-way
-stops everything it started (from the state file, as ``env down`` would) and
-raises :class:`StartFailed` naming the step that failed.
+Independent components start side by side: moto and Redis while PostgreSQL initialises; the
+app plane, the first snapshot and the DR replica once the primary holds the data. Every
+PostgreSQL server begins as a copy of initdb's output kept once per machine (``pg_template``);
+the DR replica is a copy of the primary's files made before its first start (no
+``pg_basebackup``). Each process is written to the state file the moment it exists. A
+start-up that fails half-way stops everything it started (from the state file, as ``env
+down`` would) and raises :class:`StartFailed` naming the step that failed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from drillbook.twin.primary import (
 from drillbook.twin.redis import RedisServer
 from drillbook.twin.shutdown import stop_environment
 from drillbook.twin.snapshots import SnapshotCatalogue
-from drillbook.twin.standby import build_standby
+from drillbook.twin.standby import copy_before_first_start, create_slot, start_standby
 from drillbook.twin.state import LABEL_VARIABLE, ClusterRecord, EnvRecord, ProcessRecord
 
 if TYPE_CHECKING:
@@ -145,10 +147,14 @@ class Startup:
                 self.record_cluster(primary, "primary")
                 self.say("primary: initdb with data checksums, WAL archiving")
                 init_primary(primary, archive, archive_timeout_s=settings.archive_timeout_s)
+            with self.stepping("copying the primary for the DR replica"):
+                self.record_cluster(standby, "standby")
+                copy_before_first_start(primary, standby)
             with self.stepping("starting the primary"):
                 primary.start(move_if_taken=True)
                 self.record_cluster(primary, "primary")  # its port, if another process had taken it
                 primary.wait_ready()
+                create_slot(primary)
                 self.say(f"primary: accepting connections on port {primary.port}")
             with self.stepping("bootstrapping the AWS APIs (buckets, hosted zone, secrets)"):
                 zone_id = aws.result()
@@ -170,8 +176,7 @@ class Startup:
                 app = pool.submit(self._start_app, links, moto, zone_id)
                 catalogue = SnapshotCatalogue(self.layout.snapshots)
                 first = pool.submit(catalogue.take, primary, kind="scheduled")
-                self.record_cluster(standby, "standby")
-                build_standby(primary, standby, archive, move_if_taken=True)
+                start_standby(primary, standby, archive, move_if_taken=True)
                 self.record_cluster(standby, "standby")
                 links = self._repoint(toxiproxy, links, {network.APP_DB_DR: standby.port})
                 self.say(f"dr-replica: streaming on port {standby.port}")
