@@ -117,6 +117,9 @@ class PostgresCluster:
     environ: dict[str, str] = field(default_factory=dict)
     #: The server log (default: beside the data directory).
     log: Path | None = None
+    #: The kept initdb output (``pg_template``) :meth:`init` copied, or kept from its own initdb;
+    #: None when there is none (the cache is off or could not be written).
+    template: Path | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def logfile(self) -> Path:
@@ -151,16 +154,21 @@ class PostgresCluster:
         if kept is None or not pg_template.copy_into(kept, self.datadir):
             self._run([str(self.bindir / "initdb"), "-D", str(self.datadir), *options], timeout=120)
             pg_template.keep(self.datadir, name)
-        hba = self.datadir / "pg_hba.conf"
-        hba.write_text(
+            kept = pg_template.template(name)
+        self.template = kept
+        self.write_hba()
+        self.write_conf({**self.base_settings(), **(conf or {})})
+        self.user.own(self.datadir)
+        return self
+
+    def write_hba(self) -> None:
+        """Loopback only: ``postgres`` without a password (also for replication), others by scram."""
+        (self.datadir / "pg_hba.conf").write_text(
             "local all all trust\n"
             f"host all {SUPERUSER} 127.0.0.1/32 trust\n"
             f"host replication {SUPERUSER} 127.0.0.1/32 trust\n"
             "host all all 127.0.0.1/32 scram-sha-256\n"
         )
-        self.write_conf({**self.base_settings(), **(conf or {})})
-        self.user.own(self.datadir)
-        return self
 
     def base_settings(self) -> dict[str, Any]:
         """What every drillbook server has: loopback only, its own port, real fsync."""

@@ -95,6 +95,24 @@ def copy_before_first_start(primary: PostgresCluster, standby: PostgresCluster) 
         raise StandbyError(f"copying {primary.datadir} to {standby.datadir} failed")
 
 
+def copy_template(primary: PostgresCluster, standby: PostgresCluster) -> None:
+    """Copy the initdb output the primary began as (its :attr:`~PostgresCluster.template`) to
+    ``standby.datadir``: the same files as a copy of the primary before its first start, save
+    the settings :func:`start_standby` writes, so the same cold base backup; but it may be made
+    while the primary starts and runs (the standby then replays the primary's whole history,
+    from its WAL or the archive). Raises :class:`StandbyError` when the primary has no template
+    (then :func:`copy_before_first_start`, before it starts)."""
+    if primary.template is None:
+        raise StandbyError(f"{primary.name} did not begin as a kept initdb output; copy it before it starts")
+    if standby.datadir.exists():
+        raise StandbyError(f"{standby.datadir} exists; remove the old standby first")
+    standby.prepare_parent()
+    if not pg_template.copy_into(primary.template, standby.datadir):
+        raise StandbyError(f"copying {primary.template} to {standby.datadir} failed")
+    standby.write_hba()
+    standby.user.own(standby.datadir)
+
+
 def create_slot(primary: PostgresCluster, slot: str = SLOT, timeout: float = 10.0) -> None:
     """A physical replication slot that keeps WAL from now on (``immediately_reserve``)."""
     primary.sql("SELECT pg_create_physical_replication_slot(%s, true) WHERE NOT EXISTS "

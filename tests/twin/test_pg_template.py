@@ -14,6 +14,7 @@ from drillbook.twin.primary import APP_DATABASE, create_app_database, init_prima
 from drillbook.twin.standby import (
     StandbyError,
     copy_before_first_start,
+    copy_template,
     create_slot,
     replication_lag,
     start_standby,
@@ -95,3 +96,41 @@ def test_a_copy_made_before_the_primary_first_starts_streams_as_its_standby() ->
         finally:
             primary.stop("immediate")
             standby.stop("immediate")
+
+
+def test_a_copy_of_the_primary_template_made_while_it_runs_streams_as_its_standby(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with server_tmp("template-standby") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, str(root / "templates"))
+        archive = WalArchive(root / "archive")
+        primary = PostgresCluster(root / "primary" / "data", name="primary", dbname=APP_DATABASE)
+        standby = PostgresCluster(root / "standby" / "data", name="dr-replica", dbname=APP_DATABASE)
+        primary.prepare_parent()
+        archive.create(primary.user)
+        try:
+            init_primary(primary, archive, archive_timeout_s=60)  # the first: initdb, then kept
+            assert primary.template is not None
+            primary.start()
+            create_slot(primary)
+            create_app_database(primary, "app-password-for-tests")
+            primary.sql("CREATE TABLE before_copy (id int)", dbname=APP_DATABASE)
+            primary.sql("INSERT INTO before_copy SELECT generate_series(1, 300)", dbname=APP_DATABASE)
+            copy_template(primary, standby)  # while the primary runs: it replays the whole history
+            start_standby(primary, standby, archive)
+            wait_for(lambda: replication_lag(primary, standby).bytes == 0, timeout=60, what="caught up")
+            assert standby.in_recovery()
+            assert standby.sql("SELECT count(*) FROM before_copy", dbname=APP_DATABASE) == [(300,)]
+            assert system_identifier(standby) == system_identifier(primary)
+        finally:
+            primary.stop("immediate")
+            standby.stop("immediate")
+
+
+def test_without_a_template_the_standby_cannot_be_copied_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    with server_tmp("no-template") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, "off")
+        primary = PostgresCluster(root / "primary" / "data").init()
+        assert primary.template is None
+        with pytest.raises(StandbyError, match="copy it before it starts"):
+            copy_template(primary, PostgresCluster(root / "standby" / "data"))
