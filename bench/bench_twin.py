@@ -12,13 +12,18 @@ RDS (section ``rds``), on an environment of its own, through boto3 as a drill ca
    figure is the poll's. Also shown: the server's work alone (the moto process's log of
    each background action), without the call and the poll.
 
+Kubernetes (section ``kube``), on the same environment's app plane, through the official
+client (the staging drivers' code path): the median (and p90) latency of each call the twin's
+Kubernetes API serves (bench_twin_kube.py holds the calls; 4 x ``--runs`` samples each, a
+quarter of that for the calls that set off a rollout), beside the supervisor's own API for
+the comparable calls. It runs before ``rds``, whose failovers and promotions it should not see.
+
 Cold start (section ``start``): ``LocalEnvironment.up()`` until healthy (goal: 3 s median),
-measured as bench_local_env.py measures it.
+measured as bench_local_env.py measures it, median of ``--runs``.
 
-A section is a function taking the running environment and the number of runs (``SECTIONS``);
-the Kubernetes API's goes beside ``rds``.
+A section is a function taking the running environment and the number of runs (``SECTIONS``).
 
-    python bench/bench_twin.py [--runs 5] [--sections rds,start]
+    python bench/bench_twin.py [--runs 5] [--sections kube,rds,start]
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_local_env import bench_cold_start, scratch
+from bench_twin_kube import bench as kube_calls
+from bench_twin_kube import report as kube_report
 
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.rds import multi_az
@@ -310,7 +317,15 @@ def bench_rds(env: LocalEnvironment, runs: int) -> None:
         print("(an odd number of failovers: the primary ends in the other zone)")
 
 
-SECTIONS: dict[str, Callable[[LocalEnvironment, int], None]] = {"rds": bench_rds}
+def bench_kube(env: LocalEnvironment, runs: int) -> None:
+    plane = env.app_plane
+    if plane is None:
+        raise SystemExit("the app plane is not up: no Kubernetes API to measure")
+    print("\nKubernetes API calls (the official client): latency until the API answers", flush=True)
+    kube_report(kube_calls(plane, 4 * runs))
+
+
+SECTIONS: dict[str, Callable[[LocalEnvironment, int], None]] = {"kube": bench_kube, "rds": bench_rds}
 
 
 def main() -> int:
@@ -320,8 +335,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
     parser.add_argument(
         "--sections",
-        default="rds,start",
-        help=f"what to measure: {', '.join([*SECTIONS, 'start'])} (default rds,start)",
+        default="kube,rds,start",
+        help=f"what to measure: {', '.join([*SECTIONS, 'start'])} (default kube,rds,start)",
     )
     args = parser.parse_args()
     wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
@@ -337,7 +352,7 @@ def main() -> int:
             env = LocalEnvironment(root / "local", settings=LocalSettings(snapshot_interval_s=0))
             try:
                 env.up()
-                for section in apis:
+                for section in [s for s in SECTIONS if s in apis]:  # kube before rds
                     SECTIONS[section](env, args.runs)
             finally:
                 env.down()

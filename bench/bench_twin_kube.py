@@ -6,6 +6,9 @@ A call is timed from the request to the answer; what it sets off (a rollout, a p
 is waited for between runs, untimed. The supervisor's own control API is timed beside the
 comparable reads and writes, as the cost of the Kubernetes layer.
 
+``bench_twin.py`` runs these calls as its ``kube`` section on a whole local environment; run
+alone, this file measures them on an app plane of its own:
+
     python bench/bench_twin_kube.py [--runs 20]
 """
 

@@ -45,6 +45,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -359,13 +360,18 @@ def start_app_plane(
     manifest: dict[str, Any] = {"label": label, "state_dir": str(state_dir), "dr": bool(dr_database_url),
                                 "logs": str(logs)}
     step = "starting the supervisor"
+    # The API record (a Route 53 call: a second of boto3 on a busy machine) is made, and the front
+    # door (which reads it) spawned, while the supervisor starts: three starts side by side.
+    record = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-record")
+    ensured = record.submit(_ensure_record, aws_endpoint, region, hosted_zone_id, record_name, credentials)
+    record.shutdown(wait=False)
+    # The front door may start before the supervisor publishes: no stale pods to route to meanwhile.
+    files.endpoints.unlink(missing_ok=True)
     try:
-        supervisor, client = _start_supervisor(state_dir, manifest, started, timeout)
-        if on_process is not None:
-            on_process(supervisor)
+        supervisor = _spawn_supervisor(state_dir, manifest, started)
 
         step = "creating the API record"
-        _ensure_record(aws_endpoint, region, hosted_zone_id, record_name, credentials)
+        ensured.result(timeout=timeout)
 
         step = "starting the front door"
         door_info = state_dir / "frontdoor.json"
@@ -382,9 +388,16 @@ def start_app_plane(
         started.append(door)
         manifest["frontdoor"] = asdict(door)
         _write_manifest(state_dir, manifest)
+
+        step = "starting the supervisor"
+        supervisor, client = _await_supervisor(state_dir, manifest, started, supervisor, timeout)
+        if on_process is not None:
+            on_process(supervisor)
+
+        step = "starting the front door"
         door_url = str(_wait_for_info(door_info, door, timeout)["url"])
         door = replace(door, port=int(door_url.rsplit(":", 1)[1]))
-        started[-1] = door
+        started[started.index(next(p for p in started if p.name == "frontdoor"))] = door
         manifest["frontdoor"] = asdict(door)
         manifest["front_door_url"] = door_url
         _write_manifest(state_dir, manifest)
@@ -408,6 +421,11 @@ def start_app_plane(
 def _start_supervisor(state_dir: Path, manifest: dict[str, Any], started: list[AppProcess],
                       timeout: float) -> tuple[AppProcess, SupervisorClient]:
     """Spawn the supervisor on the saved state; recorded in the manifest before it is waited for."""
+    proc = _spawn_supervisor(state_dir, manifest, started)
+    return _await_supervisor(state_dir, manifest, started, proc, timeout)
+
+
+def _spawn_supervisor(state_dir: Path, manifest: dict[str, Any], started: list[AppProcess]) -> AppProcess:
     files = StateFiles(state_dir / "supervisor")
     files.supervisor.unlink(missing_ok=True)
     proc = _spawn("supervisor", [sys.executable, "-m", "drillbook.twin.supervisor",
@@ -418,12 +436,19 @@ def _start_supervisor(state_dir: Path, manifest: dict[str, Any], started: list[A
     manifest["supervisor"] = asdict(proc)
     manifest.pop("stopped", None)
     _write_manifest(state_dir, manifest)
+    return proc
+
+
+def _await_supervisor(state_dir: Path, manifest: dict[str, Any], started: list[AppProcess],
+                      proc: AppProcess, timeout: float) -> tuple[AppProcess, SupervisorClient]:
+    """Until the supervisor answers; its port then goes into the manifest."""
+    files = StateFiles(state_dir / "supervisor")
     url = str(_wait_for_info(files.supervisor, proc, timeout)["url"])
-    proc = replace(proc, port=int(url.rsplit(":", 1)[1]))
-    started[-1] = proc
-    manifest["supervisor"] = asdict(proc)
+    ready = replace(proc, port=int(url.rsplit(":", 1)[1]))
+    started[started.index(proc)] = ready
+    manifest["supervisor"] = asdict(ready)
     _write_manifest(state_dir, manifest)
-    return proc, SupervisorClient(url, timeout=5.0)
+    return ready, SupervisorClient(url, timeout=5.0)
 
 
 def attach_app_plane(state_dir: Path, *, timeout: float = 5.0) -> AppPlane:

@@ -8,6 +8,7 @@ connect and read timeouts and a bounded number of attempts.
 from __future__ import annotations
 
 import builtins
+import functools
 import ipaddress
 import time
 from dataclasses import dataclass
@@ -35,11 +36,22 @@ class AwsEndpoint:
 
         config = Config(connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
                         retries={"max_attempts": self.max_attempts, "mode": "standard"})
-        extra: dict[str, str] = {}
-        if self.url is not None:
-            # moto accepts any credentials; never pick up the machine's real ones.
-            extra = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        return boto3.client(service, endpoint_url=self.url, region_name=self.region, config=config, **extra)
+        if self.url is None:
+            return boto3.client(service, region_name=self.region, config=config)
+        # moto accepts any credentials; never pick up the machine's real ones.
+        return _twin_session().client(service, endpoint_url=self.url, region_name=self.region, config=config,
+                                      aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@functools.cache
+def _twin_session() -> Any:
+    """A boto3 session for the twin's endpoint that reads no AWS_PROFILE: a developer's profile
+    (which the exported AWS_CONFIG_FILE of ``env shell`` does not hold) has no say on the twin."""
+    import boto3
+    import botocore.session
+
+    return boto3.session.Session(botocore_session=botocore.session.Session(
+        session_vars={"profile": (None, None, None, None)}))
 
 
 def call(what: str, fn: Any, **kwargs: Any) -> Any:

@@ -53,8 +53,17 @@ class PlatformAws:
         return (self.jwt_secret_id, self.db_password_secret_id, self.encryption_key_secret_id)
 
 
-def bootstrap(endpoint: AwsEndpoint, platform: PlatformAws) -> str:
-    """Create the buckets, zone, API record and secrets; the hosted zone id."""
+def secret_values(platform: PlatformAws) -> dict[str, str]:
+    """Fresh values of the platform's secrets, by secret id (for :func:`bootstrap`)."""
+    return {platform.jwt_secret_id: secrets.token_urlsafe(32),
+            platform.db_password_secret_id: secrets.token_urlsafe(24),
+            platform.encryption_key_secret_id: base64.b64encode(secrets.token_bytes(32)).decode()}
+
+
+def bootstrap(endpoint: AwsEndpoint, platform: PlatformAws, values: dict[str, str] | None = None) -> str:
+    """Create the buckets, zone, API record and secrets (``values``, by id: fresh ones when not
+    given); the hosted zone id."""
+    values = values if values is not None else secret_values(platform)
     store = S3ObjectStore(endpoint)
     for bucket in platform.buckets:
         store.create_bucket(bucket, versioned=True)
@@ -63,8 +72,9 @@ def bootstrap(endpoint: AwsEndpoint, platform: PlatformAws) -> str:
                               comment="drillbook local environment")
     dns.upsert(platform.api_record, platform.primary_target, wait=True, timeout=30)
     vault = SecretsManagerSecrets(endpoint)
-    vault.create(platform.jwt_secret_id, secrets.token_urlsafe(32), "JWT signing secret")
-    vault.create(platform.db_password_secret_id, secrets.token_urlsafe(24), "password of compliant_app")
-    vault.create(platform.encryption_key_secret_id, base64.b64encode(secrets.token_bytes(32)).decode(),
+    vault.create(platform.jwt_secret_id, values[platform.jwt_secret_id], "JWT signing secret")
+    vault.create(platform.db_password_secret_id, values[platform.db_password_secret_id],
+                 "password of compliant_app")
+    vault.create(platform.encryption_key_secret_id, values[platform.encryption_key_secret_id],
                  "data encryption key")
     return zone_id

@@ -294,8 +294,19 @@ class LocalEnvironment(Environment):
                 if row.kind.startswith("deployment") or row.name == "kube-api"]
 
     def access(self) -> dict[str, Any]:
+        """The twin's AWS endpoint and regions (with the config file that names them) and the
+        kubeconfig: what ``env status --json`` shows and ``env shell`` exports."""
         facts = self.record.facts if self.record is not None else {}
-        return {"kubeconfig": str(facts["kubeconfig"])} if facts.get("kubeconfig") else {}
+        found: dict[str, Any] = {}
+        if facts.get("moto_url"):
+            platform = self.platform
+            found["aws"] = {"endpoint_url": str(facts["moto_url"]), "region": platform.region,
+                            "dr_region": platform.dr_region}
+            if facts.get("aws_config"):
+                found["aws"]["config_file"] = str(facts["aws_config"])
+        if facts.get("kubeconfig"):
+            found["kubeconfig"] = str(facts["kubeconfig"])
+        return found
 
     def component_health(self, proc: ProcessRecord) -> tuple[str, str]:
         if proc.name == "toxiproxy" and proc.port:

@@ -8,6 +8,7 @@
     run/               pid files ("<pid> <start ticks>") of the processes
     logs/              every process's output; kept after ``env down``
     kubeconfig         kubectl's way to the Kubernetes API (``env up`` writes it)
+    aws-config         the aws CLI's and SDKs' way to the AWS APIs (``env up`` writes it)
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ class Layout:
     def kubeconfig(self) -> Path:
         """Where ``env up`` writes the kubeconfig of the twin's Kubernetes API (kept, as the logs)."""
         return self.root / "kubeconfig"
+
+    @property
+    def aws_config(self) -> Path:
+        """Where ``env up`` writes the AWS config file naming the twin's endpoint (kept, as the logs)."""
+        return self.root / "aws-config"
 
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"

@@ -25,6 +25,7 @@ from typing import Any
 
 from drillbook.harness import pg
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.twin import pg_template
 from drillbook.twin.pgbin import RunAs, find_bindir, run_as, server_version
 from drillbook.twin.trash import discard_tree
 
@@ -116,6 +117,9 @@ class PostgresCluster:
     environ: dict[str, str] = field(default_factory=dict)
     #: The server log (default: beside the data directory).
     log: Path | None = None
+    #: The kept initdb output (``pg_template``) :meth:`init` copied, or kept from its own initdb;
+    #: None when there is none (the cache is off or could not be written).
+    template: Path | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def logfile(self) -> Path:
@@ -138,23 +142,33 @@ class PostgresCluster:
     def init(self, *, checksums: bool = True, conf: dict[str, Any] | None = None,
              wal_segment_mb: int | None = None) -> PostgresCluster:
         self.prepare_parent()
-        args = [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
-                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]
+        options = ["-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                   "--locale=C"]
         if checksums:
-            args.append("--data-checksums")
+            options.append("--data-checksums")
         if wal_segment_mb is not None:
-            args.append(f"--wal-segsize={wal_segment_mb}")
-        self._run(args, timeout=120)
-        hba = self.datadir / "pg_hba.conf"
-        hba.write_text(
+            options.append(f"--wal-segsize={wal_segment_mb}")
+        # initdb's output is the same for the same binaries and options: copied when kept.
+        name = pg_template.key(self.bindir, self.version, options, self.user.uid)
+        kept = pg_template.template(name)
+        if kept is None or not pg_template.copy_into(kept, self.datadir):
+            self._run([str(self.bindir / "initdb"), "-D", str(self.datadir), *options], timeout=120)
+            pg_template.keep(self.datadir, name)
+            kept = pg_template.template(name)
+        self.template = kept
+        self.write_hba()
+        self.write_conf({**self.base_settings(), **(conf or {})})
+        self.user.own(self.datadir)
+        return self
+
+    def write_hba(self) -> None:
+        """Loopback only: ``postgres`` without a password (also for replication), others by scram."""
+        (self.datadir / "pg_hba.conf").write_text(
             "local all all trust\n"
             f"host all {SUPERUSER} 127.0.0.1/32 trust\n"
             f"host replication {SUPERUSER} 127.0.0.1/32 trust\n"
             "host all all 127.0.0.1/32 scram-sha-256\n"
         )
-        self.write_conf({**self.base_settings(), **(conf or {})})
-        self.user.own(self.datadir)
-        return self
 
     def base_settings(self) -> dict[str, Any]:
         """What every drillbook server has: loopback only, its own port, real fsync."""

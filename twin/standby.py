@@ -1,10 +1,10 @@
 """The DR replica: a streaming standby of the primary, in the "DR region".
 
-Built by ``pg_basebackup`` through a replication slot, so the primary keeps the
-WAL it has not received; it also reads the archive when it falls behind. Its
-``archive_mode`` is off, so that once promoted it never writes a second
-timeline into the primary's archive. Lag is read from the primary's
-``pg_stat_replication`` when the primary answers, else from the standby alone.
+Built by ``pg_basebackup`` through a replication slot (at ``env up``, by a copy of the
+primary's files before its first start), so the primary keeps the WAL it has not received;
+it also reads the archive when it falls behind. Its ``archive_mode`` is off, so that once
+promoted it never writes a second timeline into the primary's archive. Lag is read from the
+primary's ``pg_stat_replication`` when the primary answers, else from the standby alone.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.twin import pg_template
 from drillbook.twin.archive import WalArchive
 from drillbook.twin.postgres import ClusterError, PostgresCluster
 
@@ -71,6 +72,57 @@ def build_standby(primary: PostgresCluster, standby: PostgresCluster, archive: W
         shutil.rmtree(standby.datadir, ignore_errors=True)
         drop_slot(primary, slot)
         raise StandbyError(f"cloning {primary.name} into {standby.name} failed: {exc}") from exc
+    return start_standby(primary, standby, archive, slot=slot, timeout=timeout, move_if_taken=move_if_taken)
+
+
+def copy_before_first_start(primary: PostgresCluster, standby: PostgresCluster) -> None:
+    """Copy the primary's data directory, before its first start, to ``standby.datadir``.
+
+    A cleanly shut down cluster copied while stopped is a base backup (PostgreSQL's "cold"
+    one): it ends at a shutdown checkpoint, so the copy is consistent the moment it starts, and
+    streaming brings it everything the primary writes after. At ``env up`` this takes a tenth
+    of a second where ``pg_basebackup`` of the running primary takes seconds (a checkpoint, a
+    second server process, fsyncs), beside the first snapshot's own. Start it with
+    :func:`start_standby` once the primary runs and :func:`create_slot` has made its slot.
+    """
+    if primary.running():
+        raise StandbyError(f"{primary.name} is running: a copy of its files is not a backup; "
+                           "use build_standby")
+    if standby.datadir.exists():
+        raise StandbyError(f"{standby.datadir} exists; remove the old standby first")
+    standby.prepare_parent()
+    if not pg_template.copy_into(primary.datadir, standby.datadir):
+        raise StandbyError(f"copying {primary.datadir} to {standby.datadir} failed")
+
+
+def copy_template(primary: PostgresCluster, standby: PostgresCluster) -> None:
+    """Copy the initdb output the primary began as (its :attr:`~PostgresCluster.template`) to
+    ``standby.datadir``: the same files as a copy of the primary before its first start, save
+    the settings :func:`start_standby` writes, so the same cold base backup; but it may be made
+    while the primary starts and runs (the standby then replays the primary's whole history,
+    from its WAL or the archive). Raises :class:`StandbyError` when the primary has no template
+    (then :func:`copy_before_first_start`, before it starts)."""
+    if primary.template is None:
+        raise StandbyError(f"{primary.name} did not begin as a kept initdb output; copy it before it starts")
+    if standby.datadir.exists():
+        raise StandbyError(f"{standby.datadir} exists; remove the old standby first")
+    standby.prepare_parent()
+    if not pg_template.copy_into(primary.template, standby.datadir):
+        raise StandbyError(f"copying {primary.template} to {standby.datadir} failed")
+    standby.write_hba()
+    standby.user.own(standby.datadir)
+
+
+def create_slot(primary: PostgresCluster, slot: str = SLOT, timeout: float = 10.0) -> None:
+    """A physical replication slot that keeps WAL from now on (``immediately_reserve``)."""
+    primary.sql("SELECT pg_create_physical_replication_slot(%s, true) WHERE NOT EXISTS "
+                "(SELECT 1 FROM pg_replication_slots WHERE slot_name = %s)", (slot, slot), timeout=timeout)
+
+
+def start_standby(primary: PostgresCluster, standby: PostgresCluster, archive: WalArchive, *,
+                  slot: str = SLOT, timeout: float = 600.0, move_if_taken: bool = False) -> PostgresCluster:
+    """Configure a copy of the primary's data (a base backup) as a standby streaming through
+    ``slot``, and start it."""
     standby.configure(standby_settings(primary, archive, slot=slot))
     signal_file = standby.datadir / "standby.signal"
     signal_file.touch()

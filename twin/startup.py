@@ -1,10 +1,13 @@
 """Bring the local environment up: every component started, recorded, then checked healthy.
 
-Independent components start side by side (moto and Redis while PostgreSQL
-initialises; the first snapshot while the DR replica is cloned). Each process is
-written to the state file the moment it exists. A start-up that fails half-way
-stops everything it started (from the state file, as ``env down`` would) and
-raises :class:`StartFailed` naming the step that failed.
+Independent components start side by side: moto and Redis while PostgreSQL initialises; the
+app plane, the first snapshot and the DR replica once the primary holds the data. Every
+PostgreSQL server begins as a copy of initdb's output kept once per machine (``pg_template``);
+the DR replica is another copy of the same, made while the primary starts (without a kept
+one, a copy of the primary's files before its first start): no ``pg_basebackup``. Each
+process is written to the state file the moment it exists. A start-up that fails half-way
+stops everything it started (from the state file, as ``env down`` would) and raises
+:class:`StartFailed` naming the step that failed.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from drillbook.harness.toxiproxy.errors import ToxiproxyError
 from drillbook.twin import moto_server, network, processes, sample_data
 from drillbook.twin.app_plane import AppProcess, start_app_plane
 from drillbook.twin.archive import WalArchive
-from drillbook.twin.aws import AwsEndpoint, SecretsManagerSecrets
-from drillbook.twin.aws_platform import PlatformAws, bootstrap
+from drillbook.twin.aws import AwsEndpoint
+from drillbook.twin.aws_config import write_aws_config
+from drillbook.twin.aws_platform import PlatformAws, bootstrap, secret_values
 from drillbook.twin.kube import write_kubeconfig
 from drillbook.twin.network import Link, LocalNetwork, plan_links, write_config
 from drillbook.twin.postgres import PostgresCluster, free_port
@@ -38,7 +42,7 @@ from drillbook.twin.primary import (
 from drillbook.twin.redis import RedisServer
 from drillbook.twin.shutdown import stop_environment
 from drillbook.twin.snapshots import SnapshotCatalogue
-from drillbook.twin.standby import build_standby
+from drillbook.twin.standby import copy_before_first_start, copy_template, create_slot, start_standby
 from drillbook.twin.state import LABEL_VARIABLE, ClusterRecord, EnvRecord, ProcessRecord
 
 if TYPE_CHECKING:
@@ -66,6 +70,8 @@ class Startup:
         # that from killing the data plane (which shuts down cleanly, after it).
         self.app_label = f"{self.label}-app"
         self.platform = PlatformAws(domain=self.settings.domain)
+        #: Made here, put into moto by the bootstrap; in this process's memory only.
+        self.secret_values = secret_values(self.platform)
 
     # -- plumbing --------------------------------------------------------------
 
@@ -144,17 +150,23 @@ class Startup:
                 self.record_cluster(primary, "primary")
                 self.say("primary: initdb with data checksums, WAL archiving")
                 init_primary(primary, archive, archive_timeout_s=settings.archive_timeout_s)
+            with self.stepping("copying the primary for the DR replica"):
+                self.record_cluster(standby, "standby")
+                if primary.template is not None:  # the same files, copied while the primary starts
+                    copied: Future[None] | None = pool.submit(copy_template, primary, standby)
+                else:
+                    copy_before_first_start(primary, standby)
+                    copied = None
             with self.stepping("starting the primary"):
                 primary.start(move_if_taken=True)
                 self.record_cluster(primary, "primary")  # its port, if another process had taken it
                 primary.wait_ready()
+                create_slot(primary)
                 self.say(f"primary: accepting connections on port {primary.port}")
-            with self.stepping("bootstrapping the AWS APIs (buckets, hosted zone, secrets)"):
-                zone_id = aws.result()
             with self.stepping("creating the application database"):
-                vault = SecretsManagerSecrets(self._aws_endpoint(moto.port))
-                create_app_database(primary, vault.get(self.platform.db_password_secret_id))
-                self.say("primary: database compliant, role compliant_app (password from "
+                # The password moto will hold: the database need not wait for moto to start.
+                create_app_database(primary, self.secret_values[self.platform.db_password_secret_id])
+                self.say("primary: database compliant, role compliant_app (password stored as "
                          f"{self.platform.db_password_secret_id})")
             with self.stepping(f"loading the sample data ({settings.data_size})"):
                 loaded = sample_data.load(primary, settings.data_size, progress=self.say)
@@ -164,19 +176,23 @@ class Startup:
             with self.stepping("waiting for redis and the toxiproxy links"):
                 redis.wait_ready(timeout=10.0)
                 links = self._check_links(toxiproxy, links, primary=primary)
-            with self.stepping("starting the app plane, taking the first snapshot, cloning the DR replica"):
-                # Independent of each other: the DR deployments have no replica yet (pilot light).
-                app = pool.submit(self._start_app, links, moto, zone_id)
+            with self.stepping("taking the first snapshot, starting the DR replica"):
                 catalogue = SnapshotCatalogue(self.layout.snapshots)
                 first = pool.submit(catalogue.take, primary, kind="scheduled")
-                self.record_cluster(standby, "standby")
-                build_standby(primary, standby, archive, move_if_taken=True)
+                if copied is not None:
+                    copied.result()
+                start_standby(primary, standby, archive, move_if_taken=True)
                 self.record_cluster(standby, "standby")
                 links = self._repoint(toxiproxy, links, {network.APP_DB_DR: standby.port})
                 self.say(f"dr-replica: streaming on port {standby.port}")
+            with self.stepping("bootstrapping the AWS APIs (buckets, hosted zone, secrets)"):
+                zone_id = aws.result()  # the pods read their secrets from it as they start
+            with self.stepping("starting the app plane"):
+                # While the first snapshot is taken: the DR deployments have no replica yet (pilot light).
+                self._start_app(links, moto, zone_id)
+            with self.stepping("taking the first snapshot"):
                 snap = first.result()
                 self.say(f"snapshot {snap.id}: {snap.size_bytes} bytes, verified={snap.verified}")
-                app.result()
             if settings.snapshot_interval_s > 0:
                 with self.stepping("starting the snapshot schedule"):
                     self._start_scheduler()
@@ -195,10 +211,11 @@ class Startup:
     def _bootstrap_aws(self, moto: ProcessRecord) -> str:
         assert moto.port is not None
         moto_server.wait_ready(moto.port, timeout=60.0, alive=lambda: processes.alive(moto))
-        zone_id = bootstrap(self._aws_endpoint(moto.port), self.platform)
+        zone_id = bootstrap(self._aws_endpoint(moto.port), self.platform, self.secret_values)
+        config = write_aws_config(self.layout.aws_config, moto_server.url(moto.port), self.platform)
         self.record_facts(moto_url=moto_server.url(moto.port), zone_id=zone_id, domain=self.platform.domain,
                           api_record=self.platform.api_record, buckets=list(self.platform.buckets),
-                          secret_ids=list(self.platform.secret_ids))
+                          secret_ids=list(self.platform.secret_ids), aws_config=str(config))
         self.say(f"moto: buckets {', '.join(self.platform.buckets)}; zone {self.platform.domain} "
                  f"({zone_id}); {len(self.platform.secret_ids)} secrets")
         return zone_id

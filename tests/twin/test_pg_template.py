@@ -1,0 +1,136 @@
+"""initdb's output is kept once and copied; a copy of the primary made before its first start
+streams as its standby (the two shortcuts of the cold start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drillbook.twin import pg_template
+from drillbook.twin.archive import WalArchive
+from drillbook.twin.postgres import PostgresCluster
+from drillbook.twin.primary import APP_DATABASE, create_app_database, init_primary
+from drillbook.twin.standby import (
+    StandbyError,
+    copy_before_first_start,
+    copy_template,
+    create_slot,
+    replication_lag,
+    start_standby,
+)
+from tests.twin.dataplane_support import server_tmp, wait_for
+
+
+def system_identifier(cluster: PostgresCluster) -> object:
+    return cluster.sql("SELECT system_identifier FROM pg_control_system()")[0][0]
+
+
+def test_the_first_init_keeps_a_template_and_the_next_one_copies_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    with server_tmp("template") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, str(root / "templates"))
+        first = PostgresCluster(root / "a" / "data", name="a").init(checksums=True, wal_segment_mb=1)
+        kept = [p for p in (root / "templates").iterdir() if not p.name.startswith(".")]
+        assert len(kept) == 1 and (kept[0] / pg_template.COMPLETE).is_file()
+        assert not (kept[0] / "data" / "drillbook.conf").exists()  # initdb's pristine output only
+        second = PostgresCluster(root / "b" / "data", name="b").init(checksums=True, wal_segment_mb=1)
+        try:
+            first.start()
+            second.start()
+            # A copy: the same system identifier, its own port and settings, checksums on.
+            assert system_identifier(first) == system_identifier(second)
+            assert second.sql("SHOW port") == [(str(second.port),)] != first.sql("SHOW port")
+            assert second.sql("SHOW data_checksums") == [("on",)]
+            assert second.sql("SHOW wal_segment_size") == [("1MB",)]
+        finally:
+            first.stop("immediate")
+            second.stop("immediate")
+
+
+def test_other_options_get_a_template_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    with server_tmp("template") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, str(root / "templates"))
+        PostgresCluster(root / "a" / "data").init(checksums=True)
+        PostgresCluster(root / "b" / "data").init(checksums=False)
+        assert len(list((root / "templates").iterdir())) == 2
+
+
+def test_an_incomplete_template_is_never_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(pg_template.VARIABLE, str(tmp_path))
+    (tmp_path / "abc" / "data").mkdir(parents=True)
+    (tmp_path / "abc" / "data" / "PG_VERSION").write_text("15\n")
+    assert pg_template.template("abc") is None
+    (tmp_path / "abc" / pg_template.COMPLETE).write_text("")
+    assert pg_template.template("abc") == tmp_path / "abc" / "data"
+
+
+def test_off_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(pg_template.VARIABLE, "off")
+    assert pg_template.templates_dir() is None
+    assert pg_template.template("anything") is None
+
+
+def test_a_copy_made_before_the_primary_first_starts_streams_as_its_standby() -> None:
+    with server_tmp("cold-standby") as root:
+        archive = WalArchive(root / "archive")
+        primary = PostgresCluster(root / "primary" / "data", name="primary", dbname=APP_DATABASE)
+        standby = PostgresCluster(root / "standby" / "data", name="dr-replica", dbname=APP_DATABASE)
+        primary.prepare_parent()
+        archive.create(primary.user)
+        try:
+            init_primary(primary, archive, archive_timeout_s=60)
+            copy_before_first_start(primary, standby)
+            primary.start()
+            create_slot(primary)
+            create_app_database(primary, "app-password-for-tests")
+            primary.sql("CREATE TABLE after_copy (id int)", dbname=APP_DATABASE)
+            primary.sql("INSERT INTO after_copy SELECT generate_series(1, 500)", dbname=APP_DATABASE)
+            start_standby(primary, standby, archive)
+            wait_for(lambda: replication_lag(primary, standby).bytes == 0, timeout=60, what="caught up")
+            assert replication_lag(primary, standby).state == "streaming"
+            assert standby.in_recovery()
+            assert standby.sql("SELECT count(*) FROM after_copy", dbname=APP_DATABASE) == [(500,)]
+            # Once the primary runs, a copy of its files is no backup: refused.
+            with pytest.raises(StandbyError, match="is running"):
+                copy_before_first_start(primary, PostgresCluster(root / "late" / "data"))
+        finally:
+            primary.stop("immediate")
+            standby.stop("immediate")
+
+
+def test_a_copy_of_the_primary_template_made_while_it_runs_streams_as_its_standby(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with server_tmp("template-standby") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, str(root / "templates"))
+        archive = WalArchive(root / "archive")
+        primary = PostgresCluster(root / "primary" / "data", name="primary", dbname=APP_DATABASE)
+        standby = PostgresCluster(root / "standby" / "data", name="dr-replica", dbname=APP_DATABASE)
+        primary.prepare_parent()
+        archive.create(primary.user)
+        try:
+            init_primary(primary, archive, archive_timeout_s=60)  # the first: initdb, then kept
+            assert primary.template is not None
+            primary.start()
+            create_slot(primary)
+            create_app_database(primary, "app-password-for-tests")
+            primary.sql("CREATE TABLE before_copy (id int)", dbname=APP_DATABASE)
+            primary.sql("INSERT INTO before_copy SELECT generate_series(1, 300)", dbname=APP_DATABASE)
+            copy_template(primary, standby)  # while the primary runs: it replays the whole history
+            start_standby(primary, standby, archive)
+            wait_for(lambda: replication_lag(primary, standby).bytes == 0, timeout=60, what="caught up")
+            assert standby.in_recovery()
+            assert standby.sql("SELECT count(*) FROM before_copy", dbname=APP_DATABASE) == [(300,)]
+            assert system_identifier(standby) == system_identifier(primary)
+        finally:
+            primary.stop("immediate")
+            standby.stop("immediate")
+
+
+def test_without_a_template_the_standby_cannot_be_copied_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    with server_tmp("no-template") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, "off")
+        primary = PostgresCluster(root / "primary" / "data").init()
+        assert primary.template is None
+        with pytest.raises(StandbyError, match="copy it before it starts"):
+            copy_template(primary, PostgresCluster(root / "standby" / "data"))
