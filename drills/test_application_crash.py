@@ -28,12 +28,13 @@ from drillbook.faults.bad_release import BadRelease
 from drillbook.faults.deployment_release import DeploymentRelease
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin.service.images import BAD_VERSION, HOTFIX_VERSION
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "the local supervisor's images and replica logs"
+#: Not yet written against the role drivers: it reaches the local supervisor's images and replica logs.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "application-crash"
 CRASH_LOOP = "CrashLoopBackOff"
 #: What the fixed release sets the missing variable to (5B): not a secret.

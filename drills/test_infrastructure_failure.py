@@ -29,12 +29,13 @@ from drillbook.faults.replica_promotion import ReplicaPromotion
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin import components
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "stopping and starting each local component"
+#: Not yet written against the role drivers: it reaches stopping and starting each local component.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "complete-infrastructure-failure"
 
 

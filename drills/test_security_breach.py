@@ -58,6 +58,7 @@ from drillbook.faults.security_compromise import SecurityCompromise, session_id
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.redact import register_secret
 from drillbook.harness.runbook import Runbook, Step
@@ -65,8 +66,8 @@ from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.passwords import scram_sha256_verifier
 from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "the Compliant API, its audit log and its secrets"
+#: Not yet written against the role drivers: it reaches the Compliant API, its audit log and its secrets.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "security-breach"
 #: Sample accounts the compromise uses: the victim's token is stolen, the target's password guessed.
 VICTIM, TARGET = "user2@example.com", "user3@example.com"

@@ -23,11 +23,12 @@ from drillbook.faults.replica_promotion import ReplicaPromotion
 from drillbook.faults.zone_failure import ZoneFailure
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "the local supervisor's zones and the local standby"
+#: Not yet written against the role drivers: it reaches the local supervisor's zones and the local standby.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "data-center-failure"
 FAILED_ZONE = "az-a"
 SURVIVING_ZONE = "az-b"

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from drillbook.faults.base import Change, Fault, Reversible
 from drillbook.harness import registry, verdict
 from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.environments.capabilities import why_missing
 from drillbook.harness.errors import (
     DrillbookError,
     FaultError,
@@ -49,6 +50,7 @@ from drillbook.harness.records import (
     EnvironmentInfo,
     FaultRecord,
     Measured,
+    NotRun,
     PhaseRecord,
     Reason,
     Status,
@@ -123,6 +125,7 @@ class Drill:
         self._timeline: list[TimelineEvent] = []
         self._phases: list[PhaseRecord] = []
         self._verification: list[Verification] = []
+        self._not_run: list[NotRun] = []
         self._reasons: list[Reason] = []
         self._steady_failed: Reason | None = None
         self._aborted: Reason | None = None
@@ -325,6 +328,19 @@ class Drill:
         rto = self._recovered - self.t_fault
         self._say(f"recovered: rto {format_duration(rto)}")
         return rto
+
+    def can(self, capability: str, *, part: str) -> bool:
+        """Whether the environment has ``capability`` for ``part`` of the drill. If not, the part
+        is recorded as not run, with why (the record's ``not_run``, the report), and the caller
+        leaves it out and runs the rest. An environment whose capabilities are unknown (a record
+        built without them) runs every part."""
+        have = self.environment.capabilities
+        if have is None or capability in have:
+            return True
+        reason = why_missing(capability, self.environment.name)
+        self._not_run.append(NotRun(part=part, capability=capability, reason=reason))
+        self._event(Event.PART_NOT_RUN, f"{part}: {reason}")
+        return False
 
     def verify(self, name: str, check: Callable[[], Any] | bool | tuple[bool, str]) -> bool:
         """Record a verification result. ``check`` is a bool, a ``(passed, detail)`` pair, or a
@@ -583,6 +599,7 @@ class Drill:
             faults=[e.record for e in self._faults if e.kind is _Undo.FAULT],
             changes=[e.record for e in self._faults if e.kind is _Undo.CHANGE],
             verification=list(self._verification),
+            not_run=list(self._not_run),
             started_at=self.clock.iso(self.clock.mono0),
             finished_at=self.clock.iso() if final else None,
             people=self.settings.people,

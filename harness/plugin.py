@@ -28,6 +28,9 @@ from drillbook.harness.settings import DrillSettings, from_config
 from drillbook.harness.timing import new_run_id
 from drillbook.harness.undolog import UndoLog, leftovers
 
+#: The capability marker is part of this plugin (loaded with it, no entry point of its own).
+pytest_plugins = ("drillbook.harness.environments.pytest_capabilities",)
+
 
 class DrillFailed(AssertionError):
     """The drill's status is not PASS; the message says why, with the numbers."""
@@ -256,7 +259,10 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
     if state.environment is None:
         state.environment = _environment(request.config, state)
     base = state.environment
-    env_info = EnvironmentInfo(base.name, dict(base.fingerprint), base.kind, base.production)
+    env_info = EnvironmentInfo(
+        base.name, dict(base.fingerprint), base.kind, base.production,
+        None if base.capabilities is None else list(base.capabilities),
+    )
     drill_obj = Drill(
         spec,
         nodeid=item.nodeid,
@@ -277,14 +283,21 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
 def _environment(config: pytest.Config, state: RunState) -> EnvironmentInfo:
     """What every record says of the environment: its name, kind and fingerprint."""
     name = state.settings.env_name
+    capabilities: list[str] | None
     try:
         profile = load_profile(state.config, name)
-        kind, production = profile.kind, profile.production
+        kind, production, capabilities = profile.kind, profile.production, sorted(profile.capabilities)
     except InvalidDrillConfig:  # the guard plugin reports a bad profile; the record still says the kind
-        kind, production = kind_of(name, None), False
+        kind, production, capabilities = kind_of(name, None), False, None
     if state.fingerprint is None:
         state.fingerprint = fingerprint(Path(str(config.rootpath)), state.config.hash)
-    return EnvironmentInfo(name=name, fingerprint=dict(state.fingerprint), kind=kind, production=production)
+    return EnvironmentInfo(
+        name=name,
+        fingerprint=dict(state.fingerprint),
+        kind=kind,
+        production=production,
+        capabilities=capabilities,
+    )
 
 
 def _progress(config: pytest.Config) -> Any:

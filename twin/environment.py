@@ -24,6 +24,7 @@ from typing import Any
 
 from drillbook.harness.config import Config
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import LOCAL as LOCAL_CAPABILITIES
 from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
 from drillbook.harness.errors import DrillbookError
 from drillbook.harness.probes import Probe, http_probe, sql_probe
@@ -67,6 +68,7 @@ class EnvironmentNotUp(DrillbookError):
 
 class LocalEnvironment(Environment):
     name = "local"
+    capabilities = LOCAL_CAPABILITIES
 
     def __init__(self, state_dir: Path, *, config: Config | None = None,
                  settings: LocalSettings | None = None) -> None:

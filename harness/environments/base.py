@@ -206,6 +206,8 @@ class Environment:
 
     name: str = "unnamed"
     production: bool = False
+    #: What the platform can do beyond the roles' common API (``capabilities.KNOWN``).
+    capabilities: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         self._roles: dict[str, Any] = {}
@@ -220,6 +222,10 @@ class Environment:
 
     def has(self, name: str) -> bool:
         return name in self._roles
+
+    def can(self, capability: str) -> bool:
+        """Whether the platform has ``capability`` (``database.data_directory``, ...)."""
+        return capability in self.capabilities
 
     @property
     def database(self) -> DatabaseRole:

@@ -1,13 +1,15 @@
-"""An environment profile's common part: its kind, ``production``, and the blast-radius
-limits per fault (``[limits.<fault>]`` for every environment, ``[environments.<name>.limits.<fault>]``
-for one). The roles of a staging profile are read by
-:mod:`drillbook.harness.environments.staging.settings`."""
+"""An environment profile's common part: its kind, ``production``, its capabilities
+(``capabilities = [...]``: what the platform can do beyond the roles' common API, see
+:mod:`drillbook.harness.environments.capabilities`), and the blast-radius limits per fault
+(``[limits.<fault>]`` for every environment, ``[environments.<name>.limits.<fault>]`` for one).
+The roles of a staging profile are read by :mod:`drillbook.harness.environments.staging.settings`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from drillbook.harness.config import Config, ConfigError, Table
+from drillbook.harness.environments import capabilities as caps
 
 KINDS = ("local", "staging", "containers")
 #: The key of the limits that apply to every fault without its own.
@@ -55,6 +57,8 @@ class Profile:
     kind: str
     production: bool = False
     limits: dict[str, FaultLimit] = field(default_factory=dict)
+    #: What the platform can do beyond the roles' common API (the local twin: everything).
+    capabilities: frozenset[str] = frozenset()
     #: The profile's table (None for the built-in local profile without one).
     table: Table | None = None
 
@@ -86,15 +90,35 @@ def load_profile(config: Config, name: str) -> Profile:
     kind = kind_of(name, table)
     limits = _limits(config)
     production = False
+    capabilities = caps.LOCAL if kind == "local" else frozenset()
     if table is not None and kind != "local":
         production = table.flag("production", False)
+        capabilities = _capabilities(table)
         for fault, limit_table in table.tables("limits").items():
             limits[fault] = (
                 limits[fault].merged(FaultLimit.read(fault, limit_table))
                 if fault in limits
                 else FaultLimit.read(fault, limit_table)
             )
-    return Profile(name=name, kind=kind, production=production, limits=limits, table=table)
+    return Profile(
+        name=name, kind=kind, production=production, limits=limits, capabilities=capabilities, table=table
+    )
+
+
+def _capabilities(table: Table) -> frozenset[str]:
+    granted = table.strings("capabilities", example=f'["{caps.DATA_DIRECTORY}"]')
+    for name in granted:
+        if name not in caps.KNOWN:
+            raise table.error(
+                "capabilities",
+                f"unknown capability {name!r}; a profile may grant {', '.join(caps.GRANTABLE)}",
+            )
+        if name not in caps.GRANTABLE:
+            raise table.error(
+                "capabilities", f"{name!r} cannot be granted: {caps.KNOWN[name]}; "
+                f"a profile may grant {', '.join(caps.GRANTABLE)}"
+            )
+    return frozenset(granted)
 
 
 def _limits(config: Config) -> dict[str, FaultLimit]:

@@ -39,6 +39,7 @@ class StagingEnvironment(Environment):
         self.settings = settings
         self.name = settings.name
         self.production = settings.production
+        self.capabilities = settings.profile.capabilities
         self.poll_interval = poll_interval
         self.progress = progress
 
