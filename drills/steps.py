@@ -74,7 +74,7 @@ def restore_latest_snapshot(ctx: Context) -> str:
     assert isinstance(change, RestoredDatabase) and change.restored is not None
     ctx.found["instance"] = change.restored
     ctx.found["snapshot"] = change.snapshot
-    return f"snapshot {change.snapshot} restored into {name} (port {change.restored.port})"  # type: ignore[attr-defined]
+    return f"snapshot {change.snapshot} restored into {name}"
 
 
 def restore_to_time(ctx: Context, target_wall: Any) -> str:

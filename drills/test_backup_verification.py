@@ -21,6 +21,7 @@ from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
 from drillbook.drills.service_ledger import ServiceLedgerStore
+from drillbook.drills.twin_access import local
 from drillbook.faults.noop import NoopFault
 from drillbook.faults.restored_database import RestoredDatabase
 from drillbook.harness import pg
@@ -54,7 +55,7 @@ def choose_backup(ctx: Context) -> str:
         "size_bytes": latest.size_bytes,
         "verified": latest.verified,
     }
-    archive = ctx.env.local_database.archive_status()  # type: ignore[attr-defined]
+    archive = local(ctx.env).local_database.archive_status()
     ctx.drill.extra["archive"] = {k: str(v) for k, v in vars(archive).items()}
     return f"{latest.id}: {age:.0f}s old, {latest.size_bytes} bytes, verified={latest.verified}"
 
@@ -69,7 +70,7 @@ def restore(ctx: Context) -> str:
                                              timeout=steps.RESTORE_TIMEOUT_S))
     assert isinstance(change, RestoredDatabase) and change.restored is not None
     ctx.found["instance"] = change.restored
-    return f"restored into {name} (port {change.restored.port})"  # type: ignore[attr-defined]
+    return f"restored into {name}"
 
 
 def restored_answers(ctx: Context) -> str:
@@ -83,7 +84,7 @@ def restored_answers(ctx: Context) -> str:
     ]
     # The restore waited for the copy to accept connections: a copy that cannot answer
     # now (a corrupt page, a missing table) will not heal by waiting for the hard timeout.
-    rto = ctx.drill.await_recovery(timeout=RESTORED_ANSWER_S, probes=probes)  # type: ignore[arg-type]
+    rto = ctx.drill.await_recovery(timeout=RESTORED_ANSWER_S, probes=probes)
     ctx.drill.extra["restore_s"] = rto
     return f"the restored copy answers, {rto:.2f}s after the decision to restore"
 

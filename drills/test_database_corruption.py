@@ -19,6 +19,7 @@ from drillbook import Probe
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
+from drillbook.drills.twin_access import local
 from drillbook.faults.postgres_bloat import PostgresBloat
 from drillbook.faults.postgres_heap_page import PostgresHeapPage
 from drillbook.faults.postgres_index_corruption import PostgresIndexCorruption
@@ -441,7 +442,7 @@ def amcheck_primary(ctx: Context) -> str:
     """Locate the damage: pg_amcheck on the primary reports the corrupt page."""
     from drillbook.twin.integrity import amcheck
 
-    report = amcheck(ctx.env.local_database.primary, "compliant")  # type: ignore[attr-defined]
+    report = amcheck(local(ctx.env).local_database.primary, "compliant")
     ctx.drill.verify("pg_amcheck detects the overwritten page", (not report.passed, report.detail[:300]))
     return report.detail.splitlines()[0] if report.detail else "no output"
 
@@ -494,7 +495,7 @@ HEAP_PAGE = Runbook(
 @pytest.mark.requires_capability(DATA_DIRECTORY)
 def test_2d_heap_page_overwritten(drill: Drill, env: Environment, platform: Platform) -> None:
     ctx = start(drill, env, platform, users_probe(platform))
-    primary = env.local_database.primary  # type: ignore[attr-defined]
+    primary = local(env).local_database.primary
     backup = Path(ctx.state_dir) / "backups" / f"{drill.record_id}-users-page.bin"
     drill.inject(
         PostgresHeapPage(str(primary.datadir), primary.port, "users", str(backup), dbname="compliant")

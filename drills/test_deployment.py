@@ -11,7 +11,6 @@ through the service for the whole drill: no acknowledged write may be lost.
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import pytest
@@ -44,14 +43,12 @@ def _status(ctx: Context, deployment: str) -> dict[str, Any]:
 
 def nothing_runs(ctx: Context) -> str:
     """``kubectl get pods``: the starting point is an application with no replica at all."""
-    deadline = time.monotonic() + 60.0
-    while True:
-        left = {d: [p["name"] for p in _status(ctx, d)["pods"]] for d in _deployments(ctx)}
-        if not any(left.values()):
-            return "no replica of the API or the workers runs"
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"replicas still present after 60s: {left}")
-        time.sleep(0.1)
+
+    def gone() -> bool:
+        return not any(_status(ctx, d)["pods"] for d in _deployments(ctx))
+
+    ctx.drill.wait_until(gone, timeout=60.0, what="no replica of the API or the workers")
+    return "no replica of the API or the workers runs"
 
 
 def deploy(ctx: Context) -> str:

@@ -52,6 +52,7 @@ from drillbook import Probe
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
+from drillbook.drills.twin_access import api
 from drillbook.faults.account_suspension import AccountSuspension
 from drillbook.faults.deployment_env import DeploymentEnv
 from drillbook.faults.security_compromise import SecurityCompromise, session_id
@@ -188,7 +189,7 @@ def check_exports(ctx: Context) -> str:
 def check_api_logs(ctx: Context) -> str:
     """``kubectl logs deployment/backend | grep -E "401|403|404"``; the replicas serving now are
     the ones whose logs go into the evidence."""
-    supervisor = ctx.env.app.client  # type: ignore[attr-defined]
+    supervisor = api(ctx.env).client
     pods = [p.name for p in ctx.env.app.replicas()]
     ctx.found["breach_pods"] = pods
     denied = 0
@@ -327,7 +328,7 @@ def preserve_evidence(ctx: Context) -> str:
     log of the last 24 hours as CSV, all in a tar uploaded with SSE to the evidence bucket."""
     snapshot = ctx.env.database.snapshot()
     files: dict[str, bytes] = {}
-    supervisor = ctx.env.app.client  # type: ignore[attr-defined]
+    supervisor = api(ctx.env).client
     for pod in sorted(set(ctx.found["breach_pods"]) | {p.name for p in ctx.env.app.replicas()}):
         files[f"backend-logs-{pod}.txt"] = supervisor.logs(pod).encode()
     files["audit-logs-incident.csv"] = _audit_csv(ctx)
@@ -345,7 +346,7 @@ def preserve_evidence(ctx: Context) -> str:
     key = f"evidence-{stamp}-{ctx.drill.record_id[-8:]}.tar.gz"
     bucket = getattr(ctx.env, "platform", PlatformAws()).evidence_bucket
     put = ctx.env.object_store.put(bucket, key, archive, sse=True)
-    stored = ctx.env.object_store.get(bucket, key)  # type: ignore[attr-defined]
+    stored = ctx.env.object_store.get(bucket, key)
     ctx.drill.verify(
         "evidence stored encrypted, intact",
         (
@@ -470,7 +471,7 @@ def replicas_on_new_keys(ctx: Context) -> str:
     """Every replica signs with the new JWT key (``kid`` of /api/health), none with the old."""
     before = ctx.found["jwt_kid_before"]
     kids = {}
-    for url in ctx.env.app.ready_urls():  # type: ignore[attr-defined]
+    for url in api(ctx.env).ready_urls():
         kids[url.rsplit(":", 1)[-1]] = str(_health(url).get("jwt_kid", ""))
     ctx.drill.verify(
         "every replica signs with the rotated JWT key",

@@ -17,6 +17,7 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
+from drillbook.drills.twin_access import app_plane, local
 from drillbook.faults.database_stop import DatabaseStop
 from drillbook.faults.database_switchover import DatabaseSwitchover
 from drillbook.faults.replica_promotion import ReplicaPromotion
@@ -63,10 +64,10 @@ def promote_standby(ctx: Context) -> str:
 def repoint_application(ctx: Context) -> str:
     if not ctx.found.get("failover_needed"):
         return "no database failover: nothing to repoint"
-    replica = ctx.env.replica
+    replica = local(ctx.env).local_replica
     # Bounded: replicas that cannot be scheduled must fail the drill in seconds, not minutes.
-    ctx.drill.apply(DatabaseSwitchover(**ctx.where(), instance="standby", port=replica.port, timeout=30.0))  # type: ignore[attr-defined]
-    return f"DATABASE_URL repointed at the promoted standby (port {replica.port})"  # type: ignore[attr-defined]
+    ctx.drill.apply(DatabaseSwitchover(**ctx.where(), instance="standby", port=replica.port, timeout=30.0))
+    return f"DATABASE_URL repointed at the promoted standby (port {replica.port})"
 
 
 def rescheduled(ctx: Context) -> str:
@@ -175,5 +176,5 @@ def test_zone_failure(drill: Drill, env: Environment, platform: Platform) -> Non
 
 
 def _supervisor_dir(env: Environment) -> str:
-    plane = env.app_plane  # type: ignore[attr-defined]
+    plane = app_plane(env)
     return str(plane.state_dir)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from drillbook.harness import journal, signals
+from drillbook.harness import journal, mutation, signals
 from drillbook.harness.config import Config, find_config
 from drillbook.harness.configcheck import check_run_config
 from drillbook.harness.drill import Drill, FaultGuard
@@ -28,8 +28,8 @@ from drillbook.harness.settings import DrillSettings, from_config
 from drillbook.harness.timing import new_run_id
 from drillbook.harness.undolog import UndoLog, leftovers
 
-#: The capability marker is part of this plugin (loaded with it, no entry point of its own).
-pytest_plugins = ("drillbook.harness.environments.pytest_capabilities",)
+#: The capability marker and the mutation option are part of this plugin (loaded with it).
+pytest_plugins = ("drillbook.harness.environments.pytest_capabilities", "drillbook.harness.mutation")
 
 
 class DrillFailed(AssertionError):
@@ -261,7 +261,7 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
     base = state.environment
     env_info = EnvironmentInfo(
         base.name, dict(base.fingerprint), base.kind, base.production,
-        None if base.capabilities is None else list(base.capabilities),
+        None if base.capabilities is None else list(base.capabilities), base.poll_interval_s,
     )
     drill_obj = Drill(
         spec,
@@ -273,6 +273,7 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
         environment=env_info,
         guard=request.config.stash.get(FAULT_GUARD_KEY, None),
         progress=_progress(request.config) if state.settings.progress else None,
+        mutation=mutation.active(request.config),
     )
     item.stash[DRILL_KEY] = drill_obj
     yield drill_obj
@@ -284,11 +285,13 @@ def _environment(config: pytest.Config, state: RunState) -> EnvironmentInfo:
     """What every record says of the environment: its name, kind and fingerprint."""
     name = state.settings.env_name
     capabilities: list[str] | None
+    poll_interval: float | None
     try:
         profile = load_profile(state.config, name)
         kind, production, capabilities = profile.kind, profile.production, sorted(profile.capabilities)
+        poll_interval = profile.poll_interval
     except InvalidDrillConfig:  # the guard plugin reports a bad profile; the record still says the kind
-        kind, production, capabilities = kind_of(name, None), False, None
+        kind, production, capabilities, poll_interval = kind_of(name, None), False, None, None
     if state.fingerprint is None:
         state.fingerprint = fingerprint(Path(str(config.rootpath)), state.config.hash)
     return EnvironmentInfo(
@@ -297,6 +300,7 @@ def _environment(config: pytest.Config, state: RunState) -> EnvironmentInfo:
         kind=kind,
         production=production,
         capabilities=capabilities,
+        poll_interval_s=poll_interval,
     )
 
 

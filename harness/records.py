@@ -134,6 +134,8 @@ class EnvironmentInfo:
     production: bool | None = None
     #: What the platform can do beyond the roles (``capabilities.KNOWN``); None before the key.
     capabilities: list[str] | None = None
+    #: How often the drill's waits polled (the profile's ``poll_interval``); None before the key.
+    poll_interval_s: float | None = None
 
 
 @dataclass

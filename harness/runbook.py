@@ -140,7 +140,7 @@ class Runbook:
         drill.note(Event.RUNBOOK_STEP, step.name)
         start = time.monotonic()
         try:
-            value = step.action(context)
+            value = drill.action_for(step.name, step.action)(context)
         except Exception as exc:
             failure = f"{step.name}: {type(exc).__name__}: {redact_text(str(exc))}"
             drill.note(Event.RUNBOOK_STEP_FAILED, failure)

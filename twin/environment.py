@@ -76,6 +76,7 @@ class LocalEnvironment(Environment):
         self.state_dir = Path(state_dir).absolute()
         self.config = config
         self.settings = settings if settings is not None else LocalSettings.from_config(config)
+        self.poll_interval = self.settings.poll_interval_s
         self.layout = Layout(self.state_dir)
         self.state = StateFile(self.state_dir)
         self.record: EnvRecord | None = None
@@ -261,7 +262,7 @@ class LocalEnvironment(Environment):
 
     # -- probes, versions ------------------------------------------------------
 
-    def steady_probes(self) -> list[Any]:
+    def steady_probes(self) -> list[Probe]:
         """Health through the front door, the database, the cache."""
         probes: list[Probe] = []
         if self.record is not None and self.record.facts.get("front_door_url"):

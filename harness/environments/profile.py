@@ -12,6 +12,9 @@ from drillbook.harness.config import Config, ConfigError, Table
 from drillbook.harness.environments import capabilities as caps
 
 KINDS = ("local", "staging", "containers")
+#: How often a wait asks a control plane by default: the local twin answers in milliseconds;
+#: AWS and Kubernetes take seconds to minutes, and their APIs are rate-limited.
+POLL_INTERVAL_S = {"local": 0.05, "staging": 5.0, "containers": 1.0}
 #: The key of the limits that apply to every fault without its own.
 DEFAULT_LIMIT = "default"
 
@@ -59,6 +62,8 @@ class Profile:
     limits: dict[str, FaultLimit] = field(default_factory=dict)
     #: What the platform can do beyond the roles' common API (the local twin: everything).
     capabilities: frozenset[str] = frozenset()
+    #: How often a wait polls (``poll_interval``), bounded by the drill's hard timeout.
+    poll_interval: float = POLL_INTERVAL_S["staging"]
     #: The profile's table (None for the built-in local profile without one).
     table: Table | None = None
 
@@ -91,6 +96,7 @@ def load_profile(config: Config, name: str) -> Profile:
     limits = _limits(config)
     production = False
     capabilities = caps.LOCAL if kind == "local" else frozenset()
+    poll_interval = table.duration("poll_interval", POLL_INTERVAL_S[kind]) if table else POLL_INTERVAL_S[kind]
     if table is not None and kind != "local":
         production = table.flag("production", False)
         capabilities = _capabilities(table)
@@ -101,7 +107,13 @@ def load_profile(config: Config, name: str) -> Profile:
                 else FaultLimit.read(fault, limit_table)
             )
     return Profile(
-        name=name, kind=kind, production=production, limits=limits, capabilities=capabilities, table=table
+        name=name,
+        kind=kind,
+        production=production,
+        limits=limits,
+        capabilities=capabilities,
+        poll_interval=poll_interval,
+        table=table,
     )
 
 

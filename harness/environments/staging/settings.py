@@ -25,6 +25,7 @@ PROFILE_KEYS = (
     "driver",
     "production",
     "capabilities",
+    "poll_interval",
     "description",
     "health_url",
     "health_timeout",
@@ -236,6 +237,7 @@ def load_staging(config: Config, name: str) -> StagingSettings:
     table.text("driver")
     table.flag("production")
     table.strings("capabilities")
+    table.duration("poll_interval", 1.0)
     table.table("limits")
     aws_shared = table.table("aws")
     kube_shared = table.table("kubernetes")
