@@ -46,6 +46,7 @@ from drillbook.twin.layout import Layout
 from drillbook.twin.network import APP_DB, APP_DB_DR, LocalNetwork
 from drillbook.twin.pgbin import find_bindir, server_version
 from drillbook.twin.postgres import PostgresCluster
+from drillbook.twin.primary import APP_DATABASE
 from drillbook.twin.redis import redis_version
 from drillbook.twin.settings import LocalSettings
 from drillbook.twin.shutdown import stop_environment
@@ -297,8 +298,38 @@ class LocalEnvironment(Environment):
                 if row.kind.startswith("deployment") or row.name == "kube-api"]
 
     def access(self) -> dict[str, Any]:
+        """How clients written by others reach the twin: the kubeconfig, and ``endpoints`` (what a
+        staging profile names: ``drillbook env profile``). No secret: the twin's superuser and
+        Redis take no password from localhost, and AWS (moto) accepts any credentials."""
         facts = self.record.facts if self.record is not None else {}
-        return {"kubeconfig": str(facts["kubeconfig"])} if facts.get("kubeconfig") else {}
+        found: dict[str, Any] = {"kubeconfig": str(facts["kubeconfig"])} if facts.get("kubeconfig") else {}
+        if self.record is None or not facts.get("moto_url"):
+            return found
+        names = self.platform
+        primary = self.record.clusters.get("primary")
+        replica = self.record.clusters.get("dr-replica")
+        redis = self.record.processes.get("redis")
+        found["endpoints"] = {
+            "aws": {"endpoint_url": str(facts["moto_url"]), "region": names.region,
+                    "dr_region": names.dr_region},
+            "database": {
+                "instance_id": names.primary_instance,
+                "replica_instance_id": names.replica_instance,
+                "url": _superuser_url(primary.port) if primary else None,
+                "replica_url": _superuser_url(replica.port) if replica else None,
+            },
+            "redis_url": f"redis://127.0.0.1:{redis.port}/0" if redis is not None and redis.port else None,
+            "kube": {"api_url": facts.get("kube_url"), "kubeconfig": facts.get("kubeconfig"),
+                     "namespace": self.app_plane.namespace if self.app_plane is not None else None},
+            "deployments": {"app": "api", "workers": "workers"},
+            "toxiproxy": {"url": facts.get("toxiproxy_url"), "proxies": sorted(facts.get("links") or {})},
+            "front_door_url": facts.get("front_door_url"),
+            "evidence_bucket": names.evidence_bucket,
+            "hosted_zone_id": facts.get("zone_id"),
+            "api_record": names.api_record,
+            "secret_ids": list(names.secret_ids),
+        }
+        return found
 
     def component_health(self, proc: ProcessRecord) -> tuple[str, str]:
         if proc.name == "toxiproxy" and proc.port:
@@ -316,3 +347,8 @@ class LocalEnvironment(Environment):
             ok = LocalCache("127.0.0.1", proc.port).ping(timeout=1.0)
             return ("healthy", "PING ok") if ok else ("unhealthy", "no PONG")
         return default_health(proc)
+
+
+def _superuser_url(port: int) -> str:
+    """The twin's superuser, which needs no password from localhost (so none is printed)."""
+    return f"postgresql://postgres@127.0.0.1:{port}/{APP_DATABASE}"
