@@ -13,7 +13,6 @@ through the service for the whole drill: no acknowledged write may be lost.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -46,9 +45,6 @@ _MISSING = re.compile(r"missing required environment variables? ([A-Z0-9_]+(?:, 
 Expectation = Callable[[Context, dict[str, Any]], tuple[bool, str]]
 
 
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
-
 
 def _wait_limit(ctx: Context) -> float:
     """How long a rollout may be waited for: FIX_TIMEOUT_S, and never past the drill's hard timeout."""
@@ -60,7 +56,7 @@ def _current_pods(status: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def start(drill: Drill, env: Environment, platform: Platform) -> Context:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe(), platform.login_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)
@@ -136,8 +132,6 @@ def previous_logs(ctx: Context) -> str:
 
 def rollout_undo(ctx: Context) -> str:
     """Option A: ``kubectl rollout undo deployment/backend``"""
-    if ctx.mutation == "skip-undo":
-        return "MUTATION: rollback skipped"
     ctx.env.app.rollout_undo()
     status = ctx.env.app.status()
     return f"rolled back: revision {status['revision']} version {status['version']}"
@@ -148,7 +142,7 @@ def set_missing_variable(ctx: Context) -> str:
     missing = ctx.found.get("missing") or []
     if not missing:
         raise RuntimeError("the diagnosis found no missing variable to set")
-    names = ["FEATURE_FLAG_URL"] if ctx.mutation == "wrong-variable" else missing
+    names = missing
     record = ctx.found["release_of_record"]
     ctx.drill.apply(
         DeploymentRelease(

@@ -63,8 +63,6 @@ def choose_backup(ctx: Context) -> str:
 def restore(ctx: Context) -> str:
     """Restore the snapshot and replay the archive into a scratch instance
     (./scripts/test-database-restore.sh)."""
-    if ctx.mutation == "skip-restore":
-        return "MUTATION: restore skipped"
     name = f"restore-test-{ctx.drill.record_id[-10:].lower().replace('_', '-')}"
     change = ctx.drill.apply(RestoredDatabase(**ctx.where(), instance=name, end_of_archive=True,
                                              timeout=steps.RESTORE_TIMEOUT_S))
@@ -176,9 +174,7 @@ BACKUP_TEST_RUNBOOK = Runbook(
     component="database",
 )
 def test_backup_verification(drill: Drill, env: Environment, platform: Platform) -> None:
-    import os
-
-    ctx = Context(drill, env, platform, mutation=os.environ.get("DRILLBOOK_MUTATION") or None)
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe(), platform.database_probe())
 
     def what_the_restore_holds() -> str:

@@ -39,9 +39,6 @@ PITR_MARGIN_S = float(os.environ.get("DRILLBOOK_PITR_MARGIN", "3"))
 INDEX = "projects_owner_id_idx"
 
 
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
-
 
 def projects_probe(platform: Platform) -> Probe:
     """The projects are there: the API lists them and none of the rows present when the
@@ -95,7 +92,7 @@ def users_probe(platform: Platform) -> Probe:
 
 
 def start(drill: Drill, env: Environment, platform: Platform, *probes: Probe) -> Context:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe(), *probes)
     ledger = drill.ledger(platform.ledger_store())
     ctx.found["ledgers"] = [ledger]
@@ -116,8 +113,6 @@ def vacuum_full(ctx: Context) -> str:
 
 def reindex(ctx: Context) -> str:
     """``REINDEX TABLE users; REINDEX TABLE projects;``"""
-    if ctx.mutation == "skip-reindex":
-        return "MUTATION: REINDEX skipped"
     with pg.connect(ctx.platform.app_dsn(), 120.0) as conn:
         for table in ("users", "projects"):
             pg.execute(conn, f"REINDEX TABLE {table}", timeout=120.0)
@@ -312,7 +307,7 @@ RESTORE = restore_runbook(
 
 def pitr(ctx: Context) -> str:
     """``aws rds restore-db-instance-to-point-in-time --restore-time $TARGET_TIME`` (M before the fault)."""
-    margin = -2.0 if ctx.mutation == "pitr-after-fault" else PITR_MARGIN_S
+    margin = PITR_MARGIN_S
     target = steps.wall_minus(ctx, margin)
     ctx.found["pitr_target"] = target
     ctx.drill.extra["pitr_target"] = target.isoformat()
@@ -450,8 +445,6 @@ def amcheck_primary(ctx: Context) -> str:
 def restore_through_archive(ctx: Context) -> str:
     """The latest snapshot plus every archived WAL segment: the page was overwritten outside
     PostgreSQL, so the replayed copy is clean and nothing committed is lost."""
-    if ctx.mutation == "skip-restore":
-        return "MUTATION: restore skipped"
     return steps.restore_to_time(ctx, ctx.drill.clock.wall())
 
 

@@ -10,7 +10,6 @@ through the service for the whole drill: no acknowledged write may be lost.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -33,9 +32,6 @@ def _deployments(ctx: Context) -> list[str]:
     return [d for d in DEPLOYMENTS if ctx.env.has(d)]
 
 
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
-
 
 def _status(ctx: Context, deployment: str) -> dict[str, Any]:
     return dict(ctx.env.role(deployment).status())
@@ -53,8 +49,6 @@ def nothing_runs(ctx: Context) -> str:
 
 def deploy(ctx: Context) -> str:
     """``kubectl scale deployment/backend --replicas=N`` (and the workers) from nothing."""
-    if ctx.mutation == "skip-deploy":
-        return "MUTATION: deployment skipped"
     wanted = ctx.found["replicas"]
     for deployment in _deployments(ctx):
         ctx.env.role(deployment).scale(wanted[deployment])
@@ -163,7 +157,7 @@ DEPLOY = Runbook(
     component="api",
 )
 def test_deploy_from_scratch(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(*platform.steady_state(), *([platform.login_probe()] if platform.has_api else []))
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)

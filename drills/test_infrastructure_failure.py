@@ -13,8 +13,6 @@ the front door for the whole drill.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from drillbook.drills import steps
@@ -39,9 +37,6 @@ from drillbook.twin import components
 pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "complete-infrastructure-failure"
 
-
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
 
 
 # -- detection and assessment (both options) ------------------------------------------
@@ -101,8 +96,6 @@ def start_service(ctx: Context) -> str:
 
 
 def start_front_door(ctx: Context) -> str:
-    if ctx.mutation == "skip-front-door":
-        return "MUTATION: front door not restarted"
     components.start_front_door(local(ctx.env))
     return "front door serving"
 
@@ -204,7 +197,7 @@ RESTART_IN_ORDER = Runbook(
     component="api",
 )
 def test_1a_restart_in_order(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)
@@ -218,8 +211,6 @@ def test_1a_restart_in_order(drill: Drill, env: Environment, platform: Platform)
 def initiate_failover(ctx: Context) -> str:
     """Route 53 UPSERT of the API record to the DR endpoint; wait for the change (INSYNC)."""
     names = local(ctx.env).platform
-    if ctx.mutation == "skip-dns":
-        return "MUTATION: DNS not moved"
     ctx.drill.apply(DnsRecord(**ctx.where(), record=names.api_record, value=names.dr_target))
     return f"{names.api_record} -> {names.dr_target}"
 
@@ -337,7 +328,7 @@ FAILOVER = Runbook(
     component="api",
 )
 def test_1b_failover_to_dr_region(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)

@@ -186,7 +186,7 @@ PARTITION = Runbook(
     component="database",
 )
 def test_service_database_partition(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=os.environ.get("DRILLBOOK_MUTATION") or None)
+    ctx = Context(drill, env, platform)
     partition_s = _partition_s()
     # Health alone: it fails within its own timeout across a partition (login would add its own).
     drill.steady_state(platform.health_probe())

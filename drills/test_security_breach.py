@@ -33,7 +33,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import re
 import secrets
 import tarfile
@@ -110,9 +109,6 @@ SCOPE_QUERY = """
   FROM audit_log
   WHERE created_at BETWEEN %s AND now() AND host(ip_address) = ANY(%s)"""
 
-
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
 
 
 def _dsn(ctx: Context) -> str:
@@ -261,8 +257,6 @@ def suspend_accounts(ctx: Context) -> str:
 def revoke_sessions(ctx: Context) -> str:
     """``redis-cli FLUSHDB`` then ``DBSIZE`` (0), in one transaction: users log in again at
     once (the ledger does), so a DBSIZE read later would count new, legitimate sessions."""
-    if ctx.mutation == "skip-session-revocation":
-        return "MUTATION: sessions not revoked"
     client = redis.Redis.from_url(ctx.env.cache.url(), socket_timeout=5.0, socket_connect_timeout=5.0)
     try:
         pipe = client.pipeline(transaction=True)
@@ -284,34 +278,43 @@ def revoke_sessions(ctx: Context) -> str:
 # -- remediation --------------------------------------------------------------------------------
 
 
-def rotate_secrets(ctx: Context) -> str:
-    """``aws secretsmanager put-secret-value`` for each secret, ``ALTER USER`` for the database
-    password (its SCRAM verifier: the clear text never reaches the server)."""
-    app_env = ctx.env.app.env()
-    vault = ctx.env.secrets
-    rotated = []
-    if ctx.mutation != "skip-jwt-rotation":
-        jwt = secrets.token_urlsafe(32)
-        register_secret(jwt)
-        vault.put(app_env["JWT_SECRET_ID"], jwt)
-        rotated.append(app_env["JWT_SECRET_ID"])
-    if ctx.mutation != "skip-db-password-rotation":
-        password = secrets.token_urlsafe(24)
-        register_secret(password)
-        user = urllib.parse.urlsplit(ctx.platform.app_database_url()).username or "compliant_app"
-        vault.put(app_env["DB_PASSWORD_SECRET_ID"], password)
-        with pg.connect(_dsn(ctx), 10.0) as conn:
-            statement = sql.SQL("ALTER USER {} WITH PASSWORD {}").format(
-                sql.Identifier(user), sql.Literal(scram_sha256_verifier(password))
-            )
-            pg.execute(conn, statement.as_string(conn), timeout=10.0)
-        rotated.append(app_env["DB_PASSWORD_SECRET_ID"])
+def _rotated(ctx: Context, secret_id: str) -> str:
+    ctx.drill.extra.setdefault("rotated_ids", []).append(secret_id)
+    return f"rotated {secret_id}"
+
+
+def rotate_jwt_secret(ctx: Context) -> str:
+    """``aws secretsmanager put-secret-value --secret-id .../jwt-secret``: every token signed with
+    the old secret, the stolen one too, stops verifying once the replicas restart."""
+    secret_id = ctx.env.app.env()["JWT_SECRET_ID"]
+    jwt = secrets.token_urlsafe(32)
+    register_secret(jwt)
+    ctx.env.secrets.put(secret_id, jwt)
+    return _rotated(ctx, secret_id)
+
+
+def rotate_database_password(ctx: Context) -> str:
+    """The new password in Secrets Manager, ``ALTER USER`` with its SCRAM verifier (the clear
+    text never reaches the server)."""
+    secret_id = ctx.env.app.env()["DB_PASSWORD_SECRET_ID"]
+    password = secrets.token_urlsafe(24)
+    register_secret(password)
+    user = urllib.parse.urlsplit(ctx.platform.app_database_url()).username or "compliant_app"
+    ctx.env.secrets.put(secret_id, password)
+    with pg.connect(_dsn(ctx), 10.0) as conn:
+        statement = sql.SQL("ALTER USER {} WITH PASSWORD {}").format(
+            sql.Identifier(user), sql.Literal(scram_sha256_verifier(password))
+        )
+        pg.execute(conn, statement.as_string(conn), timeout=10.0)
+    return _rotated(ctx, secret_id)
+
+
+def rotate_encryption_key(ctx: Context) -> str:
+    secret_id = ctx.env.app.env()["ENCRYPTION_KEY_SECRET_ID"]
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     register_secret(key)
-    vault.put(app_env["ENCRYPTION_KEY_SECRET_ID"], key)
-    rotated.append(app_env["ENCRYPTION_KEY_SECRET_ID"])
-    ctx.drill.extra["rotated_ids"] = rotated
-    return f"rotated {', '.join(rotated)}"
+    ctx.env.secrets.put(secret_id, key)
+    return _rotated(ctx, secret_id)
 
 
 def restart(ctx: Context) -> str:
@@ -555,13 +558,30 @@ BREACH = Runbook(
             expected_output="0",
         ),
         Step(
-            "rotate all secrets",
+            "rotate the JWT secret",
             RESTORATION,
-            rotate_secrets,
+            rotate_jwt_secret,
             role="Security Lead",
-            estimated="15m",
-            commands="aws secretsmanager put-secret-value --secret-id compliant/production/jwt-secret ...\n"
+            estimated="5m",
+            commands="aws secretsmanager put-secret-value --secret-id compliant/production/jwt-secret ...",
+        ),
+        Step(
+            "rotate the database password",
+            RESTORATION,
+            rotate_database_password,
+            role="Security Lead",
+            estimated="5m",
+            commands="aws secretsmanager put-secret-value --secret-id compliant/production/db-password ...\n"
             "psql $DATABASE_URL -c \"ALTER USER compliant_app WITH PASSWORD '$NEW_DB_PASSWORD';\"",
+        ),
+        Step(
+            "rotate the encryption key",
+            RESTORATION,
+            rotate_encryption_key,
+            role="Security Lead",
+            estimated="5m",
+            commands="aws secretsmanager put-secret-value \\\n"
+            "  --secret-id compliant/production/encryption-key ...",
         ),
         Step(
             "restart",
@@ -605,7 +625,7 @@ BREACH = Runbook(
     component="api",
 )
 def test_security_breach(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     ctx.found.update(suspicious_ips=set(), accounts=set(), window_start=drill.clock.wall())
     drill.steady_state(platform.health_probe(), platform.login_probe(), stolen_credentials_refused(ctx))
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]

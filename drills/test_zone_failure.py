@@ -156,7 +156,7 @@ ZONE_FAILOVER = Runbook(
     component="database",
 )
 def test_zone_failure(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=os.environ.get("DRILLBOOK_MUTATION") or None)
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)
@@ -164,9 +164,6 @@ def test_zone_failure(drill: Drill, env: Environment, platform: Platform) -> Non
     database = (
         drill.inject(DatabaseStop(**ctx.where(), mode="immediate")) if DATABASE_ZONE == FAILED_ZONE else None
     )
-    if ctx.mutation == "no-reschedule":
-        # Broken recovery: nowhere to reschedule to.
-        drill.inject(ZoneFailure(SURVIVING_ZONE, state_dir=_supervisor_dir(env)))
     ZONE_FAILOVER.run(drill, ctx)
     drill.reconcile()
     # The zone comes back: its machines and the old primary return before the changes are undone.

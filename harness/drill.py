@@ -359,7 +359,7 @@ class Drill:
     def action_for(self, step: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """The action runbook step ``step`` runs: its own, or a mutation test's in its place."""
         mutation = self.mutation
-        if mutation is None or mutation.step != step:
+        if mutation is None or step not in mutation.steps:
             return action
         self._mutated.append(step)
         self._event(Event.STEP_MUTATED, f"{step}: mutation {mutation.name!r} runs in its place")
@@ -656,7 +656,7 @@ class Drill:
         if self.mutation is None:
             return {}
         m = self.mutation
-        return {"mutation": {"name": m.name, "step": m.step, "applied": bool(self._mutated)}}
+        return {"mutation": {"name": m.name, "steps": self._mutated, "applied": bool(self._mutated)}}
 
     def _event(self, event: Event | str, detail: str, mono: float | None = None) -> None:
         at = time.monotonic() if mono is None else mono

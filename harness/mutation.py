@@ -24,10 +24,10 @@ MutationAction = Callable[[Any, Callable[[Any], Any]], Any]
 
 @dataclass(frozen=True)
 class Mutation:
-    """Runbook step ``step`` runs ``action`` instead (in every runbook that has the step)."""
+    """The runbook steps named in ``steps`` (one per drill it breaks) run ``action`` instead."""
 
     name: str
-    step: str
+    steps: tuple[str, ...]
     action: MutationAction
     description: str = ""
 
@@ -42,8 +42,9 @@ def register(config: pytest.Config, *mutations: Mutation) -> None:
         known[mutation.name] = mutation
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("drillbook").addoption(
+def add_option(group: pytest.OptionGroup) -> None:
+    """``--drill-mutate`` (added by the drillbook plugin, which imports this module)."""
+    group.addoption(
         "--drill-mutate",
         metavar="NAME",
         default=None,
@@ -64,7 +65,3 @@ def active(config: pytest.Config) -> Mutation | None:
             f"drillbook: --drill-mutate {name!r} is not a registered mutation; known: {listed}"
         )
     return known[name]
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    active(session.config)  # refuse an unknown name before anything runs

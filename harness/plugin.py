@@ -28,8 +28,8 @@ from drillbook.harness.settings import DrillSettings, from_config
 from drillbook.harness.timing import new_run_id
 from drillbook.harness.undolog import UndoLog, leftovers
 
-#: The capability marker and the mutation option are part of this plugin (loaded with it).
-pytest_plugins = ("drillbook.harness.environments.pytest_capabilities", "drillbook.harness.mutation")
+#: The capability marker is part of this plugin (loaded with it, no entry point of its own).
+pytest_plugins = ("drillbook.harness.environments.pytest_capabilities",)
 
 
 class DrillFailed(AssertionError):
@@ -138,6 +138,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="a JSON object merged into every journal record's extra (e.g. an unannounced drill's reveal)",
     )
+    mutation.add_option(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -190,6 +191,7 @@ def _run_extra(path: str | None) -> dict[str, Any]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    mutation.active(session.config)  # an unknown --drill-mutate is refused before anything runs
     state = session.config.stash[RUN_KEY]
     try:
         left = leftovers(state.settings.state_dir)
