@@ -8,9 +8,11 @@ the roles is listed by one import (tests/drills/test_imports.py keeps that list 
 
 from __future__ import annotations
 
-from drillbook.harness.environments.base import Environment, RoleUnavailable
+from drillbook.harness.environments.base import DatabaseInstance, Environment, RoleUnavailable
 from drillbook.twin.app_plane import AppPlane
+from drillbook.twin.database import LocalInstance
 from drillbook.twin.environment import LocalEnvironment
+from drillbook.twin.postgres import PostgresCluster
 from drillbook.twin.supervisor.client import Deployment, SupervisorClient
 
 
@@ -37,3 +39,10 @@ def api(env: Environment) -> Deployment:
 
 def supervisor(env: Environment) -> SupervisorClient:
     return app_plane(env).supervisor
+
+
+def cluster_of(instance: DatabaseInstance) -> PostgresCluster:
+    """The data directory's server behind a local instance (for ``database.data_directory``)."""
+    if not isinstance(instance, LocalInstance):
+        raise RoleUnavailable(f"instance {instance.name!r} offers no data directory: it is not the twin's")
+    return instance.cluster

@@ -87,6 +87,15 @@ class DatabaseRole(DatabaseInstance, Protocol):
         """Point-in-time recovery into a new instance."""
         ...
 
+    def restore_latest(self, name: str, timeout: float = 1800.0) -> DatabaseInstance:
+        """The latest restorable point into a new instance (RDS ``UseLatestRestorableTime``;
+        locally the newest snapshot plus the whole WAL archive): what a restore gives back now."""
+        ...
+
+    def discard(self, instance: DatabaseInstance | str) -> None:
+        """Delete a restored instance (a no-op when it is already gone)."""
+        ...
+
 
 @runtime_checkable
 class ReplicaRole(DatabaseInstance, Protocol):

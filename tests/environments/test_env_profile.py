@@ -35,7 +35,9 @@ def test_without_a_running_twin_it_says_to_start_one(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_the_profile_of_the_twin_runs_the_deployment_drill(local_env: SharedEnv, tmp_path: Path) -> None:
+def test_the_profile_of_the_twin_runs_the_staging_drills(local_env: SharedEnv, tmp_path: Path) -> None:
+    """The deployment drill, and backup verification through the RDS role: the latest restorable
+    point into a scratch instance, amcheck through SQL, pg_checksums not run (no data directory)."""
     done = drillbook("env", "profile", "--state-dir", str(local_env.state_dir), "--name", "twin",
                      "--grant", caps.SUPERUSER, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -59,17 +61,27 @@ def test_the_profile_of_the_twin_runs_the_deployment_drill(local_env: SharedEnv,
     ini = tmp_path / "pytest.ini"
     ini.write_text("[pytest]\n")
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", str(DRILLS / "test_deployment.py"), "-c", str(ini), "--rootdir",
+        [sys.executable, "-m", "pytest", str(DRILLS / "test_deployment.py"),
+         str(DRILLS / "test_backup_verification.py"), "-c", str(ini), "--rootdir",
          str(tmp_path), "-p", "no:cacheprovider", "-q", "--drill-env", "twin", "--drill-state-dir",
          str(tmp_path / "state"), "-W", "ignore::UserWarning"],
         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True, capture_output=True,
         timeout=300, stdin=subprocess.DEVNULL,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    (record,) = journal.load_dicts(tmp_path / "drill-results")
-    assert record["status"] == "PASS" and record["environment"]["kind"] == "staging"
-    assert record["environment"]["name"] == "twin"
-    assert record["environment"]["capabilities"] == [caps.SUPERUSER]
+    deployment, backup = journal.load_dicts(tmp_path / "drill-results")
+    for record in (deployment, backup):
+        assert record["status"] == "PASS" and record["environment"]["kind"] == "staging"
+        assert record["environment"]["name"] == "twin"
+        assert record["environment"]["capabilities"] == [caps.SUPERUSER]
+    assert backup["drill"]["scenario"] == "backup-verification"
+    not_run = [(n["part"], n["capability"]) for n in backup["not_run"]]
+    assert not_run == [("pg_checksums", caps.DATA_DIRECTORY)]
+    checks = {v["name"]: v["passed"] for v in backup["verification"]}
+    assert checks["amcheck: no corruption in the restored copy"] and checks["no NULL users.email"]
+    (scratch,) = backup["changes"]
+    assert scratch["name"] == "restored_database" and scratch["reverted_at"]
+    assert not env.database.rds.exists(scratch["params"]["instance"])  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("args", "says"), [
