@@ -1,4 +1,8 @@
-"""Fixtures of the drill suite: the platform of the environment under drill."""
+"""Fixtures of the drill suite: the platform of the environment under drill.
+
+What a drill needs of the platform beyond the roles is a capability it names with
+``@pytest.mark.requires_capability(...)`` (skipped, naming it, where it is missing).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,3 @@ from drillbook.harness.environments.base import Environment
 @pytest.fixture(scope="session")
 def platform(env: Environment) -> Platform:
     return Platform(env)
-
-
-@pytest.fixture(autouse=True)
-def _the_drill_fits_the_environment(request: pytest.FixtureRequest, env: Environment) -> None:
-    """A drill module that needs the local platform says why in ``LOCAL_ONLY``; elsewhere
-    (a staging profile) it is skipped with that reason instead of failing half-way."""
-    why = getattr(request.module, "LOCAL_ONLY", None)
-    if why and env.name != "local":
-        pytest.skip(f"no {env.name} form yet: this drill needs {why}")

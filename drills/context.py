@@ -23,8 +23,6 @@ class Context:
     drill: Drill
     env: Environment
     platform: Platform
-    #: Changes a mutation test makes to the recovery (see drills/mutations.py).
-    mutation: str | None = None
     found: dict[str, Any] = field(default_factory=dict)
 
     @property

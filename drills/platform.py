@@ -42,7 +42,7 @@ class Platform:
 
     @property
     def url(self) -> str:
-        return str(self.env.front_door_url)  # type: ignore[attr-defined]
+        return self.env.front_door_url
 
     # -- the service's API -----------------------------------------------------
 
@@ -92,7 +92,7 @@ class Platform:
             probes = self.env.steady_probes()
             if not probes:
                 raise RoleUnavailable(f"environment {self.env.name!r} has neither an API nor a health URL")
-            return probes[0]  # type: ignore[no-any-return]
+            return probes[0]
         return http_probe(self.url + "/api/health", name="api health (front door)", timeout=timeout)
 
     def login_probe(self) -> Probe:
@@ -179,7 +179,7 @@ class Platform:
         url = urllib.parse.urlsplit(self.app_database_url())
         port = url.port
         if self.env.has("network"):
-            for proxy in self.env.network.client.proxies().values():  # type: ignore[attr-defined]
+            for proxy in self.env.network.client.proxies().values():
                 if proxy.listen_port == port:
                     port = int(proxy.upstream.rpartition(":")[2])
                     break

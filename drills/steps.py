@@ -65,8 +65,6 @@ def assess_damage(ctx: Context) -> str:
 
 def restore_latest_snapshot(ctx: Context) -> str:
     """DR procedures, Option B: ``aws rds restore-db-instance-from-db-snapshot`` (latest)."""
-    if ctx.mutation == "skip-restore":
-        return "MUTATION: restore skipped"
     name = f"restored-{ctx.drill.record_id[-10:].lower().replace('_', '-')}"
     change = ctx.drill.apply(
         RestoredDatabase(**ctx.where(), instance=name, snapshot="latest", timeout=RESTORE_TIMEOUT_S)
@@ -74,7 +72,7 @@ def restore_latest_snapshot(ctx: Context) -> str:
     assert isinstance(change, RestoredDatabase) and change.restored is not None
     ctx.found["instance"] = change.restored
     ctx.found["snapshot"] = change.snapshot
-    return f"snapshot {change.snapshot} restored into {name} (port {change.restored.port})"  # type: ignore[attr-defined]
+    return f"snapshot {change.snapshot} restored into {name}"
 
 
 def restore_to_time(ctx: Context, target_wall: Any) -> str:

@@ -13,9 +13,7 @@ through the service for the whole drill: no acknowledged write may be lost.
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,16 +22,18 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
+from drillbook.drills.twin_access import api, app_plane
 from drillbook.faults.bad_release import BadRelease
 from drillbook.faults.deployment_release import DeploymentRelease
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin.service.images import BAD_VERSION, HOTFIX_VERSION
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "the local supervisor's images and replica logs"
+#: Not yet written against the role drivers: it reaches the local supervisor's images and replica logs.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "application-crash"
 CRASH_LOOP = "CrashLoopBackOff"
 #: What the fixed release sets the missing variable to (5B): not a secret.
@@ -45,15 +45,10 @@ _MISSING = re.compile(r"missing required environment variables? ([A-Z0-9_]+(?:, 
 Expectation = Callable[[Context, dict[str, Any]], tuple[bool, str]]
 
 
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
-
 
 def _wait_limit(ctx: Context) -> float:
     """How long a rollout may be waited for: FIX_TIMEOUT_S, and never past the drill's hard timeout."""
-    assert ctx.drill.t_fault is not None
-    deadline = ctx.drill.t_fault + ctx.drill.settings.hard_timeout_for(ctx.drill.spec.rto_s)
-    return max(1.0, min(FIX_TIMEOUT_S, deadline - time.monotonic()))
+    return max(1.0, ctx.drill.bounded(FIX_TIMEOUT_S))
 
 
 def _current_pods(status: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,11 +56,11 @@ def _current_pods(status: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def start(drill: Drill, env: Environment, platform: Platform) -> Context:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe(), platform.login_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)
-    status = env.app.status()  # type: ignore[attr-defined]
+    status = env.app.status()
     ctx.found["release_of_record"] = {
         "revision": status["revision"],
         "version": status["version"],
@@ -76,7 +71,7 @@ def start(drill: Drill, env: Environment, platform: Platform) -> Context:
 
 def bad_release(env: Environment) -> BadRelease:
     """The release that crashes, rolled out with ``Recreate`` so the whole service goes down."""
-    plane = env.app_plane  # type: ignore[attr-defined]
+    plane = app_plane(env)
     return BadRelease("api", version=BAD_VERSION, strategy="Recreate", state_dir=str(plane.state_dir))
 
 
@@ -85,17 +80,17 @@ def bad_release(env: Environment) -> BadRelease:
 
 def crash_loop(ctx: Context) -> str:
     """``kubectl get pods``: the new release's replicas show STATUS CrashLoopBackOff."""
-    deadline = time.monotonic() + 60.0
-    while True:
-        status = ctx.env.app.status()  # type: ignore[attr-defined]
-        pods = _current_pods(status)
-        looping = [p for p in pods if p["phase"] == CRASH_LOOP]
-        if looping and not any(p["ready"] for p in status["pods"]):
-            break
-        if time.monotonic() > deadline:
-            seen = ", ".join(f"{p['name']} {p['phase']}" for p in status["pods"]) or "no pods"
-            raise RuntimeError(f"no replica in {CRASH_LOOP} within 60s: {seen}")
-        time.sleep(0.1)
+
+    def crashing() -> dict[str, Any]:
+        """The deployment's status once it crash-loops; empty (not yet) before."""
+        status = ctx.env.app.status()
+        looping = [p for p in _current_pods(status) if p["phase"] == CRASH_LOOP]
+        return status if looping and not any(p["ready"] for p in status["pods"]) else {}
+
+    what = f"a replica of the new release in {CRASH_LOOP}"
+    status = ctx.drill.wait_until(crashing, timeout=60.0, what=what)
+    pods = _current_pods(status)
+    looping = [p for p in pods if p["phase"] == CRASH_LOOP]
     ctx.found["crashing"] = [p["name"] for p in looping]
     ctx.drill.extra["crash_loop"] = {p["name"]: p["restarts"] for p in pods}
     return f"revision {status['revision']} ({status['version']}): " + ", ".join(
@@ -116,7 +111,7 @@ def rollout_history(ctx: Context) -> str:
 
 def previous_logs(ctx: Context) -> str:
     """``kubectl logs <pod> --previous``: why the last run of a crashing replica ended."""
-    supervisor = ctx.env.app.client  # type: ignore[attr-defined]
+    supervisor = api(ctx.env).client
     pod = ctx.found["crashing"][0]
     log = supervisor.logs(pod, previous=True)
     match = _MISSING.search(log)
@@ -137,10 +132,8 @@ def previous_logs(ctx: Context) -> str:
 
 def rollout_undo(ctx: Context) -> str:
     """Option A: ``kubectl rollout undo deployment/backend``"""
-    if ctx.mutation == "skip-undo":
-        return "MUTATION: rollback skipped"
     ctx.env.app.rollout_undo()
-    status = ctx.env.app.status()  # type: ignore[attr-defined]
+    status = ctx.env.app.status()
     return f"rolled back: revision {status['revision']} version {status['version']}"
 
 
@@ -149,7 +142,7 @@ def set_missing_variable(ctx: Context) -> str:
     missing = ctx.found.get("missing") or []
     if not missing:
         raise RuntimeError("the diagnosis found no missing variable to set")
-    names = ["FEATURE_FLAG_URL"] if ctx.mutation == "wrong-variable" else missing
+    names = missing
     record = ctx.found["release_of_record"]
     ctx.drill.apply(
         DeploymentRelease(
@@ -183,13 +176,13 @@ def deploy_hotfix(ctx: Context) -> str:
 def rollout_status(ctx: Context) -> str:
     """``kubectl rollout status deployment/backend``"""
     ctx.env.app.wait_available(_wait_limit(ctx))
-    status = ctx.env.app.status()  # type: ignore[attr-defined]
+    status = ctx.env.app.status()
     return f"revision {status['revision']} version {status['version']}: {status['available']} available"
 
 
 def release_is(expect: Expectation) -> Callable[[Context], str]:
     def check(ctx: Context) -> str:
-        status = ctx.env.app.status()  # type: ignore[attr-defined]
+        status = ctx.env.app.status()
         ctx.drill.verify("the intended release serves", expect(ctx, status))
         pods = _current_pods(status)
         healthy = [p for p in pods if p["phase"] == "Running" and p["ready"]]

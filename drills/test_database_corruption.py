@@ -19,6 +19,7 @@ from drillbook import Probe
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
+from drillbook.drills.twin_access import local
 from drillbook.faults.postgres_bloat import PostgresBloat
 from drillbook.faults.postgres_heap_page import PostgresHeapPage
 from drillbook.faults.postgres_index_corruption import PostgresIndexCorruption
@@ -26,19 +27,17 @@ from drillbook.faults.postgres_table_loss import PostgresTableLoss
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import DATA_DIRECTORY, SUPERUSER, TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "superuser SQL and the local data directory, snapshots and archive"
+#: Not yet written against the role drivers: it reaches the local data directory, snapshots and archive.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS, SUPERUSER)
 SCENARIO = "database-corruption"
 #: PITR margin before the fault (the DR procedures say 10 minutes; locally a few seconds).
 PITR_MARGIN_S = float(os.environ.get("DRILLBOOK_PITR_MARGIN", "3"))
 INDEX = "projects_owner_id_idx"
 
-
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
 
 
 def projects_probe(platform: Platform) -> Probe:
@@ -93,7 +92,7 @@ def users_probe(platform: Platform) -> Probe:
 
 
 def start(drill: Drill, env: Environment, platform: Platform, *probes: Probe) -> Context:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe(), *probes)
     ledger = drill.ledger(platform.ledger_store())
     ctx.found["ledgers"] = [ledger]
@@ -114,8 +113,6 @@ def vacuum_full(ctx: Context) -> str:
 
 def reindex(ctx: Context) -> str:
     """``REINDEX TABLE users; REINDEX TABLE projects;``"""
-    if ctx.mutation == "skip-reindex":
-        return "MUTATION: REINDEX skipped"
     with pg.connect(ctx.platform.app_dsn(), 120.0) as conn:
         for table in ("users", "projects"):
             pg.execute(conn, f"REINDEX TABLE {table}", timeout=120.0)
@@ -310,7 +307,7 @@ RESTORE = restore_runbook(
 
 def pitr(ctx: Context) -> str:
     """``aws rds restore-db-instance-to-point-in-time --restore-time $TARGET_TIME`` (M before the fault)."""
-    margin = -2.0 if ctx.mutation == "pitr-after-fault" else PITR_MARGIN_S
+    margin = PITR_MARGIN_S
     target = steps.wall_minus(ctx, margin)
     ctx.found["pitr_target"] = target
     ctx.drill.extra["pitr_target"] = target.isoformat()
@@ -440,7 +437,7 @@ def amcheck_primary(ctx: Context) -> str:
     """Locate the damage: pg_amcheck on the primary reports the corrupt page."""
     from drillbook.twin.integrity import amcheck
 
-    report = amcheck(ctx.env.local_database.primary, "compliant")  # type: ignore[attr-defined]
+    report = amcheck(local(ctx.env).local_database.primary, "compliant")
     ctx.drill.verify("pg_amcheck detects the overwritten page", (not report.passed, report.detail[:300]))
     return report.detail.splitlines()[0] if report.detail else "no output"
 
@@ -448,8 +445,6 @@ def amcheck_primary(ctx: Context) -> str:
 def restore_through_archive(ctx: Context) -> str:
     """The latest snapshot plus every archived WAL segment: the page was overwritten outside
     PostgreSQL, so the replayed copy is clean and nothing committed is lost."""
-    if ctx.mutation == "skip-restore":
-        return "MUTATION: restore skipped"
     return steps.restore_to_time(ctx, ctx.drill.clock.wall())
 
 
@@ -490,9 +485,10 @@ HEAP_PAGE = Runbook(
     severity=1,
     component="database",
 )
+@pytest.mark.requires_capability(DATA_DIRECTORY)
 def test_2d_heap_page_overwritten(drill: Drill, env: Environment, platform: Platform) -> None:
     ctx = start(drill, env, platform, users_probe(platform))
-    primary = env.local_database.primary  # type: ignore[attr-defined]
+    primary = local(env).local_database.primary
     backup = Path(ctx.state_dir) / "backups" / f"{drill.record_id}-users-page.bin"
     drill.inject(
         PostgresHeapPage(str(primary.datadir), primary.port, "users", str(backup), dbname="compliant")

@@ -13,13 +13,12 @@ the front door for the whole drill.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
+from drillbook.drills.twin_access import local
 from drillbook.faults.deployment_env import DeploymentEnv
 from drillbook.faults.deployment_scale import DeploymentScale
 from drillbook.faults.dns_record import DnsRecord
@@ -29,17 +28,15 @@ from drillbook.faults.replica_promotion import ReplicaPromotion
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin import components
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "stopping and starting each local component"
+#: Not yet written against the role drivers: it reaches stopping and starting each local component.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "complete-infrastructure-failure"
 
-
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
 
 
 # -- detection and assessment (both options) ------------------------------------------
@@ -53,7 +50,7 @@ def declare_incident(ctx: Context) -> str:
 
 def not_just_dns(ctx: Context) -> str:
     """``dig api.yourdomain.com``: the record resolves, so the outage is not DNS."""
-    names = ctx.env.platform  # type: ignore[attr-defined]
+    names = local(ctx.env).platform
     value = ctx.env.dns.resolve(names.api_record)
     ctx.found["dns_before"] = value
     return f"{names.api_record} -> {value}"
@@ -64,8 +61,8 @@ def verify_scope(ctx: Context) -> str:
     env = ctx.env
     scope = {
         "database": env.database.running(),
-        "redis": components.redis_running(env),  # type: ignore[arg-type]
-        "front door": components.front_door_running(env),  # type: ignore[arg-type]
+        "redis": components.redis_running(local(env)),
+        "front door": components.front_door_running(local(env)),
         "api replicas ready": sum(r.ready for r in env.app.replicas()),
         "workers ready": sum(r.ready for r in env.workers.replicas()),
         "DR replica": env.replica.running(),
@@ -86,7 +83,7 @@ def start_database(ctx: Context) -> str:
 
 def start_redis(ctx: Context) -> str:
     """``aws elasticache reboot-cache-cluster``."""
-    components.start_redis(ctx.env)  # type: ignore[arg-type]
+    components.start_redis(local(ctx.env))
     return "Redis answers PING"
 
 
@@ -99,9 +96,7 @@ def start_service(ctx: Context) -> str:
 
 
 def start_front_door(ctx: Context) -> str:
-    if ctx.mutation == "skip-front-door":
-        return "MUTATION: front door not restarted"
-    components.start_front_door(ctx.env)  # type: ignore[arg-type]
+    components.start_front_door(local(ctx.env))
     return "front door serving"
 
 
@@ -114,7 +109,7 @@ def start_workers(ctx: Context) -> str:
 
 def s3_listing(ctx: Context) -> str:
     """``aws s3 ls s3://compliant-production/``."""
-    bucket = ctx.env.platform.buckets[0]  # type: ignore[attr-defined]
+    bucket = local(ctx.env).platform.buckets[0]
     try:
         keys = ctx.env.object_store.list(bucket)
     except Exception as exc:
@@ -202,7 +197,7 @@ RESTART_IN_ORDER = Runbook(
     component="api",
 )
 def test_1a_restart_in_order(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)
@@ -215,9 +210,7 @@ def test_1a_restart_in_order(drill: Drill, env: Environment, platform: Platform)
 
 def initiate_failover(ctx: Context) -> str:
     """Route 53 UPSERT of the API record to the DR endpoint; wait for the change (INSYNC)."""
-    names = ctx.env.platform  # type: ignore[attr-defined]
-    if ctx.mutation == "skip-dns":
-        return "MUTATION: DNS not moved"
+    names = local(ctx.env).platform
     ctx.drill.apply(DnsRecord(**ctx.where(), record=names.api_record, value=names.dr_target))
     return f"{names.api_record} -> {names.dr_target}"
 
@@ -248,7 +241,7 @@ def start_dr_services(ctx: Context) -> str:
     for deployment, count in (("api-dr", outage.replicas), ("workers-dr", outage.workers)):
         ctx.drill.apply(DeploymentScale(**ctx.where(), deployment=deployment, replicas=count))
     for deployment in ("api-dr", "workers-dr"):
-        ctx.env.deployment(deployment).wait_available(120.0)  # type: ignore[attr-defined]
+        local(ctx.env).deployment(deployment).wait_available(120.0)
     return f"DR pool: {outage.replicas} API replicas, {outage.workers} workers"
 
 
@@ -335,7 +328,7 @@ FAILOVER = Runbook(
     component="api",
 )
 def test_1b_failover_to_dr_region(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)

@@ -31,13 +31,15 @@ from drillbook.faults.network_partition import NetworkPartition
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.ledger.reconcile import WriteOutcome
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "the service's database link through the local toxiproxy"
+#: Not yet written against the role drivers: it reaches the service's database link
+#: through the local toxiproxy.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "network-partition"
 LINK = "app-db"
 
@@ -184,7 +186,7 @@ PARTITION = Runbook(
     component="database",
 )
 def test_service_database_partition(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=os.environ.get("DRILLBOOK_MUTATION") or None)
+    ctx = Context(drill, env, platform)
     partition_s = _partition_s()
     # Health alone: it fails within its own timeout across a partition (login would add its own).
     drill.steady_state(platform.health_probe())

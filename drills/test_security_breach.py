@@ -33,7 +33,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import re
 import secrets
 import tarfile
@@ -52,12 +51,14 @@ from drillbook import Probe
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
+from drillbook.drills.twin_access import api
 from drillbook.faults.account_suspension import AccountSuspension
 from drillbook.faults.deployment_env import DeploymentEnv
 from drillbook.faults.security_compromise import SecurityCompromise, session_id
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.redact import register_secret
 from drillbook.harness.runbook import Runbook, Step
@@ -65,8 +66,8 @@ from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.passwords import scram_sha256_verifier
 from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
-#: Why this drill has no staging form yet (drills/conftest.py skips it elsewhere).
-LOCAL_ONLY = "the Compliant API, its audit log and its secrets"
+#: Not yet written against the role drivers: it reaches the Compliant API, its audit log and its secrets.
+pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "security-breach"
 #: Sample accounts the compromise uses: the victim's token is stolen, the target's password guessed.
 VICTIM, TARGET = "user2@example.com", "user3@example.com"
@@ -108,9 +109,6 @@ SCOPE_QUERY = """
   FROM audit_log
   WHERE created_at BETWEEN %s AND now() AND host(ip_address) = ANY(%s)"""
 
-
-def _mutation() -> str | None:
-    return os.environ.get("DRILLBOOK_MUTATION") or None
 
 
 def _dsn(ctx: Context) -> str:
@@ -187,7 +185,7 @@ def check_exports(ctx: Context) -> str:
 def check_api_logs(ctx: Context) -> str:
     """``kubectl logs deployment/backend | grep -E "401|403|404"``; the replicas serving now are
     the ones whose logs go into the evidence."""
-    supervisor = ctx.env.app.client  # type: ignore[attr-defined]
+    supervisor = api(ctx.env).client
     pods = [p.name for p in ctx.env.app.replicas()]
     ctx.found["breach_pods"] = pods
     denied = 0
@@ -259,8 +257,6 @@ def suspend_accounts(ctx: Context) -> str:
 def revoke_sessions(ctx: Context) -> str:
     """``redis-cli FLUSHDB`` then ``DBSIZE`` (0), in one transaction: users log in again at
     once (the ledger does), so a DBSIZE read later would count new, legitimate sessions."""
-    if ctx.mutation == "skip-session-revocation":
-        return "MUTATION: sessions not revoked"
     client = redis.Redis.from_url(ctx.env.cache.url(), socket_timeout=5.0, socket_connect_timeout=5.0)
     try:
         pipe = client.pipeline(transaction=True)
@@ -282,34 +278,43 @@ def revoke_sessions(ctx: Context) -> str:
 # -- remediation --------------------------------------------------------------------------------
 
 
-def rotate_secrets(ctx: Context) -> str:
-    """``aws secretsmanager put-secret-value`` for each secret, ``ALTER USER`` for the database
-    password (its SCRAM verifier: the clear text never reaches the server)."""
-    app_env = ctx.env.app.env()
-    vault = ctx.env.secrets
-    rotated = []
-    if ctx.mutation != "skip-jwt-rotation":
-        jwt = secrets.token_urlsafe(32)
-        register_secret(jwt)
-        vault.put(app_env["JWT_SECRET_ID"], jwt)
-        rotated.append(app_env["JWT_SECRET_ID"])
-    if ctx.mutation != "skip-db-password-rotation":
-        password = secrets.token_urlsafe(24)
-        register_secret(password)
-        user = urllib.parse.urlsplit(ctx.platform.app_database_url()).username or "compliant_app"
-        vault.put(app_env["DB_PASSWORD_SECRET_ID"], password)
-        with pg.connect(_dsn(ctx), 10.0) as conn:
-            statement = sql.SQL("ALTER USER {} WITH PASSWORD {}").format(
-                sql.Identifier(user), sql.Literal(scram_sha256_verifier(password))
-            )
-            pg.execute(conn, statement.as_string(conn), timeout=10.0)
-        rotated.append(app_env["DB_PASSWORD_SECRET_ID"])
+def _rotated(ctx: Context, secret_id: str) -> str:
+    ctx.drill.extra.setdefault("rotated_ids", []).append(secret_id)
+    return f"rotated {secret_id}"
+
+
+def rotate_jwt_secret(ctx: Context) -> str:
+    """``aws secretsmanager put-secret-value --secret-id .../jwt-secret``: every token signed with
+    the old secret, the stolen one too, stops verifying once the replicas restart."""
+    secret_id = ctx.env.app.env()["JWT_SECRET_ID"]
+    jwt = secrets.token_urlsafe(32)
+    register_secret(jwt)
+    ctx.env.secrets.put(secret_id, jwt)
+    return _rotated(ctx, secret_id)
+
+
+def rotate_database_password(ctx: Context) -> str:
+    """The new password in Secrets Manager, ``ALTER USER`` with its SCRAM verifier (the clear
+    text never reaches the server)."""
+    secret_id = ctx.env.app.env()["DB_PASSWORD_SECRET_ID"]
+    password = secrets.token_urlsafe(24)
+    register_secret(password)
+    user = urllib.parse.urlsplit(ctx.platform.app_database_url()).username or "compliant_app"
+    ctx.env.secrets.put(secret_id, password)
+    with pg.connect(_dsn(ctx), 10.0) as conn:
+        statement = sql.SQL("ALTER USER {} WITH PASSWORD {}").format(
+            sql.Identifier(user), sql.Literal(scram_sha256_verifier(password))
+        )
+        pg.execute(conn, statement.as_string(conn), timeout=10.0)
+    return _rotated(ctx, secret_id)
+
+
+def rotate_encryption_key(ctx: Context) -> str:
+    secret_id = ctx.env.app.env()["ENCRYPTION_KEY_SECRET_ID"]
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     register_secret(key)
-    vault.put(app_env["ENCRYPTION_KEY_SECRET_ID"], key)
-    rotated.append(app_env["ENCRYPTION_KEY_SECRET_ID"])
-    ctx.drill.extra["rotated_ids"] = rotated
-    return f"rotated {', '.join(rotated)}"
+    ctx.env.secrets.put(secret_id, key)
+    return _rotated(ctx, secret_id)
 
 
 def restart(ctx: Context) -> str:
@@ -326,7 +331,7 @@ def preserve_evidence(ctx: Context) -> str:
     log of the last 24 hours as CSV, all in a tar uploaded with SSE to the evidence bucket."""
     snapshot = ctx.env.database.snapshot()
     files: dict[str, bytes] = {}
-    supervisor = ctx.env.app.client  # type: ignore[attr-defined]
+    supervisor = api(ctx.env).client
     for pod in sorted(set(ctx.found["breach_pods"]) | {p.name for p in ctx.env.app.replicas()}):
         files[f"backend-logs-{pod}.txt"] = supervisor.logs(pod).encode()
     files["audit-logs-incident.csv"] = _audit_csv(ctx)
@@ -344,7 +349,7 @@ def preserve_evidence(ctx: Context) -> str:
     key = f"evidence-{stamp}-{ctx.drill.record_id[-8:]}.tar.gz"
     bucket = getattr(ctx.env, "platform", PlatformAws()).evidence_bucket
     put = ctx.env.object_store.put(bucket, key, archive, sse=True)
-    stored = ctx.env.object_store.get(bucket, key)  # type: ignore[attr-defined]
+    stored = ctx.env.object_store.get(bucket, key)
     ctx.drill.verify(
         "evidence stored encrypted, intact",
         (
@@ -469,7 +474,7 @@ def replicas_on_new_keys(ctx: Context) -> str:
     """Every replica signs with the new JWT key (``kid`` of /api/health), none with the old."""
     before = ctx.found["jwt_kid_before"]
     kids = {}
-    for url in ctx.env.app.ready_urls():  # type: ignore[attr-defined]
+    for url in api(ctx.env).ready_urls():
         kids[url.rsplit(":", 1)[-1]] = str(_health(url).get("jwt_kid", ""))
     ctx.drill.verify(
         "every replica signs with the rotated JWT key",
@@ -553,13 +558,30 @@ BREACH = Runbook(
             expected_output="0",
         ),
         Step(
-            "rotate all secrets",
+            "rotate the JWT secret",
             RESTORATION,
-            rotate_secrets,
+            rotate_jwt_secret,
             role="Security Lead",
-            estimated="15m",
-            commands="aws secretsmanager put-secret-value --secret-id compliant/production/jwt-secret ...\n"
+            estimated="5m",
+            commands="aws secretsmanager put-secret-value --secret-id compliant/production/jwt-secret ...",
+        ),
+        Step(
+            "rotate the database password",
+            RESTORATION,
+            rotate_database_password,
+            role="Security Lead",
+            estimated="5m",
+            commands="aws secretsmanager put-secret-value --secret-id compliant/production/db-password ...\n"
             "psql $DATABASE_URL -c \"ALTER USER compliant_app WITH PASSWORD '$NEW_DB_PASSWORD';\"",
+        ),
+        Step(
+            "rotate the encryption key",
+            RESTORATION,
+            rotate_encryption_key,
+            role="Security Lead",
+            estimated="5m",
+            commands="aws secretsmanager put-secret-value \\\n"
+            "  --secret-id compliant/production/encryption-key ...",
         ),
         Step(
             "restart",
@@ -603,7 +625,7 @@ BREACH = Runbook(
     component="api",
 )
 def test_security_breach(drill: Drill, env: Environment, platform: Platform) -> None:
-    ctx = Context(drill, env, platform, mutation=_mutation())
+    ctx = Context(drill, env, platform)
     ctx.found.update(suspicious_ips=set(), accounts=set(), window_start=drill.clock.wall())
     drill.steady_state(platform.health_probe(), platform.login_probe(), stolen_credentials_refused(ctx))
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]

@@ -65,7 +65,7 @@ class RestoredDatabase(Change):
             self.snapshot = chosen.id
             self.restored = database.restore(chosen, self.instance, timeout=self.timeout)
         elif self.end_of_archive:
-            self.restored = database.restore_latest(self.instance, timeout=self.timeout)  # type: ignore[attr-defined]
+            self.restored = database.restore_latest(self.instance, timeout=self.timeout)
         elif self.target_time is not None:
             self.restored = database.restore_to_time(
                 datetime.fromisoformat(self.target_time), self.instance, timeout=self.timeout
@@ -90,10 +90,7 @@ class RestoredDatabase(Change):
         set_app_password(cluster, env.secrets.get(names.db_password_secret_id))
 
     def revert(self) -> None:
-        database = open_environment(self.env_name, self.state_dir).database
-        names = {i.name for i in database.instances()}  # type: ignore[attr-defined]
-        if self.instance in names:
-            database.discard(self.instance)  # type: ignore[attr-defined]
+        open_environment(self.env_name, self.state_dir).database.discard(self.instance)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,8 +18,9 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from drillbook.faults.base import Change, Fault, Reversible
-from drillbook.harness import registry, verdict
+from drillbook.harness import polling, registry, verdict
 from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.environments.capabilities import why_missing
 from drillbook.harness.errors import (
     DrillbookError,
     FaultError,
@@ -33,6 +34,7 @@ from drillbook.harness.ledger.reconcile import Reconciliation
 from drillbook.harness.ledger.store import LedgerStore
 from drillbook.harness.ledger.writer import Ledger
 from drillbook.harness.marker import DrillSpec
+from drillbook.harness.mutation import Mutation
 from drillbook.harness.phases import (
     ACTIVATION,
     ASSESSMENT,
@@ -49,6 +51,7 @@ from drillbook.harness.records import (
     EnvironmentInfo,
     FaultRecord,
     Measured,
+    NotRun,
     PhaseRecord,
     Reason,
     Status,
@@ -66,6 +69,10 @@ T = TypeVar("T")
 
 #: After the reverts, how long the environment has to settle and its steady state to hold.
 AFTER_REVERT_S = 60.0
+#: A wait longer than this prints progress lines (one per poll, at most one a second).
+LONG_WAIT_S = 5.0
+#: The poll interval of a drill whose environment did not say (records before the key).
+DEFAULT_POLL_S = 0.1
 Duration = str | float | int | timedelta
 FaultGuard = Callable[[Fault], None]
 Progress = Callable[[str], None]
@@ -102,8 +109,12 @@ class Drill:
         environment: EnvironmentInfo,
         guard: FaultGuard | None = None,
         progress: Progress | None = None,
+        mutation: Mutation | None = None,
     ) -> None:
         self.spec = spec
+        #: A recovery step swapped on purpose by a mutation test (``--drill-mutate``).
+        self.mutation = mutation
+        self._mutated: list[str] = []
         self.nodeid = nodeid
         self.run_id = run_id
         self.record_id = record_id
@@ -123,6 +134,7 @@ class Drill:
         self._timeline: list[TimelineEvent] = []
         self._phases: list[PhaseRecord] = []
         self._verification: list[Verification] = []
+        self._not_run: list[NotRun] = []
         self._reasons: list[Reason] = []
         self._steady_failed: Reason | None = None
         self._aborted: Reason | None = None
@@ -247,28 +259,46 @@ class Drill:
         check: Callable[[], T],
         *,
         timeout: Duration = 30.0,
-        interval: Duration = 0.1,
+        interval: Duration | None = None,
         what: str = "condition",
     ) -> T:
         """Poll ``check`` until it returns a truthy value (returned); exceptions count as not yet.
 
-        Raises :class:`RecoveryTimeout` ``(measured, objective)`` on expiry.
+        Polls every ``interval`` (default: the environment's ``poll_interval``: tens of
+        milliseconds locally, seconds on AWS and Kubernetes), never past the drill's hard
+        timeout once a fault is in; a wait longer than a few seconds prints a progress line
+        per poll. Raises :class:`RecoveryTimeout` ``(measured, objective)`` on expiry.
         """
-        limit = parse_duration(timeout, what="timeout")
-        step = parse_duration(interval, what="interval")
-        start = time.monotonic()
-        last_error = ""
-        while True:
-            try:
-                value = check()
-                if value:
-                    return value
-            except Exception as exc:
-                last_error = f" (last error: {type(exc).__name__}: {redact_text(str(exc))})"
-            waited = time.monotonic() - start
-            if waited >= limit:
-                raise RecoveryTimeout(waited, limit, what + last_error)
-            time.sleep(min(step, max(0.0, limit - waited)))
+        limit = self.bounded(parse_duration(timeout, what="timeout"))
+        step = self.poll_interval if interval is None else parse_duration(interval, what="interval")
+        started = time.monotonic()
+
+        def say(line: str) -> None:
+            if time.monotonic() - started >= LONG_WAIT_S:
+                self._say(line)
+
+        return polling.wait_until(
+            check,
+            what=what,
+            timeout=limit,
+            interval=step,
+            ignore=(Exception,),
+            progress=say,
+            progress_every=max(step, 1.0),
+        )
+
+    @property
+    def poll_interval(self) -> float:
+        """How often waits poll: the environment's (its profile's ``poll_interval``)."""
+        value = self.environment.poll_interval_s
+        return value if value is not None and value > 0 else DEFAULT_POLL_S
+
+    def bounded(self, timeout: float) -> float:
+        """``timeout``, cut to what is left of the drill's hard timeout once a fault is in."""
+        if self.t_fault is None:
+            return timeout
+        left = self.t_fault + self.settings.hard_timeout_for(self.spec.rto_s) - time.monotonic()
+        return max(0.0, min(timeout, left))
 
     def await_detection(self, timeout: Duration = 30.0) -> float:
         """Wait until the steady state has been seen failing; returns ``detect_s``."""
@@ -284,7 +314,7 @@ class Drill:
         return self._detected - self.t_fault
 
     def await_recovery(
-        self, timeout: Duration | None = None, *, probes: list[Probe | Callable[[], Any]] | None = None
+        self, timeout: Duration | None = None, *, probes: Sequence[Probe | Callable[[], Any]] | None = None
     ) -> float:
         """Wait until the steady state holds K consecutive times; returns and records ``rto_s``.
 
@@ -325,6 +355,28 @@ class Drill:
         rto = self._recovered - self.t_fault
         self._say(f"recovered: rto {format_duration(rto)}")
         return rto
+
+    def action_for(self, step: str, action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """The action runbook step ``step`` runs: its own, or a mutation test's in its place."""
+        mutation = self.mutation
+        if mutation is None or step not in mutation.steps:
+            return action
+        self._mutated.append(step)
+        self._event(Event.STEP_MUTATED, f"{step}: mutation {mutation.name!r} runs in its place")
+        return lambda context: mutation.action(context, action)
+
+    def can(self, capability: str, *, part: str) -> bool:
+        """Whether the environment has ``capability`` for ``part`` of the drill. If not, the part
+        is recorded as not run, with why (the record's ``not_run``, the report), and the caller
+        leaves it out and runs the rest. An environment whose capabilities are unknown (a record
+        built without them) runs every part."""
+        have = self.environment.capabilities
+        if have is None or capability in have:
+            return True
+        reason = why_missing(capability, self.environment.name)
+        self._not_run.append(NotRun(part=part, capability=capability, reason=reason))
+        self._event(Event.PART_NOT_RUN, f"{part}: {reason}")
+        return False
 
     def verify(self, name: str, check: Callable[[], Any] | bool | tuple[bool, str]) -> bool:
         """Record a verification result. ``check`` is a bool, a ``(passed, detail)`` pair, or a
@@ -583,6 +635,7 @@ class Drill:
             faults=[e.record for e in self._faults if e.kind is _Undo.FAULT],
             changes=[e.record for e in self._faults if e.kind is _Undo.CHANGE],
             verification=list(self._verification),
+            not_run=list(self._not_run),
             started_at=self.clock.iso(self.clock.mono0),
             finished_at=self.clock.iso() if final else None,
             people=self.settings.people,
@@ -593,9 +646,17 @@ class Drill:
                     schedule=self.settings.schedule,
                     probe_interval_s=self.settings.probe_interval,
                     consecutive=self.settings.consecutive,
+                    **self._mutation_extra(),
                 )
             ),
         )
+
+    def _mutation_extra(self) -> dict[str, Any]:
+        """What a mutated run's record says of it: which step was swapped, and whether it ran."""
+        if self.mutation is None:
+            return {}
+        m = self.mutation
+        return {"mutation": {"name": m.name, "steps": self._mutated, "applied": bool(self._mutated)}}
 
     def _event(self, event: Event | str, detail: str, mono: float | None = None) -> None:
         at = time.monotonic() if mono is None else mono

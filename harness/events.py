@@ -34,6 +34,8 @@ class Event(StrEnum):
     REVERT_NOT_SETTLED = "revert did not settle"
     STEADY_STATE_AFTER_REVERT = "steady state holds after revert"
     BROKEN_AFTER_REVERT = "steady state broken after revert"
+    PART_NOT_RUN = "part not run"
+    STEP_MUTATED = "runbook step mutated"
     DRILL_ABORTED = "drill aborted"
     TEST_END = "test end"
     RUNBOOK_STEP = "runbook step"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from drillbook.harness import journal, signals
+from drillbook.harness import journal, mutation, signals
 from drillbook.harness.config import Config, find_config
 from drillbook.harness.configcheck import check_run_config
 from drillbook.harness.drill import Drill, FaultGuard
@@ -27,6 +27,9 @@ from drillbook.harness.records import DrillResult, EnvironmentInfo, Status
 from drillbook.harness.settings import DrillSettings, from_config
 from drillbook.harness.timing import new_run_id
 from drillbook.harness.undolog import UndoLog, leftovers
+
+#: The capability marker is part of this plugin (loaded with it, no entry point of its own).
+pytest_plugins = ("drillbook.harness.environments.pytest_capabilities",)
 
 
 class DrillFailed(AssertionError):
@@ -135,6 +138,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="a JSON object merged into every journal record's extra (e.g. an unannounced drill's reveal)",
     )
+    mutation.add_option(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -187,6 +191,7 @@ def _run_extra(path: str | None) -> dict[str, Any]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    mutation.active(session.config)  # an unknown --drill-mutate is refused before anything runs
     state = session.config.stash[RUN_KEY]
     try:
         left = leftovers(state.settings.state_dir)
@@ -256,7 +261,10 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
     if state.environment is None:
         state.environment = _environment(request.config, state)
     base = state.environment
-    env_info = EnvironmentInfo(base.name, dict(base.fingerprint), base.kind, base.production)
+    env_info = EnvironmentInfo(
+        base.name, dict(base.fingerprint), base.kind, base.production,
+        None if base.capabilities is None else list(base.capabilities), base.poll_interval_s,
+    )
     drill_obj = Drill(
         spec,
         nodeid=item.nodeid,
@@ -267,6 +275,7 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
         environment=env_info,
         guard=request.config.stash.get(FAULT_GUARD_KEY, None),
         progress=_progress(request.config) if state.settings.progress else None,
+        mutation=mutation.active(request.config),
     )
     item.stash[DRILL_KEY] = drill_obj
     yield drill_obj
@@ -277,14 +286,24 @@ def drill(request: pytest.FixtureRequest) -> Generator[Drill, None, None]:
 def _environment(config: pytest.Config, state: RunState) -> EnvironmentInfo:
     """What every record says of the environment: its name, kind and fingerprint."""
     name = state.settings.env_name
+    capabilities: list[str] | None
+    poll_interval: float | None
     try:
         profile = load_profile(state.config, name)
-        kind, production = profile.kind, profile.production
+        kind, production, capabilities = profile.kind, profile.production, sorted(profile.capabilities)
+        poll_interval = profile.poll_interval
     except InvalidDrillConfig:  # the guard plugin reports a bad profile; the record still says the kind
-        kind, production = kind_of(name, None), False
+        kind, production, capabilities, poll_interval = kind_of(name, None), False, None, None
     if state.fingerprint is None:
         state.fingerprint = fingerprint(Path(str(config.rootpath)), state.config.hash)
-    return EnvironmentInfo(name=name, fingerprint=dict(state.fingerprint), kind=kind, production=production)
+    return EnvironmentInfo(
+        name=name,
+        fingerprint=dict(state.fingerprint),
+        kind=kind,
+        production=production,
+        capabilities=capabilities,
+        poll_interval_s=poll_interval,
+    )
 
 
 def _progress(config: pytest.Config) -> Any:

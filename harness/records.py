@@ -132,6 +132,10 @@ class EnvironmentInfo:
     #: The profile's kind: "local" (the embedded twin), "containers", "staging"; None before the key.
     kind: str | None = None
     production: bool | None = None
+    #: What the platform can do beyond the roles (``capabilities.KNOWN``); None before the key.
+    capabilities: list[str] | None = None
+    #: How often the drill's waits polled (the profile's ``poll_interval``); None before the key.
+    poll_interval_s: float | None = None
 
 
 @dataclass
@@ -272,6 +276,15 @@ class Unannounced:
 
 
 @dataclass
+class NotRun:
+    """A part of a drill that was not run because the environment lacks a capability."""
+
+    part: str
+    capability: str
+    reason: str
+
+
+@dataclass
 class DrillResult:
     """One drill run, as written to the journal."""
 
@@ -299,6 +312,8 @@ class DrillResult:
     #: Changes the recovery made and undid at the end (``extra["changes"]`` before the key).
     changes: list[FaultRecord] = field(default_factory=list)
     people: People | None = None
+    #: Parts not run for a missing capability (empty in records written before the key).
+    not_run: list[NotRun] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -379,6 +394,7 @@ class DrillResult:
             causes=[Reason.from_dict(c) for c in top.causes if isinstance(c, dict)],
             changes=[_build(FaultRecord, c, f"changes[{i}]") for i, c in enumerate(changes)],
             people=People.from_dict(people) if isinstance(people, dict) else None,
+            not_run=_list(NotRun, data, "not_run"),
         )
 
 
@@ -439,7 +455,7 @@ class _Top:
 
 
 _NESTED = ("drill", "environment", "targets", "measured", "timeline", "phases", "faults", "verification",
-           "status", "schema_version", "changes", "people", "kind")
+           "status", "schema_version", "changes", "people", "kind", "not_run")
 
 
 def _environment(value: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drillbook.harness.durations import format_duration, parse_duration
+from drillbook.harness.environments.capabilities import check_names
 from drillbook.harness.events import Event
 from drillbook.harness.redact import redact_text
 
@@ -38,6 +39,13 @@ class Step:
     if_it_fails: tuple[str, ...] = ()
     estimated: str | float | timedelta | None = None
     role: str = ""  # who performs it (DR Team Roles), e.g. "Database Admin"
+    #: A capability the step needs (``database.data_directory``): where the environment lacks
+    #: it the step is reported as not run, with why, and the rest of the runbook runs.
+    requires: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.requires is not None:
+            check_names([self.requires], where=f"step {self.name!r}")
 
     @property
     def estimated_s(self) -> float | None:
@@ -108,6 +116,8 @@ class Runbook:
                     if (only is not None and step.name not in only) or (skip and step.name in skip):
                         drill.note(Event.RUNBOOK_STEP_SKIPPED, step.name)
                         continue
+                    if step.requires is not None and not drill.can(step.requires, part=step.name):
+                        continue
                     results[step.name] = self._run_step(drill, step, context)
         drill.extra.setdefault("runbooks", []).append(
             {
@@ -130,7 +140,7 @@ class Runbook:
         drill.note(Event.RUNBOOK_STEP, step.name)
         start = time.monotonic()
         try:
-            value = step.action(context)
+            value = drill.action_for(step.name, step.action)(context)
         except Exception as exc:
             failure = f"{step.name}: {type(exc).__name__}: {redact_text(str(exc))}"
             drill.note(Event.RUNBOOK_STEP_FAILED, failure)
@@ -150,7 +160,8 @@ class Runbook:
                 f"### {number}. {step.name}",
                 f"*Phase: {step.phase}*"
                 + (f" · *Role: {step.role}*" if step.role else "")
-                + (f" · *Estimated: {format_duration(step.estimated_s)}*" if step.estimated else ""),
+                + (f" · *Estimated: {format_duration(step.estimated_s)}*" if step.estimated else "")
+                + (f" · *Needs: {step.requires}*" if step.requires else ""),
                 "",
             ]
             if step.instructions:

@@ -20,6 +20,7 @@ from drillbook.harness.phases import ExpectedTimeline, timeline
 from drillbook.harness.records import (
     SCHEMA_VERSION,
     DrillResult,
+    NotRun,
     Person,
     ReasonKind,
     Status,
@@ -189,6 +190,8 @@ class DrillReport:
     phases: tuple[PhaseRow, ...]
     ledger: LedgerFigures
     verification: tuple[Verification, ...]
+    #: Parts of the drill not run for a capability the environment lacks, with why.
+    not_run: tuple[NotRun, ...]
     faults: tuple[FaultRow, ...]
     changes: tuple[FaultRow, ...]
     issues: tuple[IssueRow, ...]
@@ -329,6 +332,7 @@ def build_drill(entry: Entry, run: RunRecords, options: ReportOptions, signed: S
         phases=phases,
         ledger=_ledger(r),
         verification=tuple(r.verification),
+        not_run=tuple(r.not_run),
         faults=tuple(_fault_row(f) for f in r.faults),
         changes=tuple(_fault_row(c) for c in r.changes),
         issues=issues,

@@ -198,7 +198,10 @@ class LocalDatabase(LocalInstance):
     def discard(self, instance: DatabaseInstance | str) -> None:
         """Stop a restored instance and delete its data (RDS delete-db-instance)."""
         name = instance if isinstance(instance, str) else instance.name
-        records = {r.name: r for r in self.book.records() if r.role in ("restored", "pitr")}
+        every = {r.name: r for r in self.book.records()}
+        if name not in every:
+            return  # already gone: discarding twice is harmless
+        records = {n: r for n, r in every.items() if r.role in ("restored", "pitr")}
         if name not in records:
             raise InvalidDrillConfig(f"{name!r} is not a restored instance; instances: "
                                      f"{', '.join(records) or 'none'}")

@@ -24,6 +24,7 @@ from typing import Any
 
 from drillbook.harness.config import Config
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.capabilities import LOCAL as LOCAL_CAPABILITIES
 from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
 from drillbook.harness.errors import DrillbookError
 from drillbook.harness.probes import Probe, http_probe, sql_probe
@@ -45,6 +46,7 @@ from drillbook.twin.layout import Layout
 from drillbook.twin.network import APP_DB, APP_DB_DR, LocalNetwork
 from drillbook.twin.pgbin import find_bindir, server_version
 from drillbook.twin.postgres import PostgresCluster
+from drillbook.twin.primary import APP_DATABASE
 from drillbook.twin.redis import redis_version
 from drillbook.twin.settings import LocalSettings
 from drillbook.twin.shutdown import stop_environment
@@ -67,6 +69,7 @@ class EnvironmentNotUp(DrillbookError):
 
 class LocalEnvironment(Environment):
     name = "local"
+    capabilities = LOCAL_CAPABILITIES
 
     def __init__(self, state_dir: Path, *, config: Config | None = None,
                  settings: LocalSettings | None = None) -> None:
@@ -74,6 +77,7 @@ class LocalEnvironment(Environment):
         self.state_dir = Path(state_dir).absolute()
         self.config = config
         self.settings = settings if settings is not None else LocalSettings.from_config(config)
+        self.poll_interval = self.settings.poll_interval_s
         self.layout = Layout(self.state_dir)
         self.state = StateFile(self.state_dir)
         self.record: EnvRecord | None = None
@@ -259,7 +263,7 @@ class LocalEnvironment(Environment):
 
     # -- probes, versions ------------------------------------------------------
 
-    def steady_probes(self) -> list[Any]:
+    def steady_probes(self) -> list[Probe]:
         """Health through the front door, the database, the cache."""
         probes: list[Probe] = []
         if self.record is not None and self.record.facts.get("front_door_url"):
@@ -294,18 +298,43 @@ class LocalEnvironment(Environment):
                 if row.kind.startswith("deployment") or row.name == "kube-api"]
 
     def access(self) -> dict[str, Any]:
-        """The twin's AWS endpoint and regions (with the config file that names them) and the
-        kubeconfig: what ``env status --json`` shows and ``env shell`` exports."""
+        """How clients written by others reach the twin: ``aws`` (the endpoint and regions, with the
+        config file that names them) and the ``kubeconfig`` (what ``env status --json`` shows and
+        ``env shell`` exports), and ``endpoints`` (what a staging profile names: ``drillbook env
+        profile``). No secret: the twin's superuser and Redis take no password from localhost,
+        and AWS (moto) accepts any credentials."""
         facts = self.record.facts if self.record is not None else {}
-        found: dict[str, Any] = {}
-        if facts.get("moto_url"):
-            platform = self.platform
-            found["aws"] = {"endpoint_url": str(facts["moto_url"]), "region": platform.region,
-                            "dr_region": platform.dr_region}
-            if facts.get("aws_config"):
-                found["aws"]["config_file"] = str(facts["aws_config"])
-        if facts.get("kubeconfig"):
-            found["kubeconfig"] = str(facts["kubeconfig"])
+        found: dict[str, Any] = {"kubeconfig": str(facts["kubeconfig"])} if facts.get("kubeconfig") else {}
+        if self.record is None or not facts.get("moto_url"):
+            return found
+        names = self.platform
+        aws: dict[str, Any] = {"endpoint_url": str(facts["moto_url"]), "region": names.region,
+                               "dr_region": names.dr_region}
+        found["aws"] = dict(aws)
+        if facts.get("aws_config"):
+            found["aws"]["config_file"] = str(facts["aws_config"])
+        primary = self.record.clusters.get("primary")
+        replica = self.record.clusters.get("dr-replica")
+        redis = self.record.processes.get("redis")
+        found["endpoints"] = {
+            "aws": aws,
+            "database": {
+                "instance_id": names.primary_instance,
+                "replica_instance_id": names.replica_instance,
+                "url": _superuser_url(primary.port) if primary else None,
+                "replica_url": _superuser_url(replica.port) if replica else None,
+            },
+            "redis_url": f"redis://127.0.0.1:{redis.port}/0" if redis is not None and redis.port else None,
+            "kube": {"api_url": facts.get("kube_url"), "kubeconfig": facts.get("kubeconfig"),
+                     "namespace": self.app_plane.namespace if self.app_plane is not None else None},
+            "deployments": {"app": "api", "workers": "workers"},
+            "toxiproxy": {"url": facts.get("toxiproxy_url"), "proxies": sorted(facts.get("links") or {})},
+            "front_door_url": facts.get("front_door_url"),
+            "evidence_bucket": names.evidence_bucket,
+            "hosted_zone_id": facts.get("zone_id"),
+            "api_record": names.api_record,
+            "secret_ids": list(names.secret_ids),
+        }
         return found
 
     def component_health(self, proc: ProcessRecord) -> tuple[str, str]:
@@ -324,3 +353,8 @@ class LocalEnvironment(Environment):
             ok = LocalCache("127.0.0.1", proc.port).ping(timeout=1.0)
             return ("healthy", "PING ok") if ok else ("unhealthy", "no PONG")
         return default_health(proc)
+
+
+def _superuser_url(port: int) -> str:
+    """The twin's superuser, which needs no password from localhost (so none is printed)."""
+    return f"postgresql://postgres@127.0.0.1:{port}/{APP_DATABASE}"

@@ -38,6 +38,8 @@ class LocalSettings:
     #: after ``up`` (RebootDBInstance with ForceFailover promotes it). false: Single-AZ.
     multi_az: bool = True
     start_timeout_s: float = 180.0
+    #: How often a drill's waits poll (the profile's ``poll_interval``): the twin answers in ms.
+    poll_interval_s: float = 0.05
     stop_timeout_s: float = 30.0
 
     @classmethod
@@ -55,7 +57,8 @@ class LocalSettings:
     def _with(self, table: dict[str, Any], *, where: str) -> LocalSettings:
         known = {f.name for f in fields(self)}
         aliases = {"snapshot_interval": "snapshot_interval_s", "archive_timeout": "archive_timeout_s",
-                   "start_timeout": "start_timeout_s", "stop_timeout": "stop_timeout_s"}
+                   "start_timeout": "start_timeout_s", "stop_timeout": "stop_timeout_s",
+                   "poll_interval": "poll_interval_s"}
         values: dict[str, Any] = {}
         for key, value in table.items():
             name = aliases.get(key, key)

@@ -1,4 +1,5 @@
-"""``drillbook env up|down|status|check|shell``: start, stop, inspect and reach an environment.
+"""``drillbook env up|down|status``: start, stop and inspect an environment drillbook runs
+(``check``, ``shell`` and ``profile`` are modules of their own).
 
 Subcommands are registered from ``SUBCOMMANDS`` (module, ``add_parser``): another
 subcommand (``env check``) lives in its own module and is added to that tuple.
@@ -30,6 +31,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("drillbook.harness.cli.env", "add_status"),
     ("drillbook.harness.cli.env_check", "add_check"),
     ("drillbook.harness.cli.env_shell", "add_shell"),
+    ("drillbook.harness.cli.env_profile", "add_profile"),
 )
 
 if TYPE_CHECKING:

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.probes import Probe
+from drillbook.harness.toxiproxy.client import ToxiproxyClient
 
 ROLES = (
     "database",
@@ -83,6 +85,15 @@ class DatabaseRole(DatabaseInstance, Protocol):
 
     def restore_to_time(self, target: datetime, name: str, timeout: float = 1800.0) -> DatabaseInstance:
         """Point-in-time recovery into a new instance."""
+        ...
+
+    def restore_latest(self, name: str, timeout: float = 1800.0) -> DatabaseInstance:
+        """The latest restorable point into a new instance (RDS ``UseLatestRestorableTime``;
+        locally the newest snapshot plus the whole WAL archive): what a restore gives back now."""
+        ...
+
+    def discard(self, instance: DatabaseInstance | str) -> None:
+        """Delete a restored instance (a no-op when it is already gone)."""
         ...
 
 
@@ -170,10 +181,17 @@ class DeploymentRole(Protocol):
         """The current release's environment (secrets as references)."""
         ...
 
+    def status(self) -> dict[str, Any]:
+        """``replicas`` (desired) and ``pods``: each with at least ``name``, ``ready``, ``phase``
+        and ``terminating`` (``kubectl get deployment,pods``)."""
+        ...
+
 
 @runtime_checkable
 class ObjectStoreRole(Protocol):
     def put(self, bucket: str, key: str, body: bytes, *, sse: bool = True) -> dict[str, Any]: ...
+
+    def get(self, bucket: str, key: str) -> bytes: ...
 
     def list(self, bucket: str, prefix: str = "") -> list[str]: ...
 
@@ -196,9 +214,14 @@ class SecretsRole(Protocol):
 class NetworkRole(Protocol):
     """The toxiproxy in front of the links (``app-db``, ``app-cache``)."""
 
+    #: The toxiproxy REST API (the network faults' client).
+    client: ToxiproxyClient
+
     def api_url(self) -> str: ...
 
     def proxies(self) -> list[str]: ...
+
+    def listen_port(self, proxy: str) -> int: ...
 
 
 class Environment:
@@ -206,6 +229,10 @@ class Environment:
 
     name: str = "unnamed"
     production: bool = False
+    #: What the platform can do beyond the roles' common API (``capabilities.KNOWN``).
+    capabilities: frozenset[str] = frozenset()
+    #: How often a wait polls this platform's control plane (the profile's ``poll_interval``).
+    poll_interval: float = 1.0
 
     def __init__(self) -> None:
         self._roles: dict[str, Any] = {}
@@ -220,6 +247,10 @@ class Environment:
 
     def has(self, name: str) -> bool:
         return name in self._roles
+
+    def can(self, capability: str) -> bool:
+        """Whether the platform has ``capability`` (``database.data_directory``, ...)."""
+        return capability in self.capabilities
 
     @property
     def database(self) -> DatabaseRole:
@@ -261,9 +292,14 @@ class Environment:
         """Versions of what the environment runs, for the journal."""
         return {}
 
-    def steady_probes(self) -> list[Any]:
+    def steady_probes(self) -> list[Probe]:
         """The platform's steady state (health endpoint, database, cache)."""
         return []
+
+    @property
+    def front_door_url(self) -> str:
+        """The API as its clients reach it (the local front door, a profile's ``app_url``)."""
+        raise RoleUnavailable(f"environment {self.name!r} has no API URL (app_url) for drills to call")
 
     def access(self) -> dict[str, Any]:
         """How clients written by others reach it (``kubeconfig``, AWS settings): part of

@@ -1,15 +1,20 @@
-"""An environment profile's common part: its kind, ``production``, and the blast-radius
-limits per fault (``[limits.<fault>]`` for every environment, ``[environments.<name>.limits.<fault>]``
-for one). The roles of a staging profile are read by
-:mod:`drillbook.harness.environments.staging.settings`."""
+"""An environment profile's common part: its kind, ``production``, its capabilities
+(``capabilities = [...]``: what the platform can do beyond the roles' common API, see
+:mod:`drillbook.harness.environments.capabilities`), and the blast-radius limits per fault
+(``[limits.<fault>]`` for every environment, ``[environments.<name>.limits.<fault>]`` for one).
+The roles of a staging profile are read by :mod:`drillbook.harness.environments.staging.settings`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from drillbook.harness.config import Config, ConfigError, Table
+from drillbook.harness.environments import capabilities as caps
 
 KINDS = ("local", "staging", "containers")
+#: How often a wait asks a control plane by default: the local twin answers in milliseconds;
+#: AWS and Kubernetes take seconds to minutes, and their APIs are rate-limited.
+POLL_INTERVAL_S = {"local": 0.05, "staging": 5.0, "containers": 1.0}
 #: The key of the limits that apply to every fault without its own.
 DEFAULT_LIMIT = "default"
 
@@ -55,6 +60,10 @@ class Profile:
     kind: str
     production: bool = False
     limits: dict[str, FaultLimit] = field(default_factory=dict)
+    #: What the platform can do beyond the roles' common API (the local twin: everything).
+    capabilities: frozenset[str] = frozenset()
+    #: How often a wait polls (``poll_interval``), bounded by the drill's hard timeout.
+    poll_interval: float = POLL_INTERVAL_S["staging"]
     #: The profile's table (None for the built-in local profile without one).
     table: Table | None = None
 
@@ -86,15 +95,42 @@ def load_profile(config: Config, name: str) -> Profile:
     kind = kind_of(name, table)
     limits = _limits(config)
     production = False
+    capabilities = caps.LOCAL if kind == "local" else frozenset()
+    poll_interval = table.duration("poll_interval", POLL_INTERVAL_S[kind]) if table else POLL_INTERVAL_S[kind]
     if table is not None and kind != "local":
         production = table.flag("production", False)
+        capabilities = _capabilities(table)
         for fault, limit_table in table.tables("limits").items():
             limits[fault] = (
                 limits[fault].merged(FaultLimit.read(fault, limit_table))
                 if fault in limits
                 else FaultLimit.read(fault, limit_table)
             )
-    return Profile(name=name, kind=kind, production=production, limits=limits, table=table)
+    return Profile(
+        name=name,
+        kind=kind,
+        production=production,
+        limits=limits,
+        capabilities=capabilities,
+        poll_interval=poll_interval,
+        table=table,
+    )
+
+
+def _capabilities(table: Table) -> frozenset[str]:
+    granted = table.strings("capabilities", example=f'["{caps.DATA_DIRECTORY}"]')
+    for name in granted:
+        if name not in caps.KNOWN:
+            raise table.error(
+                "capabilities",
+                f"unknown capability {name!r}; a profile may grant {', '.join(caps.GRANTABLE)}",
+            )
+        if name not in caps.GRANTABLE:
+            raise table.error(
+                "capabilities", f"{name!r} cannot be granted: {caps.KNOWN[name]}; "
+                f"a profile may grant {', '.join(caps.GRANTABLE)}"
+            )
+    return frozenset(granted)
 
 
 def _limits(config: Config) -> dict[str, FaultLimit]:

@@ -1,6 +1,6 @@
 """Fixtures of the drill suite's tests: run one drill in a subprocess against the shared
 local environment (``local_env``), optionally with its recovery broken on purpose
-(``DRILLBOOK_MUTATION``), and read its journal record."""
+(``--drill-mutate``, a mutation of tests/drills/mutations.py), and read its journal record."""
 
 from __future__ import annotations
 
@@ -43,14 +43,14 @@ def run_drill(local_env: SharedEnv, tmp_path: Path) -> RunDrill:
         results = tmp_path / f"results-{len(list(tmp_path.iterdir()))}"
         argv = [sys.executable, "-m", "pytest", nodeid, "-p", "no:cacheprovider", "-q",
                 "--drill-state-dir", str(local_env.state_dir), "--drill-results", str(results),
+                "-p", "tests.drills.mutations",
                 # A drill stuck past this prints every thread's stack (seen in the failure).
                 "-o", f"faulthandler_timeout={int(timeout * 0.8)}"]
         if hard_timeout is not None:
             argv += ["--drill-hard-timeout", hard_timeout]
-        environ = {**os.environ, **env}
-        environ.pop("DRILLBOOK_MUTATION", None)
         if mutation:
-            environ["DRILLBOOK_MUTATION"] = mutation
+            argv += ["--drill-mutate", mutation]
+        environ = {**os.environ, **env}
         try:
             done = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True,
                                   timeout=timeout, stdin=subprocess.DEVNULL)
@@ -62,6 +62,8 @@ def run_drill(local_env: SharedEnv, tmp_path: Path) -> RunDrill:
         records = load_dicts(results) if results.exists() else []
         assert len(records) == 1, f"expected one journal record, got {len(records)}:\n{done.stdout[-3000:]}"
         record = records[0]
+        if mutation:  # a mutation that swapped no step would prove nothing
+            assert record["extra"]["mutation"]["applied"], record["extra"]["mutation"]
         record["pytest_exit"] = done.returncode
         record["pytest_output"] = done.stdout[-3000:] + done.stderr[-2000:]
         return record

@@ -2,7 +2,7 @@
 recovery broken on purpose the drill reports FAIL or PARTIAL, never PASS (issue #5).
 
 Each drill runs in a subprocess against the shared local environment, with
-``DRILLBOOK_MUTATION`` naming what its runbook leaves out; a short hard timeout
+``--drill-mutate`` naming the step the test swaps (tests/drills/mutations.py); a short hard timeout
 makes a recovery that never comes fail in seconds.
 """
 

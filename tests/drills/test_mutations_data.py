@@ -36,6 +36,15 @@ def test_a_replica_not_rescheduled_is_not_pass(run_drill: RunDrill) -> None:
     assert record["status"] != "PASS", record["pytest_output"]
 
 
+def test_the_backup_drill_passes_unbroken_with_every_check(run_drill: RunDrill) -> None:
+    record = run_drill(BACKUP, hard_timeout=None)
+    assert record["status"] == "PASS", record["pytest_output"]
+    checks = {v["name"]: v["passed"] for v in record["verification"]}
+    assert checks["amcheck: no corruption in the restored copy"]
+    assert checks["pg_checksums: every page of the restored copy"]  # the twin has a data directory
+    assert record["not_run"] == []
+
+
 def test_backup_restore_skipped_is_not_pass(run_drill: RunDrill) -> None:
     record = run_drill(BACKUP, mutation="skip-restore")
     assert record["status"] == "FAIL", record["pytest_output"]

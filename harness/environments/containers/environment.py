@@ -62,6 +62,7 @@ class ContainersEnvironment(Environment):
         self.profile = profile
         self.name = profile.name
         self.production = profile.production
+        self.capabilities = profile.capabilities
         self.state: ContainersState | None = self._read()
         if self.state is not None:
             self._attach(self.state)

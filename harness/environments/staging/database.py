@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from drillbook.harness import pg
-from drillbook.harness.environments.base import Snapshot
+from drillbook.harness.environments.base import DatabaseInstance, Snapshot
 from drillbook.harness.environments.staging.aws.rds import Rds, RdsInstance
 from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshot, RdsSnapshots, RestoreOptions
 from drillbook.harness.environments.staging.secretref import SecretReader, SecretRef
@@ -88,6 +88,12 @@ class UrlDatabase:
 
     def restore_to_time(self, target: datetime, name: str, timeout: float = 1800.0) -> UrlDatabase:
         raise self._no_control("restore to a point in time")
+
+    def restore_latest(self, name: str, timeout: float = 1800.0) -> UrlDatabase:
+        raise self._no_control("restore its latest restorable point")
+
+    def discard(self, instance: DatabaseInstance | str) -> None:
+        raise self._no_control("delete an instance")
 
     def lag_s(self) -> float | None:
         """Replay lag of a standby, from the standby itself (None on a primary or when unknown)."""
@@ -208,6 +214,18 @@ class RdsDatabase(RdsInstanceRole):
         return self._restored(
             self.snaps.restore_to_time(self.name, name, restore_time=target, options=options, timeout=timeout)
         )
+
+    def restore_latest(self, name: str, timeout: float = 3600.0) -> RdsInstanceRole:
+        options = RestoreOptions.like(self.describe(), drillbook="restore-test")
+        return self._restored(self.snaps.restore_to_time(self.name, name, options=options, timeout=timeout))
+
+    def discard(self, instance: DatabaseInstance | str) -> None:
+        """Delete a scratch instance (the driver always keeps a final snapshot: ``<id>-final``)."""
+        name = instance if isinstance(instance, str) else instance.name
+        if name == self.name:
+            raise InvalidDrillConfig(f"refusing to discard the primary {name!r}: only restored instances")
+        if self.rds.exists(name):
+            self.rds.delete(name, final_snapshot_id=f"{name}-final", timeout=self.wait_timeout)
 
 
 class RdsReplica(RdsInstanceRole):

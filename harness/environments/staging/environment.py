@@ -39,12 +39,15 @@ class StagingEnvironment(Environment):
         self.settings = settings
         self.name = settings.name
         self.production = settings.production
+        self.capabilities = settings.profile.capabilities
         self.poll_interval = poll_interval
         self.progress = progress
 
     @classmethod
     def from_config(cls, config: Config, name: str, **options: Any) -> StagingEnvironment:
-        return cls(load_staging(config, name), **options)
+        settings = load_staging(config, name)
+        options.setdefault("poll_interval", settings.profile.poll_interval)
+        return cls(settings, **options)
 
     # -- roles, built on first use -------------------------------------------------------
 
@@ -152,7 +155,7 @@ class StagingEnvironment(Environment):
 
     # -- steady state, fingerprint ----------------------------------------------------------
 
-    def steady_probes(self) -> list[Any]:
+    def steady_probes(self) -> list[Probe]:
         """The health URL, the database, the cache: whichever are configured."""
         probes: list[Probe] = []
         if self.settings.health_url:

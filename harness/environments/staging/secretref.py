@@ -61,7 +61,9 @@ class SecretRef:
             if self.secret_key:
                 value = _json_field(value, self.secret_key, self)
         else:
-            value = self.literal or ""
+            # Checked when read to hold no secret: registering it would mask the endpoint in every
+            # record, and make the profile's own literal look like a secret when read again.
+            return self.literal or ""
         register(value)
         return value
 

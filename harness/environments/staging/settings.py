@@ -24,6 +24,8 @@ from drillbook.harness.environments.staging.secretref import SecretRef, read_ref
 PROFILE_KEYS = (
     "driver",
     "production",
+    "capabilities",
+    "poll_interval",
     "description",
     "health_url",
     "health_timeout",
@@ -234,6 +236,8 @@ def load_staging(config: Config, name: str) -> StagingSettings:
         raise Table({}, f"[environments.{name}]", config.where()).error(None, "is not defined")
     table.text("driver")
     table.flag("production")
+    table.strings("capabilities")
+    table.duration("poll_interval", 1.0)
     table.table("limits")
     aws_shared = table.table("aws")
     kube_shared = table.table("kubernetes")

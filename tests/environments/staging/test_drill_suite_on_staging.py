@@ -1,6 +1,6 @@
 """The drill suite itself (drills/) run with ``--drill-env staging`` against the emulated
 staging platform: the drills with a staging form pass and are journaled as staging runs;
-the others are skipped, each naming what of the local platform it needs."""
+the others are skipped, each naming the capability it needs."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_the_drill_suite_on_the_staging_profile(pytester: pytest.Pytester,
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed") == 1, result.stdout.str()[-4000:]
     assert outcomes.get("skipped", 0) >= 10 and not outcomes.get("failed") and not outcomes.get("errors")
-    result.stdout.fnmatch_lines(["*no staging form yet: this drill needs the local supervisor's zones*"])
+    result.stdout.fnmatch_lines(["*needs capability 'twin.internals', which environment 'staging' lacks*"])
     (record,) = journal.load_dicts(pytester.path / "drill-results")
     assert record["environment"]["name"] == "staging"
     assert record["drill"]["scenario"] == "deployment-test" and record["status"] == "PASS"
