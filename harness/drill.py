@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from drillbook.faults.base import Change, Fault, Reversible
 from drillbook.harness import registry, verdict
+from drillbook.harness.calls.scope import CallLog, scope
 from drillbook.harness.durations import format_duration, parse_duration
 from drillbook.harness.errors import (
     DrillbookError,
@@ -44,6 +45,7 @@ from drillbook.harness.phases import (
 )
 from drillbook.harness.probes import Probe, as_probe
 from drillbook.harness.records import (
+    CallerKind,
     DrillInfo,
     DrillResult,
     EnvironmentInfo,
@@ -112,6 +114,8 @@ class Drill:
         self.environment = environment
         self.clock = Clock()
         self.extra: dict[str, Any] = {}
+        #: The control-plane calls made by the steps, faults and body of this drill.
+        self.calls = CallLog()
         self._guard = guard
         self._progress = progress
         self._probes: list[Probe] = []
@@ -171,7 +175,8 @@ class Drill:
         self._faults.append(entry)  # pushed before inject: a half-done injection is reverted too
         self._say(f"injecting {fault.name}")
         try:
-            fault.inject()
+            with scope(self.calls, CallerKind.FAULT, fault.name):
+                fault.inject()
         except Exception as exc:
             self._event(Event.FAULT_INJECTION_FAILED, f"{fault.name}: {exc}")
             raise FaultError(f"injecting {fault.name} failed: {redact_text(str(exc))}") from exc
@@ -200,7 +205,8 @@ class Drill:
         entry = _Injected(change, seq, FaultRecord(name=change.name, params=redact(params)), _Undo.CHANGE)
         self._faults.append(entry)
         try:
-            change.inject()
+            with scope(self.calls, CallerKind.CHANGE, change.name):
+                change.inject()
         except Exception as exc:
             self._event(Event.CHANGE_FAILED, f"{change.name}: {exc}")
             raise
@@ -440,7 +446,8 @@ class Drill:
         if entry.reverted:
             return ""
         try:
-            entry.fault.revert()
+            with scope(self.calls, CallerKind.REVERT, entry.fault.name):
+                entry.fault.revert()
         except Exception as exc:
             error = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
             entry.record.revert_error = error
@@ -586,6 +593,7 @@ class Drill:
             started_at=self.clock.iso(self.clock.mono0),
             finished_at=self.clock.iso() if final else None,
             people=self.settings.people,
+            calls=self.calls.records(),
             extra=redact(
                 dict(
                     self.settings.run_extra,

@@ -184,6 +184,42 @@ class FaultRecord:
     revert_error: str | None = None
 
 
+class CallerKind(StrEnum):
+    """What made a control-plane call: a runbook step, a fault's injection or revert, a change
+    the recovery applied, or the drill's own body (between steps: verification, waits)."""
+
+    STEP = "step"
+    FAULT = "fault"
+    REVERT = "revert"
+    CHANGE = "change"
+    DRILL = "drill"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class ControlCall:
+    """One control-plane call (AWS, Kubernetes, toxiproxy) made while the drill ran.
+
+    ``params`` holds the identifying parameters only (instance, snapshot, namespace, name,
+    hosted zone, secret id...), never a value, password or token. ``permission`` is what the
+    call needs: an IAM action (``rds:StopDBInstance``), a Kubernetes RBAC rule
+    (``apps/deployments/scale:patch``) or empty where nothing is authorised (toxiproxy).
+    """
+
+    service: str
+    operation: str
+    permission: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+    duration_s: float = 0.0
+    outcome: str = "ok"  # "ok", or the error code (AWS), HTTP status (Kubernetes) or exception
+    at: str | None = None
+    caller: str = ""  # the runbook step, fault or change by name ("" for the drill's body)
+    caller_kind: str = CallerKind.DRILL.value
+
+
 @dataclass
 class Verification:
     name: str
@@ -299,6 +335,8 @@ class DrillResult:
     #: Changes the recovery made and undid at the end (``extra["changes"]`` before the key).
     changes: list[FaultRecord] = field(default_factory=list)
     people: People | None = None
+    #: Control-plane calls, in the order made (empty in records written before the key).
+    calls: list[ControlCall] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -379,6 +417,7 @@ class DrillResult:
             causes=[Reason.from_dict(c) for c in top.causes if isinstance(c, dict)],
             changes=[_build(FaultRecord, c, f"changes[{i}]") for i, c in enumerate(changes)],
             people=People.from_dict(people) if isinstance(people, dict) else None,
+            calls=_list(ControlCall, data, "calls"),
         )
 
 
@@ -439,7 +478,7 @@ class _Top:
 
 
 _NESTED = ("drill", "environment", "targets", "measured", "timeline", "phases", "faults", "verification",
-           "status", "schema_version", "changes", "people", "kind")
+           "status", "schema_version", "changes", "people", "kind", "calls")
 
 
 def _environment(value: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from drillbook.harness.calls.aws import instrument
 from drillbook.harness.errors import DrillbookError
 from drillbook.harness.redact import register_secret
 
@@ -39,7 +40,8 @@ class AwsEndpoint:
         if self.url is not None:
             # moto accepts any credentials; never pick up the machine's real ones.
             extra = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        return boto3.client(service, endpoint_url=self.url, region_name=self.region, config=config, **extra)
+        client = boto3.client(service, endpoint_url=self.url, region_name=self.region, config=config, **extra)
+        return instrument(client)
 
 
 def call(what: str, fn: Any, **kwargs: Any) -> Any:
