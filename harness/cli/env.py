@@ -29,6 +29,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("drillbook.harness.cli.env", "add_down"),
     ("drillbook.harness.cli.env", "add_status"),
     ("drillbook.harness.cli.env_check", "add_check"),
+    ("drillbook.harness.cli.env_policy", "add_policy"),
 )
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from drillbook.harness import pg
+from drillbook.harness.calls.declared import AwsActions, KubeRule, declare
 from drillbook.harness.environments.staging.environment import StagingEnvironment
 from drillbook.harness.environments.staging.secretref import SecretRef
 from drillbook.harness.environments.staging.settings import (
@@ -40,6 +41,18 @@ from drillbook.harness.environments.staging.settings import (
 )
 from drillbook.harness.errors import DrillbookError
 from drillbook.harness.redact import redact_text
+
+CALLS = declare(
+    __name__,
+    "drillbook env check: who the credentials are, whether they may do what drills do",
+    aws=(
+        AwsActions("sts", ("GetCallerIdentity",)),
+        AwsActions("iam", ("SimulatePrincipalPolicy",)),
+        AwsActions("ec2", ("DescribeRegions",)),
+    ),
+    kube=KubeRule("authorization.k8s.io", "selfsubjectaccessreviews", ("create",), cluster=True),
+    used_by="drillbook env check",
+)
 
 READY, NOT_READY, UNKNOWN = "READY", "NOT READY", "UNKNOWN"
 RDS_ACTIONS = (

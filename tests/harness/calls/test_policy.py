@@ -1,0 +1,47 @@
+"""``drillbook env policy``: the IAM policy and the Roles hold exactly what the drivers declare."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from drillbook.harness.calls.declared import declarations
+from drillbook.harness.calls.policy import iam_policy, permissions, rbac_yaml
+from drillbook.harness.cli import main
+
+
+def _granted(policy: dict[str, object], documents: list[dict[str, object]]) -> set[str]:
+    statements = policy["Statement"]
+    assert isinstance(statements, list)
+    granted = {a for s in statements for a in s["Action"]}
+    for doc in documents:
+        for rule in doc["rules"]:  # type: ignore[attr-defined]
+            for group in rule["apiGroups"]:
+                for resource in rule["resources"]:
+                    granted |= {f"{group or 'core'}/{resource}:{v}" for v in rule["verbs"]}
+    return granted
+
+
+def test_policy_and_roles_grant_exactly_the_declared_calls() -> None:
+    declared = declarations()
+    documents = list(yaml.safe_load_all(rbac_yaml(declared, namespace="shop")))
+    assert [d["kind"] for d in documents] == ["Role", "ClusterRole"]
+    assert documents[0]["metadata"] == {"name": "drillbook", "namespace": "shop"}
+    assert _granted(iam_policy(declared), documents) == permissions(declared)
+    assert "rds:StopDBInstance" in permissions(declared)
+    assert "core/pods/eviction:create" in permissions(declared)
+    assert not any(p.endswith(":*") or p == "*" for p in permissions(declared))
+
+
+def test_the_command_prints_both_and_each_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["env", "policy", "--only", "iam"]) == 0
+    policy = json.loads(capsys.readouterr().out)
+    assert policy["Version"] == "2012-10-17" and policy["Statement"]
+    assert main(["env", "policy", "--only", "rbac", "--namespace", "payments"]) == 0
+    role = next(yaml.safe_load_all(capsys.readouterr().out))
+    assert role["kind"] == "Role" and role["metadata"]["namespace"] == "payments"
+    assert main(["env", "policy"]) == 0
+    both = capsys.readouterr().out
+    assert "# IAM policy (JSON)" in both and "kind: ClusterRole" in both
