@@ -1,6 +1,6 @@
 """The Kubernetes driver's calls, recorded against the emulator and the twin (real HTTP): each
-one with its RBAC verb and resource, namespace and name, outcome, and on the twin (as on a
-real API server) the ``Audit-Id`` it answered with."""
+one with its RBAC verb and resource, namespace and name, outcome, and the ``Audit-Id`` the
+server answered with (as a real API server does)."""
 
 from __future__ import annotations
 
@@ -29,5 +29,4 @@ def test_deployment_calls_are_recorded(kube_target: KubeTarget) -> None:
     assert calls[0].operation == "patch deployments"
     assert calls[0].params == {"namespace": kube_target.namespace, "name": kube_target.deployment}
     assert all(c.caller == "scale the API" for c in calls)
-    if kube_target.kind != "emulator":  # kmock sends no Audit-Id; the twin and real servers do
-        assert all(c.request_id for c in calls) and calls[0].request_id != calls[1].request_id
+    assert all(c.request_id for c in calls) and calls[0].request_id != calls[1].request_id
