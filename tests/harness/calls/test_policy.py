@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from drillbook.harness.calls.declared import declarations
-from drillbook.harness.calls.policy import iam_policy, permissions, rbac_yaml
+from drillbook.harness.calls.policy import iam_json, iam_policy, permissions, rbac_yaml
 from drillbook.harness.cli import main
 
 
@@ -45,3 +46,11 @@ def test_the_command_prints_both_and_each_alone(capsys: pytest.CaptureFixture[st
     assert main(["env", "policy"]) == 0
     both = capsys.readouterr().out
     assert "# IAM policy (JSON)" in both and "kind: ClusterRole" in both
+
+
+def test_docs_show_the_policy_as_generated() -> None:
+    """docs/staging.md quotes the generated policy and Roles: they must not drift from the code."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "staging.md").read_text(encoding="utf-8")
+    declared = declarations()
+    assert f"```json\n{iam_json(declared)}```" in text
+    assert f"```yaml\n{rbac_yaml(declared, namespace='compliant')}```" in text
