@@ -107,3 +107,39 @@ def declarations() -> list[Declaration]:
         for info in pkgutil.walk_packages(package.__path__, prefix=package_name + "."):
             importlib.import_module(info.name)
     return [_declared[name] for name in sorted(_declared)]
+
+
+@dataclass(frozen=True)
+class KubeCheck:
+    """One verb of a declared rule, as SelfSubjectAccessReview asks about it."""
+
+    verb: str
+    resource: str
+    subresource: str
+    group: str
+    cluster: bool
+
+    def __str__(self) -> str:
+        where = " (all namespaces)" if self.cluster and self.resource != "nodes" else ""
+        return f"{self.verb} {self.resource}{'/' + self.subresource if self.subresource else ''}{where}"
+
+
+def drill_permissions(service: str) -> tuple[str, ...]:
+    """The IAM actions of ``service`` the drills' drivers declare (what ``env check`` simulates)."""
+    return tuple(dict.fromkeys(
+        p for d in declarations() if d.used_by == "drills"
+        for group in d.aws if group.service == service for p in group.permissions
+    ))
+
+
+def drill_kube_checks() -> tuple[KubeCheck, ...]:
+    """Every verb the drills' Kubernetes drivers declare, one check each (``env check``)."""
+    checks: dict[KubeCheck, None] = {}
+    for d in declarations():
+        if d.used_by != "drills":
+            continue
+        for rule in d.kube:
+            resource, _, sub = rule.resource.partition("/")
+            for verb in rule.verbs:
+                checks[KubeCheck(verb, resource, sub, rule.group, rule.cluster)] = None
+    return tuple(checks)
