@@ -27,6 +27,9 @@ _TITLES = {
 
 @dataclass(frozen=True)
 class CallRow:
+    """One call, or ``count`` identical calls in a row (a wait polling a status): then ``at``
+    and ``request_id`` name the first and the last, and ``duration`` is their total."""
+
     at: str
     service: str
     operation: str
@@ -36,6 +39,7 @@ class CallRow:
     outcome: str
     ok: bool
     permission: str
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,19 @@ class CallsView:
 
 def calls_view(r: DrillResult) -> CallsView:
     order: list[tuple[str, str]] = []
-    grouped: dict[tuple[str, str], list[CallRow]] = {}
+    grouped: dict[tuple[str, str], list[list[ControlCall]]] = {}
     for call in r.calls:
         key = (call.caller_kind, call.caller)
         if key not in grouped:
             order.append(key)
             grouped[key] = []
-        grouped[key].append(_row(call))
+        runs = grouped[key]
+        if runs and _same(runs[-1][-1], call):
+            runs[-1].append(call)  # a wait polling: one row, with its count
+        else:
+            runs.append([call])
     groups = tuple(
-        CallGroup(_title(kind, caller), kind, caller, tuple(grouped[(kind, caller)]))
+        CallGroup(_title(kind, caller), kind, caller, tuple(_row(run) for run in grouped[(kind, caller)]))
         for kind, caller in order
     )
     return CallsView(
@@ -82,18 +90,29 @@ def _title(kind: str, caller: str) -> str:
     return f"{title}: {caller}" if caller else "The drill (between steps)"
 
 
-def _row(call: ControlCall) -> CallRow:
-    params = ", ".join(f"{k}={v}" for k, v in sorted(call.params.items()))
+def _same(a: ControlCall, b: ControlCall) -> bool:
+    return (a.service, a.operation, a.params, a.outcome) == (b.service, b.operation, b.params, b.outcome)
+
+
+def _row(run: list[ControlCall]) -> CallRow:
+    first, last = run[0], run[-1]
+    params = ", ".join(f"{k}={v}" for k, v in sorted(first.params.items()))
+    at = timefmt.clock(timefmt.parse_iso(first.at))
+    request_id = first.request_id or ""
+    if len(run) > 1:
+        at = f"{at} to {timefmt.clock(timefmt.parse_iso(last.at))}"
+        request_id = f"{request_id} … {last.request_id or ''}".strip()
     return CallRow(
-        at=timefmt.clock(timefmt.parse_iso(call.at)),
-        service=call.service,
-        operation=call.operation,
+        at=at,
+        service=first.service,
+        operation=first.operation,
         params=redact_text(params),
-        request_id=call.request_id or "",
-        duration=format_duration(call.duration_s),
-        outcome=call.outcome,
-        ok=call.outcome == "ok",
-        permission=call.permission,
+        request_id=request_id,
+        duration=format_duration(sum(c.duration_s for c in run)),
+        outcome=first.outcome,
+        ok=first.outcome == "ok",
+        permission=first.permission,
+        count=len(run),
     )
 
 

@@ -43,6 +43,12 @@ def staging_record() -> DrillResult:
         _call("2026-12-02T12:00:04.000Z", "rds", "RestoreDBInstanceFromDBSnapshot", "restore it", "step",
               DBInstanceIdentifier="compliant-db-restored-1",
               DBSnapshotIdentifier="rds:compliant-db-2026-12-02-03-00"),
+        _call("2026-12-02T12:00:05.000Z", "rds", "DescribeDBInstances", "restore it", "step",
+              DBInstanceIdentifier="compliant-db-restored-1"),
+        _call("2026-12-02T12:00:06.000Z", "rds", "DescribeDBInstances", "restore it", "step",
+              DBInstanceIdentifier="compliant-db-restored-1"),
+        _call("2026-12-02T12:00:07.000Z", "rds", "DescribeDBInstances", "restore it", "step",
+              DBInstanceIdentifier="compliant-db-restored-1"),
         _call("2026-12-02T12:00:09.000Z", "secretsmanager", "PutSecretValue", "switch the app", "step",
               SecretId="staging/database-url"),
         _call("2026-12-02T12:00:10.000Z", "kubernetes", "patch deployments", "switch the app", "step",
@@ -92,7 +98,12 @@ def test_calls_round_trip_through_the_journal(stored: Path) -> None:
 def test_the_appendix_lists_the_calls_per_step(stored: Path, options: ReportOptions, golden: Golden) -> None:
     report = build(stored, options)
     view = report.drills[0].calls
-    assert (view.total, view.failed) == (6, 1)
+    assert (view.total, view.failed) == (9, 1)
+    restore = view.groups[2]
+    assert [(row.operation, row.count) for row in restore.rows] == [
+        ("RestoreDBInstanceFromDBSnapshot", 1), ("DescribeDBInstances", 3),  # a wait: one row
+    ]
+    assert restore.rows[1].request_id == "req-120005 … req-120007"
     assert [g.title for g in view.groups] == [
         "Fault injected: rds_stop", "Step: find the latest snapshot", "Step: restore it",
         "Step: switch the app", "Reverted: rds_stop",
@@ -109,7 +120,7 @@ def test_the_appendix_lists_the_calls_per_step(stored: Path, options: ReportOpti
 def test_a_secret_in_a_parameter_is_masked(tmp_path: Path, options: ReportOptions) -> None:
     register_secret(SECRET)
     record = staging_record()
-    record.calls[3].params["SecretId"] = SECRET  # a caller that put a value where an id goes
+    record.calls[6].params["SecretId"] = SECRET  # a caller that put a value where an id goes
     journal.append(tmp_path, record)
     report = build(tmp_path, options)
     for text in (render.run_markdown(report), render.run_html(report), render.run_json(report)):
