@@ -54,3 +54,16 @@ def test_docs_show_the_policy_as_generated() -> None:
     declared = declarations()
     assert f"```json\n{iam_json(declared)}```" in text
     assert f"```yaml\n{rbac_yaml(declared, namespace='compliant')}```" in text
+
+
+def test_the_role_namespace_comes_from_the_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "drillbook.toml"
+    config.write_text(
+        '[environments.staging.kubernetes]\napi_url = "http://127.0.0.1:9"\nnamespace = "payments"\n\n'
+        '[environments.staging.app]\ndeployment = "api"\nselector = "app=api"\n'
+    )
+    assert main(["env", "policy", "--only", "rbac", "--env", "staging", "--config", str(config)]) == 0
+    role = next(yaml.safe_load_all(capsys.readouterr().out))
+    assert role["metadata"]["namespace"] == "payments"
