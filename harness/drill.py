@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from drillbook.faults.base import Change, Fault, Reversible
 from drillbook.harness import polling, registry, verdict
+from drillbook.harness.calls.scope import CallLog, scope
 from drillbook.harness.durations import format_duration, parse_duration
 from drillbook.harness.environments.capabilities import why_missing
 from drillbook.harness.errors import (
@@ -46,6 +47,7 @@ from drillbook.harness.phases import (
 )
 from drillbook.harness.probes import Probe, as_probe
 from drillbook.harness.records import (
+    CallerKind,
     DrillInfo,
     DrillResult,
     EnvironmentInfo,
@@ -123,6 +125,8 @@ class Drill:
         self.environment = environment
         self.clock = Clock()
         self.extra: dict[str, Any] = {}
+        #: The control-plane calls made by the steps, faults and body of this drill.
+        self.calls = CallLog()
         self._guard = guard
         self._progress = progress
         self._probes: list[Probe] = []
@@ -183,7 +187,8 @@ class Drill:
         self._faults.append(entry)  # pushed before inject: a half-done injection is reverted too
         self._say(f"injecting {fault.name}")
         try:
-            fault.inject()
+            with scope(self.calls, CallerKind.FAULT, fault.name):
+                fault.inject()
         except Exception as exc:
             self._event(Event.FAULT_INJECTION_FAILED, f"{fault.name}: {exc}")
             raise FaultError(f"injecting {fault.name} failed: {redact_text(str(exc))}") from exc
@@ -212,7 +217,8 @@ class Drill:
         entry = _Injected(change, seq, FaultRecord(name=change.name, params=redact(params)), _Undo.CHANGE)
         self._faults.append(entry)
         try:
-            change.inject()
+            with scope(self.calls, CallerKind.CHANGE, change.name):
+                change.inject()
         except Exception as exc:
             self._event(Event.CHANGE_FAILED, f"{change.name}: {exc}")
             raise
@@ -492,7 +498,8 @@ class Drill:
         if entry.reverted:
             return ""
         try:
-            entry.fault.revert()
+            with scope(self.calls, CallerKind.REVERT, entry.fault.name):
+                entry.fault.revert()
         except Exception as exc:
             error = redact_text(f"{entry.fault.name}: {type(exc).__name__}: {exc}")
             entry.record.revert_error = error
@@ -639,6 +646,7 @@ class Drill:
             started_at=self.clock.iso(self.clock.mono0),
             finished_at=self.clock.iso() if final else None,
             people=self.settings.people,
+            calls=self.calls.records(),
             extra=redact(
                 dict(
                     self.settings.run_extra,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from drillbook.harness import journal, mutation, signals
+from drillbook.harness.calls.scope import scope
 from drillbook.harness.config import Config, find_config
 from drillbook.harness.configcheck import check_run_config
 from drillbook.harness.drill import Drill, FaultGuard
@@ -23,7 +24,7 @@ from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 from drillbook.harness.fingerprint import fingerprint
 from drillbook.harness.lease.keeper import LeaseKeeper
 from drillbook.harness.marker import MARKER_HELP, TIERS, DrillSpec, spec_from_marker
-from drillbook.harness.records import DrillResult, EnvironmentInfo, Status
+from drillbook.harness.records import CallerKind, DrillResult, EnvironmentInfo, Status
 from drillbook.harness.settings import DrillSettings, from_config
 from drillbook.harness.timing import new_run_id
 from drillbook.harness.undolog import UndoLog, leftovers
@@ -339,7 +340,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if drill_obj is None:
         return (yield)
     try:
-        outcome = yield
+        # The body's own calls (between steps: waits, verification) are the drill's.
+        with scope(drill_obj.calls, CallerKind.DRILL):
+            outcome = yield
     except BaseException as exc:
         result = _finish(item.config, drill_obj, exc)
         _properties(item, result)

@@ -188,6 +188,42 @@ class FaultRecord:
     revert_error: str | None = None
 
 
+class CallerKind(StrEnum):
+    """What made a control-plane call: a runbook step, a fault's injection or revert, a change
+    the recovery applied, or the drill's own body (between steps: verification, waits)."""
+
+    STEP = "step"
+    FAULT = "fault"
+    REVERT = "revert"
+    CHANGE = "change"
+    DRILL = "drill"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class ControlCall:
+    """One control-plane call (AWS, Kubernetes, toxiproxy) made while the drill ran.
+
+    ``params`` holds the identifying parameters only (instance, snapshot, namespace, name,
+    hosted zone, secret id...), never a value, password or token. ``permission`` is what the
+    call needs: an IAM action (``rds:StopDBInstance``), a Kubernetes RBAC rule
+    (``apps/deployments/scale:patch``) or empty where nothing is authorised (toxiproxy).
+    """
+
+    service: str
+    operation: str
+    permission: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+    duration_s: float = 0.0
+    outcome: str = "ok"  # "ok", or the error code (AWS), HTTP status (Kubernetes) or exception
+    at: str | None = None
+    caller: str = ""  # the runbook step, fault or change by name ("" for the drill's body)
+    caller_kind: str = CallerKind.DRILL.value
+
+
 @dataclass
 class Verification:
     name: str
@@ -314,6 +350,8 @@ class DrillResult:
     people: People | None = None
     #: Parts not run for a missing capability (empty in records written before the key).
     not_run: list[NotRun] = field(default_factory=list)
+    #: Control-plane calls, in the order made (empty in records written before the key).
+    calls: list[ControlCall] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -395,6 +433,7 @@ class DrillResult:
             changes=[_build(FaultRecord, c, f"changes[{i}]") for i, c in enumerate(changes)],
             people=People.from_dict(people) if isinstance(people, dict) else None,
             not_run=_list(NotRun, data, "not_run"),
+            calls=_list(ControlCall, data, "calls"),
         )
 
 
@@ -455,7 +494,7 @@ class _Top:
 
 
 _NESTED = ("drill", "environment", "targets", "measured", "timeline", "phases", "faults", "verification",
-           "status", "schema_version", "changes", "people", "kind", "not_run")
+           "status", "schema_version", "changes", "people", "kind", "not_run", "calls")
 
 
 def _environment(value: Any) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from drillbook.harness.calls.scope import scope
 from drillbook.harness.durations import format_duration, parse_duration
 from drillbook.harness.environments.capabilities import check_names
 from drillbook.harness.events import Event
+from drillbook.harness.records import CallerKind
 from drillbook.harness.redact import redact_text
 
 if TYPE_CHECKING:
@@ -140,7 +142,8 @@ class Runbook:
         drill.note(Event.RUNBOOK_STEP, step.name)
         start = time.monotonic()
         try:
-            value = drill.action_for(step.name, step.action)(context)
+            with scope(drill.calls, CallerKind.STEP, step.name):
+                value = drill.action_for(step.name, step.action)(context)
         except Exception as exc:
             failure = f"{step.name}: {type(exc).__name__}: {redact_text(str(exc))}"
             drill.note(Event.RUNBOOK_STEP_FAILED, failure)

@@ -31,6 +31,7 @@ from drillbook.harness.redact import redact_text
 from drillbook.harness.verdict import causes_of
 from drillbook.reports import scope, timefmt
 from drillbook.reports.actions import ActionItem, action_items
+from drillbook.reports.calls import CallsView, calls_view
 from drillbook.reports.escalation import Escalation, escalation
 from drillbook.reports.findings import Context, PhaseFigures, findings
 from drillbook.reports.journals import Entry, RunRecords, chain_state
@@ -202,6 +203,8 @@ class DrillReport:
     links: Links
     evidence: Evidence
     marks: Marks
+    #: The control-plane calls, per step / fault (empty before records carried them).
+    calls: CallsView
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,7 @@ def build_drill(entry: Entry, run: RunRecords, options: ReportOptions, signed: S
         links=links,
         evidence=_evidence(entry, run, kind.text),
         marks=_marks(r, start, fault),
+        calls=calls_view(r),
     )
 
 

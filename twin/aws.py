@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from drillbook.harness.calls.aws import instrument
 from drillbook.harness.errors import DrillbookError
 from drillbook.harness.redact import register_secret
 
@@ -37,10 +38,11 @@ class AwsEndpoint:
         config = Config(connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
                         retries={"max_attempts": self.max_attempts, "mode": "standard"})
         if self.url is None:
-            return boto3.client(service, region_name=self.region, config=config)
+            return instrument(boto3.client(service, region_name=self.region, config=config))
         # moto accepts any credentials; never pick up the machine's real ones.
-        return _twin_session().client(service, endpoint_url=self.url, region_name=self.region, config=config,
-                                      aws_access_key_id="testing", aws_secret_access_key="testing")
+        return instrument(_twin_session().client(
+            service, endpoint_url=self.url, region_name=self.region, config=config,
+            aws_access_key_id="testing", aws_secret_access_key="testing"))
 
 
 @functools.cache

@@ -32,6 +32,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("drillbook.harness.cli.env_check", "add_check"),
     ("drillbook.harness.cli.env_shell", "add_shell"),
     ("drillbook.harness.cli.env_profile", "add_profile"),
+    ("drillbook.harness.cli.env_policy", "add_policy"),
 )
 
 if TYPE_CHECKING:

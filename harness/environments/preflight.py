@@ -23,6 +23,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from drillbook.harness import pg
+from drillbook.harness.calls.declared import (
+    AwsActions,
+    KubeRule,
+    declare,
+    drill_kube_checks,
+    drill_permissions,
+)
 from drillbook.harness.environments.staging.environment import StagingEnvironment
 from drillbook.harness.environments.staging.secretref import SecretRef
 from drillbook.harness.environments.staging.settings import (
@@ -41,28 +48,19 @@ from drillbook.harness.environments.staging.settings import (
 from drillbook.harness.errors import DrillbookError
 from drillbook.harness.redact import redact_text
 
+CALLS = declare(
+    __name__,
+    "drillbook env check: who the credentials are, whether they may do what drills do",
+    aws=(
+        AwsActions("sts", ("GetCallerIdentity",)),
+        AwsActions("iam", ("SimulatePrincipalPolicy",)),
+        AwsActions("ec2", ("DescribeRegions",)),
+    ),
+    kube=KubeRule("authorization.k8s.io", "selfsubjectaccessreviews", ("create",), cluster=True),
+    used_by="drillbook env check",
+)
+
 READY, NOT_READY, UNKNOWN = "READY", "NOT READY", "UNKNOWN"
-RDS_ACTIONS = (
-    "rds:StopDBInstance",
-    "rds:StartDBInstance",
-    "rds:RebootDBInstance",
-    "rds:CreateDBSnapshot",
-    "rds:RestoreDBInstanceFromDBSnapshot",
-    "rds:RestoreDBInstanceToPointInTime",
-    "rds:PromoteReadReplica",
-    "rds:DeleteDBInstance",
-)
-#: (verb, resource, subresource, group) the Kubernetes faults and drivers need.
-KUBE_VERBS = (
-    ("list", "pods", "", ""),
-    ("delete", "pods", "", ""),
-    ("create", "pods", "eviction", ""),
-    ("get", "deployments", "", "apps"),
-    ("patch", "deployments", "", "apps"),
-    ("list", "replicasets", "", "apps"),
-    ("list", "nodes", "", ""),
-    ("patch", "nodes", "", ""),
-)
 
 
 @dataclass(frozen=True)
@@ -249,6 +247,9 @@ def _database(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
 def _simulate(rds: Any, instance_id: str) -> tuple[str, str]:
     from drillbook.harness.environments.staging.aws.client import aws_call, client
 
+    # What the drivers declare they call, not a list of our own: the policy the team was given
+    # (`drillbook env policy`) is what is checked.
+    actions = [a for a in drill_permissions("rds") if not a.startswith("rds:Describe")]
     arn = rds.describe(instance_id).arn
     caller = aws_call("who am I", client(rds.aws, "sts").get_caller_identity)["Arn"]
     principal = _principal(caller)
@@ -257,7 +258,7 @@ def _simulate(rds: Any, instance_id: str) -> tuple[str, str]:
             "simulate the drill's RDS actions",
             client(rds.aws, "iam").simulate_principal_policy,
             PolicySourceArn=principal,
-            ActionNames=list(RDS_ACTIONS),
+            ActionNames=list(actions),
             ResourceArns=[arn],
         )
     except DrillbookError as exc:
@@ -270,7 +271,7 @@ def _simulate(rds: Any, instance_id: str) -> tuple[str, str]:
     ]
     if denied:
         return NOT_READY, f"as {caller}: denied {', '.join(denied)}"
-    return READY, f"as {caller}: {len(RDS_ACTIONS)} RDS actions allowed"
+    return READY, f"as {caller}: {len(actions)} RDS actions allowed"
 
 
 def _principal(caller_arn: str) -> str:
@@ -340,24 +341,25 @@ def _deployment(c: _Checks, *, env: StagingEnvironment, role: str) -> None:
         from kubernetes import client
 
         denied = []
-        for verb, resource, sub, group in KUBE_VERBS:
+        checks = drill_kube_checks()
+        for check in checks:
             review = client.V1SelfSubjectAccessReview(
                 spec=client.V1SelfSubjectAccessReviewSpec(
                     resource_attributes=client.V1ResourceAttributes(
-                        namespace=None if resource == "nodes" else s.kube.namespace,
-                        verb=verb,
-                        resource=resource,
-                        subresource=sub or None,
-                        group=group,
+                        namespace=None if check.cluster else s.kube.namespace,
+                        verb=check.verb,
+                        resource=check.resource,
+                        subresource=check.subresource or None,
+                        group=check.group,
                     )
                 )
             )
             out = kube.call("SelfSubjectAccessReview", kube.authz.create_self_subject_access_review, review)
             if not (out.status and out.status.allowed):
-                denied.append(f"{verb} {resource}{'/' + sub if sub else ''}")
+                denied.append(str(check))
         if denied:
             return NOT_READY, "denied: " + ", ".join(denied) + " (nodes are needed by zone drain only)"
-        return READY, f"{len(KUBE_VERBS)} verbs allowed (SelfSubjectAccessReview)"
+        return READY, f"{len(checks)} verbs allowed (SelfSubjectAccessReview)"
 
     c.run("RBAC permissions", access)
 

@@ -20,11 +20,19 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from drillbook.harness.calls.declared import KubeRule, declare
 from drillbook.harness.environments.staging.k8s.client import Kube, KubeConflict, KubeError, KubeNotFound
 from drillbook.harness.environments.staging.settings import LeaseSettings
 from drillbook.harness.lease.backend import DEAD, HELD, TAKEN, Attempt, LeaseStatus
 from drillbook.harness.lease.holder import LeaseHolder, LeaseLost
 from drillbook.harness.signals import main_thread_only
+
+CALLS = declare(
+    __name__,
+    "the environment's lease: one run at a time (a coordination.k8s.io Lease)",
+    kube=KubeRule("coordination.k8s.io", "leases", ("get", "create", "update")),
+    used_by="drillbook run (the lease)",
+)
 
 HOLDER = "drillbook.io/holder"
 UNDO = "drillbook.io/undo"

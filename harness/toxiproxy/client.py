@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from drillbook.harness.calls.scope import current, now_iso, record
+from drillbook.harness.calls.toxiproxy import describe
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.toxiproxy.errors import (
     ToxiproxyBadRequest,
@@ -101,6 +103,22 @@ class ToxiproxyClient:
     # -- transport ---------------------------------------------------------------
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
+        target = current()
+        if target is None:
+            return self._request(method, path, body)
+        operation, params = describe(method, path)
+        started, at = time.monotonic(), now_iso()
+        outcome = "ok"
+        try:
+            return self._request(method, path, body)
+        except ToxiproxyError as exc:
+            outcome = str(exc.status or type(exc).__name__)
+            raise
+        finally:
+            record(target, service="toxiproxy", operation=operation, permission="", params=params,
+                   started=started, at=at, outcome=outcome, request_id=None)
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self.url + path,

@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -101,6 +102,12 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     #: An idle keep-alive connection (or one that never sends its request) is closed after this.
     timeout = 300
+
+    def end_headers(self) -> None:
+        # Every answer of a real API server carries the id its audit log is searched by; the
+        # drivers journal it as the call's request id.
+        self.send_header("Audit-Id", str(uuid.uuid4()))
+        super().end_headers()
 
     def do_GET(self) -> None:
         self._serve("GET")

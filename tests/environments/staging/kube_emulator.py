@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp.test_utils
 import kmock
 import pytest
 
@@ -135,7 +136,9 @@ class KubeEmulator:
             self._loop.close()
 
     async def _main(self) -> None:
-        async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator) as server:
+        async with kmock.KubernetesEmulator() as emulator, kmock.Server(
+            emulator, server_cls=_AuditedServer
+        ) as server:
             self.kmock = emulator
             self.url = str(server.url).rstrip("/")
             self._install(emulator)
@@ -665,3 +668,17 @@ def started(request: pytest.FixtureRequest, **kwargs: Any) -> KubeEmulator:
     emulator = KubeEmulator(**kwargs).start()
     request.addfinalizer(emulator.stop)
     return emulator
+
+
+class _AuditedServer(aiohttp.test_utils.RawTestServer):
+    """kmock's server, answering with an ``Audit-Id`` header as a real API server does (the
+    request id drillbook journals for each call)."""
+
+    def __init__(self, handler: Any, **kwargs: Any) -> None:
+        async def audited(request: Any) -> Any:
+            response = await handler(request)
+            if not response.prepared:  # a watch stream has sent its headers already
+                response.headers["Audit-Id"] = str(uuid.uuid4())
+            return response
+
+        super().__init__(audited, **kwargs)

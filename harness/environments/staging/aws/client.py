@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from drillbook.harness.calls.aws import instrument
 from drillbook.harness.environments.staging.aws.errors import AwsError, AwsUnreachable, class_for
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.harness.redact import redact_text
@@ -27,7 +28,7 @@ def client(aws: AwsSettings, service: str) -> Any:
     if aws.emulator_credentials:
         # moto accepts any credentials; never send the machine's real ones to an emulator.
         extra = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}
-    return session.client(service, endpoint_url=aws.endpoint_url, config=config, **extra)
+    return instrument(session.client(service, endpoint_url=aws.endpoint_url, config=config, **extra))
 
 
 def aws_call(

@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from drillbook.harness.calls.declared import AwsActions, declare
 from drillbook.harness.environments.staging.aws.client import aws_call, client
 from drillbook.harness.environments.staging.aws.errors import AwsNotFound, AwsWrongState
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.harness.environments.staging.waiting import Progress, wait_until
+
+CALLS = declare(
+    __name__,
+    "describe, stop, start, reboot (with failover), promote and delete RDS instances",
+    aws=AwsActions("rds", ("DescribeDBInstances", "StopDBInstance", "StartDBInstance", "RebootDBInstance",
+                           "PromoteReadReplica", "DeleteDBInstance")),
+)
 
 log = logging.getLogger("drillbook.staging.rds")
 #: AWS restarts a stopped DB instance after this long.

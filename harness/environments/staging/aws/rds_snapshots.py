@@ -7,10 +7,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from drillbook.harness.calls.declared import AwsActions, declare
 from drillbook.harness.environments.staging.aws.client import aws_call
 from drillbook.harness.environments.staging.aws.errors import AwsNotFound
 from drillbook.harness.environments.staging.aws.rds import Rds, RdsInstance
 from drillbook.harness.environments.staging.waiting import wait_until
+
+CALLS = declare(
+    __name__,
+    "list, create and delete RDS snapshots; restore one, or a point in time, into a new instance",
+    aws=AwsActions(
+        "rds",
+        ("DescribeDBSnapshots", "CreateDBSnapshot", "DeleteDBSnapshot", "RestoreDBInstanceFromDBSnapshot",
+         "RestoreDBInstanceToPointInTime"),
+        implied=(("AddTagsToResource", "a restore that passes Tags (the drill's labels) is also authorised "
+                  "as rds:AddTagsToResource"),),
+    ),
+)
 
 
 @dataclass(frozen=True)

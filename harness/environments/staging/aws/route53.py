@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from drillbook.harness.calls.declared import AwsActions, declare
 from drillbook.harness.environments.staging.aws.client import aws_call, client
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.harness.environments.staging.waiting import Progress, wait_until
+
+CALLS = declare(
+    __name__,
+    "read the hosted zone and its records, UPSERT a record, wait for the change to be INSYNC",
+    aws=AwsActions("route53", ("GetHostedZone", "ListResourceRecordSets", "ChangeResourceRecordSets",
+                               "GetChange")),
+)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from drillbook.harness.calls.declared import AwsActions, declare
 from drillbook.harness.environments.staging.aws.client import aws_call, client
 from drillbook.harness.environments.staging.aws.errors import AwsNotFound
 from drillbook.harness.environments.staging.settings import ObjectStoreSettings
+
+CALLS = declare(
+    __name__,
+    "write evidence with SSE (and object lock), read it back, list it; check the bucket and its lock",
+    aws=AwsActions(
+        "s3",
+        # IAM names: HeadObject is s3:GetObject, ListObjectsV2 and HeadBucket are s3:ListBucket.
+        ("PutObject", "GetObject", "ListBucket", "GetBucketObjectLockConfiguration"),
+        implied=(("PutObjectRetention", "evidence written with an object lock retention date is also "
+                  "authorised as s3:PutObjectRetention"),),
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from drillbook.harness.calls.declared import AwsActions, declare
 from drillbook.harness.environments.staging.aws.client import aws_call, client
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.harness.environments.staging.waiting import Progress, wait_until
 from drillbook.harness.redact import register_secret
+
+CALLS = declare(
+    __name__,
+    "read, write and rotate secrets (values are never journaled)",
+    aws=AwsActions("secretsmanager", ("GetSecretValue", "PutSecretValue", "DescribeSecret", "RotateSecret")),
+)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from drillbook.harness.calls.kube import recording_api_client
 from drillbook.harness.environments.staging.settings import KubeSettings
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 from drillbook.harness.redact import redact_text
@@ -89,7 +90,7 @@ def api_client(settings: KubeSettings, *, where: str = "[kubernetes]") -> Any:
             f"{where}: cannot load {source}: {exc}; check context / kubeconfig there, or set api_url"
         ) from exc
     configuration.retries = 2
-    return client.ApiClient(configuration)
+    return recording_api_client(configuration)
 
 
 def timeout(settings: KubeSettings) -> tuple[float, float]:

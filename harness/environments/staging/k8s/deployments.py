@@ -8,10 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from drillbook.harness.calls.declared import KubeRule, declare
 from drillbook.harness.environments.staging.k8s.client import Kube, KubeNotFound
 from drillbook.harness.environments.staging.k8s.pods import Pods, PodState
 from drillbook.harness.environments.staging.waiting import Progress, Waited, wait_until
 from drillbook.harness.errors import InvalidDrillConfig
+
+CALLS = declare(
+    __name__,
+    "read a deployment; scale it, set its image, variables and annotations (patch)",
+    kube=KubeRule("apps", "deployments", ("get", "patch")),
+)
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 REVISION = "deployment.kubernetes.io/revision"

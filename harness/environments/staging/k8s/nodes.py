@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from drillbook.harness.calls.declared import KubeRule, declare
 from drillbook.harness.environments.staging.k8s.client import (
     Kube,
     KubeError,
@@ -21,6 +22,17 @@ from drillbook.harness.environments.staging.k8s.client import (
     KubeTooManyRequests,
 )
 from drillbook.harness.environments.staging.waiting import Progress, wait_until
+
+CALLS = declare(
+    __name__,
+    "a zone's nodes: cordon and uncordon them, evict their pods (drain), wait for the evicted pods",
+    # A drain evicts every pod of the node, whatever its namespace (as kubectl drain does).
+    kube=(
+        KubeRule("", "nodes", ("get", "list", "patch"), cluster=True),
+        KubeRule("", "pods", ("get", "list"), cluster=True),
+        KubeRule("", "pods/eviction", ("create",), cluster=True),
+    ),
+)
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"

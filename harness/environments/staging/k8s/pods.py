@@ -10,8 +10,18 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from drillbook.harness.calls.declared import KubeRule, declare
 from drillbook.harness.environments.staging.k8s.client import Kube, KubeNotFound
 from drillbook.harness.errors import InvalidDrillConfig
+
+CALLS = declare(
+    __name__,
+    "list a deployment's pods, kill pods; the pods of a node (every namespace)",
+    kube=(
+        KubeRule("", "pods", ("list", "delete")),
+        KubeRule("", "pods", ("list",), cluster=True),
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drillbook.harness.calls.declared import KubeRule, declare
 from drillbook.harness.environments.base import ReplicaStatus
 from drillbook.harness.environments.staging.k8s.client import Kube
 from drillbook.harness.environments.staging.k8s.deployments import Deployments
@@ -12,6 +13,10 @@ from drillbook.harness.environments.staging.k8s.nodes import Nodes
 from drillbook.harness.environments.staging.k8s.pods import Pods
 from drillbook.harness.environments.staging.k8s.rollout import Rollouts
 from drillbook.harness.environments.staging.settings import DeploymentSettings
+
+CALLS = declare(
+    __name__, "the app role: kill pods", kube=KubeRule("", "pods", ("delete",))
+)
 
 
 class KubeDeployment:

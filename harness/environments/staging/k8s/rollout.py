@@ -13,9 +13,14 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from drillbook.harness.calls.declared import KubeRule, declare
 from drillbook.harness.environments.staging.k8s.client import Kube, KubeError
 from drillbook.harness.environments.staging.k8s.deployments import REVISION, Deployments
 from drillbook.harness.environments.staging.waiting import wait_until
+
+CALLS = declare(
+    __name__, "a deployment's revisions (its ReplicaSets)", kube=KubeRule("apps", "replicasets", ("list",))
+)
 
 HASH_LABEL = "pod-template-hash"
 HISTORY = "deployment.kubernetes.io/revision-history"

@@ -1,0 +1,42 @@
+"""Drills on the local environment (the twin) journal the control-plane calls their steps and
+faults make (today: the AWS APIs of moto's server through boto3, for DNS, evidence and secrets;
+the local app role does not go through the Kubernetes driver yet), and the generated policy
+grants every one of them but the calls only the twin's own role implementations make."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drillbook.harness.calls.declared import declarations
+from drillbook.harness.calls.policy import permissions
+from tests.drills.conftest import RunDrill
+
+#: Calls the twin's own role implementations make where the staging drivers do not, and why:
+#: they go when the local roles are the staging drivers (issue #14, "one code path").
+LOCAL_ROLE_ONLY: dict[str, str] = {
+    "route53:ListHostedZones": "the local dns role (twin/aws.py Route53Dns) finds its zone by name; "
+    "the staging driver is given hosted_zone_id",
+}
+#: Drills whose steps and faults call AWS APIs on the twin: DNS (1B's Route 53 UPSERT and
+#: INSYNC wait), evidence (S3) and secrets (Secrets Manager) in the breach.
+THROUGH_APIS = (
+    "drillbook/drills/test_infrastructure_failure.py::test_1b_failover_to_dr_region",
+    "drillbook/drills/test_security_breach.py::test_security_breach",
+)
+
+
+@pytest.mark.parametrize("drill", THROUGH_APIS)
+def test_calls_on_the_twin_are_granted_by_the_policy(run_drill: RunDrill, drill: str) -> None:
+    record = run_drill(drill, hard_timeout=None, timeout=600.0)
+    assert record["status"] == "PASS", record["pytest_output"]
+    calls = record["calls"]
+    assert calls, "no control-plane call recorded"
+    called = {c["permission"] for c in calls if c["permission"]}
+    print(drill, json.dumps(sorted(called)))
+    granted = permissions(declarations())
+    missing = called - granted - set(LOCAL_ROLE_ONLY)
+    assert not missing, f"not in the generated policy/Role: {sorted(missing)}"
+    assert {c["caller_kind"] for c in calls} & {"step", "fault", "revert"}
+    assert all(c["request_id"] for c in calls if c["service"] != "toxiproxy")
