@@ -1,0 +1,36 @@
+"""The search on the toy platform: the planted weakness found and shrunk; nothing on the healthy one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drillbook.harness import journal
+from drillbook.harness.explore import Explorer, NotRecoveredInTime
+from tests.explore.toy import ToyPlatform, toy_target
+
+
+def _explorer(platform: ToyPlatform, tmp_path: Path, budget_s: float, lines: list[str]) -> Explorer:
+    return Explorer(toy_target(platform), state_dir=tmp_path / "state", results_dir=tmp_path / "results",
+                    budget_s=budget_s, shrink_s=90.0, seed=1, say=lines.append)
+
+
+def test_the_weakness_is_found_and_shrunk_to_its_two_faults(weak_toy: ToyPlatform, tmp_path: Path) -> None:
+    lines: list[str] = []
+    run = _explorer(weak_toy, tmp_path, 120.0, lines).run()
+    assert run.findings, "\n".join(lines)
+    found = run.findings[0]
+    assert found.invariant == NotRecoveredInTime.invariant
+    faults = sorted(f.fault for f in found.schedule.faults)
+    assert faults == ["network_latency toy-cache", "network_partition toy-store"], found.schedule.text()
+    # every example is a drill of its own, with its own journal record
+    records = journal.record_files(tmp_path / "results")
+    assert len(records) == len(run.examples) >= 2
+    assert len({p.name for p in records}) == len(records)
+    assert any("shrink" in line for line in lines)
+
+
+def test_the_healthy_platform_keeps_every_invariant(healthy_toy: ToyPlatform, tmp_path: Path) -> None:
+    lines: list[str] = []
+    run = _explorer(healthy_toy, tmp_path, 25.0, lines).run()
+    assert not run.findings, "\n".join(lines)
+    assert len(run.examples) >= 3
