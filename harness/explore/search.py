@@ -21,6 +21,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.explore.found import write_drill
 from drillbook.harness.explore.invariants import InvariantBroken, broken
 from drillbook.harness.explore.play import SCENARIO, play, rto_target_s
 from drillbook.harness.explore.run import Example, ExploreRun, Finding
@@ -54,6 +55,7 @@ class Explorer:
         shrink_s: float | None = None,
         seed: int | None = None,
         env_name: str = "local",
+        found_dir: Path | None = None,
         say: Say | None = None,
     ) -> None:
         if not budget_s > 0:
@@ -67,6 +69,7 @@ class Explorer:
         self.shrink_s = budget_s if shrink_s is None else shrink_s
         self.seed = seed
         self.env_name = env_name
+        self.found_dir = found_dir
         self.say = say or (lambda message: None)
         self._stopped: BaseException | None = None
 
@@ -170,6 +173,10 @@ class Explorer:
                 run.search_s = run.elapsed_s
         if self._stopped is not None:
             raise self._stopped
+        if self.found_dir is not None and self.target.factory is not None:
+            for finding in run.findings:
+                path = write_drill(self.found_dir, self.target, finding, seed=self.seed, when=run.started_at)
+                self.say(f"minimal schedule written as a drill: {path}")
         return run
 
     def _one(self, schedule: Schedule, number: int) -> tuple[DrillResult, float]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from drillbook.harness import journal
 from drillbook.harness.explore import Explorer, NotRecoveredInTime
 from tests.explore.toy import ToyPlatform, toy_target
@@ -34,3 +36,32 @@ def test_the_healthy_platform_keeps_every_invariant(healthy_toy: ToyPlatform, tm
     run = _explorer(healthy_toy, tmp_path, 25.0, lines).run()
     assert not run.findings, "\n".join(lines)
     assert len(run.examples) >= 3
+
+
+CONFTEST = '''
+import pytest
+from tests.explore.toy import ToyPlatform
+
+@pytest.fixture
+def toy_platform():
+    platform = ToyPlatform(weak={weak}).start()
+    yield platform
+    platform.stop()
+'''
+
+
+def test_the_minimal_schedule_is_a_drill_file_that_fails_on_the_weak_platform_only(
+    weak_toy: ToyPlatform, tmp_path: Path, pytester: pytest.Pytester
+) -> None:
+    lines: list[str] = []
+    explorer = _explorer(weak_toy, tmp_path, 120.0, lines)
+    explorer.found_dir = pytester.path / "drills" / "found"
+    run = explorer.run()
+    assert run.findings and run.findings[0].drill_file is not None, "\\n".join(lines)
+    drill_file = run.findings[0].drill_file
+    assert drill_file.parent == pytester.path / "drills" / "found"
+    assert drill_file.name.startswith("test_")
+    for weak, outcome in ((True, {"failed": 1}), (False, {"passed": 1})):
+        pytester.makeconftest(CONFTEST.format(weak=weak))
+        result = pytester.runpytest_subprocess(str(drill_file), "-p", "no:cacheprovider", timeout=120)
+        result.assert_outcomes(**outcome)

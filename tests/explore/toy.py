@@ -71,7 +71,7 @@ class ToyPlatform:
         platform = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            def do_GET(self) -> None:
                 healthy = platform.healthy()
                 self.send_response(200 if healthy else 503)
                 self.end_headers()
@@ -125,7 +125,9 @@ def toy_target(platform: ToyPlatform) -> Target:
     api = platform.toxiproxy.url
     choices = []
     for link in LINKS:
-        choices.append(FaultChoice(f"network_partition {link}", lambda p, link=link: NetworkPartition(api, link)))
+        choices.append(
+            FaultChoice(f"network_partition {link}", lambda p, link=link: NetworkPartition(api, link))
+        )
         choices.append(
             FaultChoice(
                 f"network_latency {link}",
