@@ -24,7 +24,7 @@ from drillbook.harness.explore import FaultChoice, FaultSpace, Target
 from drillbook.harness.probes import Probe
 
 #: Recovery after the last fault lifts (the platform heals itself: no runbook runs).
-RTO_S = 30.0
+RTO_S = 15.0
 #: The database row of the DR procedures' RPO table.
 RPO_S = 300.0
 

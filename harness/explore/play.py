@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from drillbook.faults.base import Fault
+from drillbook.harness import registry
 from drillbook.harness.drill import Drill
 from drillbook.harness.errors import RecoveryTimeout
 from drillbook.harness.explore.schedule import Schedule
@@ -37,6 +38,8 @@ def rto_target_s(target: Target, schedule: Schedule) -> float:
 def play(drill: Drill, target: Target, schedule: Schedule) -> Played:
     """Run ``schedule`` in ``drill`` (which the caller finishes)."""
     probes = list(target.steady_state())
+    # The steady state back after revert: within the same time as the recovery.
+    drill.after_revert_s = target.rto_s
     drill.steady_state(*probes)
     store = target.ledger()
     if store is not None:
@@ -48,6 +51,8 @@ def play(drill: Drill, target: Target, schedule: Schedule) -> Played:
         [(f.start_s, 1, i) for i, f in enumerate(schedule.faults)]
         + [(f.end_s, 0, i) for i, f in enumerate(schedule.faults)]
     )
+    built = [target.space.choice(f.fault).build(dict(f.params)) for f in schedule.faults]
+    registry.registered_faults()  # loaded before the clock starts: the first load takes a while
     first = min(f.start_s for f in schedule.faults)
     t0 = time.monotonic() - first
     faults: dict[int, Fault] = {}
@@ -56,7 +61,9 @@ def play(drill: Drill, target: Target, schedule: Schedule) -> Played:
         item = schedule.faults[index]
         if inject:
             drill.note("explore: fault starts", item.text())
-            faults[index] = drill.inject(target.space.choice(item.fault).build(dict(item.params)))
+            faults[index] = drill.inject(built[index])
+            if len(faults) == 1:
+                t0 = time.monotonic() - at  # the schedule's clock runs from the first fault in effect
         else:
             drill.heal(faults[index])
             drill.note("explore: fault lifted", item.fault)

@@ -54,7 +54,7 @@ def render(run: ExploreRun) -> str:
         f"- Started: {run.started_at}",
         f"- Seed: {'random' if run.seed is None else run.seed}; budget {format_duration(run.budget_s)}",
         f"- Time spent: {format_duration(run.elapsed_s)} (search {format_duration(run.search_s)}, "
-        f"shrink {format_duration(run.shrink_s)})",
+        f"shrink {format_duration(run.shrink_s)}, confirm {format_duration(run.confirm_s)})",
         "",
         "## Results",
         "",

@@ -12,7 +12,7 @@ from drillbook.harness.records import DrillResult
 @dataclass(frozen=True)
 class Example:
     number: int
-    stage: str  # "search" before the first failure, "shrink" after it
+    stage: str  # "search" before the first failure, "shrink" after it, "confirm" replays of the result
     schedule: Schedule
     status: str
     invariant: str | None
@@ -43,6 +43,7 @@ class ExploreRun:
     elapsed_s: float = 0.0
     search_s: float = 0.0
     shrink_s: float = 0.0
+    confirm_s: float = 0.0
     replayed: int = 0  # examples replayed from the example database
 
     @property

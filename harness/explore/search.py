@@ -56,6 +56,7 @@ class Explorer:
         seed: int | None = None,
         env_name: str = "local",
         found_dir: Path | None = None,
+        confirm: int = 2,
         say: Say | None = None,
     ) -> None:
         if not budget_s > 0:
@@ -70,6 +71,7 @@ class Explorer:
         self.seed = seed
         self.env_name = env_name
         self.found_dir = found_dir
+        self.confirm = confirm
         self.say = say or (lambda message: None)
         self._stopped: BaseException | None = None
 
@@ -100,37 +102,18 @@ class Explorer:
                 if first_failure and now - first_failure[0] > self.shrink_s:
                     reject()
             stage = "shrink" if first_failure else "search"
-            number = len(run.examples) + 1
             try:
-                result, duration = self._one(schedule, number)
+                failure = self._try(run, schedule, stage)
             except (DrillbookError, KeyboardInterrupt) as exc:
                 self._stopped = exc
                 return
-            failure = broken(schedule, result)
-            run.examples.append(
-                Example(
-                    number,
-                    stage,
-                    schedule,
-                    result.status.value,
-                    failure.invariant if failure else None,
-                    failure.detail if failure else "",
-                    duration,
-                    result.record_id,
-                )
-            )
-            verdict = "ok" if failure is None else f"FAILS ({failure.invariant})"
-            self.say(
-                f"example {number} [{stage}] {len(schedule.faults)} fault(s): {schedule.text()} -> {verdict} "
-                f"in {duration:.1f}s"
-            )
             if failure is None:
                 return
             failing[schedule.to_json()] = failure
             if not first_failure:
                 first_failure.append(time.monotonic())
                 run.search_s = first_failure[0] - began
-                self.say(f"failure found after {number} example(s), {run.search_s:.0f}s: shrinking")
+                self.say(f"failure found after {len(run.examples)} example(s), {run.search_s:.0f}s: shrink")
             if not smallest or len(schedule.faults) <= smallest[0]:
                 smallest[:] = [len(schedule.faults)]
             self.say(f"shrink: smallest failing schedule so far has {smallest[0]} fault(s)")
@@ -173,11 +156,63 @@ class Explorer:
                 run.search_s = run.elapsed_s
         if self._stopped is not None:
             raise self._stopped
+        run.findings = [self._confirmed(run, finding, list(failing.values())) for finding in run.findings]
         if self.found_dir is not None and self.target.factory is not None:
             for finding in run.findings:
                 path = write_drill(self.found_dir, self.target, finding, seed=self.seed, when=run.started_at)
                 self.say(f"minimal schedule written as a drill: {path}")
         return run
+
+    def _try(self, run: ExploreRun, schedule: Schedule, stage: str) -> InvariantBroken | None:
+        number = len(run.examples) + 1
+        result, duration = self._one(schedule, number)
+        failure = broken(schedule, result)
+        run.examples.append(
+            Example(
+                number,
+                stage,
+                schedule,
+                result.status.value,
+                failure.invariant if failure else None,
+                failure.detail if failure else "",
+                duration,
+                result.record_id,
+            )
+        )
+        verdict = "ok" if failure is None else f"FAILS ({failure.invariant})"
+        self.say(
+            f"example {number} [{stage}] {len(schedule.faults)} fault(s): {schedule.text()} -> {verdict} "
+            f"in {duration:.1f}s"
+        )
+        return failure
+
+    def _confirmed(self, run: ExploreRun, finding: Finding, failing: list[InvariantBroken]) -> Finding:
+        """A drill worth keeping fails every time. Shrinking pushes parameters to the edge of
+        failing (a latency just long enough), where a replay may pass: replay the minimal
+        schedule ``confirm`` times, and if it does not fail each time, the other failing
+        schedules with as few faults, the least shrunk first (most margin)."""
+        if self.confirm < 1:
+            return finding
+        began = time.monotonic()
+        size = len(finding.schedule.faults)
+        candidates = [finding.schedule] + [
+            f.schedule for f in failing if len(f.schedule.faults) == size and f.schedule != finding.schedule
+        ]
+        try:
+            for schedule in candidates:
+                self.say(f"confirming: {schedule.text()} ({self.confirm} replays)")
+                last: InvariantBroken | None = None
+                for _ in range(self.confirm):
+                    last = self._try(run, schedule, "confirm")
+                    if last is None:
+                        break
+                if last is not None:
+                    return Finding(last.invariant, last.detail, schedule, last.result)
+        finally:
+            run.confirm_s = time.monotonic() - began
+            run.elapsed_s += run.confirm_s
+        return Finding(finding.invariant, finding.detail + " (not confirmed: passed on a replay)",
+                       finding.schedule, finding.result)
 
     def _one(self, schedule: Schedule, number: int) -> tuple[DrillResult, float]:
         self._steady()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
-
-import pytest
 
 from drillbook.harness import journal
 from drillbook.harness.explore import Explorer, NotRecoveredInTime
@@ -38,7 +39,8 @@ def test_the_healthy_platform_keeps_every_invariant(healthy_toy: ToyPlatform, tm
     assert len(run.examples) >= 3
 
 
-CONFTEST = '''
+
+CONFTEST = """
 import pytest
 from tests.explore.toy import ToyPlatform
 
@@ -47,21 +49,25 @@ def toy_platform():
     platform = ToyPlatform(weak={weak}).start()
     yield platform
     platform.stop()
-'''
+"""
 
 
 def test_the_minimal_schedule_is_a_drill_file_that_fails_on_the_weak_platform_only(
-    weak_toy: ToyPlatform, tmp_path: Path, pytester: pytest.Pytester
+    weak_toy: ToyPlatform, tmp_path: Path
 ) -> None:
     lines: list[str] = []
     explorer = _explorer(weak_toy, tmp_path, 120.0, lines)
-    explorer.found_dir = pytester.path / "drills" / "found"
+    explorer.found_dir = tmp_path / "project" / "drills" / "found"
     run = explorer.run()
-    assert run.findings and run.findings[0].drill_file is not None, "\\n".join(lines)
+    assert run.findings and run.findings[0].drill_file is not None, "\n".join(lines)
     drill_file = run.findings[0].drill_file
-    assert drill_file.parent == pytester.path / "drills" / "found"
-    assert drill_file.name.startswith("test_")
-    for weak, outcome in ((True, {"failed": 1}), (False, {"passed": 1})):
-        pytester.makeconftest(CONFTEST.format(weak=weak))
-        result = pytester.runpytest_subprocess(str(drill_file), "-p", "no:cacheprovider", timeout=120)
-        result.assert_outcomes(**outcome)
+    assert drill_file.parent == explorer.found_dir and drill_file.name.startswith("test_")
+    root = Path(__file__).resolve().parents[2]
+    for weak, code in ((True, 1), (False, 0)):
+        (drill_file.parent / "conftest.py").write_text(CONFTEST.format(weak=weak))
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", drill_file.name],
+            cwd=drill_file.parent, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
+            text=True, timeout=120,
+        )
+        assert done.returncode == code, done.stdout[-3000:] + done.stderr[-2000:]

@@ -1,7 +1,8 @@
 """A small platform of the tests' own: a service with a store and a cache behind toxiproxy.
 
-The service answers ``/health`` 200 when both its store and its cache answer a ping through
-their links (``toy-store``, ``toy-cache``). With ``weak=True`` it has the weakness the
+The service checks its store and its cache through their links (``toy-store``,
+``toy-cache``) all the time, as a readiness probe would, and ``/health`` answers 200 when
+the last check saw both answer. With ``weak=True`` it has the weakness the
 search must find: a store failure while a cache call is slow latches it unhealthy for good
 (until ``reset``). Neither fault alone does it.
 """
@@ -60,6 +61,8 @@ class ToyPlatform:
     latched: bool = False
     ports: dict[str, int] = field(default_factory=dict)
     toxiproxy: ToxiproxyServer | None = None
+    ok: bool = False
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> ToyPlatform:
         self.toxiproxy = ToxiproxyServer().start()
@@ -72,7 +75,7 @@ class ToyPlatform:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                healthy = platform.healthy()
+                healthy = platform.ok
                 self.send_response(200 if healthy else 503)
                 self.end_headers()
 
@@ -83,7 +86,13 @@ class ToyPlatform:
         web.daemon_threads = True
         self._serve(web)
         self.url = f"http://127.0.0.1:{web.server_address[1]}"
+        self.ok = self.healthy()
+        threading.Thread(target=self._checking, daemon=True).start()
         return self
+
+    def _checking(self) -> None:
+        while not self.stopping.wait(0.02):
+            self.ok = self.healthy()
 
     def _serve(self, server: socketserver.BaseServer) -> None:
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -113,6 +122,7 @@ class ToyPlatform:
         self.latched = False
 
     def stop(self) -> None:
+        self.stopping.set()
         for server in self.servers:
             server.shutdown()
             server.server_close()
