@@ -61,6 +61,11 @@ _EXPORTS = {
     # the toxiproxy-compatible server and its client (network faults on links of your own)
     "ToxiproxyServer": "drillbook.harness.toxiproxy.server",
     "ToxiproxyClient": "drillbook.harness.toxiproxy.client",
+    # exploring combinations of faults (docs/explore.md)
+    "Explorer": "drillbook.harness.explore",
+    "FaultChoice": "drillbook.harness.explore",
+    "FaultSpace": "drillbook.harness.explore",
+    "Target": "drillbook.harness.explore",
     # helpers
     "parse_duration": "drillbook.harness.durations",
 }
@@ -77,8 +82,11 @@ __all__ = [
     "DrillResult",
     "DrillbookError",
     "Environment",
+    "Explorer",
     "Fault",
+    "FaultChoice",
     "FaultError",
+    "FaultSpace",
     "InMemoryLedgerStore",
     "InvalidDrillConfig",
     "Ledger",
@@ -95,6 +103,7 @@ __all__ = [
     "SteadyStateNotMet",
     "Step",
     "StepResult",
+    "Target",
     "ToxiproxyClient",
     "ToxiproxyServer",
     "WriteFailed",
@@ -118,6 +127,7 @@ if TYPE_CHECKING:
         RevertFailed,
         SteadyStateNotMet,
     )
+    from drillbook.harness.explore import Explorer, FaultChoice, FaultSpace, Target
     from drillbook.harness.ledger import (
         InMemoryLedgerStore,
         Ledger,

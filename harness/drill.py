@@ -127,6 +127,8 @@ class Drill:
         self.extra: dict[str, Any] = {}
         #: The control-plane calls made by the steps, faults and body of this drill.
         self.calls = CallLog()
+        #: How long, after the reverts, the steady state has to come back (a search shortens it).
+        self.after_revert_s = AFTER_REVERT_S
         self._guard = guard
         self._progress = progress
         self._probes: list[Probe] = []
@@ -526,8 +528,8 @@ class Drill:
 
     def _check_after_revert(self) -> None:
         # Reverts roll deployments back without waiting: wait for what they started
-        # (settle), then for the steady state, 60 s in all.
-        deadline = time.monotonic() + AFTER_REVERT_S
+        # (settle), then for the steady state, ``after_revert_s`` (60 s) in all.
+        deadline = time.monotonic() + self.after_revert_s
         for entry in self._faults:
             settle = getattr(entry.fault, "settle", None)  # duck-typed faults may lack it
             if settle is None:

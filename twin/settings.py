@@ -13,6 +13,7 @@ from drillbook.harness.config import Config
 from drillbook.harness.durations import parse_duration
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.twin.sample_data import parse_size
+from drillbook.twin.service.images import API_IMAGES, GOOD_VERSION
 
 ZONES = ("az-a", "az-b")
 
@@ -37,6 +38,9 @@ class LocalSettings:
     #: The primary is Multi-AZ: a standby server in the other zone, built in the background
     #: after ``up`` (RebootDBInstance with ForceFailover promotes it). false: Single-AZ.
     multi_az: bool = True
+    #: The service release the API and workers start with (an image version: 1.0.0, or 1.2.0
+    #: whose cache breaker latches, docs/explore.md).
+    release: str = GOOD_VERSION
     start_timeout_s: float = 180.0
     #: How often a drill's waits poll (the profile's ``poll_interval``): the twin answers in ms.
     poll_interval_s: float = 0.05
@@ -85,6 +89,11 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         if not isinstance(value, list | tuple) or not value or not all(isinstance(z, str) for z in value):
             raise InvalidDrillConfig(f"{what} must be a list of zone names, not {value!r}")
         return tuple(value)
+    if name == "release":
+        if value not in API_IMAGES:
+            raise InvalidDrillConfig(f"{what} must be a release of the service ({', '.join(API_IMAGES)}), "
+                                     f"not {value!r}")
+        return value
     if name == "data_size":
         parse_size(value)
         return str(value)

@@ -283,7 +283,7 @@ class Startup:
             aws_endpoint=moto_server.url(int(moto.port or 0)),
             hosted_zone_id=zone_id, record_name=self.platform.api_record,
             replicas=settings.replicas, workers=settings.workers, zones=settings.zones,
-            max_surge=settings.max_surge,
+            max_surge=settings.max_surge, version=settings.release,
             label=self.app_label, logs_dir=self.layout.logs, on_process=record,
             timeout=settings.start_timeout_s)
         kubeconfig = write_kubeconfig(self.layout.kubeconfig, plane.kube_url, plane.namespace,

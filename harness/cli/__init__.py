@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from drillbook.harness.errors import DrillbookError
 
 COMMANDS = (
-    "init", "run", "revert", "verify", "env", "report", "signoff", "history", "postmortem", "plan",
+    "init", "run", "explore", "revert", "verify", "env", "report", "signoff", "history", "postmortem", "plan",
     "unannounced", "ack", "readiness", "toxiproxy-server",
 )
 

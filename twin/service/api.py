@@ -19,6 +19,7 @@ import psycopg
 
 from drillbook.twin.passwords import verify_password
 from drillbook.twin.service import store, tokens
+from drillbook.twin.service.breaker import CacheBreaker
 from drillbook.twin.service.config import ServiceConfig
 from drillbook.twin.service.sessions import CacheUnavailable, Sessions
 from drillbook.twin.service.store import AuditEvent, Database, DatabaseUnavailable
@@ -82,13 +83,15 @@ class ApiError(Exception):
 
 
 class Service:
-    def __init__(self, config: ServiceConfig, secrets: Secrets) -> None:
+    def __init__(self, config: ServiceConfig, secrets: Secrets, *,
+                 breaker: CacheBreaker | None = None) -> None:
         self.config = config
+        self.breaker = breaker or CacheBreaker()
         self.secrets = secrets
         self.db = Database(config.database_url, secrets.db_password, timeout=config.db_timeout_s,
                            size=config.pool_size)
         self.sessions = Sessions(config.redis_url, ttl_s=config.session_ttl_s,
-                                 timeout=config.health_timeout_s)
+                                 timeout=config.health_timeout_s, breaker=self.breaker)
         self.started = time.monotonic()
         #: Set on SIGTERM: the replica still serves while the load balancer stops sending to it.
         self.draining = threading.Event()
@@ -126,6 +129,7 @@ class Service:
         try:
             writable = self.db.run(store.ping, timeout=self.config.health_timeout_s)
         except DatabaseUnavailable as exc:
+            self.breaker.database_failed()
             return {"ok": False, "error": str(exc)}
         return {"ok": True, "writable": writable, "latency_ms": _ms(start)}
 
@@ -296,6 +300,7 @@ class Service:
         try:
             return self.db.run(work)
         except DatabaseUnavailable as exc:
+            self.breaker.database_failed()
             raise ApiError("database_unavailable", f"database unavailable: {exc}") from exc
 
 

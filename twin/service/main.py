@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from drillbook.twin.service.awssecrets import SecretError, SecretsClient
+from drillbook.twin.service.breaker import MODES, CacheBreaker
 from drillbook.twin.service.config import EX_CONFIG, ConfigError, ServiceConfig
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compliant-api", description=__doc__)
     parser.add_argument("--require", action="append", default=[], metavar="NAME",
                         help="an extra environment variable this version cannot start without")
+    parser.add_argument("--cache-breaker", choices=MODES, default="retry",
+                        help="what the release does with Redis after trouble (see breaker.py)")
     args = parser.parse_args(argv)
     try:
         config = ServiceConfig.from_env(os.environ, args.require)
@@ -44,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets = load_secrets(config)
     except SecretError as exc:
         return fail(f"cannot start: {exc}", 1)
-    service = Service(config, secrets)
+    service = Service(config, secrets, breaker=CacheBreaker(args.cache_breaker))
     try:
         server = ServiceServer((config.host, config.port), service)
     except OSError as exc:

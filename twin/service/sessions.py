@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from drillbook.twin.service.breaker import CacheBreaker
 from drillbook.twin.service.resp import Redis, RedisError
 
 PREFIX = "session:"
@@ -31,28 +34,32 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, url: str, *, ttl_s: int, timeout: float) -> None:
+    def __init__(self, url: str, *, ttl_s: int, timeout: float, breaker: CacheBreaker | None = None) -> None:
         self.ttl_s = ttl_s
+        self.breaker = breaker or CacheBreaker()
         # One attempt per call: the caller owns the timeout.
         self._client = Redis(url, timeout=timeout)
 
     def ping(self) -> bool:
         try:
-            return bool(self._client.ping())
+            with self._guarded():
+                return bool(self._client.ping())
         except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def create(self, user_id: int, email: str, ip_address: str | None) -> Session:
         session = Session(secrets.token_urlsafe(18), user_id, email, ip_address, time.time())
         try:
-            self._client.set(PREFIX + session.id, json.dumps(asdict(session)), ex=self.ttl_s)
+            with self._guarded():
+                self._client.set(PREFIX + session.id, json.dumps(asdict(session)), ex=self.ttl_s)
         except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return session
 
     def get(self, session_id: str) -> Session | None:
         try:
-            raw: Any = self._client.get(PREFIX + session_id)
+            with self._guarded():
+                raw: Any = self._client.get(PREFIX + session_id)
         except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if raw is None:
@@ -63,9 +70,18 @@ class Sessions:
 
     def heartbeat(self, key: str, value: str, ttl_s: int = 30) -> None:
         try:
-            self._client.set(key, value, ex=ttl_s)
+            with self._guarded():
+                self._client.set(key, value, ex=ttl_s)
         except RedisError as exc:
             raise CacheUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        if self.breaker.open:
+            raise RedisError("circuit open: the cache breaker opened after a database error while "
+                             "the cache was slow, and stays open until the replica restarts")
+        with self.breaker.call():
+            yield
 
     def close(self) -> None:
         self._client.close()

@@ -1,0 +1,73 @@
+"""The search on the toy platform: the planted weakness found and shrunk; nothing on the healthy one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from drillbook.harness import journal
+from drillbook.harness.explore import Explorer, NotRecoveredInTime
+from tests.explore.toy import ToyPlatform, toy_target
+
+
+def _explorer(platform: ToyPlatform, tmp_path: Path, budget_s: float, lines: list[str]) -> Explorer:
+    return Explorer(toy_target(platform), state_dir=tmp_path / "state", results_dir=tmp_path / "results",
+                    budget_s=budget_s, shrink_s=90.0, seed=1, say=lines.append)
+
+
+def test_the_weakness_is_found_and_shrunk_to_its_two_faults(weak_toy: ToyPlatform, tmp_path: Path) -> None:
+    lines: list[str] = []
+    run = _explorer(weak_toy, tmp_path, 120.0, lines).run()
+    assert run.findings, "\n".join(lines)
+    found = run.findings[0]
+    assert found.invariant == NotRecoveredInTime.invariant
+    faults = sorted(f.fault for f in found.schedule.faults)
+    assert faults == ["network_latency toy-cache", "network_partition toy-store"], found.schedule.text()
+    # every example is a drill of its own, with its own journal record
+    records = journal.record_files(tmp_path / "results")
+    assert len(records) == len(run.examples) >= 2
+    assert len({p.name for p in records}) == len(records)
+    assert any("shrink" in line for line in lines)
+
+
+def test_the_healthy_platform_keeps_every_invariant(healthy_toy: ToyPlatform, tmp_path: Path) -> None:
+    lines: list[str] = []
+    run = _explorer(healthy_toy, tmp_path, 25.0, lines).run()
+    assert not run.findings, "\n".join(lines)
+    assert len(run.examples) >= 3
+
+
+
+CONFTEST = """
+import pytest
+from tests.explore.toy import ToyPlatform
+
+@pytest.fixture
+def toy_platform():
+    platform = ToyPlatform(weak={weak}).start()
+    yield platform
+    platform.stop()
+"""
+
+
+def test_the_minimal_schedule_is_a_drill_file_that_fails_on_the_weak_platform_only(
+    weak_toy: ToyPlatform, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    explorer = _explorer(weak_toy, tmp_path, 120.0, lines)
+    explorer.found_dir = tmp_path / "project" / "drills" / "found"
+    run = explorer.run()
+    assert run.findings and run.findings[0].drill_file is not None, "\n".join(lines)
+    drill_file = run.findings[0].drill_file
+    assert drill_file.parent == explorer.found_dir and drill_file.name.startswith("test_")
+    root = Path(__file__).resolve().parents[2]
+    for weak, code in ((True, 1), (False, 0)):
+        (drill_file.parent / "conftest.py").write_text(CONFTEST.format(weak=weak))
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", drill_file.name],
+            cwd=drill_file.parent, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
+            text=True, timeout=120,
+        )
+        assert done.returncode == code, done.stdout[-3000:] + done.stderr[-2000:]

@@ -1,0 +1,50 @@
+"""The cache breaker of release 1.2.0 latches only when a database error meets a slow cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.twin.service.breaker import SLOW_S, CacheBreaker
+from drillbook.twin.settings import LocalSettings
+
+
+def _slow_call(breaker: CacheBreaker, started: threading.Event, release: threading.Event) -> None:
+    with breaker.call():
+        started.set()
+        release.wait(5)
+
+
+def test_a_database_error_alone_or_a_slow_cache_alone_does_not_open_it() -> None:
+    breaker = CacheBreaker("latch")
+    breaker.database_failed()
+    assert not breaker.open
+    with breaker.call():
+        time.sleep(SLOW_S + 0.05)
+    time.sleep(1.1)  # the slow call is forgotten after the window
+    breaker.database_failed()
+    assert not breaker.open
+
+
+@pytest.mark.parametrize(("mode", "opens"), [("latch", True), ("retry", False)])
+def test_a_database_error_during_a_slow_cache_call(mode: str, opens: bool) -> None:
+    breaker = CacheBreaker(mode)
+    started, release = threading.Event(), threading.Event()
+    thread = threading.Thread(target=_slow_call, args=(breaker, started, release))
+    thread.start()
+    started.wait(5)
+    time.sleep(SLOW_S + 0.05)
+    breaker.database_failed()
+    release.set()
+    thread.join(5)
+    assert breaker.open is opens
+
+
+def test_the_release_is_a_setting() -> None:
+    assert LocalSettings().release == "1.0.0"
+    assert LocalSettings()._with({"release": "1.2.0"}, where="t").release == "1.2.0"
+    with pytest.raises(InvalidDrillConfig, match=r"release of the service \(1.0.0"):
+        LocalSettings()._with({"release": "9.9"}, where="t")

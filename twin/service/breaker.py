@@ -1,0 +1,65 @@
+"""The cache circuit breaker of a release: what a replica does with Redis after trouble.
+
+``retry`` (every release up to 1.1.1): no breaker; each call tries Redis again, so the
+replica recovers as soon as the cache answers. ``latch`` (release 1.2.0, "fail fast on a
+sick cache"): a database error while a cache call is slow (in flight, or finished slow a
+moment ago) is taken for a platform-wide outage and the breaker opens, and it never closes
+again: every cache call fails at once with ``circuit open`` until the replica restarts.
+Neither a slow cache nor a lost database alone opens it; only the two together do.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+MODES = ("retry", "latch")
+#: A cache call slower than this is a slow one.
+SLOW_S = 0.2
+#: A slow call that ended this recently still counts as "the cache is slow".
+WINDOW_S = 1.0
+
+
+class CacheBreaker:
+    def __init__(self, mode: str = "retry") -> None:
+        if mode not in MODES:
+            raise ValueError(f"cache breaker must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self._lock = threading.Lock()
+        self._in_flight: dict[int, float] = {}
+        self._last_slow = -1e9
+        self._next = 0
+        self.opened_at: float | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.opened_at is not None
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        """Wrap one cache call (timed, to know whether the cache is slow)."""
+        start = time.monotonic()
+        with self._lock:
+            self._next += 1
+            key = self._next
+            self._in_flight[key] = start
+        try:
+            yield
+        finally:
+            end = time.monotonic()
+            with self._lock:
+                del self._in_flight[key]
+                if end - start > SLOW_S:
+                    self._last_slow = end
+
+    def database_failed(self) -> None:
+        """A database call failed: with the cache slow at the same time, a latch opens for good."""
+        if self.mode != "latch" or self.open:
+            return
+        now = time.monotonic()
+        with self._lock:
+            slow_now = any(now - started > SLOW_S for started in self._in_flight.values())
+            if slow_now or now - self._last_slow < WINDOW_S:
+                self.opened_at = now
