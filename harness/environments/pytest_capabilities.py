@@ -58,4 +58,5 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return  # the environment's own setup reports the bad profile
     lacking = caps.missing(wanted, have)
     if lacking:
-        pytest.skip(caps.why_missing(lacking[0], name))
+        # As pytest's own skip marker does: the skip is reported at the test, not at this hook.
+        raise pytest.skip.Exception(caps.why_missing(lacking[0], name), _use_item_location=True)
