@@ -54,6 +54,7 @@ import drillbook
 from drillbook.harness import procs
 from drillbook.harness.environments.lifecycle import ComponentStatus
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.frontdoor import STATUS_PATH, FrontDoorConfig
 from drillbook.twin.postgres import free_port
@@ -580,16 +581,25 @@ def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str]) -> AppPro
 
 
 def _wait_for_info(path: Path, proc: AppProcess, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """The info file ``proc`` writes once it listens; an error with its log's tail if it exits."""
+
+    def written() -> dict[str, Any] | None:
         info = StateFiles(path.parent).read_json(path)
         if info and info.get("pid") == proc.pid:
             return info
         if not procs.alive(proc.pid, proc.ticks):
             _reap(proc.pid)
             raise AppPlaneError(f"{proc.name} exited at start: {_tail(Path(proc.log))}")
-        time.sleep(0.02)
-    raise AppPlaneError(f"{proc.name} did not come up within {timeout:.0f}s: {_tail(Path(proc.log))}")
+        return None
+
+    try:
+        found = wait_until(written, what=f"{proc.name} to come up", timeout=timeout, interval=0.02,
+                           until=lambda info: info is not None)
+    except WaitTimeout:
+        raise AppPlaneError(f"{proc.name} did not come up within {timeout:.0f}s: "
+                            f"{_tail(Path(proc.log))}") from None
+    assert found is not None
+    return found
 
 
 def _ensure_record(endpoint: str | None, region: str, zone_id: str, record: str,
