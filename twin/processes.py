@@ -13,11 +13,11 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from drillbook.harness import procs
+from drillbook.harness.polling import holds_within
 from drillbook.twin.state import LABEL_VARIABLE, ProcessRecord
 
 
@@ -102,9 +102,7 @@ def reap(label: str, timeout: float = 10.0) -> list[int]:
         ticks = procs.start_ticks(pid)
         _signal(pid, ticks, signal.SIGCONT, group=False)
         _signal(pid, ticks, signal.SIGTERM, group=False)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(procs.alive(p) for p in pids):
-        time.sleep(0.02)
+    holds_within(lambda: not any(procs.alive(p) for p in pids), timeout=timeout, interval=0.02)
     for pid in pids:
         _signal(pid, procs.start_ticks(pid), signal.SIGKILL, group=False)
     for pid in pids:
@@ -137,9 +135,8 @@ def family(pids: Iterable[int]) -> dict[int, int | None]:
 def outlast(members: dict[int, int | None], timeout: float) -> list[int]:
     """Return once every process of ``members`` is gone; those still there after ``timeout``
     are SIGKILLed (their pids are returned)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(procs.alive(pid, ticks) for pid, ticks in members.items()):
-        time.sleep(0.02)
+    holds_within(lambda: not any(procs.alive(pid, ticks) for pid, ticks in members.items()),
+                 timeout=timeout, interval=0.02)
     stragglers = [pid for pid, ticks in members.items() if procs.alive(pid, ticks)]
     for pid in stragglers:
         _signal(pid, members[pid], signal.SIGKILL, group=False)

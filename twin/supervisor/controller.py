@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drillbook.harness.polling import holds_within
 from drillbook.twin.postgres import free_port
 from drillbook.twin.service import SITE_PACKAGES
 from drillbook.twin.supervisor import rollout, views
@@ -156,14 +157,13 @@ class Controller:
             # The desired state is kept: a supervisor started again brings the pods back.
             for pod in list(self.state.pods.values()):
                 self._terminate(pod, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def all_gone() -> bool:
             with self.lock:
                 self._reap()
                 self._enforce_grace()
-                if not self.processes:
-                    break
-            time.sleep(0.05)
+                return not self.processes
+
+        holds_within(all_gone, timeout=timeout, interval=0.05)
         with self.lock:
             for proc in self.processes.values():
                 proc.signal(signal.SIGKILL)
