@@ -23,12 +23,15 @@ from drillbook.twin.state import LABEL_VARIABLE, ProcessRecord
 
 def spawn(name: str, argv: list[str], *, label: str, log: Path, port: int | None = None,
           pidfile: Path | None = None, env: dict[str, str] | None = None,
-          cwd: Path | None = None) -> ProcessRecord:
-    """Start ``argv`` detached (own session, output appended to ``log``)."""
+          cwd: Path | None = None, inherit: bool = True) -> ProcessRecord:
+    """Start ``argv`` detached (own session, output appended to ``log``), labelled ``label``;
+    its environment is this process's (none of it when not ``inherit``) updated with ``env``.
+    The one spawn of the twin's long-lived processes (pods have their own: process groups)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     # Nothing of a local environment may ask the EC2 instance metadata service
     # (169.254.169.254) for credentials or a region: it does not exist here.
-    environ = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", **(env or {}), LABEL_VARIABLE: label}
+    environ = {**(os.environ if inherit else {}), "AWS_EC2_METADATA_DISABLED": "true", **(env or {}),
+               LABEL_VARIABLE: label}
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=environ, cwd=cwd)
@@ -74,7 +77,7 @@ def terminate(pid: int, ticks: int | None, *, timeout: float = 10.0) -> bool:
     if not procs.wait_gone(pid, timeout):
         _signal(pid, ticks, signal.SIGKILL, group=leader)
     gone = procs.wait_gone(pid, 5.0)
-    _reap_child(pid)
+    reap_child(pid)
     return gone
 
 
@@ -107,7 +110,7 @@ def reap(label: str, timeout: float = 10.0) -> list[int]:
         _signal(pid, procs.start_ticks(pid), signal.SIGKILL, group=False)
     for pid in pids:
         procs.wait_gone(pid, 5.0)
-        _reap_child(pid)
+        reap_child(pid)
     return pids
 
 
@@ -143,7 +146,7 @@ def outlast(members: dict[int, int | None], timeout: float) -> list[int]:
     for pid in stragglers:
         procs.wait_gone(pid, 5.0)
     for pid in members:
-        _reap_child(pid)
+        reap_child(pid)
     return stragglers
 
 
@@ -184,7 +187,7 @@ def _signal(pid: int, ticks: int | None, sig: signal.Signals, *, group: bool) ->
         pass
 
 
-def _reap_child(pid: int) -> None:
-    # A process this one spawned stays a zombie until waited for.
+def reap_child(pid: int) -> None:
+    """Collect ``pid`` if it is this process's exited child (a zombie stays "alive" by pid)."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
