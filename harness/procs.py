@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
+
+from drillbook.harness.polling import holds_within
 
 
 def start_ticks(pid: int) -> int | None:
@@ -51,9 +52,4 @@ def signal_if_same(pid: int, ticks: int | None, sig: signal.Signals) -> bool:
 
 
 def wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.01)
-    return not alive(pid)
+    return holds_within(lambda: not alive(pid), timeout=timeout, interval=0.01)

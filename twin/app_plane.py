@@ -23,6 +23,9 @@ Launch API (``LocalEnvironment`` calls it; anything else may too)::
 
     attach_app_plane(state_dir)        # the same AppPlane, in another process
 
+Modules: this one (the plane, its start), ``app_processes`` (the manifest, spawning, waiting
+for a process's info file), ``app_stop`` (stopping it from the files).
+
 Processes: the supervisor (``supervisor``), the front door (``frontdoor``), and
 the pods the supervisor starts; all detached (own session) and labelled.
 ``stop_app_plane`` stops them from the files in ``state_dir`` alone (it works
@@ -36,11 +39,8 @@ record does not exist yet it is created pointing at ``PRIMARY_TARGET``.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -50,14 +50,20 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import drillbook
 from drillbook.harness import procs
 from drillbook.harness.environments.lifecycle import ComponentStatus
-from drillbook.harness.errors import DrillbookError
+from drillbook.twin.app_processes import AppPlaneError, AppProcess
+from drillbook.twin.app_processes import python_env as _python_env
+from drillbook.twin.app_processes import read_manifest as _read_manifest
+from drillbook.twin.app_processes import reap as _reap
+from drillbook.twin.app_processes import running as _running
+from drillbook.twin.app_processes import spawn as _spawn
+from drillbook.twin.app_processes import wait_for_info as _wait_for_info
+from drillbook.twin.app_processes import write_manifest as _write_manifest
+from drillbook.twin.app_stop import StopReport, stop_app_plane
 from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.frontdoor import STATUS_PATH, FrontDoorConfig
 from drillbook.twin.postgres import free_port
-from drillbook.twin.processes import labelled, listening
 from drillbook.twin.service.images import (
     API_IMAGES,
     BAD_VERSION,
@@ -82,15 +88,10 @@ from drillbook.twin.supervisor.store import StateFiles, write_atomic
 _PLATFORM = PlatformAws()
 PRIMARY_TARGET = _PLATFORM.primary_target
 DR_TARGET = _PLATFORM.dr_target
-MANIFEST = "app-plane.json"
 KUBE_NAMESPACE = "production"  # the DR procedures' namespace (`kubectl ... -n production`)
 __all__ = ["BAD_VERSION", "DR_TARGET", "GOOD_VERSION", "NEW_REQUIRED_VARIABLE", "PRIMARY_TARGET", "AppPlane",
            "AppPlaneError", "AppProcess", "SecretRefs", "StopReport", "attach_app_plane", "start_app_plane",
            "stop_app_plane"]
-
-
-class AppPlaneError(DrillbookError):
-    """The app plane did not start, or is not running; the message names the part and its log."""
 
 
 @dataclass(frozen=True)
@@ -104,18 +105,6 @@ class SecretRefs:
     def env(self) -> dict[str, str]:
         return {"JWT_SECRET_ID": self.jwt, "DB_PASSWORD_SECRET_ID": self.db_password,
                 "ENCRYPTION_KEY_SECRET_ID": self.encryption_key}
-
-
-@dataclass(frozen=True)
-class AppProcess:
-    """A process of the app plane, as the environment's state file records one."""
-
-    name: str
-    pid: int
-    ticks: int | None
-    argv: list[str]
-    port: int | None
-    log: str
 
 
 @dataclass
@@ -278,18 +267,6 @@ class AppPlane:
 def _pod_line(pod: dict[str, Any]) -> str:
     restarts = f" restarts={pod['restarts']}" if pod["restarts"] else ""
     return f"{pod['name']} {pod['zone'] or '-'} {pod['phase']}{' ready' if pod['ready'] else ''}{restarts}"
-
-
-@dataclass
-class StopReport:
-    stopped: list[str] = field(default_factory=list)
-    killed: list[int] = field(default_factory=list)
-    still_running: list[int] = field(default_factory=list)
-    still_listening: list[int] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return not self.still_running and not self.still_listening
 
 
 def start_app_plane(
@@ -463,58 +440,6 @@ def attach_app_plane(state_dir: Path, *, timeout: float = 5.0) -> AppPlane:
                     bool(manifest.get("dr")))
 
 
-def stop_app_plane(state_dir: Path, *, timeout: float = 30.0) -> StopReport:
-    """Stop everything the app plane in ``state_dir`` started, from the files alone.
-
-    The supervisor is asked to stop its pods (SIGTERM, grace period, SIGKILL)
-    and then SIGTERMed; the front door is SIGTERMed; whatever is still alive
-    after ``timeout`` (recorded pods, the processes, anything labelled) is
-    SIGKILLed. Idempotent.
-    """
-    state_dir = Path(state_dir).absolute()
-    report = StopReport()
-    manifest = _read_manifest(state_dir) or {}
-    files = StateFiles(state_dir / "supervisor")
-    saved = files.read_json(files.state) or {}
-    label = str(manifest.get("label") or saved.get("label") or "")
-    ports = [int(p["port"]) for p in saved.get("pods", []) if p.get("port")]
-    ports += [int(saved["kube_port"])] if saved.get("kube_port") else []
-    deadline = time.monotonic() + timeout
-    recorded = [AppProcess(**manifest[name]) for name in ("supervisor", "frontdoor") if name in manifest]
-    info = files.read_json(files.supervisor)
-    supervisor = next((p for p in recorded if p.name == "supervisor"), None)
-    if supervisor is not None and info and procs.alive(supervisor.pid, supervisor.ticks):
-        with contextlib.suppress(SupervisorUnavailable):
-            SupervisorClient(str(info["url"]), timeout=min(5.0, timeout)).shutdown(stop_pods=True)
-    for proc in recorded:
-        ports += [proc.port] if proc.port else []
-        if procs.alive(proc.pid, proc.ticks):
-            procs.signal_if_same(proc.pid, proc.ticks, signal.SIGTERM)
-            report.stopped.append(proc.name)
-    for proc in recorded:
-        if not procs.wait_gone(proc.pid, max(0.1, deadline - time.monotonic())) and kill_group(
-                proc.pid, proc.ticks):
-            report.killed.append(proc.pid)
-        _reap(proc.pid)
-    for pod in saved.get("pods", []):
-        if pod.get("pid") and kill_group(int(pod["pid"]), pod.get("ticks")):
-            report.killed.append(int(pod["pid"]))
-    if label:
-        for pid in labelled(label):
-            if kill_group(pid, procs.start_ticks(pid)):
-                report.killed.append(pid)
-    for pid in report.killed:
-        procs.wait_gone(pid, 5.0)
-        _reap(pid)
-    report.still_running = [p for p in (labelled(label) if label else []) if procs.alive(p)]
-    report.still_running += [p.pid for p in recorded if procs.alive(p.pid, p.ticks)]
-    report.still_listening = listening(ports)
-    if manifest:
-        manifest["stopped"] = True
-        _write_manifest(state_dir, manifest)
-    return report
-
-
 # -- helpers -------------------------------------------------------------------------------
 
 def _cluster_state(*, database_url: str, redis_url: str, aws_endpoint: str | None, region: str,
@@ -557,41 +482,6 @@ def _check_counts(**counts: int) -> None:
             raise AppPlaneError(f"{name} must be a whole number >= 0, not {value!r}")
 
 
-def _python_env() -> dict[str, str]:
-    """What a child needs to run drillbook's modules, and no more of this process's environment."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYENV_VERSION")
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    root = str(Path(drillbook.__file__).parent.parent)  # the directory holding the drillbook package
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    env["AWS_EC2_METADATA_DISABLED"] = "true"  # there is no instance metadata service here
-    return env
-
-
-def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str]) -> AppProcess:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
-    ticks = procs.start_ticks(popen.pid)
-    # Not reaped here: it outlives this process; stop_app_plane works from the record.
-    popen.returncode = 0
-    return AppProcess(name, popen.pid, ticks, argv, None, str(log))
-
-
-def _wait_for_info(path: Path, proc: AppProcess, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        info = StateFiles(path.parent).read_json(path)
-        if info and info.get("pid") == proc.pid:
-            return info
-        if not procs.alive(proc.pid, proc.ticks):
-            _reap(proc.pid)
-            raise AppPlaneError(f"{proc.name} exited at start: {_tail(Path(proc.log))}")
-        time.sleep(0.02)
-    raise AppPlaneError(f"{proc.name} did not come up within {timeout:.0f}s: {_tail(Path(proc.log))}")
-
-
 def _ensure_record(endpoint: str | None, region: str, zone_id: str, record: str,
                    credentials: Mapping[str, str]) -> None:
     import boto3
@@ -615,29 +505,3 @@ def _ensure_record(endpoint: str | None, region: str, zone_id: str, record: str,
                                                   "ResourceRecords": [{"Value": PRIMARY_TARGET}]}}]})
 
 
-def _read_manifest(state_dir: Path) -> dict[str, Any] | None:
-    return StateFiles(state_dir).read_json(state_dir / MANIFEST)
-
-
-def _write_manifest(state_dir: Path, manifest: dict[str, Any]) -> None:
-    write_atomic(state_dir / MANIFEST, json.dumps(manifest, indent=1))
-
-
-def _running(manifest: dict[str, Any]) -> bool:
-    entry = manifest.get("supervisor")
-    if not isinstance(entry, dict) or manifest.get("stopped"):
-        return False
-    return procs.alive(int(entry["pid"]), entry.get("ticks"))
-
-
-def _reap(pid: int) -> None:
-    # A process this one spawned stays a zombie (and "alive" by pid) until waited for.
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _tail(log: Path, lines: int = 15) -> str:
-    try:
-        return " | ".join(log.read_text(errors="replace").strip().splitlines()[-lines:]) or "(no output)"
-    except OSError:
-        return f"(no log at {log})"

@@ -9,13 +9,13 @@ restored copies), so a promotion never writes a second timeline into it.
 from __future__ import annotations
 
 import shlex
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.twin.pgbin import RunAs
 from drillbook.twin.postgres import PostgresCluster
 
@@ -96,17 +96,20 @@ def archive_current_wal(primary: PostgresCluster, timeout: float = 60.0) -> str:
     """
     primary.sql("SELECT pg_current_xact_id()", timeout=timeout)
     segment = str(primary.sql("SELECT pg_walfile_name(pg_switch_wal() - 1)", timeout=timeout)[0][0])
-    deadline = time.monotonic() + timeout
-    while True:
-        status = status_of(primary)
-        if status.last_archived_wal is not None and status.last_archived_wal >= segment:
-            return segment
-        if time.monotonic() > deadline:
-            raise ArchiveError(
-                f"WAL segment {segment} not archived within {timeout:.0f}s (last archived "
-                f"{status.last_archived_wal}, last failed {status.last_failed_wal}); "
-                f"check archive_command in {primary.logfile}")
-        time.sleep(0.05)
+    seen: list[ArchiveStatus] = []
+
+    def archived() -> bool:
+        seen[:] = [status_of(primary)]
+        return seen[-1].last_archived_wal is not None and seen[-1].last_archived_wal >= segment
+
+    try:
+        wait_until(archived, what=f"WAL segment {segment} archived", timeout=timeout, interval=0.05)
+    except WaitTimeout:
+        raise ArchiveError(
+            f"WAL segment {segment} not archived within {timeout:.0f}s (last archived "
+            f"{seen[-1].last_archived_wal}, last failed {seen[-1].last_failed_wal}); "
+            f"check archive_command in {primary.logfile}") from None
+    return segment
 
 
 def archiver_status(row: tuple[Any, ...]) -> ArchiveStatus:

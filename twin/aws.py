@@ -10,12 +10,12 @@ from __future__ import annotations
 import builtins
 import functools
 import ipaddress
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from drillbook.harness.calls.aws import instrument
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.harness.redact import register_secret
 
 
@@ -149,14 +149,13 @@ class Route53Dns:
             self._wait_insync(out["ChangeInfo"]["Id"], timeout)
 
     def _wait_insync(self, change_id: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            status = call("get change", self._r53.get_change, Id=change_id)["ChangeInfo"]["Status"]
-            if status == "INSYNC":
-                return
-            if time.monotonic() > deadline:
-                raise AwsError(f"Route 53 change {change_id} still {status} after {timeout:.0f}s")
-            time.sleep(1.0)
+        try:
+            wait_until(lambda: call("get change", self._r53.get_change, Id=change_id)["ChangeInfo"]["Status"],
+                       what=f"Route 53 change {change_id} in sync", timeout=timeout, interval=1.0,
+                       until=lambda status: status == "INSYNC")
+        except WaitTimeout as exc:
+            raise AwsError(f"Route 53 change {change_id} still {exc.last_state} "
+                           f"after {timeout:.0f}s") from None
 
     def resolve(self, name: str) -> str | None:
         fqdn = _fqdn(name)

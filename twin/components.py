@@ -5,11 +5,11 @@ whatever is running (the state file and the app plane's manifest are kept curren
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.twin import processes
 from drillbook.twin.state import EnvRecord, ProcessRecord
 
@@ -44,11 +44,19 @@ def start_redis(env: LocalEnvironment, timeout: float = 10.0) -> None:
 
     env.state.update(keep)
     env.record.processes["redis"] = new
-    deadline = time.monotonic() + timeout
-    while not env.cache.ping(timeout=0.5):
-        if time.monotonic() > deadline or not processes.alive(new):
-            raise DrillbookError(f"redis-server did not answer on port {new.port}; see {new.log}")
-        time.sleep(0.05)
+    silent = DrillbookError(f"redis-server did not answer on port {new.port}; see {new.log}")
+
+    def answers() -> bool:
+        if env.cache.ping(timeout=0.5):
+            return True
+        if not processes.alive(new):
+            raise silent
+        return False
+
+    try:
+        wait_until(answers, what=f"redis-server on port {new.port}", timeout=timeout, interval=0.05)
+    except WaitTimeout:
+        raise silent from None
 
 
 def front_door_running(env: LocalEnvironment) -> bool:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from drillbook.harness.environments.base import DatabaseInstance, Snapshot
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.twin.archive import (
     ArchiveStatus,
     WalArchive,
@@ -241,15 +241,12 @@ class LocalReplica(LocalInstance):
 
     def wait_caught_up(self, timeout: float = 30.0) -> None:
         """Wait until the replica has replayed everything the primary wrote."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lag = self.lag()
-            if lag.bytes == 0:
-                return
-            if time.monotonic() > deadline:
-                raise StandbyError(f"{self.name} still {lag.bytes} bytes / {lag.seconds}s behind "
-                                   f"({lag.state}) after {timeout:.0f}s")
-            time.sleep(0.05)
+        try:
+            wait_until(self.lag, what=f"{self.name} caught up", timeout=timeout, interval=0.05,
+                       until=lambda lag: lag.bytes == 0,
+                       describe=lambda lag: f"{lag.bytes} bytes / {lag.seconds}s behind ({lag.state})")
+        except WaitTimeout as exc:
+            raise StandbyError(f"{self.name} still {exc.last_state} after {timeout:.0f}s") from None
 
     def promoted(self) -> bool:
         return self.standby.running() and not self.standby.in_recovery()

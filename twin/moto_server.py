@@ -7,12 +7,12 @@ PostgreSQL servers."""
 from __future__ import annotations
 
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, wait_until
 
 
 class MotoNotReady(DrillbookError):
@@ -45,11 +45,15 @@ def ready(port: int, timeout: float = 1.0) -> bool:
 
 def wait_ready(port: int, timeout: float = 30.0, alive: object = None) -> None:
     """Wait until moto answers; ``alive`` (a callable) ends the wait early if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         if ready(port):
-            return
+            return True
         if callable(alive) and not alive():
             raise MotoNotReady(f"moto's server exited before listening on port {port}")
-        time.sleep(0.05)
-    raise MotoNotReady(f"moto's server did not answer on port {port} within {timeout:.0f}s")
+        return False
+
+    try:
+        wait_until(answers, what=f"moto's server to answer on port {port}", timeout=timeout, interval=0.05)
+    except WaitTimeout:
+        raise MotoNotReady(f"moto's server did not answer on port {port} within {timeout:.0f}s") from None

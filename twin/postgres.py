@@ -25,6 +25,7 @@ from typing import Any
 
 from drillbook.harness import pg
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.twin import pg_template
 from drillbook.twin.pgbin import RunAs, find_bindir, run_as, server_version
 from drillbook.twin.trash import discard_tree
@@ -293,17 +294,20 @@ class PostgresCluster:
 
     def wait_writable(self, timeout: float = 60.0) -> None:
         """Wait until the server runs as a primary (recovery over), or raise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def writable() -> bool:
             try:
-                if not self.in_recovery(timeout=2.0):
-                    return
+                return not self.in_recovery(timeout=2.0)
             except Exception:
                 if not self.running():
                     raise ClusterError(f"{self.name} stopped while recovering; see {self.logfile}: "
                                        f"{self.log_tail()}") from None
-            time.sleep(0.05)
-        raise ClusterError(f"{self.name} still in recovery after {timeout:.0f}s; see {self.logfile}")
+                return False
+
+        try:
+            wait_until(writable, what=f"{self.name} out of recovery", timeout=timeout, interval=0.05)
+        except WaitTimeout:
+            raise ClusterError(f"{self.name} still in recovery after {timeout:.0f}s; "
+                               f"see {self.logfile}") from None
 
     def lsn(self, timeout: float = 5.0) -> str:
         """The current WAL position (the replay position on a server in recovery)."""
@@ -337,13 +341,12 @@ class PostgresCluster:
         return True
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ready():
-                return
-            time.sleep(0.05)
-        raise ClusterError(f"PostgreSQL on port {self.port} not ready after {timeout:.0f}s; "
-                           f"see {self.logfile}")
+        try:
+            wait_until(self.ready, what=f"PostgreSQL on port {self.port} ready", timeout=timeout,
+                       interval=0.05)
+        except WaitTimeout:
+            raise ClusterError(f"PostgreSQL on port {self.port} not ready after {timeout:.0f}s; "
+                               f"see {self.logfile}") from None
 
     # -- SQL -------------------------------------------------------------------
 

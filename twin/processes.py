@@ -13,22 +13,25 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from drillbook.harness import procs
+from drillbook.harness.polling import holds_within
 from drillbook.twin.state import LABEL_VARIABLE, ProcessRecord
 
 
 def spawn(name: str, argv: list[str], *, label: str, log: Path, port: int | None = None,
           pidfile: Path | None = None, env: dict[str, str] | None = None,
-          cwd: Path | None = None) -> ProcessRecord:
-    """Start ``argv`` detached (own session, output appended to ``log``)."""
+          cwd: Path | None = None, inherit: bool = True) -> ProcessRecord:
+    """Start ``argv`` detached (own session, output appended to ``log``), labelled ``label``;
+    its environment is this process's (none of it when not ``inherit``) updated with ``env``.
+    The one spawn of the twin's long-lived processes (pods have their own: process groups)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     # Nothing of a local environment may ask the EC2 instance metadata service
     # (169.254.169.254) for credentials or a region: it does not exist here.
-    environ = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", **(env or {}), LABEL_VARIABLE: label}
+    environ = {**(os.environ if inherit else {}), "AWS_EC2_METADATA_DISABLED": "true", **(env or {}),
+               LABEL_VARIABLE: label}
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=environ, cwd=cwd)
@@ -74,7 +77,7 @@ def terminate(pid: int, ticks: int | None, *, timeout: float = 10.0) -> bool:
     if not procs.wait_gone(pid, timeout):
         _signal(pid, ticks, signal.SIGKILL, group=leader)
     gone = procs.wait_gone(pid, 5.0)
-    _reap_child(pid)
+    reap_child(pid)
     return gone
 
 
@@ -102,14 +105,12 @@ def reap(label: str, timeout: float = 10.0) -> list[int]:
         ticks = procs.start_ticks(pid)
         _signal(pid, ticks, signal.SIGCONT, group=False)
         _signal(pid, ticks, signal.SIGTERM, group=False)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(procs.alive(p) for p in pids):
-        time.sleep(0.02)
+    holds_within(lambda: not any(procs.alive(p) for p in pids), timeout=timeout, interval=0.02)
     for pid in pids:
         _signal(pid, procs.start_ticks(pid), signal.SIGKILL, group=False)
     for pid in pids:
         procs.wait_gone(pid, 5.0)
-        _reap_child(pid)
+        reap_child(pid)
     return pids
 
 
@@ -137,16 +138,15 @@ def family(pids: Iterable[int]) -> dict[int, int | None]:
 def outlast(members: dict[int, int | None], timeout: float) -> list[int]:
     """Return once every process of ``members`` is gone; those still there after ``timeout``
     are SIGKILLed (their pids are returned)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(procs.alive(pid, ticks) for pid, ticks in members.items()):
-        time.sleep(0.02)
+    holds_within(lambda: not any(procs.alive(pid, ticks) for pid, ticks in members.items()),
+                 timeout=timeout, interval=0.02)
     stragglers = [pid for pid, ticks in members.items() if procs.alive(pid, ticks)]
     for pid in stragglers:
         _signal(pid, members[pid], signal.SIGKILL, group=False)
     for pid in stragglers:
         procs.wait_gone(pid, 5.0)
     for pid in members:
-        _reap_child(pid)
+        reap_child(pid)
     return stragglers
 
 
@@ -187,7 +187,7 @@ def _signal(pid: int, ticks: int | None, sig: signal.Signals, *, group: bool) ->
         pass
 
 
-def _reap_child(pid: int) -> None:
-    # A process this one spawned stays a zombie until waited for.
+def reap_child(pid: int) -> None:
+    """Collect ``pid`` if it is this process's exited child (a zombie stays "alive" by pid)."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)

@@ -7,11 +7,11 @@ import importlib.util
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.twin.postgres import free_port
 
 
@@ -83,28 +83,34 @@ class RedisServer:
         return [str(self.binary), str(self.workdir / "redis.conf")]
 
     def wait_ready(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ping(timeout=0.5):
-                return
-            time.sleep(0.02)
-        raise DrillbookError(f"redis-server did not answer on port {self.port} within {timeout:.0f}s; "
-                             f"see {self.logfile}")
+        try:
+            wait_until(lambda: self.ping(timeout=0.5), what=f"redis-server to answer on port {self.port}",
+                       timeout=timeout, interval=0.02)
+        except WaitTimeout:
+            raise DrillbookError(f"redis-server did not answer on port {self.port} within {timeout:.0f}s; "
+                                 f"see {self.logfile}") from None
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         conf = self.write_config()
         self.process = subprocess.Popen([str(self.binary), str(conf)], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        process = self.process
+
+        def answers() -> bool:
             if self.ping():
-                return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.02)
-        self.stop()
-        raise DrillbookError(f"redis-server did not start on port {self.port}; see {self.logfile}")
+                return True
+            if process.poll() is not None:
+                raise WaitTimeout(0.0, timeout, "redis-server to answer", "exited")
+            return False
+
+        try:
+            wait_until(answers, what=f"redis-server on port {self.port}", timeout=timeout, interval=0.02)
+        except WaitTimeout:
+            self.stop()
+            raise DrillbookError(f"redis-server did not start on port {self.port}; "
+                                 f"see {self.logfile}") from None
+        return self
 
     def ping(self, timeout: float = 1.0) -> bool:
         import redis

@@ -26,7 +26,8 @@ from pathlib import Path
 from drillbook.harness import procs
 from drillbook.harness.environments.lifecycle import DownReport
 from drillbook.twin import processes
-from drillbook.twin.app_plane import MANIFEST, stop_app_plane
+from drillbook.twin.app_processes import MANIFEST
+from drillbook.twin.app_stop import stop_app_plane
 from drillbook.twin.layout import DATA_DIRS, Layout
 from drillbook.twin.postgres import PostgresCluster
 from drillbook.twin.state import EnvRecord, StateFile

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.harness.probes import http_probe
 from drillbook.harness.toxiproxy.errors import ToxiproxyError
 from drillbook.twin import moto_server, network, processes, sample_data
@@ -248,16 +249,22 @@ class Startup:
                      primary: PostgresCluster) -> list[Link]:
         assert toxiproxy.port is not None
         net = LocalNetwork(network.api_url(toxiproxy.port))
-        deadline = time.monotonic() + 30.0
-        while True:
+        silent = StartFailed(f"the toxiproxy server did not answer on port {toxiproxy.port}; "
+                             f"see {toxiproxy.log}")
+
+        def answer() -> str | None:
             try:
-                version = net.client.version()
-                break
+                return str(net.client.version())
             except ToxiproxyError:
-                if not processes.alive(toxiproxy) or time.monotonic() > deadline:
-                    raise StartFailed(f"the toxiproxy server did not answer on port {toxiproxy.port}; see "
-                                      f"{toxiproxy.log}") from None
-                time.sleep(0.05)
+                if not processes.alive(toxiproxy):
+                    raise silent from None
+                return None
+
+        try:
+            version = wait_until(answer, what=f"the toxiproxy server on port {toxiproxy.port}", timeout=30.0,
+                                 interval=0.05, until=lambda answered: answered is not None)
+        except WaitTimeout:
+            raise silent from None
         missing = {link.name for link in links} - set(net.proxies())
         if missing:
             raise StartFailed(f"toxiproxy lacks the links {', '.join(sorted(missing))}; see {toxiproxy.log}")
@@ -304,15 +311,13 @@ def app_database_url(port: int) -> str:
 
 def wait_healthy(front_door_url: str, *, timeout: float) -> None:
     probe = http_probe(f"{front_door_url}/api/health", timeout=2.0)
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe.run()
-        if result.passed:
-            return
-        if time.monotonic() > deadline:
-            raise StartFailed(f"{front_door_url}/api/health did not answer 200 within {timeout:.0f}s "
-                              f"(last: {result.detail})")
-        time.sleep(0.1)
+    try:
+        wait_until(probe.run, what=f"{front_door_url}/api/health to answer 200", timeout=timeout,
+                   interval=0.1, until=lambda result: result.passed,
+                   describe=lambda result: str(result.detail))
+    except WaitTimeout as exc:
+        raise StartFailed(f"{front_door_url}/api/health did not answer 200 within {timeout:.0f}s "
+                          f"(last: {exc.last_state})") from None
 
 
 def _settings_facts(env: LocalEnvironment) -> dict[str, Any]:

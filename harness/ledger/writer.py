@@ -9,6 +9,7 @@ from types import TracebackType
 from drillbook.harness import signals
 from drillbook.harness.ledger.reconcile import Reconciliation, WriteOutcome, WriteRecord, reconcile
 from drillbook.harness.ledger.store import LedgerStore, WriteFailed
+from drillbook.harness.polling import holds_within
 
 
 class Ledger:
@@ -73,12 +74,7 @@ class Ledger:
 
     def wait_for_acks(self, count: int, timeout: float = 10.0) -> bool:
         """Block until at least ``count`` writes were acknowledged (or ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.acked_count() >= count:
-                return True
-            time.sleep(self.interval / 2)
-        return False
+        return holds_within(lambda: self.acked_count() >= count, timeout=timeout, interval=self.interval / 2)
 
     def reconcile(self, t_fault: float | None) -> Reconciliation:
         self.stop()

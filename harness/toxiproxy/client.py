@@ -9,7 +9,6 @@ drillbook errors that name the problem: :class:`ToxiproxyNotFound` (404),
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ from urllib.parse import quote
 from drillbook.harness.calls.scope import current, now_iso, record
 from drillbook.harness.calls.toxiproxy import describe
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.harness.toxiproxy.errors import (
     ToxiproxyBadRequest,
     ToxiproxyConflict,
@@ -172,15 +172,24 @@ class ToxiproxyClient:
         return str(answer.get("version") if isinstance(answer, dict) else answer)
 
     def wait_ready(self, timeout: float = 10.0) -> str:
-        """Poll ``/version`` until the server answers; returns its version."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """Poll ``/version`` until the server answers; returns its version (after ``timeout``,
+        the last :class:`ToxiproxyUnavailable`)."""
+        failed: list[ToxiproxyUnavailable] = []
+
+        def answer() -> str | None:
             try:
                 return self.version()
-            except ToxiproxyUnavailable:
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.05)
+            except ToxiproxyUnavailable as exc:
+                failed[:] = [exc]
+                return None
+
+        try:
+            version = wait_until(answer, what="the toxiproxy server to answer", timeout=timeout,
+                                 interval=0.05, until=lambda answered: answered is not None)
+        except WaitTimeout:
+            raise failed[-1] from None
+        assert version is not None
+        return version
 
     def reset(self) -> None:
         """Enable every proxy and remove every toxic."""

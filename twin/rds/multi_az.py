@@ -21,13 +21,13 @@ from __future__ import annotations
 import fcntl
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from drillbook.harness.errors import DrillbookError
+from drillbook.harness.polling import WaitTimeout, holds_within, wait_until
 from drillbook.twin.postgres import PostgresCluster, free_port, parse_lsn
 from drillbook.twin.primary import APP_DATABASE, primary_settings
 from drillbook.twin.rds.inventory import other_zone, zones
@@ -110,9 +110,8 @@ def _build(plane: DataPlane, record: EnvRecord, *, timeout: float) -> bool:
 
 def _until_streaming(primary: PostgresCluster, standby: PostgresCluster, *, timeout: float) -> None:
     """A moment for the new standby to connect, so that it is listed streaming, not disconnected."""
-    deadline = time.monotonic() + timeout
-    while replication_lag(primary, standby, slot=SLOT).state != "streaming" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    holds_within(lambda: replication_lag(primary, standby, slot=SLOT).state == "streaming", timeout=timeout,
+                 interval=0.05)
 
 
 def in_sync(plane: DataPlane, record: EnvRecord) -> str | None:
@@ -162,20 +161,22 @@ def shutdown_checkpoint(server: PostgresCluster) -> int:
 
 
 def wait_replayed(standby: PostgresCluster, lsn: int, *, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    replayed = "nothing"
-    while time.monotonic() < deadline:
+    def replayed() -> tuple[bool, str]:
+        """(past ``lsn``, what the standby replayed)."""
         try:
-            replayed = str(standby.sql("SELECT pg_last_wal_replay_lsn()::text", timeout=2.0)[0][0])
-            if parse_lsn(replayed) > lsn:
-                return
+            seen = str(standby.sql("SELECT pg_last_wal_replay_lsn()::text", timeout=2.0)[0][0])
+            return parse_lsn(seen) > lsn, seen
         except Exception as exc:  # a standby that does not answer: keep asking until the deadline
-            replayed = f"no answer ({exc})"
-        time.sleep(0.05)
-    raise FailoverError(
-        f"the Multi-AZ standby had not replayed the primary's last WAL after {timeout:.0f}s "
-        f"(replayed {replayed}); the primary was started again"
-    )
+            return False, f"no answer ({exc})"
+
+    try:
+        wait_until(replayed, what="the Multi-AZ standby to replay the primary's last WAL", timeout=timeout,
+                   interval=0.05, until=lambda answer: answer[0], describe=lambda answer: answer[1])
+    except WaitTimeout as exc:
+        raise FailoverError(
+            f"the Multi-AZ standby had not replayed the primary's last WAL after {timeout:.0f}s "
+            f"(replayed {exc.last_state}); the primary was started again"
+        ) from None
 
 
 def swap(one: Path, other: Path) -> None:

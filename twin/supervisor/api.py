@@ -33,9 +33,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from drillbook.twin.supervisor import views
-from drillbook.twin.supervisor.controller import Controller, iso_now
+from drillbook.twin.supervisor.controller import Controller
 from drillbook.twin.supervisor.errors import Invalid, NotFound, SupervisorError
 from drillbook.twin.supervisor.model import ROLLING
+from drillbook.twin.supervisor.operations import iso_now
 from drillbook.twin.supervisor.process import pod_log
 
 _DEPLOYMENT = re.compile(r"^/v1/deployments/([\w.-]+)(?:/(\w+))?$")

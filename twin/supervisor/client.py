@@ -8,7 +8,6 @@ what drills, faults and runbooks use.
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from drillbook.harness.environments.base import ReplicaStatus
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.polling import WaitTimeout, wait_until
 from drillbook.twin.supervisor.errors import (
     ERRORS,
     DeploymentUnavailable,
@@ -158,18 +158,22 @@ class Deployment:
 
     def wait_available(self, timeout: float = 120.0) -> None:
         """Until the rollout is complete: every desired pod runs the current release and is ready."""
-        deadline = time.monotonic() + timeout
-        status = self.status()
-        while status["rollout"] != "complete":
-            if time.monotonic() >= deadline:
-                pods = "; ".join(f"{p['name']} {p['phase']} ready={p['ready']} {p['reason']}".strip()
-                                 for p in status["pods"]) or "no pods"
-                raise DeploymentUnavailable(
-                    f"deployment {self.name!r} not available after {timeout:.0f}s: "
-                    f"{status['available']}/{status['replicas']} ready on revision {status['revision']} "
-                    f"(rollout {status['rollout']}); pods: {pods}")
-            time.sleep(0.05)
-            status = self.status()
+        seen: list[dict[str, Any]] = []
+
+        def complete() -> bool:
+            seen[:] = [self.status()]
+            return bool(seen[-1]["rollout"] == "complete")
+
+        try:
+            wait_until(complete, what=f"deployment {self.name!r} available", timeout=timeout, interval=0.05)
+        except WaitTimeout:
+            status = seen[-1]
+            pods = "; ".join(f"{p['name']} {p['phase']} ready={p['ready']} {p['reason']}".strip()
+                             for p in status["pods"]) or "no pods"
+            raise DeploymentUnavailable(
+                f"deployment {self.name!r} not available after {timeout:.0f}s: "
+                f"{status['available']}/{status['replicas']} ready on revision {status['revision']} "
+                f"(rollout {status['rollout']}); pods: {pods}") from None
 
     def env(self) -> dict[str, str]:
         return dict(self.status()["env"])

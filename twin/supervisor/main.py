@@ -26,7 +26,8 @@ from drillbook.harness import procs
 from drillbook.twin.kube.cluster import KubeApi
 from drillbook.twin.kube.server import KubeServer
 from drillbook.twin.supervisor.api import ControlServer
-from drillbook.twin.supervisor.controller import Controller, iso_now
+from drillbook.twin.supervisor.controller import Controller
+from drillbook.twin.supervisor.operations import iso_now
 from drillbook.twin.supervisor.store import StateFiles, write_atomic
 
 
