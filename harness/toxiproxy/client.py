@@ -9,6 +9,7 @@ drillbook errors that name the problem: :class:`ToxiproxyNotFound` (404),
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
