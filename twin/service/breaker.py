@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 MODES = ("retry", "latch")
-#: A cache call slower than this is a slow one.
-SLOW_S = 0.2
+#: A cache call slower than this is a slow one (well above a cache call on a busy machine).
+SLOW_S = 0.5
 #: A slow call that ended this recently still counts as "the cache is slow".
 WINDOW_S = 1.0
 #: Two database errors with the cache slow within this long mean an outage.
