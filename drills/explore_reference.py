@@ -75,7 +75,9 @@ def reference_space(env: Environment, state_dir: str) -> FaultSpace:
         ),
         FaultChoice("cache_flush", lambda p: CacheFlush(name, state_dir)),
     ]
-    return FaultSpace(tuple(choices), max_faults=3, max_concurrent=2, horizon_s=3.0, min_duration_s=0.5,
+    # Combinations happen where faults overlap: starts within 1.5 s of each other, lasting up
+    # to 3 s, so most faults of a schedule are in effect together.
+    return FaultSpace(tuple(choices), max_faults=4, max_concurrent=3, horizon_s=1.5, min_duration_s=0.5,
                       max_duration_s=3.0)
 
 

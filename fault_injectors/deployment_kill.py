@@ -11,12 +11,12 @@ from drillbook.harness.errors import InvalidDrillConfig
 
 class DeploymentKill(Fault):
     """Kills ``count`` replicas of ``deployment`` (``app``, ``workers``) through the role's
-    ``kill``; their controller starts new ones. Revert waits until the deployment is
-    available again."""
+    ``kill``; their controller starts new ones. ``settle`` waits until the
+    deployment is available again."""
 
     name = "deployment_kill"
     blast_radius = "``count`` replicas of one deployment"
-    rollback = "nothing to undo: the controller replaces them; revert waits until available"
+    rollback = "nothing to undo: the controller replaces them (settle waits until available)"
 
     def __init__(self, env_name: str, state_dir: str, deployment: str = "app", count: int = 1,
                  timeout: float = 120.0) -> None:
@@ -32,7 +32,10 @@ class DeploymentKill(Fault):
         self._role().kill(self.count)
 
     def revert(self) -> None:
-        self._role().wait_available(timeout=self.timeout)
+        return None  # nothing to undo; settle() waits (a revert must not hold up the others)
+
+    def settle(self, timeout: float) -> None:
+        self._role().wait_available(timeout=min(timeout, self.timeout))
 
     def describe(self) -> dict[str, Any]:
         return {"env_name": self.env_name, "state_dir": self.state_dir, "deployment": self.deployment,

@@ -10,11 +10,12 @@ from drillbook.faults.base import Fault
 
 class DeploymentRestart(Fault):
     """Rolls every replica of ``deployment`` (``app``, ``workers``) to a new one, under the
-    deployment's own rolling-update strategy. Revert waits until it is available."""
+    deployment's own rolling-update strategy. ``settle`` waits until it is
+    available."""
 
     name = "deployment_restart"
     blast_radius = "every replica of one deployment (rolled)"
-    rollback = "nothing to undo: revert waits until the rollout is available"
+    rollback = "nothing to undo (settle waits until the rollout is available)"
 
     def __init__(self, env_name: str, state_dir: str, deployment: str = "app",
                  timeout: float = 120.0) -> None:
@@ -28,7 +29,10 @@ class DeploymentRestart(Fault):
         self._role().rollout_restart()
 
     def revert(self) -> None:
-        self._role().wait_available(timeout=self.timeout)
+        return None  # nothing to undo; settle() waits (a revert must not hold up the others)
+
+    def settle(self, timeout: float) -> None:
+        self._role().wait_available(timeout=min(timeout, self.timeout))
 
     def describe(self) -> dict[str, Any]:
         return {"env_name": self.env_name, "state_dir": self.state_dir, "deployment": self.deployment,

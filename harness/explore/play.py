@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from drillbook.faults.base import Fault
 from drillbook.harness import registry
-from drillbook.harness.drill import Drill
+from drillbook.harness.drill import AFTER_REVERT_S, Drill
 from drillbook.harness.errors import RecoveryTimeout
 from drillbook.harness.explore.schedule import Schedule
 from drillbook.harness.explore.target import Target
@@ -71,4 +71,9 @@ def play(drill: Drill, target: Target, schedule: Schedule) -> Played:
     assert drill.t_fault is not None
     with contextlib.suppress(RecoveryTimeout):  # recorded by the drill: its verdict is NOT_RECOVERED
         drill.await_recovery(timeout=lifted - drill.t_fault + target.rto_s, probes=list(probes))
+    # What the lifts started (pods replaced, under their restart back-off) is waited for with the
+    # drill's usual allowance, not the search's short one; the drill settles again and judges.
+    for fault in faults.values():
+        with contextlib.suppress(Exception):
+            fault.settle(AFTER_REVERT_S)
     return Played(lifted - drill.t_fault)

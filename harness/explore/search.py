@@ -95,12 +95,17 @@ class Explorer:
             now = time.monotonic()
             if self._stopped is not None:
                 reject()
-            # A known failing schedule always runs again: it is Hypothesis's final replay.
-            if schedule.to_json() not in failing:
-                if not first_failure and now - began > self.budget_s:
-                    reject()
-                if first_failure and now - first_failure[0] > self.shrink_s:
-                    reject()
+            # A schedule that failed once is a failing schedule: Hypothesis's replays of it (before
+            # shrinking, and the final one) get that failure again instead of a new run, which a
+            # timing-dependent failure may not repeat (Hypothesis would stop, calling it flaky).
+            # Whether it fails every time is checked once shrinking is done (``_confirmed``).
+            known = failing.get(schedule.to_json())
+            if known is not None:
+                raise known
+            if not first_failure and now - began > self.budget_s:
+                reject()
+            if first_failure and now - first_failure[0] > self.shrink_s:
+                reject()
             stage = "shrink" if first_failure else "search"
             try:
                 failure = self._try(run, schedule, stage)
@@ -198,6 +203,12 @@ class Explorer:
         candidates = [finding.schedule] + [
             f.schedule for f in failing if len(f.schedule.faults) == size and f.schedule != finding.schedule
         ]
+        # then the larger ones, smallest first: a schedule that fails every time beats a smaller
+        # one that does not
+        candidates += sorted(
+            (f.schedule for f in failing if len(f.schedule.faults) > size),
+            key=lambda s: len(s.faults),
+        )[:3]
         try:
             for schedule in candidates:
                 self.say(f"confirming: {schedule.text()} ({self.confirm} replays)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from drillbook.harness import journal
 from drillbook.harness.explore import Explorer, NotRecoveredInTime
+from drillbook.harness.explore.report import render
 from tests.explore.toy import ToyPlatform, toy_target
 
 
@@ -30,6 +31,10 @@ def test_the_weakness_is_found_and_shrunk_to_its_two_faults(weak_toy: ToyPlatfor
     assert len(records) == len(run.examples) >= 2
     assert len({p.name for p in records}) == len(records)
     assert any("shrink" in line for line in lines)
+    report = render(run)
+    for part in ("# DR Test Report: exploration of toy", "Schedules tried: ", "Distinct failures: 1",
+                 "### Failure 1: recovery within the RTO", "network_partition toy-store", "| RTO"):
+        assert part in report
 
 
 def test_the_healthy_platform_keeps_every_invariant(healthy_toy: ToyPlatform, tmp_path: Path) -> None:

@@ -20,23 +20,31 @@ def _slow_call(breaker: CacheBreaker, started: threading.Event, release: threadi
 
 def test_a_database_error_alone_or_a_slow_cache_alone_does_not_open_it() -> None:
     breaker = CacheBreaker("latch")
+    breaker.arm()
+    breaker.database_failed()
     breaker.database_failed()
     assert not breaker.open
     with breaker.call():
         time.sleep(SLOW_S + 0.05)
     time.sleep(1.1)  # the slow call is forgotten after the window
     breaker.database_failed()
+    breaker.database_failed()
     assert not breaker.open
 
 
-@pytest.mark.parametrize(("mode", "opens"), [("latch", True), ("retry", False)])
-def test_a_database_error_during_a_slow_cache_call(mode: str, opens: bool) -> None:
+@pytest.mark.parametrize(("mode", "armed", "opens"),
+                         [("latch", True, True), ("latch", False, False), ("retry", True, False)])
+def test_database_errors_during_a_slow_cache_call(mode: str, armed: bool, opens: bool) -> None:
     breaker = CacheBreaker(mode)
+    if armed:
+        breaker.arm()
     started, release = threading.Event(), threading.Event()
     thread = threading.Thread(target=_slow_call, args=(breaker, started, release))
     thread.start()
     started.wait(5)
     time.sleep(SLOW_S + 0.05)
+    breaker.database_failed()
+    assert not breaker.open  # one error may be a blip
     breaker.database_failed()
     release.set()
     thread.join(5)

@@ -112,6 +112,8 @@ class Service:
         if not cache:
             cache.update(ok=False, error=f"no answer within {self.config.health_timeout_s:.1f}s")
         healthy = bool(database["ok"] and cache["ok"])
+        if healthy:
+            self.breaker.arm()
         return Reply(200 if healthy else 503, {
             "status": "ok" if healthy else "unavailable",
             "draining": self.draining.is_set(),

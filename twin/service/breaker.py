@@ -3,9 +3,11 @@
 ``retry`` (every release up to 1.1.1): no breaker; each call tries Redis again, so the
 replica recovers as soon as the cache answers. ``latch`` (release 1.2.0, "fail fast on a
 sick cache"): a database error while a cache call is slow (in flight, or finished slow a
-moment ago) is taken for a platform-wide outage and the breaker opens, and it never closes
-again: every cache call fails at once with ``circuit open`` until the replica restarts.
-Neither a slow cache nor a lost database alone opens it; only the two together do.
+moment ago) is taken for a platform-wide outage, and at the second such error within
+``OUTAGE_S`` the breaker opens, and it never closes again: every cache call fails at once with
+``circuit open`` until the replica restarts. Neither a slow cache nor a lost database alone
+opens it; only the two together do. The breaker is armed once the replica has been healthy
+(a replica starting up, slow to reach both, does not trip it).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 MODES = ("retry", "latch")
-#: A cache call slower than this is a slow one.
-SLOW_S = 0.2
+#: A cache call slower than this is a slow one (well above a cache call on a busy machine).
+SLOW_S = 0.5
 #: A slow call that ended this recently still counts as "the cache is slow".
 WINDOW_S = 1.0
+#: Two database errors with the cache slow within this long mean an outage.
+OUTAGE_S = 3.0
 
 
 class CacheBreaker:
@@ -31,6 +35,8 @@ class CacheBreaker:
         self._in_flight: dict[int, float] = {}
         self._last_slow = -1e9
         self._next = 0
+        self._suspect: float | None = None
+        self.armed = False
         self.opened_at: float | None = None
 
     @property
@@ -54,12 +60,21 @@ class CacheBreaker:
                 if end - start > SLOW_S:
                     self._last_slow = end
 
+    def arm(self) -> None:
+        """The replica has been healthy: from now on the breaker may open."""
+        self.armed = True
+
     def database_failed(self) -> None:
-        """A database call failed: with the cache slow at the same time, a latch opens for good."""
-        if self.mode != "latch" or self.open:
+        """A database call failed: twice with the cache slow at the same time, a latch opens
+        for good."""
+        if self.mode != "latch" or self.open or not self.armed:
             return
         now = time.monotonic()
         with self._lock:
             slow_now = any(now - started > SLOW_S for started in self._in_flight.values())
-            if slow_now or now - self._last_slow < WINDOW_S:
+            if not (slow_now or now - self._last_slow < WINDOW_S):
+                return
+            if self._suspect is not None and now - self._suspect < OUTAGE_S:
                 self.opened_at = now
+            else:
+                self._suspect = now

@@ -1,0 +1,108 @@
+"""``drillbook explore`` benchmarks (issue #18): figures printed, nothing asserted.
+
+1. Examples per minute on the twin: ``drillbook explore --budget B`` on the healthy
+   release (1.0.0); every example is a complete drill (steady state, ledger through the
+   service, faults, recovery, reverts, journal record).
+2. Time to find and to shrink the planted weakness of release 1.2.0, over several seeds:
+   ``drillbook explore --budget B --seed N`` with ``[environments.local] release = "1.2.0"``;
+   time to the first failure, time shrinking and confirming, the size of the minimal
+   schedule, and whether its drill file fails under plain pytest.
+
+Each release runs in a project directory of its own (a ``drillbook.toml`` and a state
+directory), brought up with ``drillbook env up`` and down at the end.
+
+    python bench/bench_explore.py [--budget 5m] [--seeds 1,2,3,4,5] [--healthy-budget 2m]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOML = 'suite = "drills"\n\n[environments.local]\nrelease = "{release}"\nmax_surge = 3\n'
+
+
+def drillbook(project: Path, *args: str, timeout: float = 3600) -> tuple[int, str, float]:
+    start = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "drillbook", *args], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    return done.returncode, done.stdout + done.stderr, time.monotonic() - start
+
+
+def project(base: Path, release: str) -> Path:
+    path = base / release
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "drillbook.toml").write_text(TOML.format(release=release))
+    code, out, took = drillbook(path, "env", "up", timeout=600)
+    if code:
+        raise SystemExit(f"env up ({release}) failed:\n{out[-2000:]}")
+    print(f"release {release}: env up in {took:.1f}s", flush=True)
+    return path
+
+
+def examples_per_minute(base: Path, budget: str) -> None:
+    path = project(base, "1.0.0")
+    try:
+        code, out, took = drillbook(path, "explore", "--budget", budget, "--seed", "0")
+        tried = re.search(r"(\d+) schedules tried", out)
+        count = int(tried.group(1)) if tried else 0
+        print(f"healthy 1.0.0: {count} examples in {took:.0f}s = {count / took * 60:.1f} examples/min; "
+              f"exit {code} ({'nothing found' if code == 0 else 'FOUND A FAILURE'})", flush=True)
+    finally:
+        drillbook(path, "env", "down", timeout=300)
+
+
+def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
+    path = project(base, "1.2.0")
+    rows = []
+    try:
+        for seed in seeds:
+            found_dir = path / f"found-{seed}"
+            _, out, took = drillbook(path, "explore", "--budget", budget, "--seed", str(seed),
+                                        "--found-dir", str(found_dir))
+            first = re.search(r"failure found after (\d+) example\(s\), (\d+)s", out)
+            size = re.search(r"FOUND .*?: (.*) -> (\S+)$", out, re.M)
+            faults = size.group(1).count(" at +") if size else 0
+            pytest_code = None
+            if size:
+                drill = Path(size.group(2))
+                done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                       str(drill)], cwd=path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                      capture_output=True, text=True, timeout=600)
+                pytest_code = done.returncode
+            rows.append((seed, first.group(2) if first else "-", first.group(1) if first else "-",
+                         f"{took:.0f}", faults, pytest_code))
+            print(f"seed {seed}: found after {rows[-1][1]}s ({rows[-1][2]} examples), total {took:.0f}s, "
+                  f"minimal schedule {faults} fault(s), drill file under pytest exit {pytest_code}",
+                  flush=True)
+    finally:
+        drillbook(path, "env", "down", timeout=300)
+    print("seed | found after (s) | examples | total incl. shrink+confirm (s) | faults | pytest exit")
+    for row in rows:
+        print(" | ".join(str(c) for c in row))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", default="5m")
+    parser.add_argument("--healthy-budget", default="2m")
+    parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--skip-healthy", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-explore-") as tmp:
+        if not args.skip_healthy:
+            examples_per_minute(Path(tmp), args.healthy_budget)
+        find_and_shrink(Path(tmp), args.budget, [int(s) for s in args.seeds.split(",")])
+
+
+if __name__ == "__main__":
+    main()
