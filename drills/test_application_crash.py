@@ -22,7 +22,7 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.twin_access import api, app_plane
+from drillbook.drills.twin_access import app_plane
 from drillbook.faults.bad_release import BadRelease
 from drillbook.faults.deployment_release import DeploymentRelease
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
@@ -32,7 +32,7 @@ from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.twin.service.images import BAD_VERSION, HOTFIX_VERSION
 
-#: Not yet written against the role drivers: it reaches the local supervisor's images and replica logs.
+#: Not yet written against the role drivers: its bad release is one of the local supervisor's images.
 pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "application-crash"
 CRASH_LOOP = "CrashLoopBackOff"
@@ -111,9 +111,8 @@ def rollout_history(ctx: Context) -> str:
 
 def previous_logs(ctx: Context) -> str:
     """``kubectl logs <pod> --previous``: why the last run of a crashing replica ended."""
-    supervisor = api(ctx.env).client
     pod = ctx.found["crashing"][0]
-    log = supervisor.logs(pod, previous=True)
+    log = ctx.env.app.logs(pod, previous=True)
     match = _MISSING.search(log)
     missing = match.group(1).split(", ") if match else []
     ctx.found["missing"] = missing
@@ -121,8 +120,6 @@ def previous_logs(ctx: Context) -> str:
         "the crashed replica's logs name the cause",
         (bool(missing), f"missing {', '.join(missing)}" if missing else f"no cause in: {log[-200:]!r}"),
     )
-    events = [e for e in supervisor.events(50) if e["reason"] == "BackOff"]
-    ctx.drill.extra["events"] = events[-5:]
     last = log.strip().splitlines()[-1] if log.strip() else "(empty log)"
     return f"{pod}: {last[:300]}"
 

@@ -185,12 +185,11 @@ def check_exports(ctx: Context) -> str:
 def check_api_logs(ctx: Context) -> str:
     """``kubectl logs deployment/backend | grep -E "401|403|404"``; the replicas serving now are
     the ones whose logs go into the evidence."""
-    supervisor = api(ctx.env).client
     pods = [p.name for p in ctx.env.app.replicas()]
     ctx.found["breach_pods"] = pods
     denied = 0
     for pod in pods:
-        denied += len(re.findall(r" (?:401|403|404) ", supervisor.logs(pod)))
+        denied += len(re.findall(r" (?:401|403|404) ", ctx.env.app.logs(pod)))
     return f"{denied} requests answered 401/403/404 by {len(pods)} replicas"
 
 
@@ -331,9 +330,8 @@ def preserve_evidence(ctx: Context) -> str:
     log of the last 24 hours as CSV, all in a tar uploaded with SSE to the evidence bucket."""
     snapshot = ctx.env.database.snapshot()
     files: dict[str, bytes] = {}
-    supervisor = api(ctx.env).client
     for pod in sorted(set(ctx.found["breach_pods"]) | {p.name for p in ctx.env.app.replicas()}):
-        files[f"backend-logs-{pod}.txt"] = supervisor.logs(pod).encode()
+        files[f"backend-logs-{pod}.txt"] = ctx.env.app.logs(pod).encode()
     files["audit-logs-incident.csv"] = _audit_csv(ctx)
     incident = dict(ctx.drill.extra.get("incident", {}))
     manifest = {

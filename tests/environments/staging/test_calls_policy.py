@@ -51,6 +51,7 @@ PENDING: dict[str, str] = {
     "core/pods/eviction:create": f"4 evicts the zone's pods: {_LOCAL_ONLY}",
     "core/pods:get": f"4 waits for the evicted pods: {_LOCAL_ONLY}",
     "core/pods:delete": f"5A kills pods (k8s_pod_kill): {_LOCAL_ONLY}",
+    "core/pods/log:get": f"5 reads the crashed replica's previous log, 3 the replicas' logs: {_LOCAL_ONLY}",
 }
 
 

@@ -15,7 +15,9 @@ from drillbook.harness.environments.staging.k8s.rollout import Rollouts
 from drillbook.harness.environments.staging.settings import DeploymentSettings
 
 CALLS = declare(
-    __name__, "the app role: kill pods", kube=KubeRule("", "pods", ("delete",))
+    __name__,
+    "the app role: kill pods, read a crashed replica's log",
+    kube=(KubeRule("", "pods", ("delete",)), KubeRule("", "pods/log", ("get",))),
 )
 
 
@@ -134,3 +136,12 @@ class KubeDeployment:
 
     def env(self) -> dict[str, str]:
         return self.deployments.env(self.name, container=self.settings.container)
+
+    def logs(self, pod: str, *, previous: bool = False) -> str:
+        """``kubectl logs <pod> [--previous]`` (the profile's container, if it names one)."""
+        options: dict[str, Any] = {"previous": previous}
+        if self.settings.container:
+            options["container"] = self.settings.container
+        what = f"read the {'previous ' if previous else ''}log of pod {pod}"
+        return str(self.kube.call(what, self.kube.core.read_namespaced_pod_log, pod, self.kube.namespace,
+                                  **options))
