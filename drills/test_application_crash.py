@@ -22,20 +22,19 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.twin_access import app_plane
-from drillbook.faults.bad_release import BadRelease
+from drillbook.faults.deployment_bad_release import DeploymentBadRelease, image_tag
 from drillbook.faults.deployment_release import DeploymentRelease
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
-from drillbook.twin.service.images import BAD_VERSION, HOTFIX_VERSION
 
-#: Not yet written against the role drivers: its bad release is one of the local supervisor's images.
-pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "application-crash"
 CRASH_LOOP = "CrashLoopBackOff"
+#: The reference service's releases (image tags): 1.1.0 needs a variable no release sets and
+#: crash-loops; 1.1.1-hotfix1 is its emergency hotfix (the twin serves both: twin/service/images.py).
+BAD_VERSION = "1.1.0"
+HOTFIX_VERSION = "1.1.1-hotfix1"
 #: What the fixed release sets the missing variable to (5B): not a secret.
 FEATURE_FLAGS = "http://feature-flags.compliant.internal/v1"
 #: A fix that does not fix fails the drill after this long, not after the hard timeout.
@@ -69,10 +68,9 @@ def start(drill: Drill, env: Environment, platform: Platform) -> Context:
     return ctx
 
 
-def bad_release(env: Environment) -> BadRelease:
+def bad_release(ctx: Context) -> DeploymentBadRelease:
     """The release that crashes, rolled out with ``Recreate`` so the whole service goes down."""
-    plane = app_plane(env)
-    return BadRelease("api", version=BAD_VERSION, strategy="Recreate", state_dir=str(plane.state_dir))
+    return DeploymentBadRelease(**ctx.where(), version=BAD_VERSION, deployment="app", strategy="Recreate")
 
 
 # -- detection and diagnosis (every option) ---------------------------------------------------
@@ -207,13 +205,13 @@ def _fixed(ctx: Context, status: dict[str, Any]) -> tuple[bool, str]:
     missing = ctx.found.get("missing") or ["?"]
     unset = [name for name in missing if not status["env"].get(name)]
     return (
-        status["version"] == BAD_VERSION and not unset,
+        image_tag(status["version"]) == BAD_VERSION and not unset,
         f"version {status['version']}; still unset: {', '.join(unset) or 'none'}",
     )
 
 
 def _hotfix(ctx: Context, status: dict[str, Any]) -> tuple[bool, str]:
-    return status["version"] == HOTFIX_VERSION, f"version {status['version']}"
+    return image_tag(status["version"]) == HOTFIX_VERSION, f"version {status['version']}"
 
 
 def crash_runbook(option: str, activation: Step, expected: Expectation) -> Runbook:
@@ -314,8 +312,10 @@ HOTFIX = crash_runbook(
 
 
 def crash_drill(drill: Drill, env: Environment, platform: Platform, runbook: Runbook) -> None:
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the crash is seen through the service's API")
     ctx = start(drill, env, platform)
-    drill.inject(bad_release(env))
+    drill.inject(bad_release(ctx))
     runbook.run(drill, ctx)
     drill.reconcile()
 

@@ -19,7 +19,6 @@ ALLOWED: dict[str, set[str]] = {
                               "drillbook.twin.environment", "drillbook.twin.postgres",
                               "drillbook.twin.supervisor.client"},
     "drills/platform.py": {"drillbook.twin.primary", "drillbook.twin.sample_data"},
-    "drills/test_application_crash.py": {"drillbook.twin.service.images"},
     "drills/test_backup_verification.py": {"drillbook.twin.integrity", "drillbook.twin.sample_data"},
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},
     "drills/test_infrastructure_failure.py": {"drillbook.twin.components"},

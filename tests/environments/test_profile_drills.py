@@ -54,3 +54,18 @@ def test_the_network_partition_through_the_profiles_toxiproxy(local_env: SharedE
     assert {"POST /proxies/{proxy}/toxics", "DELETE /proxies/{proxy}/toxics/{toxic}"} <= toxiproxy
 
 
+
+
+def test_the_application_crash_through_the_profiles_kubernetes_api(local_env: SharedEnv,
+                                                                   tmp_path: Path) -> None:
+    """5A-5C through the deployment: the bad release (Recreate), the crashed replica's previous
+    log, undo / set env / hotfix, all Kubernetes API calls."""
+    records = run_on_profile(local_env, tmp_path, "test_application_crash.py", timeout=600)
+    assert sorted(r["drill"]["option"] for r in records) == [
+        "5A rollout undo", "5B fix and redeploy", "5C emergency hotfix"]
+    for record in records:
+        (fault,) = record["faults"]
+        assert fault["name"] == "deployment_bad_release" and fault["reverted_at"]
+        assert not fault["revert_error"]
+        kube = {c["permission"] for c in record["calls"] if c["service"] == "kubernetes"}
+        assert {"core/pods/log:get", "apps/deployments:patch"} <= kube, kube
