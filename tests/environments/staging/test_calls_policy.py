@@ -51,7 +51,8 @@ PENDING: dict[str, str] = {
     "core/pods/eviction:create": f"4 evicts the zone's pods: {_LOCAL_ONLY}",
     "core/pods:get": f"4 waits for the evicted pods: {_LOCAL_ONLY}",
     "core/pods:delete": f"5A kills pods (k8s_pod_kill): {_LOCAL_ONLY}",
-    "core/pods/log:get": f"5 reads the crashed replica's previous log, 3 the replicas' logs: {_LOCAL_ONLY}",
+    "core/pods/log:get": "5 reads the crashed replica's previous log (3 the replicas' logs): it runs where "
+                         "the profile has app_url, which the emulated platform has not",
 }
 
 
