@@ -69,3 +69,8 @@ def test_the_application_crash_through_the_profiles_kubernetes_api(local_env: Sh
         assert not fault["revert_error"]
         kube = {c["permission"] for c in record["calls"] if c["service"] == "kubernetes"}
         assert {"core/pods/log:get", "apps/deployments:patch"} <= kube, kube
+
+
+def test_the_security_breach_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:
+    (record,) = run_on_profile(local_env, tmp_path, "test_security_breach.py", timeout=600)
+    assert record["drill"]["scenario"] == "security-breach"
