@@ -72,5 +72,10 @@ def test_the_application_crash_through_the_profiles_kubernetes_api(local_env: Sh
 
 
 def test_the_security_breach_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:
+    """Secrets rotated in Secrets Manager, sessions revoked, the evidence written to S3 with SSE
+    and read back, the replicas' logs through pods/log: the journal's calls say so."""
     (record,) = run_on_profile(local_env, tmp_path, "test_security_breach.py", timeout=600)
     assert record["drill"]["scenario"] == "security-breach"
+    called = {c["permission"] for c in record["calls"] if c["permission"]}
+    assert {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "s3:PutObject",
+            "s3:GetObject", "core/pods/log:get"} <= called, sorted(called)
