@@ -60,7 +60,6 @@ from drillbook.harness.environments.base import Environment
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.redact import register_secret
 from drillbook.harness.runbook import Runbook, Step
-from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.passwords import scram_sha256_verifier
 from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
@@ -346,7 +345,7 @@ def preserve_evidence(ctx: Context) -> str:
     digest = hashlib.sha256(archive).hexdigest()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     key = f"evidence-{stamp}-{ctx.drill.record_id[-8:]}.tar.gz"
-    bucket = getattr(ctx.env, "platform", PlatformAws()).evidence_bucket
+    bucket = ctx.env.object_store.default_bucket()
     put = ctx.env.object_store.put(bucket, key, archive, sse=True)
     stored = ctx.env.object_store.get(bucket, key)
     ctx.drill.verify(

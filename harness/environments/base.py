@@ -194,6 +194,10 @@ class DeploymentRole(Protocol):
 
 @runtime_checkable
 class ObjectStoreRole(Protocol):
+    def default_bucket(self) -> str:
+        """The bucket the environment names for evidence (a profile's ``[object_store] bucket``)."""
+        ...
+
     def put(self, bucket: str, key: str, body: bytes, *, sse: bool = True) -> dict[str, Any]: ...
 
     def get(self, bucket: str, key: str) -> bytes: ...
