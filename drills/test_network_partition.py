@@ -172,6 +172,15 @@ PARTITION = Runbook(
 )
 
 
+@pytest.fixture(autouse=True)
+def _the_service_and_its_link(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) without the API or the app's database link."""
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the partition is seen through the API")
+    if LINK not in env.network.proxies():
+        pytest.skip(f"environment {env.name!r}'s toxiproxy has no proxy {LINK!r} (the app's database link)")
+
+
 @pytest.mark.drill(
     scenario=SCENARIO,
     option="service and database partitioned",
@@ -182,10 +191,6 @@ PARTITION = Runbook(
     component="database",
 )
 def test_service_database_partition(drill: Drill, env: Environment, platform: Platform) -> None:
-    if not platform.has_api:
-        pytest.skip(f"environment {env.name!r} has no app_url: the partition is seen through the API")
-    if LINK not in env.network.proxies():
-        pytest.skip(f"environment {env.name!r}'s toxiproxy has no proxy {LINK!r} (the app's database link)")
     ctx = Context(drill, env, platform)
     partition_s = _partition_s()
     # Health alone: it fails within its own timeout across a partition (login would add its own).

@@ -617,6 +617,13 @@ BREACH = Runbook(
 )
 
 
+@pytest.fixture(autouse=True)
+def _the_service_answers(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) where there is no API for the breach to go through."""
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the breach goes through the service's API")
+
+
 @pytest.mark.drill(
     scenario=SCENARIO,
     option="stolen session and bulk export",
@@ -627,8 +634,6 @@ BREACH = Runbook(
     component="api",
 )
 def test_security_breach(drill: Drill, env: Environment, platform: Platform) -> None:
-    if not platform.has_api:
-        pytest.skip(f"environment {env.name!r} has no app_url: the breach goes through the service's API")
     ctx = Context(drill, env, platform)
     ctx.found.update(suspicious_ips=set(), accounts=set(), window_start=drill.clock.wall())
     drill.steady_state(platform.health_probe(), platform.login_probe(), stolen_credentials_refused(ctx))
