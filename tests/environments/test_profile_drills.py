@@ -79,3 +79,12 @@ def test_the_security_breach_through_the_profile(local_env: SharedEnv, tmp_path:
     called = {c["permission"] for c in record["calls"] if c["permission"]}
     assert {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "s3:PutObject",
             "s3:GetObject", "core/pods/log:get"} <= called, sorted(called)
+
+
+def test_scenario_5s_releases_are_the_ones_the_twin_serves() -> None:
+    """The drill names the reference service's releases by tag; the twin must serve those tags."""
+    from drillbook.drills import test_application_crash as crash
+    from drillbook.twin.service import images
+
+    assert (crash.BAD_VERSION, crash.HOTFIX_VERSION) == (images.BAD_VERSION, images.HOTFIX_VERSION)
+    assert crash.BAD_VERSION in images.API_IMAGES and crash.HOTFIX_VERSION in images.API_IMAGES
