@@ -196,6 +196,13 @@ class Platform:
         """Through the service when there is one; else straight into the database."""
         if not self.has_api or self.env.name != "local":
             return PostgresLedgerStore(self.app_dsn)
+        return self.service_ledger_store()
+
+    def service_ledger_store(self) -> LedgerStore:
+        """Through the service's API on any environment that has one (a drill whose fault sits
+        between the service and its data needs the writes to take that path)."""
+        if not self.has_api:
+            raise RoleUnavailable(f"environment {self.env.name!r} has no app_url: no API to write through")
         return ServiceLedgerStore(self.url, self.app_dsn, email=TEST_USER_EMAIL, password=TEST_USER_PASSWORD)
 
 

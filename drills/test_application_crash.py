@@ -22,20 +22,19 @@ import pytest
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.twin_access import api, app_plane
-from drillbook.faults.bad_release import BadRelease
+from drillbook.faults.deployment_bad_release import DeploymentBadRelease, image_tag
 from drillbook.faults.deployment_release import DeploymentRelease
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
-from drillbook.twin.service.images import BAD_VERSION, HOTFIX_VERSION
 
-#: Not yet written against the role drivers: it reaches the local supervisor's images and replica logs.
-pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "application-crash"
 CRASH_LOOP = "CrashLoopBackOff"
+#: The reference service's releases (image tags): 1.1.0 needs a variable no release sets and
+#: crash-loops; 1.1.1-hotfix1 is its emergency hotfix (the twin serves both: twin/service/images.py).
+BAD_VERSION = "1.1.0"
+HOTFIX_VERSION = "1.1.1-hotfix1"
 #: What the fixed release sets the missing variable to (5B): not a secret.
 FEATURE_FLAGS = "http://feature-flags.compliant.internal/v1"
 #: A fix that does not fix fails the drill after this long, not after the hard timeout.
@@ -69,10 +68,9 @@ def start(drill: Drill, env: Environment, platform: Platform) -> Context:
     return ctx
 
 
-def bad_release(env: Environment) -> BadRelease:
+def bad_release(ctx: Context) -> DeploymentBadRelease:
     """The release that crashes, rolled out with ``Recreate`` so the whole service goes down."""
-    plane = app_plane(env)
-    return BadRelease("api", version=BAD_VERSION, strategy="Recreate", state_dir=str(plane.state_dir))
+    return DeploymentBadRelease(**ctx.where(), version=BAD_VERSION, deployment="app", strategy="Recreate")
 
 
 # -- detection and diagnosis (every option) ---------------------------------------------------
@@ -111,9 +109,8 @@ def rollout_history(ctx: Context) -> str:
 
 def previous_logs(ctx: Context) -> str:
     """``kubectl logs <pod> --previous``: why the last run of a crashing replica ended."""
-    supervisor = api(ctx.env).client
     pod = ctx.found["crashing"][0]
-    log = supervisor.logs(pod, previous=True)
+    log = ctx.env.app.logs(pod, previous=True)
     match = _MISSING.search(log)
     missing = match.group(1).split(", ") if match else []
     ctx.found["missing"] = missing
@@ -121,8 +118,6 @@ def previous_logs(ctx: Context) -> str:
         "the crashed replica's logs name the cause",
         (bool(missing), f"missing {', '.join(missing)}" if missing else f"no cause in: {log[-200:]!r}"),
     )
-    events = [e for e in supervisor.events(50) if e["reason"] == "BackOff"]
-    ctx.drill.extra["events"] = events[-5:]
     last = log.strip().splitlines()[-1] if log.strip() else "(empty log)"
     return f"{pod}: {last[:300]}"
 
@@ -210,13 +205,13 @@ def _fixed(ctx: Context, status: dict[str, Any]) -> tuple[bool, str]:
     missing = ctx.found.get("missing") or ["?"]
     unset = [name for name in missing if not status["env"].get(name)]
     return (
-        status["version"] == BAD_VERSION and not unset,
+        image_tag(status["version"]) == BAD_VERSION and not unset,
         f"version {status['version']}; still unset: {', '.join(unset) or 'none'}",
     )
 
 
 def _hotfix(ctx: Context, status: dict[str, Any]) -> tuple[bool, str]:
-    return status["version"] == HOTFIX_VERSION, f"version {status['version']}"
+    return image_tag(status["version"]) == HOTFIX_VERSION, f"version {status['version']}"
 
 
 def crash_runbook(option: str, activation: Step, expected: Expectation) -> Runbook:
@@ -316,9 +311,16 @@ HOTFIX = crash_runbook(
 )
 
 
+@pytest.fixture(autouse=True)
+def _the_service_answers(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) where there is no API to see the crash through."""
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the crash is seen through the service's API")
+
+
 def crash_drill(drill: Drill, env: Environment, platform: Platform, runbook: Runbook) -> None:
     ctx = start(drill, env, platform)
-    drill.inject(bad_release(env))
+    drill.inject(bad_release(ctx))
     runbook.run(drill, ctx)
     drill.reconcile()
 

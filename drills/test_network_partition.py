@@ -31,15 +31,11 @@ from drillbook.faults.network_partition import NetworkPartition
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.ledger.reconcile import WriteOutcome
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
-#: Not yet written against the role drivers: it reaches the service's database link
-#: through the local toxiproxy.
-pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "network-partition"
 LINK = "app-db"
 
@@ -176,6 +172,15 @@ PARTITION = Runbook(
 )
 
 
+@pytest.fixture(autouse=True)
+def _the_service_and_its_link(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) without the API or the app's database link."""
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the partition is seen through the API")
+    if LINK not in env.network.proxies():
+        pytest.skip(f"environment {env.name!r}'s toxiproxy has no proxy {LINK!r} (the app's database link)")
+
+
 @pytest.mark.drill(
     scenario=SCENARIO,
     option="service and database partitioned",
@@ -190,7 +195,8 @@ def test_service_database_partition(drill: Drill, env: Environment, platform: Pl
     partition_s = _partition_s()
     # Health alone: it fails within its own timeout across a partition (login would add its own).
     drill.steady_state(platform.health_probe())
-    ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
+    # Through the service: the writes take the partitioned link (a direct write would not).
+    ctx.found["ledgers"] = [drill.ledger(platform.service_ledger_store())]
     steps.wait_for_acks(ctx)
     fault = NetworkPartition(env.network.api_url(), LINK, mode=_mode())
     drill.inject(fault)

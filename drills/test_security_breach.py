@@ -51,23 +51,18 @@ from drillbook import Probe
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.twin_access import api
 from drillbook.faults.account_suspension import AccountSuspension
 from drillbook.faults.deployment_env import DeploymentEnv
 from drillbook.faults.security_compromise import SecurityCompromise, session_id
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.redact import register_secret
 from drillbook.harness.runbook import Runbook, Step
-from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.passwords import scram_sha256_verifier
 from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
-#: Not yet written against the role drivers: it reaches the Compliant API, its audit log and its secrets.
-pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "security-breach"
 #: Sample accounts the compromise uses: the victim's token is stolen, the target's password guessed.
 VICTIM, TARGET = "user2@example.com", "user3@example.com"
@@ -185,12 +180,13 @@ def check_exports(ctx: Context) -> str:
 def check_api_logs(ctx: Context) -> str:
     """``kubectl logs deployment/backend | grep -E "401|403|404"``; the replicas serving now are
     the ones whose logs go into the evidence."""
-    supervisor = api(ctx.env).client
     pods = [p.name for p in ctx.env.app.replicas()]
     ctx.found["breach_pods"] = pods
+    # Read now: the recovery replaces these replicas, and a replaced pod's log is gone with it.
+    logs = ctx.found["breach_logs"] = {pod: ctx.env.app.logs(pod) for pod in pods}
     denied = 0
     for pod in pods:
-        denied += len(re.findall(r" (?:401|403|404) ", supervisor.logs(pod)))
+        denied += len(re.findall(r" (?:401|403|404) ", logs[pod]))
     return f"{denied} requests answered 401/403/404 by {len(pods)} replicas"
 
 
@@ -331,9 +327,11 @@ def preserve_evidence(ctx: Context) -> str:
     log of the last 24 hours as CSV, all in a tar uploaded with SSE to the evidence bucket."""
     snapshot = ctx.env.database.snapshot()
     files: dict[str, bytes] = {}
-    supervisor = api(ctx.env).client
-    for pod in sorted(set(ctx.found["breach_pods"]) | {p.name for p in ctx.env.app.replicas()}):
-        files[f"backend-logs-{pod}.txt"] = supervisor.logs(pod).encode()
+    logs: dict[str, str] = dict(ctx.found["breach_logs"])
+    for pod in sorted({p.name for p in ctx.env.app.replicas()} - set(logs)):
+        logs[pod] = ctx.env.app.logs(pod)
+    for pod, log in sorted(logs.items()):
+        files[f"backend-logs-{pod}.txt"] = log.encode()
     files["audit-logs-incident.csv"] = _audit_csv(ctx)
     incident = dict(ctx.drill.extra.get("incident", {}))
     manifest = {
@@ -347,7 +345,7 @@ def preserve_evidence(ctx: Context) -> str:
     digest = hashlib.sha256(archive).hexdigest()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     key = f"evidence-{stamp}-{ctx.drill.record_id[-8:]}.tar.gz"
-    bucket = getattr(ctx.env, "platform", PlatformAws()).evidence_bucket
+    bucket = ctx.env.object_store.default_bucket()
     put = ctx.env.object_store.put(bucket, key, archive, sse=True)
     stored = ctx.env.object_store.get(bucket, key)
     ctx.drill.verify(
@@ -471,22 +469,26 @@ def new_logins_work(ctx: Context) -> str:
 
 
 def replicas_on_new_keys(ctx: Context) -> str:
-    """Every replica signs with the new JWT key (``kid`` of /api/health), none with the old."""
+    """Every replica started after the rotation (``kubectl get pods``: none of the replicas that
+    served during the breach is left, each is ready), so each read the new keys; and the API signs
+    with the new JWT key (``kid`` of /api/health through the load balancer, asked once per replica
+    and more), never the old one."""
     before = ctx.found["jwt_kid_before"]
-    kids = {}
-    for url in api(ctx.env).ready_urls():
-        kids[url.rsplit(":", 1)[-1]] = str(_health(url).get("jwt_kid", ""))
+    replicas = ctx.env.app.replicas()
+    left = sorted(set(ctx.found["breach_pods"]) & {r.name for r in replicas})
+    ready = [r for r in replicas if r.ready]
+    ctx.drill.verify(
+        "every replica restarted since the rotation",
+        (bool(replicas) and not left and len(ready) == len(replicas),
+         f"{len(ready)}/{len(replicas)} ready; replicas of the breach still running: {left or 'none'}"),
+    )
+    kids = {_jwt_kid(ctx) for _ in range(3 * max(1, len(replicas)))}
     ctx.drill.verify(
         "every replica signs with the rotated JWT key",
-        (bool(kids) and before not in kids.values(), f"kid before {before}; replicas {kids}"),
+        (bool(kids) and before not in kids and "" not in kids,
+         f"kid before {before}; answered {sorted(kids)}"),
     )
-    return f"kids {sorted(set(kids.values()))} (before {before})"
-
-
-def _health(url: str) -> dict[str, Any]:
-    """One replica's /api/health, straight to its pod (not through the front door)."""
-    with urllib.request.urlopen(url + "/api/health", timeout=3.0) as response:
-        return dict(json.loads(response.read()))
+    return f"kids {sorted(kids)} (before {before}); replicas {', '.join(r.name for r in replicas)}"
 
 
 BREACH = Runbook(
@@ -613,6 +615,13 @@ BREACH = Runbook(
     rollback="Lift the deny list and the suspensions once the investigation clears them; rotated "
     "secrets are never rotated back.",
 )
+
+
+@pytest.fixture(autouse=True)
+def _the_service_answers(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) where there is no API for the breach to go through."""
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the breach goes through the service's API")
 
 
 @pytest.mark.drill(

@@ -28,6 +28,7 @@ _EXPORTS = {
     "DeploymentEnv": "drillbook.faults.deployment_env",
     "DeploymentScale": "drillbook.faults.deployment_scale",
     "DeploymentRelease": "drillbook.faults.deployment_release",
+    "DeploymentBadRelease": "drillbook.faults.deployment_bad_release",
     "SecurityCompromise": "drillbook.faults.security_compromise",
     "AccountSuspension": "drillbook.faults.account_suspension",
     "RestoredDatabase": "drillbook.faults.restored_database",
@@ -54,6 +55,7 @@ __all__ = [
     "BadRelease",
     "DatabaseStop",
     "DatabaseSwitchover",
+    "DeploymentBadRelease",
     "DeploymentEnv",
     "DeploymentRelease",
     "DeploymentScale",
@@ -93,6 +95,7 @@ if TYPE_CHECKING:
     from drillbook.faults.base import Fault
     from drillbook.faults.database_stop import DatabaseStop
     from drillbook.faults.database_switchover import DatabaseSwitchover
+    from drillbook.faults.deployment_bad_release import DeploymentBadRelease
     from drillbook.faults.deployment_env import DeploymentEnv
     from drillbook.faults.deployment_release import DeploymentRelease
     from drillbook.faults.deployment_scale import DeploymentScale

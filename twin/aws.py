@@ -71,9 +71,18 @@ def call(what: str, fn: Any, **kwargs: Any) -> Any:
 class S3ObjectStore:
     """The ``object_store`` role: buckets for backups and evidence."""
 
-    def __init__(self, endpoint: AwsEndpoint) -> None:
+    def __init__(self, endpoint: AwsEndpoint, *, bucket: str | None = None) -> None:
         self.endpoint = endpoint
+        self.bucket = bucket
         self._s3 = endpoint.client("s3")
+
+    def default_bucket(self) -> str:
+        """The evidence bucket (the platform's, unless one is given)."""
+        if self.bucket:
+            return self.bucket
+        from drillbook.twin.aws_platform import PlatformAws
+
+        return PlatformAws().evidence_bucket
 
     def put(self, bucket: str, key: str, body: bytes, *, sse: bool = True) -> dict[str, Any]:
         extra = {"ServerSideEncryption": "AES256"} if sse else {}

@@ -205,7 +205,7 @@ class LocalEnvironment(Environment):
         moto_url = record.facts.get("moto_url")
         if moto_url:
             endpoint = AwsEndpoint(str(moto_url))
-            roles["object_store"] = S3ObjectStore(endpoint)
+            roles["object_store"] = S3ObjectStore(endpoint, bucket=self.platform.evidence_bucket)
             roles["dns"] = Route53Dns(endpoint)
             roles["secrets"] = SecretsManagerSecrets(endpoint)
         self._roles = roles

@@ -181,6 +181,11 @@ class DeploymentRole(Protocol):
         """The current release's environment (secrets as references)."""
         ...
 
+    def logs(self, pod: str, *, previous: bool = False) -> str:
+        """A replica's log; with ``previous`` its last run's before the restart
+        (``kubectl logs <pod> --previous``)."""
+        ...
+
     def status(self) -> dict[str, Any]:
         """``replicas`` (desired) and ``pods``: each with at least ``name``, ``ready``, ``phase``
         and ``terminating`` (``kubectl get deployment,pods``)."""
@@ -189,6 +194,10 @@ class DeploymentRole(Protocol):
 
 @runtime_checkable
 class ObjectStoreRole(Protocol):
+    def default_bucket(self) -> str:
+        """The bucket the environment names for evidence (a profile's ``[object_store] bucket``)."""
+        ...
+
     def put(self, bucket: str, key: str, body: bytes, *, sse: bool = True) -> dict[str, Any]: ...
 
     def get(self, bucket: str, key: str) -> bytes: ...

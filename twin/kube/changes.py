@@ -45,6 +45,9 @@ DEPLOYMENT_FIELDS: tuple[Path, ...] = (
     (*_CONTAINER, "env"),
     ("spec", "template", "metadata", "annotations"),
     ("spec", "strategy", "type"),
+    # Derived from the type (the supervisor's surge and unavailability): accepted, as Kubernetes
+    # needs it removed with a change to Recreate, and not applied.
+    ("spec", "strategy", "rollingUpdate"),
 )
 NODE_FIELDS: tuple[Path, ...] = (*_META, ("spec", "unschedulable"), ("spec", "taints"))
 METADATA_FIELDS: tuple[Path, ...] = _META
@@ -149,11 +152,6 @@ def deployment(
     strategy = _dig(new, ("spec", "strategy", "type")) or d.current.strategy
     if strategy not in STRATEGIES:
         raise Invalid(f"spec.strategy.type must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
-    if strategy != d.current.strategy and not template_changed:
-        raise Invalid(
-            "spec.strategy.type: drillbook's twin applies a strategy with the rollout it governs: "
-            "change it together with the pod template"
-        )
     replicas = _dig(new, ("spec", "replicas"))
     if replicas is None and not whole:
         replicas = d.replicas
@@ -170,6 +168,9 @@ def deployment(
     )
     if replicas != d.replicas:
         ctl.scale(name, replicas)
+    if strategy != d.current.strategy and not template_changed:
+        # The strategy alone: the next rollout's (as on Kubernetes, nothing rolls now).
+        ctl.set_strategy(name, strategy)
     if release is not None and not release.same_template(d.current):
         cause = _cause(d, release, old, new)
         ctl.new_release(

@@ -178,6 +178,9 @@ class Deployment:
     def env(self) -> dict[str, str]:
         return dict(self.status()["env"])
 
+    def logs(self, pod: str, *, previous: bool = False) -> str:
+        return self.client.logs(pod, previous=previous)
+
     # -- beyond the role ----------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:

@@ -52,6 +52,17 @@ class Operations:
         deployment.replicas = replicas
         self._dirty = True
 
+    def set_strategy(self, name: str, strategy: str) -> None:
+        """The strategy of the deployment (kept on its current release): how the next rollout
+        replaces pods; nothing rolls now."""
+        if strategy not in STRATEGIES:
+            raise Invalid(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
+        deployment = self.deployment(name)
+        if deployment.current.strategy != strategy:
+            deployment.current.strategy = strategy
+            deployment.generation += 1
+            self._dirty = True
+
     def new_release(self, name: str, *, version: str | None = None, env: dict[str, str] | None = None,
                     restarted_at: str | _Keep | None = _Keep.KEEP, cause: str = "",
                     strategy: str = ROLLING) -> Release:

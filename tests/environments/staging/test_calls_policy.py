@@ -21,6 +21,9 @@ from tests.environments.staging.platform import StagingPlatform
 
 DRILLS = reference_path()
 _LOCAL_ONLY = "its drill still needs the local platform (LOCAL_ONLY) until it is moved to the drivers"
+#: Drills on the drivers that watch the service's API: skipped on the emulated platform (no app_url),
+#: called on the twin's generated profile (tests/environments/test_profile_drills.py).
+_NEEDS_APP_URL = "its drill runs on the drivers but needs app_url, which the emulated platform has not"
 #: Declared for drills, not called by a drill on the staging profile yet, and why.
 PENDING: dict[str, str] = {
     "rds:DescribeDBInstances": f"1A/1B/2B/4 describe RDS instances: {_LOCAL_ONLY}",
@@ -38,12 +41,12 @@ PENDING: dict[str, str] = {
     "route53:ListResourceRecordSets": f"1B reads the record: {_LOCAL_ONLY}",
     "route53:ChangeResourceRecordSets": f"1B UPSERTs the record: {_LOCAL_ONLY}",
     "route53:GetChange": f"1B waits for INSYNC: {_LOCAL_ONLY}",
-    "s3:PutObject": f"3 writes evidence with SSE: {_LOCAL_ONLY}",
-    "s3:GetObject": f"3 reads the evidence back: {_LOCAL_ONLY}",
+    "s3:PutObject": f"3 writes evidence with SSE: {_NEEDS_APP_URL}",
+    "s3:GetObject": f"3 reads the evidence back: {_NEEDS_APP_URL}",
     "s3:ListBucket": f"3 lists the evidence: {_LOCAL_ONLY}",
     "s3:GetBucketObjectLockConfiguration": f"3 checks the bucket's lock: {_LOCAL_ONLY}",
-    "secretsmanager:GetSecretValue": f"2B/3 read secrets: {_LOCAL_ONLY}",
-    "secretsmanager:PutSecretValue": f"2B switches the app's database secret, 3 rotates: {_LOCAL_ONLY}",
+    "secretsmanager:GetSecretValue": f"2B/3 read secrets: {_NEEDS_APP_URL} (3)",
+    "secretsmanager:PutSecretValue": f"2B switches the database secret, 3 rotates: {_NEEDS_APP_URL} (3)",
     "secretsmanager:DescribeSecret": f"3 checks the rotation: {_LOCAL_ONLY}",
     "secretsmanager:RotateSecret": f"3 rotates the secrets: {_LOCAL_ONLY}",
     "core/nodes:get": f"4 drains a zone (k8s_zone_drain): {_LOCAL_ONLY}",
@@ -51,6 +54,7 @@ PENDING: dict[str, str] = {
     "core/pods/eviction:create": f"4 evicts the zone's pods: {_LOCAL_ONLY}",
     "core/pods:get": f"4 waits for the evicted pods: {_LOCAL_ONLY}",
     "core/pods:delete": f"5A kills pods (k8s_pod_kill): {_LOCAL_ONLY}",
+    "core/pods/log:get": f"5 reads a crashed replica's previous log, 3 the replicas' logs: {_NEEDS_APP_URL}",
 }
 
 

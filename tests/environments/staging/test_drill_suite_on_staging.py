@@ -28,6 +28,8 @@ def test_the_drill_suite_on_the_staging_profile(pytester: pytest.Pytester,
     assert outcomes.get("passed") == 1, result.stdout.str()[-4000:]
     assert outcomes.get("skipped", 0) >= 10 and not outcomes.get("failed") and not outcomes.get("errors")
     result.stdout.fnmatch_lines(["*needs capability 'twin.internals', which environment 'staging' lacks*"])
+    # Scenario 3, 5 and the partition watch the service's API: skipped without app_url, no record.
+    result.stdout.fnmatch_lines(["*environment 'staging' has no app_url*"])
     (record,) = journal.load_dicts(pytester.path / "drill-results")
     assert record["environment"]["name"] == "staging"
     assert record["drill"]["scenario"] == "deployment-test" and record["status"] == "PASS"

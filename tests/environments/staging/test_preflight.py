@@ -42,7 +42,7 @@ def test_a_healthy_platform_is_ready(staging_platform: StagingPlatform, tmp_path
     assert checks[("database", "RDS instance compliant-db")][0] == READY
     assert checks[("database", "SQL connection")][0] == READY
     assert checks[("replica", "RDS instance compliant-dr")][0] == READY
-    assert checks[("app", "RBAC permissions")] == (READY, "11 verbs allowed (SelfSubjectAccessReview)")
+    assert checks[("app", "RBAC permissions")] == (READY, "12 verbs allowed (SelfSubjectAccessReview)")
     assert checks[("app", "deployment api")][0] == READY
     assert checks[("network", "proxies exist")] == (READY, "app-db")
     assert checks[("object_store", "object lock")][0] == READY

@@ -20,6 +20,7 @@ BASE = "https://k8s.example:6443"
         ("GET", "/api/v1/namespaces/shop/pods?watch=true", "core/pods:watch", "shop", None),
         ("POST", "/api/v1/namespaces/shop/pods/api-1/eviction", "core/pods/eviction:create", "shop", "api-1"),
         ("DELETE", "/api/v1/namespaces/shop/pods/api-1", "core/pods:delete", "shop", "api-1"),
+        ("GET", "/api/v1/namespaces/shop/pods/api-1/log?previous=true", "core/pods/log:get", "shop", "api-1"),
         ("GET", "/api/v1/nodes", "core/nodes:list", None, None),
         ("PATCH", "/api/v1/nodes/node-a", "core/nodes:patch", None, "node-a"),
         ("GET", "/api/v1/namespaces/shop", "core/namespaces:get", None, "shop"),

@@ -40,8 +40,10 @@ def test_env_check_of_a_profile_on_the_twins_kubeconfig(twin: Twin, tmp_path: Pa
     checks = {(r.role, r.check): (r.status, r.detail) for r in preflight(env, timeout=10)}
     assert checks[("app", "API server reachable")] == (READY, "API server v1.32.0-drillbook-twin")
     assert checks[("app", "deployment api")] == (READY, "production/api: complete, 3/3 available")
-    assert checks[("app", "RBAC permissions")] == (READY, "11 verbs allowed (SelfSubjectAccessReview)")
+    assert checks[("app", "RBAC permissions")] == (READY, "12 verbs allowed (SelfSubjectAccessReview)")
     assert checks[("workers", "deployment workers")][0] == READY
     replicas = env.app.replicas()
     assert len(replicas) == 3 and {r.zone for r in replicas} == {"az-a", "az-b"}
     assert all(r.ready and r.phase == "Running" for r in replicas)
+    # `kubectl logs <pod>` through the role (pods/log): the replica's own output.
+    assert env.app.logs(replicas[0].name).strip()

@@ -72,6 +72,9 @@ class S3Store:
             return out
         return {"ServerSideEncryption": "AES256"}
 
+    def default_bucket(self) -> str:
+        return self.settings.bucket
+
     def put(self, bucket: str, key: str, body: bytes, *, sse: bool = True) -> dict[str, Any]:
         """The :class:`ObjectStoreRole` call."""
         out = self._call(

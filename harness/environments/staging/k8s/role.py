@@ -15,7 +15,9 @@ from drillbook.harness.environments.staging.k8s.rollout import Rollouts
 from drillbook.harness.environments.staging.settings import DeploymentSettings
 
 CALLS = declare(
-    __name__, "the app role: kill pods", kube=KubeRule("", "pods", ("delete",))
+    __name__,
+    "the app role: kill pods, read a crashed replica's log",
+    kube=(KubeRule("", "pods", ("delete",)), KubeRule("", "pods/log", ("get",))),
 )
 
 
@@ -48,8 +50,9 @@ class KubeDeployment:
     def set_env(self, **env: str | None) -> None:
         self.deployments.set_env(self.name, env, container=self.settings.container)
 
-    def set_image(self, version: str) -> None:
-        """``version`` is a whole image reference (with ``/`` or ``:``) or a tag for the current image."""
+    def set_image(self, version: str, *, strategy: str | None = None) -> None:
+        """``version`` is a whole image reference (with ``/`` or ``:``) or a tag for the current image;
+        ``strategy`` (``Recreate``, ``RollingUpdate``) is set in the same patch when given."""
         if "/" in version or ":" in version:
             image = version
         else:
@@ -62,7 +65,24 @@ class KubeDeployment:
             if ":" in repository.rsplit("/", 1)[-1]:
                 repository = repository[: repository.rfind(":")]
             image = f"{repository}:{version}"
-        self.deployments.set_image(self.name, image, container=self.settings.container)
+        if strategy is None:
+            self.deployments.set_image(self.name, image, container=self.settings.container)
+            return
+        d = self.deployments.get(self.name)
+        index = self.deployments.container_index(d, self.settings.container)
+        ops = [{"op": "add", "path": f"/spec/template/spec/containers/{index}/image", "value": image},
+               *_strategy_ops(d, strategy)]
+        self.deployments.patch(self.name, ops, f"set image ({strategy}) of")
+
+    def strategy(self) -> str:
+        """The deployment's rollout strategy (``Recreate`` or ``RollingUpdate``)."""
+        d = self.deployments.get(self.name)
+        return str(d.spec.strategy.type if d.spec.strategy and d.spec.strategy.type else "RollingUpdate")
+
+    def set_strategy(self, strategy: str) -> None:
+        """The strategy alone (no rollout on Kubernetes)."""
+        d = self.deployments.get(self.name)
+        self.deployments.patch(self.name, _strategy_ops(d, strategy), f"set strategy {strategy} of")
 
     def rollout_restart(self) -> None:
         self.deployments.rollout_restart(self.name)
@@ -134,3 +154,20 @@ class KubeDeployment:
 
     def env(self) -> dict[str, str]:
         return self.deployments.env(self.name, container=self.settings.container)
+
+    def logs(self, pod: str, *, previous: bool = False) -> str:
+        """``kubectl logs <pod> [--previous]`` (the profile's container, if it names one)."""
+        options: dict[str, Any] = {"previous": previous}
+        if self.settings.container:
+            options["container"] = self.settings.container
+        what = f"read the {'previous ' if previous else ''}log of pod {pod}"
+        return str(self.kube.call(what, self.kube.core.read_namespaced_pod_log, pod, self.kube.namespace,
+                                  **options))
+
+
+def _strategy_ops(d: Any, strategy: str) -> list[dict[str, Any]]:
+    """JSON patch operations for ``strategy``: Kubernetes refuses ``Recreate`` beside ``rollingUpdate``."""
+    ops: list[dict[str, Any]] = [{"op": "replace", "path": "/spec/strategy/type", "value": strategy}]
+    if strategy == "Recreate" and d.spec.strategy is not None and d.spec.strategy.rolling_update is not None:
+        ops.append({"op": "remove", "path": "/spec/strategy/rollingUpdate"})
+    return ops

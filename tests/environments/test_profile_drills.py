@@ -1,0 +1,90 @@
+"""The drills moved to the role drivers pass on the twin through the staging profile
+``drillbook env profile`` prints (issue 14: a local run and a staging run make the same calls).
+One test per drill module, so a failure names the drill."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from drillbook.harness import journal
+from drillbook.harness.suite import reference_path
+from tests.local_env import SharedEnv
+
+ROOT = Path(__file__).resolve().parents[2]
+DRILLS = reference_path()
+
+
+def run_on_profile(local_env: SharedEnv, tmp_path: Path, *drill_files: str,
+                   timeout: float = 400.0) -> list[dict[str, object]]:
+    """Write the twin's profile as ``twin`` and run ``drill_files`` with ``--drill-env twin``;
+    the journal's records."""
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "drillbook", "env", "profile", "--state-dir", str(local_env.state_dir),
+         "--name", "twin"], cwd=tmp_path, env=environ, text=True, capture_output=True, timeout=120,
+        stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "drillbook.toml").write_text(done.stdout)
+    ini = tmp_path / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", *(str(DRILLS / f) for f in drill_files), "-c", str(ini),
+         "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-q", "--drill-env", "twin",
+         "--drill-state-dir", str(tmp_path / "state"), "-W", "ignore::UserWarning"],
+        cwd=tmp_path, env=environ, text=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    records = journal.load_dicts(tmp_path / "drill-results")
+    assert records
+    for record in records:
+        assert record["status"] == "PASS", record
+        assert record["environment"]["kind"] == "staging" and record["environment"]["name"] == "twin"
+    return records
+
+
+def test_the_network_partition_through_the_profiles_toxiproxy(local_env: SharedEnv, tmp_path: Path) -> None:
+    (record,) = run_on_profile(local_env, tmp_path, "test_network_partition.py")
+    assert record["drill"]["scenario"] == "network-partition"
+    (fault,) = record["faults"]
+    assert fault["name"] == "network_partition" and fault["reverted_at"] and not fault["revert_error"]
+    toxiproxy = {c["operation"] for c in record["calls"] if c["service"] == "toxiproxy"}
+    assert {"POST /proxies/{proxy}/toxics", "DELETE /proxies/{proxy}/toxics/{toxic}"} <= toxiproxy
+
+
+
+
+def test_the_application_crash_through_the_profiles_kubernetes_api(local_env: SharedEnv,
+                                                                   tmp_path: Path) -> None:
+    """5A-5C through the deployment: the bad release (Recreate), the crashed replica's previous
+    log, undo / set env / hotfix, all Kubernetes API calls."""
+    records = run_on_profile(local_env, tmp_path, "test_application_crash.py", timeout=600)
+    assert sorted(r["drill"]["option"] for r in records) == [
+        "5A rollout undo", "5B fix and redeploy", "5C emergency hotfix"]
+    for record in records:
+        (fault,) = record["faults"]
+        assert fault["name"] == "deployment_bad_release" and fault["reverted_at"]
+        assert not fault["revert_error"]
+        kube = {c["permission"] for c in record["calls"] if c["service"] == "kubernetes"}
+        assert {"core/pods/log:get", "apps/deployments:patch"} <= kube, kube
+
+
+def test_the_security_breach_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:
+    """Secrets rotated in Secrets Manager, sessions revoked, the evidence written to S3 with SSE
+    and read back, the replicas' logs through pods/log: the journal's calls say so."""
+    (record,) = run_on_profile(local_env, tmp_path, "test_security_breach.py", timeout=600)
+    assert record["drill"]["scenario"] == "security-breach"
+    called = {c["permission"] for c in record["calls"] if c["permission"]}
+    assert {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "s3:PutObject",
+            "s3:GetObject", "core/pods/log:get"} <= called, sorted(called)
+
+
+def test_scenario_5s_releases_are_the_ones_the_twin_serves() -> None:
+    """The drill names the reference service's releases by tag; the twin must serve those tags."""
+    from drillbook.drills import test_application_crash as crash
+    from drillbook.twin.service import images
+
+    assert (crash.BAD_VERSION, crash.HOTFIX_VERSION) == (images.BAD_VERSION, images.HOTFIX_VERSION)
+    assert crash.BAD_VERSION in images.API_IMAGES and crash.HOTFIX_VERSION in images.API_IMAGES
