@@ -27,12 +27,11 @@ from drillbook.faults.postgres_table_loss import PostgresTableLoss
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.capabilities import DATA_DIRECTORY, SUPERUSER, TWIN_INTERNALS
+from drillbook.harness.environments.capabilities import DATA_DIRECTORY, SUPERUSER
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
-#: Not yet written against the role drivers: it reaches the local data directory, snapshots and archive.
-pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS, SUPERUSER)
+pytestmark = pytest.mark.requires_capability(SUPERUSER)
 SCENARIO = "database-corruption"
 #: PITR margin before the fault (the DR procedures say 10 minutes; locally a few seconds).
 PITR_MARGIN_S = float(os.environ.get("DRILLBOOK_PITR_MARGIN", "3"))
