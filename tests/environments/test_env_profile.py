@@ -108,9 +108,12 @@ def run_on_profile(local_env: SharedEnv, tmp_path: Path, *selection: str) -> lis
     run = subprocess.run(
         [sys.executable, "-m", "pytest", *selection, "-c", str(ini), "--rootdir", str(tmp_path),
          "-p", "no:cacheprovider", "-q", "-rs", "--drill-env", "twin", "--drill-hard-timeout", "150s",
-         "-o", "faulthandler_timeout=200", "--drill-state-dir",
+         "-o", "faulthandler_timeout=200", "--drill-results", str(tmp_path / "drill-results"),
+         "--drill-state-dir",
          str(tmp_path / "state"), "-W", "ignore::UserWarning"],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True, capture_output=True,
+        # The caller's PYTHONPATH entries are kept after this tree.
+        cwd=tmp_path, text=True, capture_output=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
         timeout=300, stdin=subprocess.DEVNULL,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
@@ -122,11 +125,18 @@ def test_the_profile_of_the_twin_runs_the_corruption_drills(local_env: SharedEnv
     snapshot into a new RDS instance and switches the application to it (the secret it reads,
     then a rollout); 2C the same through a point-in-time restore; the heap-page drill is
     skipped naming database.data_directory."""
-    module = str(DRILLS / "test_database_corruption.py")
-    records = run_on_profile(local_env, tmp_path, f"{module}::test_2b_table_dropped_restore_snapshot")
-    assert [r["status"] for r in records] == ["PASS"], [r["reasons"] for r in records]
-    (restore,) = records
-    assert restore["environment"]["kind"] == "staging"
-    assert restore["measured"]["rto_s"] > 0 and restore["measured"]["lost_writes"] is not None
-    services = {c["service"] for c in restore["calls"]}
-    assert {"rds", "kubernetes"} <= services, services
+    records = run_on_profile(local_env, tmp_path, str(DRILLS / "test_database_corruption.py"))
+    by_option = {r["drill"]["option"]: r for r in records}
+    assert all(r["status"] == "PASS" for r in records), {o: r["reasons"] for o, r in by_option.items()}
+    assert all(r["environment"]["kind"] == "staging" for r in records)
+    assert not any(o.startswith("2D") for o in by_option)  # skipped: database.data_directory
+    assert {"2A minor corruption", "2B table lost (DROP), restore from snapshot",
+            "2C table lost, point-in-time recovery"} <= set(by_option), sorted(by_option)
+    restore = by_option["2B table lost (DROP), restore from snapshot"]
+    pitr = by_option["2C table lost, point-in-time recovery"]
+    for record, operation in ((restore, "RestoreDBInstanceFromDBSnapshot"),
+                              (pitr, "RestoreDBInstanceToPointInTime")):
+        assert record["measured"]["rto_s"] > 0 and record["measured"]["lost_writes"] is not None
+        called = {(c["service"], c["operation"]) for c in record["calls"]}
+        assert ("rds", operation) in called and ("kubernetes", "patch deployments") in called, called
+        assert ("rds", "DeleteDBInstance") in called  # the old-instance switch back discards the copy
