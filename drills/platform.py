@@ -19,6 +19,7 @@ from typing import Any
 from drillbook.drills.service_ledger import ServiceLedgerStore
 from drillbook.harness import pg
 from drillbook.harness.environments.base import Environment, RoleUnavailable
+from drillbook.harness.environments.staging.database import with_endpoint
 from drillbook.harness.ledger.postgres import PostgresLedgerStore
 from drillbook.harness.ledger.store import LedgerStore
 from drillbook.harness.probes import Probe, http_probe, sql_probe
@@ -175,7 +176,7 @@ class Platform:
         """A superuser DSN to the server behind the application's DATABASE_URL *now*
         (through the network link to its upstream); elsewhere the database role's DSN."""
         if self.env.name != "local":
-            return str(self.env.database.dsn())
+            return self._staging_app_dsn()
         url = urllib.parse.urlsplit(self.app_database_url())
         port = url.port
         if self.env.has("network"):
@@ -185,6 +186,18 @@ class Platform:
                     break
         dbname = url.path.lstrip("/") or APP_DATABASE
         return f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
+
+    def _staging_app_dsn(self) -> str:
+        """The database role's DSN (its credentials) at the host and port of the application's
+        DATABASE_URL now: after a switchover, the restored instance the service uses."""
+        admin = str(self.env.database.dsn())
+        if not self.env.has("app"):
+            return admin
+        current = self.app_database_url() if "DATABASE_URL" in self.serving_deployment().env() else ""
+        url = urllib.parse.urlsplit(current)
+        if url.scheme not in ("postgres", "postgresql") or not url.hostname:
+            return admin
+        return with_endpoint(admin, url.hostname, url.port, url.path.lstrip("/") or None)
 
     def count(self, table: str, where: str = "", dsn: str | None = None) -> int:
         query = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from drillbook.drills.context import Context
 from drillbook.faults.database_switchover import DatabaseSwitchover
@@ -106,8 +107,10 @@ def switchover(ctx: Context) -> str:
     # restores the pre-incident release, read-only mode as it was before the drill set it, not
     # the read-only release in between: one rollout when the drill ends instead of two (the
     # read-only change's own revert then finds nothing to do).
+    endpoint = urlsplit(instance.dsn())
     change = DatabaseSwitchover(
-        **ctx.where(), instance=instance.name, port=instance.port, also_set={"READ_ONLY_MODE": None}
+        **ctx.where(), instance=instance.name, host=endpoint.hostname or "127.0.0.1",
+        port=endpoint.port or 5432, also_set={"READ_ONLY_MODE": None},
     )
     read_only = ctx.found.get("read_only")
     if isinstance(read_only, DeploymentEnv) and "app" in change.previous:

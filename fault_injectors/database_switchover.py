@@ -9,14 +9,16 @@ from typing import Any
 from drillbook.faults._env import open_environment
 from drillbook.faults._rollout import set_env
 from drillbook.faults.base import Change
+from drillbook.harness.environments.staging.database import with_endpoint
 
 DEPLOYMENTS = ("app", "workers")
 
 
 class DatabaseSwitchover(Change):
-    """Repoints ``DATABASE_URL`` of the API and the workers at the server on ``port``
-    (through a network link of its own when the environment has one, so network
-    faults still apply), with ``also_set`` in the same release (e.g. leaving
+    """Repoints ``DATABASE_URL`` of the API and the workers at the server on ``host``:``port``
+    (an RDS instance's endpoint; locally through a network link of its own when the
+    environment has one, so network faults still apply), keeping the user, database and
+    options of the URL the deployment has now, with ``also_set`` in the same release (e.g. leaving
     read-only mode), and waits until both are available. The DR procedures stop
     the application, repoint it and restart it: the ``Recreate`` strategy.
 
@@ -38,8 +40,10 @@ class DatabaseSwitchover(Change):
         also_set: dict[str, str | None] | None = None,
         previous: dict[str, dict[str, str | None]] | None = None,
         timeout: float = 120.0,
+        host: str = "127.0.0.1",
     ) -> None:
         self.env_name, self.state_dir, self.instance, self.port = env_name, state_dir, instance, port
+        self.host = host
         self.user, self.dbname, self.timeout = user, dbname, timeout
         self.also_set = dict(also_set or {})
         if previous is None:
@@ -58,11 +62,16 @@ class DatabaseSwitchover(Change):
 
     def inject(self) -> None:
         env = open_environment(self.env_name, self.state_dir)
-        port = self.port
+        host, port = self.host, self.port
         if env.has("network") and hasattr(env.network, "link_to"):
-            port = env.network.link_to(self.link, self.port)
-        url = f"postgresql://{self.user}@127.0.0.1:{port}/{self.dbname}"
-        for deployment in self.previous:
+            host, port = "127.0.0.1", env.network.link_to(self.link, self.port)
+        for deployment, before in self.previous.items():
+            current = before.get("DATABASE_URL")
+            url = (
+                with_endpoint(current, host, port)
+                if current and current.startswith(("postgres://", "postgresql://"))
+                else f"postgresql://{self.user}@{host}:{port}/{self.dbname}"
+            )
             values: dict[str, str | None] = {"DATABASE_URL": url}
             if deployment == "app":
                 values.update(self.also_set)
@@ -94,6 +103,7 @@ class DatabaseSwitchover(Change):
             "state_dir": self.state_dir,
             "instance": self.instance,
             "port": self.port,
+            "host": self.host,
             "user": self.user,
             "dbname": self.dbname,
             "also_set": self.also_set,
