@@ -429,11 +429,19 @@ def test_2c_table_lost_pitr(drill: Drill, env: Environment, platform: Platform) 
             f"lost {rec.lost_writes}, acknowledged in the margin {len(in_window)}",
         ),
     )
+    # A write committed just before the target but acknowledged after it survives the restore:
+    # the RPO, measured from acknowledgements, may fall short of the margin by that write's
+    # acknowledgement latency (tens of milliseconds here, more on a loaded machine).
+    slack = drill.settings.ledger_interval + max(
+        (w.done - w.sent for w in ledger.history()
+         if w.outcome.value == "acked" and abs((drill.clock.wall(w.done) - target).total_seconds()) <= 1.0),
+        default=0.0,
+    )
     drill.verify(
         "rpo_s covers the margin",
         (
-            rec.rpo_s is not None and rec.rpo_s >= PITR_MARGIN_S - drill.settings.ledger_interval,
-            f"rpo_s {rec.rpo_s}, margin {PITR_MARGIN_S}s",
+            rec.rpo_s is not None and rec.rpo_s >= PITR_MARGIN_S - slack,
+            f"rpo_s {rec.rpo_s}, margin {PITR_MARGIN_S}s (less {slack:.3f}s of acknowledgement latency)",
         ),
     )
 
