@@ -9,7 +9,9 @@ cache), the smoke checks are those, and the ledger writes the database directly.
 
 from __future__ import annotations
 
+import functools
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -195,7 +197,8 @@ class Platform:
             return admin
         current = self.app_database_url() if "DATABASE_URL" in self.serving_deployment().env() else ""
         url = urllib.parse.urlsplit(current)
-        if url.scheme not in ("postgres", "postgresql") or not url.hostname:
+        if url.scheme not in ("postgres", "postgresql") or not url.hostname or not _resolves(url.hostname):
+            # An in-cluster name (db.compliant.svc) the runner cannot reach: the role's DSN.
             return admin
         return with_endpoint(admin, url.hostname, url.port, url.path.lstrip("/") or None)
 
@@ -225,3 +228,13 @@ def _json(raw: bytes) -> dict[str, Any]:
     except ValueError:
         return {"raw": raw[:200].decode(errors="replace")}
     return value if isinstance(value, dict) else {"value": value}
+
+
+@functools.cache
+def _resolves(host: str) -> bool:
+    """Whether this machine can resolve ``host`` (a name only the cluster's DNS knows cannot)."""
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return True
