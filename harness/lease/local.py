@@ -22,6 +22,7 @@ from drillbook.harness import undolog
 from drillbook.harness.atomic import write_atomic
 from drillbook.harness.lease.backend import DEAD, HELD, TAKEN, Attempt, LeaseStatus
 from drillbook.harness.lease.holder import LEASE_FD_VARIABLE, LeaseHolder
+from drillbook.harness.polling import WaitTimeout, wait_until
 
 UNKNOWN = LeaseHolder(
     run_id="(unknown: the lease record is missing)", host="?", pid=0, pid_ticks=None, since="?", command="?"
@@ -46,7 +47,7 @@ class LocalLease:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            return Attempt(HELD, self.recorded() or UNKNOWN)
+            return Attempt(HELD, self._holder_named())
         self._fd = fd
         recorded = self.recorded()
         if recorded is None or recorded.run_id == me.run_id:
@@ -132,6 +133,15 @@ class LocalLease:
             f"{outstanding} of its faults not reverted yet: `drillbook revert` reverts them, or the next "
             "run does before it takes the lease"
         )
+
+    def _holder_named(self, wait_s: float = 1.0) -> LeaseHolder:
+        """The holder of a lock just found taken: it records itself right after taking the lock,
+        so a run started at the same moment may look in between; give it up to ``wait_s``."""
+        try:
+            found = wait_until(self.recorded, what="the lease holder's record", timeout=wait_s, interval=0.02)
+        except WaitTimeout:
+            return UNKNOWN
+        return found or UNKNOWN
 
     def _record(self, me: LeaseHolder) -> None:
         write_atomic(self.record_path, json.dumps(me.to_json(), indent=2, sort_keys=True) + "\n")
