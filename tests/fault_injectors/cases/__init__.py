@@ -6,7 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pytest
+
 from drillbook.faults.base import Fault
+from tests.local_env import shared_local_env
 
 
 @dataclass
@@ -47,3 +50,23 @@ class ContractCase:
                 return True
             time.sleep(0.05)
         return False
+
+
+def workers_replaced_case(
+    request: pytest.FixtureRequest, make_fault: Callable[[dict[str, str]], Fault]
+) -> ContractCase:
+    """The case of a fault that replaces processes of the shared environment's ``workers``
+    (a kill, a rollout restart): its effect is a replica with a new pid (or a new replica), and
+    the steady state is as many ready replicas as before."""
+    shared = shared_local_env(request.config)
+    workers = shared.env.workers
+    wanted = len(workers.replicas())
+    before = {(r.name, r.pid) for r in workers.replicas()}
+
+    def steady() -> bool:
+        return len([r for r in workers.replicas() if r.ready]) == wanted
+
+    def broken() -> bool:
+        return any((r.name, r.pid) not in before for r in workers.replicas())
+
+    return ContractCase(make_fault(shared.where()), steady=steady, broken=broken, timeout=60)
