@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from drillbook.faults._env import deployment, open_environment
-from drillbook.faults.base import Fault
+from drillbook.faults._healed import ControllerHealed
 from drillbook.harness.errors import InvalidDrillConfig
 
 
-class DeploymentKill(Fault):
+class DeploymentKill(ControllerHealed):
     """Kills ``count`` replicas of ``deployment`` (``app``, ``workers``) through the role's
     ``kill``; their controller starts new ones. ``settle`` waits until the
     deployment is available again."""
@@ -25,17 +24,8 @@ class DeploymentKill(Fault):
         self.env_name, self.state_dir, self.deployment = env_name, state_dir, deployment
         self.count, self.timeout = count, timeout
 
-    def _role(self) -> Any:
-        return deployment(open_environment(self.env_name, self.state_dir), self.deployment)
-
     def inject(self) -> None:
         self._role().kill(self.count)
-
-    def revert(self) -> None:
-        return None  # nothing to undo; settle() waits (a revert must not hold up the others)
-
-    def settle(self, timeout: float) -> None:
-        self._role().wait_available(timeout=min(timeout, self.timeout))
 
     def describe(self) -> dict[str, Any]:
         return {"env_name": self.env_name, "state_dir": self.state_dir, "deployment": self.deployment,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drillbook.faults._env import deployment, open_environment
-from drillbook.faults.base import Fault
+from drillbook.faults._healed import ControllerHealed
 
 
-class DeploymentRestart(Fault):
+class DeploymentRestart(ControllerHealed):
     """Rolls every replica of ``deployment`` (``app``, ``workers``) to a new one, under the
     deployment's own rolling-update strategy. ``settle`` waits until it is
     available."""
@@ -22,17 +21,8 @@ class DeploymentRestart(Fault):
         self.env_name, self.state_dir = env_name, state_dir
         self.deployment, self.timeout = deployment, timeout
 
-    def _role(self) -> Any:
-        return deployment(open_environment(self.env_name, self.state_dir), self.deployment)
-
     def inject(self) -> None:
         self._role().rollout_restart()
-
-    def revert(self) -> None:
-        return None  # nothing to undo; settle() waits (a revert must not hold up the others)
-
-    def settle(self, timeout: float) -> None:
-        self._role().wait_available(timeout=min(timeout, self.timeout))
 
     def describe(self) -> dict[str, Any]:
         return {"env_name": self.env_name, "state_dir": self.state_dir, "deployment": self.deployment,
