@@ -396,6 +396,8 @@ class DrillResult:
         the key and the types it may have (a damaged or foreign file, not a drillbook record)."""
         if data.get("kind", DRILL_KIND) != DRILL_KIND:
             raise ValueError(f"a {data.get('kind')!r} record is not a drill's")
+        if isinstance(data.get("status"), dict | list):  # as the journal's frame reads it: a text
+            raise ValueError(f"status is {value_kind(data['status'])}, not one of PASS, PARTIAL, FAIL")
         status = str(data.get("status") or "FAIL").upper()
         if status not in Status.__members__:
             raise ValueError(f"status is {data.get('status')!r}, not one of PASS, PARTIAL, FAIL")
