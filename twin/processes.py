@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from drillbook.harness import procs
@@ -133,6 +133,51 @@ def family(pids: Iterable[int]) -> dict[int, int | None]:
                 found.add(pid)
                 grown = True
     return {pid: procs.start_ticks(pid) for pid in found}
+
+
+def working_in(roots: Iterable[Path]) -> list[int]:
+    """Pids of the processes (other than this one) working inside any of ``roots``: a directory
+    of theirs, an open file or a command-line argument lies under one. A runner killed half-way
+    leaves its tools (``cp -a`` of a template, ``pg_basebackup``) writing into the environment's
+    data; they carry no label, being the runner's children, and are found here instead."""
+    wanted = [str(root.resolve()) for root in roots]
+    if not wanted:
+        return []
+
+    def inside(path: str) -> bool:
+        return any(path == root or path.startswith(root + "/") for root in wanted)
+
+    me = os.getpid()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        with contextlib.suppress(OSError):
+            argv = [arg.decode(errors="replace") for arg in (entry / "cmdline").read_bytes().split(b"\0")]
+            if any(inside(arg) for arg in argv if arg.startswith("/")) or _uses(entry, inside):
+                found.append(int(entry.name))
+    return [pid for pid in found if procs.alive(pid)]
+
+
+def _uses(entry: Path, inside: Callable[[str], bool]) -> bool:
+    links = [entry / "cwd"]
+    with contextlib.suppress(OSError):
+        links += list((entry / "fd").iterdir())
+    for link in links:
+        with contextlib.suppress(OSError):
+            if inside(str(link.readlink())):
+                return True
+    return False
+
+
+def stop_all(pids: list[int], timeout: float = 5.0) -> list[int]:
+    """SIGTERM ``pids`` (woken first), SIGKILL those left after ``timeout``; the pids."""
+    members = {pid: procs.start_ticks(pid) for pid in pids}
+    for pid, ticks in members.items():
+        _signal(pid, ticks, signal.SIGCONT, group=False)
+        _signal(pid, ticks, signal.SIGTERM, group=False)
+    outlast(members, timeout=timeout)
+    return pids
 
 
 def outlast(members: dict[int, int | None], timeout: float) -> list[int]:

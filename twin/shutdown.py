@@ -78,12 +78,30 @@ def stop_environment(state: StateFile, layout: Layout, *, timeout: float = 30.0,
                                   | {pid for pid, ticks in members.items() if procs.alive(pid, ticks)})
     report.still_listening = sorted(set(processes.listening(_ports(record))) | set(app_leftovers))
     if not keep_data and report.clean:
-        for name in DATA_DIRS:
-            shutil.rmtree(layout.root / name, ignore_errors=True)
+        report.reaped += _delete_data(layout)
     _set_phase(state, "down" if report.clean else "failed",
                error=None if report.clean else _leftovers(report))
     report.seconds = time.monotonic() - began
     return report
+
+
+def _delete_data(layout: Layout, attempts: int = 5) -> list[int]:
+    """Delete the data directories; the pids of what was still writing into them.
+
+    A runner SIGKILLed half-way leaves its tools running (a ``cp -a`` of a template, a
+    ``pg_basebackup``); one that goes on writing while the tree is deleted leaves it behind.
+    They are stopped first, and the deletion is repeated until nothing is left."""
+    roots = [layout.root / name for name in DATA_DIRS]
+    stopped: list[int] = []
+    for _ in range(attempts):
+        writers = processes.working_in(root for root in roots if root.exists())
+        stopped += processes.stop_all(writers)
+        for root in roots:
+            shutil.rmtree(root, ignore_errors=True)
+        if not any(root.exists() for root in roots):
+            break
+        time.sleep(0.1)
+    return stopped
 
 
 def stop_cluster(cluster: PostgresCluster, *, timeout: float = 30.0) -> None:

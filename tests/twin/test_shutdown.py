@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,3 +71,39 @@ def test_a_stale_pid_file_never_makes_down_signal_an_unrelated_process(tmp_path:
     state.write(EnvRecord(label="stale", clusters={"primary": cluster}))
     report = stop_environment(state, layout, timeout=2.0, keep_data=True)
     assert os.getpid() not in report.reaped and procs.alive(os.getpid())
+
+
+# What a runner SIGKILLed half-way leaves behind: its tool, unlabelled and unrecorded, still
+# writing into the environment's data (a ``cp -a`` of a template, a ``pg_basebackup``).
+WRITER = """
+import os, sys, time
+target = sys.argv[1]
+open(sys.argv[2], "w").write("ready")
+while True:
+    os.makedirs(os.path.join(target, "base", "1"), exist_ok=True)
+    with open(os.path.join(target, "base", "1", str(time.monotonic_ns())), "w") as out:
+        out.write("x" * 100)
+    time.sleep(0.001)
+"""
+
+
+def test_down_stops_an_orphaned_tool_writing_into_the_data_and_deletes_it(tmp_path: Path) -> None:
+    target, ready = tmp_path / "pg" / "dr-replica" / "data", tmp_path / "writer.ready"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(target), str(ready)],
+                              env={k: v for k, v in os.environ.items() if k != LABEL_VARIABLE})
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert time.monotonic() < deadline and writer.poll() is None
+            time.sleep(0.05)
+        state, layout = StateFile(tmp_path), Layout(tmp_path)
+        state.write(EnvRecord(label="orphaned-tool"))
+        report = stop_environment(state, layout, timeout=5.0)
+        assert report.clean, report
+        assert writer.wait(10) is not None, "the tool writing into the data should be stopped"
+        assert writer.pid in report.reaped
+        assert not (tmp_path / "pg").exists()
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
