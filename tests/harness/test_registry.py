@@ -57,3 +57,29 @@ def test_an_unknown_name_lists_the_registered_ones() -> None:
 def test_rebuilt_from_params() -> None:
     fault = registry.build("noop", {"label": "x"})
     assert fault.describe() == {"label": "x"}
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution whose entry point names a module that is gone (a stale install)."""
+    info = tmp_path / "stale_faults-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: stale-faults\nVersion: 2.0\n")
+    (info / "entry_points.txt").write_text(
+        "[drillbook.fault_injectors]\nvanished = stale_faults_gone.module:Vanished\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.registered_faults.cache_clear()
+    yield
+    registry.registered_faults.cache_clear()
+
+
+def test_a_broken_entry_point_is_skipped_with_a_warning_naming_it_and_the_fix(broken_plugin: None) -> None:
+    with pytest.warns(registry.BrokenEntryPoint) as caught:
+        faults = registry.registered_faults()
+    assert {"noop", "process_kill"} <= set(faults)  # the other faults still load
+    message = str(caught[0].message)
+    assert "vanished = stale_faults_gone.module:Vanished" in message and "stale-faults" in message
+    assert "ModuleNotFoundError" in message and "reinstall" in message
+    assert set(registry.broken()) == {"vanished"}
+    with pytest.raises(UnknownFault, match=r"skipped: fault entry point vanished"):
+        registry.build("vanished", {})
