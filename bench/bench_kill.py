@@ -17,7 +17,7 @@ the revert; the environment is then rebuilt so that the next trial starts clean.
 ``--starts N`` first brings the environment up and down N times and counts the starts that
 succeed (a failed start prints its error, which carries the server's log).
 
-    python bench/bench_kill.py --trials 100 [--starts 100] [--seed 7] [--revert-kills 0.3]
+    python bench/bench_kill.py --trials 100 [--starts 100] [--seed 7] [--revert-kills 0.3] [--budget 6000]
 
 Figures are printed, nothing is asserted.
 """
@@ -321,6 +321,8 @@ def main() -> None:
         "--drills", default=None, help="comma-separated test names (default: the annual tier)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the workspace (logs, journal) afterwards")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="start no trial after this many seconds (the figures cover the trials run)")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     rng = random.Random(seed)
@@ -344,6 +346,10 @@ def main() -> None:
                 raise SystemExit(f"the environment did not start: {up.stdout}{up.stderr}")
             base = campaign.baseline()
             for number in range(1, args.trials + 1):
+                if args.budget is not None and time.monotonic() - began > args.budget:
+                    print(f"budget of {args.budget:.0f}s spent: {number - 1} of {args.trials} trials run",
+                          flush=True)
+                    break
                 trial = Trial(number, rng.choice(drills))
                 campaign.trial(trial, rng, base, args.revert_kills)
                 trials.append(trial)
