@@ -1,5 +1,6 @@
 """The supervisor's control loop: pods started, probed, restarted with back-off,
-rolled out, evicted from cordoned zones; every change saved to ``state.json``. The control
+rolled out, evicted from cordoned zones; every change saved to ``state.json``. When a pod is
+probed and what its answers mean is ``probing`` (the loop acts on its verdicts). The control
 operations that change the desired state (scale, releases, undo, cordon, pod deletion) are
 ``operations.Operations``, which the controller is.
 
@@ -18,7 +19,6 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from drillbook.twin.supervisor.model import (
     Release,
 )
 from drillbook.twin.supervisor.operations import Operations, iso_now
-from drillbook.twin.supervisor.probes import ProbeOutcome, probe
+from drillbook.twin.supervisor.probing import Prober, Verdict, judge
 from drillbook.twin.supervisor.process import (
     PodProcess,
     adopt,
@@ -62,19 +62,6 @@ class Event:
 
 
 @dataclass
-class _Probing:
-    pid: int
-    started: float
-    next_at: float
-    failures: int = 0
-    live_failures: int = 0
-    ever_ready: bool = False
-    ever_alive: bool = False
-    detail: str = ""
-    inflight: Future[ProbeOutcome] | None = None
-
-
-@dataclass
 class _Progress:
     revision: int
     signature: tuple[int, int] = (0, 0)
@@ -88,7 +75,6 @@ class Controller(Operations):
         self.tick_s = tick_s
         self.lock = threading.RLock()
         self.processes: dict[str, PodProcess] = {}
-        self.probing: dict[str, _Probing] = {}
         self.term_deadline: dict[str, float] = {}
         self.events: deque[Event] = deque(maxlen=1000)
         self.progress: dict[str, _Progress] = {}
@@ -97,7 +83,7 @@ class Controller(Operations):
         #: now, not at its next tick. A SimpleQueue, not an Event: ``put`` is reentrant, and
         #: the SIGCHLD handler may interrupt itself (or anything holding an Event's lock).
         self._wakeups: queue.SimpleQueue[None] = queue.SimpleQueue()
-        self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="probe")
+        self.prober = Prober(on_answer=self.wake)
         self._dirty = True
         self._published = ""
 
@@ -114,7 +100,7 @@ class Controller(Operations):
                 proc = adopt(pod.pid, pod.ticks)
                 if proc is not None:
                     self.processes[pod.name] = proc
-                    self.probing[pod.name] = _Probing(proc.pid, time.monotonic(), 0.0)
+                    self.prober.started(pod.name, proc.pid, probe_now=False)
                     self._event(pod.name, "Adopted", f"pid {proc.pid} still running")
                 elif pod.terminating:
                     del self.state.pods[pod.name]
@@ -159,7 +145,7 @@ class Controller(Operations):
                 proc.signal(signal.SIGKILL)
             self._reap()
             self._publish(force=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.prober.shutdown()
 
     # -- one pass ----------------------------------------------------------------------
 
@@ -179,7 +165,7 @@ class Controller(Operations):
                 continue
             del self.processes[name]
             self.term_deadline.pop(name, None)
-            probing = self.probing.pop(name, None)
+            probing = self.prober.forget(name)
             pod = self.state.pods.get(name)
             if pod is None:
                 continue
@@ -285,7 +271,7 @@ class Controller(Operations):
             self._image_missing(pod, f"cannot start {command[0]}: {exc}")
             return
         self.processes[pod.name] = proc
-        self.probing[pod.name] = _Probing(proc.pid, time.monotonic(), time.monotonic())
+        self.prober.started(pod.name, proc.pid)
         pod.pid, pod.ticks = proc.pid, proc.ticks
         pod.phase, pod.ready, pod.reason = RUNNING, False, ""
         pod.started_at = iso_now()
@@ -342,59 +328,24 @@ class Controller(Operations):
     # -- probes ------------------------------------------------------------------------
 
     def _probe(self) -> None:
-        policy = self.state.probes
-        now = time.monotonic()
-        for name, state in list(self.probing.items()):
-            pod = self.state.pods.get(name)
-            if pod is None:
-                continue
-            if state.inflight is not None and state.inflight.done():
-                outcome = state.inflight.result()
-                state.inflight = None
-                if outcome.pid == state.pid and not pod.terminating:
-                    self._apply_probe(pod, state, outcome)
-            if state.inflight is None and now >= state.next_at and not pod.terminating:
-                state.inflight = self._executor.submit(
-                    probe, pod.url(), state.pid, readiness=policy.readiness_path,
-                    liveness=policy.liveness_path, timeout=policy.timeout_s)
-                # Its outcome is acted on at once (a pod ready now is in the endpoints now).
-                state.inflight.add_done_callback(lambda _: self.wake())
-                period = policy.period_s if state.ever_ready else policy.startup_period_s
-                state.next_at = now + period
+        for pod, record, outcome in self.prober.answers(self.state.pods, self.state.probes):
+            self._act_on(pod, judge(pod, record, outcome, self.state.probes))
 
-    def _apply_probe(self, pod: Pod, state: _Probing, outcome: ProbeOutcome) -> None:
-        policy = self.state.probes
-        state.ever_alive = state.ever_alive or outcome.alive
-        if outcome.ready:
-            state.failures = state.live_failures = 0
-            state.detail = ""
-            if not pod.ready:
-                pod.ready, state.ever_ready = True, True
-                pod.reason = ""
-                self._dirty = True
-                self._event(pod.name, "Ready", "readiness probe passed")
-            return
-        state.failures += 1
-        state.detail = outcome.detail
-        if pod.ready and state.failures >= policy.failure_threshold:
-            pod.ready = False
-            pod.reason = f"readiness probe failed: {outcome.detail}"
+    def _act_on(self, pod: Pod, verdict: Verdict) -> None:
+        if verdict.ready and not pod.ready:
+            pod.ready, pod.reason = True, ""
             self._dirty = True
-            self._event(pod.name, "Unhealthy", pod.reason)
-        elif not pod.ready and pod.reason != f"not ready: {outcome.detail}":
-            pod.reason = f"not ready: {outcome.detail}"
+            self._event(pod.name, "Ready", "readiness probe passed")
+        elif not verdict.ready and pod.ready:
+            pod.ready, pod.reason = False, verdict.reason
             self._dirty = True
-        # Liveness counts once the process has answered (a startup probe guards the start).
-        state.live_failures = 0 if outcome.alive or not state.ever_alive else state.live_failures + 1
-        too_slow = (not state.ever_alive
-                    and time.monotonic() - state.started > policy.startup_timeout_s)
-        if (state.live_failures >= policy.liveness_failure_threshold or too_slow) \
-                and pod.name in self.processes:
-            why = "liveness probe failed" if not too_slow else \
-                f"startup probe failed (no answer within {policy.startup_timeout_s:g}s)"
-            self._event(pod.name, "Unhealthy", f"{why}: restarting the container")
+            self._event(pod.name, "Unhealthy", verdict.reason)
+        elif not verdict.ready and pod.reason != verdict.reason:
+            pod.reason = verdict.reason
+            self._dirty = True
+        if verdict.restart and pod.name in self.processes:
+            self._event(pod.name, "Unhealthy", f"{verdict.restart}: restarting the container")
             self.processes[pod.name].signal(signal.SIGKILL)
-            state.live_failures = 0
 
     # -- progress, publication -----------------------------------------------------------
 

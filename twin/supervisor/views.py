@@ -65,8 +65,7 @@ def pod_status(ctl: Controller, pod: Pod, deployment: Deployment) -> dict[str, A
     view["version"] = release.version if release else None
     view["revision"] = release.revision if release else pod.revision
     view["url"] = pod.url() if pod.pid else None
-    probing = ctl.probing.get(pod.name)
-    view["probe_detail"] = probing.detail if probing else ""
+    view["probe_detail"] = ctl.prober.detail(pod.name)
     if pod.next_start_epoch is not None:
         view["restart_in_s"] = round(max(0.0, pod.next_start_epoch - time.time()), 3)
     return view
