@@ -199,6 +199,9 @@ class Drill:
         record.injected_at = self.clock.iso(now)
         if self.t_fault is None:
             self.t_fault = now
+            # Every wait of the recovery (a driver's, a step's) ends with the hard timeout.
+            hard = self.settings.hard_timeout_for(self.spec.rto_s)
+            polling.cut_at(now + hard, f"the drill's hard timeout of {format_duration(hard)}")
             if self._probes:
                 self._monitor = Monitor(self._probes, self.settings.probe_interval, self.settings.consecutive)
                 self._monitor.start()
@@ -456,6 +459,7 @@ class Drill:
         """Reconcile, revert newest first, judge, and return the final result. Idempotent."""
         if self._finished is not None:
             return self._finished
+        polling.cut_at(None)  # reconciling and reverting run to the end, whatever the time
         try:
             if exc is not None:
                 self._record_exception(exc)

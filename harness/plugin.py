@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from drillbook.harness import journal, mutation, signals
+from drillbook.harness import journal, mutation, polling, signals
 from drillbook.harness.calls.scope import scope
 from drillbook.harness.config import Config, find_config
 from drillbook.harness.configcheck import check_run_config
@@ -332,6 +332,13 @@ def _finish(config: pytest.Config, drill_obj: Drill, exc: BaseException | None) 
         journal.append(state.settings.results_dir, result)
     state.results.append(result)
     return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A drill cuts its thread's waits at its hard timeout and clears the cut when it finishes;
+    # a test that made a Drill and never finished it must not cut the next test's waits.
+    polling.cut_at(None)
 
 
 @pytest.hookimpl(wrapper=True)

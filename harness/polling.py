@@ -6,12 +6,19 @@ sleep an interval and ask again, until a deadline. Written once, a wait always a
 least once, asks once more at the deadline and never sleeps past it, can say where it
 stands on each poll (progress lines, for waits of minutes), and ends with a
 :class:`WaitTimeout` naming what was awaited, how long it waited and what it saw last.
+
+A wait never outlasts the drill it serves: once a drill has injected its first fault it
+sets :func:`cut_at` to the end of its hard timeout, and every wait in that thread (a
+driver's wait for an RDS restore of an hour, a rollout's) is cut to what is left of it.
+The drill clears it before its reverts, which must run to the end whatever the time.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TypeVar
 
 from drillbook.harness.durations import format_duration
@@ -30,6 +37,26 @@ class WaitTimeout(RecoveryTimeout):
         self.awaited = what
         self.last_state = last_state
         super().__init__(measured, objective, what=f"{what} (last seen: {last_state})")
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The monotonic time no wait may pass, and why (said when a wait is cut by it)."""
+
+    at: float
+    why: str
+
+
+_cut: ContextVar[Cut | None] = ContextVar("drillbook_wait_cut", default=None)
+
+
+def cut_at(at: float | None, why: str = "") -> None:
+    """Cut every later wait of this thread at the monotonic time ``at`` (None: no more cut)."""
+    _cut.set(None if at is None else Cut(at, why))
+
+
+def current_cut() -> Cut | None:
+    return _cut.get()
 
 
 def wait_until(
@@ -59,6 +86,11 @@ def wait_until(
         raise InvalidDrillConfig(f"a poll interval must be more than 0 seconds, not {interval!r}")
     started = time.monotonic()
     deadline = started + max(timeout, 0.0)
+    cut, awaited = _cut.get(), what
+    if cut is not None and cut.at < deadline - 0.01:
+        deadline = max(cut.at, started)
+        timeout = deadline - started
+        awaited = f"{what} (cut to {cut.why})" if cut.why else what
     reported = float("-inf")
     while True:
         try:
@@ -76,7 +108,7 @@ def wait_until(
             return value
         remaining = deadline - now
         if remaining <= 0:
-            raise WaitTimeout(now - started, timeout, what, state)
+            raise WaitTimeout(now - started, timeout, awaited, state)
         sleep(min(interval, remaining))
 
 

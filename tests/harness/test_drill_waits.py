@@ -74,6 +74,24 @@ def test_bounded(drill):
         drill.wait_until(lambda: False, timeout=600, what="what never comes")
     except Exception as exc:
         drill.verify("bounded", (time.monotonic() - started < 20, f"{type(exc).__name__} {exc}"))
+
+@pytest.mark.drill(scenario="driver", tier="monthly", rto="1s", rpo="1s")
+def test_driver_wait_bounded(drill):
+    from drillbook.harness.environments.staging.waiting import wait_until
+    drill.steady_state(lambda: True)
+    drill.inject(NoopFault())
+    started = time.monotonic()
+    try:  # a driver's own wait (an RDS restore's hour) knows nothing of the drill
+        wait_until("the restored instance", lambda: (False, "creating"), timeout=3600, interval=0.2)
+    except Exception as exc:
+        drill.verify("driver bounded", (time.monotonic() - started < 20, f"{type(exc).__name__} {exc}"))
+
+def test_after_a_drill_waits_are_no_longer_cut():
+    from drillbook.harness.polling import WaitTimeout, wait_until
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout):
+        wait_until(lambda: False, what="a plain wait", timeout=1.5, interval=0.1)
+    assert time.monotonic() - started >= 1.4
 """
 
 
@@ -83,8 +101,8 @@ def test_waits_poll_at_the_profiles_interval_within_the_hard_timeout(pytester: p
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--drill-env", "stage", "--drill-hard-timeout", "7s"
     )
-    result.assert_outcomes(passed=2)
-    counted, bounded = journal.load_dicts(pytester.path / "drill-results")
+    result.assert_outcomes(passed=4)
+    counted, bounded, driver = journal.load_dicts(pytester.path / "drill-results")
     polls = int(counted["verification"][0]["detail"])
     assert 3 <= polls <= 7, polls  # ~1 s at 250 ms, not ~20 polls at the local 50 ms
     assert counted["environment"]["poll_interval_s"] == 0.25
@@ -93,3 +111,5 @@ def test_waits_poll_at_the_profiles_interval_within_the_hard_timeout(pytester: p
     # Past LONG_WAIT_S (5 s) a wait says where it stands, about once a second.
     lines = [line for line in result.outlines if "what never comes: not yet after" in line]
     assert 1 <= len(lines) <= 4, result.outlines
+    cut = driver["verification"][0]
+    assert cut["passed"] and "the restored instance (cut to the drill's hard timeout of 7.00s)" in cut["detail"]

@@ -1,9 +1,10 @@
-"""Waiting for a remote state with a timeout and a progress line per poll.
+"""Waiting for a remote state: the drivers' form of the one poller (``harness.polling``).
 
-Real control planes take minutes (an RDS restore takes tens of them), so every
-wait says what it waits for, how long it has waited and the last state seen, and
-ends with :class:`WaitTimeout` (a :class:`~drillbook.harness.errors.RecoveryTimeout`) carrying
-the numbers when the state does not come.
+Real control planes take minutes (an RDS restore takes tens of them), so every wait says
+what it waits for, how long it has waited and the last state seen, and ends with
+:class:`WaitTimeout` (a :class:`~drillbook.harness.errors.RecoveryTimeout`) carrying the
+numbers when the state does not come. A poll here answers (done, the state seen); the
+waiting itself, its progress lines and its cut to the drill's hard timeout are the poller's.
 """
 
 from __future__ import annotations
@@ -12,20 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drillbook.harness.durations import format_duration
-from drillbook.harness.errors import RecoveryTimeout
+from drillbook.harness import polling
+from drillbook.harness.polling import WaitTimeout
+
+__all__ = ["Poll", "Progress", "WaitTimeout", "Waited", "wait_until"]
 
 Progress = Callable[[str], None]
 #: One poll: (done, a short description of the state seen).
 Poll = Callable[[], tuple[bool, str]]
-
-
-class WaitTimeout(RecoveryTimeout):
-    """A remote state did not come within the wait's timeout; ``last_state`` says what was seen."""
-
-    def __init__(self, measured: float, objective: float, what: str, last_state: str) -> None:
-        self.last_state = last_state
-        super().__init__(measured, objective, what=f"{what} (last seen: {last_state})")
 
 
 @dataclass(frozen=True)
@@ -40,18 +35,13 @@ def wait_until(
 ) -> Waited:
     """Poll until done; ``progress`` gets one line per poll. Never sleeps past the deadline."""
     started = time.monotonic()
-    deadline = started + timeout
     polls = 0
-    state = "not polled yet"
-    while True:
+
+    def once() -> tuple[bool, str]:
+        nonlocal polls
         polls += 1
-        done, state = poll()
-        elapsed = time.monotonic() - started
-        if progress is not None:
-            progress(f"{what}: {state} after {elapsed:.1f}s (timeout {format_duration(timeout)})")
-        if done:
-            return Waited(state, elapsed, polls)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise WaitTimeout(time.monotonic() - started, timeout, what, state)
-        time.sleep(min(interval, remaining))
+        return poll()
+
+    done = polling.wait_until(once, what=what, timeout=timeout, interval=interval,
+                              until=lambda seen: seen[0], describe=lambda seen: seen[1], progress=progress)
+    return Waited(done[1], time.monotonic() - started, polls)
