@@ -126,6 +126,22 @@ def test_steady_probes_pass(env: LocalEnvironment) -> None:
     assert {r.name for r in check.results} == {"api health (front door)", "database", "cache"}
 
 
+def test_the_churn_of_a_busy_drill_is_vacuumed_before_it_looks_like_bloat(env: LocalEnvironment) -> None:
+    """Scenario 2A calls more than 1000 dead tuples bloat; the ledger's writes through the
+    service update ``projects`` by the thousand in a drill, and the next drill's steady state
+    must not find them (PostgreSQL's default autovacuum, once a minute, left them there)."""
+    dsn = env.local_database.dsn()
+
+    def dead() -> int:
+        rows = pg.query(dsn, "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'projects'")
+        return int(rows[0][0])
+
+    for _ in range(5):  # ~1500 dead versions of a table of ~300 rows
+        pg.query(dsn, "UPDATE projects SET name = name")
+    wait_for(lambda: dead() >= 1000, timeout=10, what="the dead tuples counted")
+    wait_for(lambda: dead() < 100, timeout=15, what="autovacuum to clean the churn")
+
+
 def test_a_roles_restore_is_recorded_then_discarded(env: LocalEnvironment) -> None:
     db = env.local_database
     snap = db.snapshot()
