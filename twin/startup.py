@@ -128,7 +128,7 @@ class Startup:
         primary, standby = self.cluster("primary"), self.cluster("dr-replica")
         redis = RedisServer(self.layout.redis)
         links = plan_links(database_port=primary.port, cache_port=redis.port, dr_database_port=standby.port)
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="env-up") as pool:
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="env-up") as pool:
             with self.stepping("starting moto (AWS APIs)"):
                 moto_port = free_port()
                 moto = self.spawn("moto", moto_server.argv(moto_port, self.layout.root,
@@ -180,23 +180,32 @@ class Startup:
             with self.stepping("taking the first snapshot, starting the DR replica"):
                 catalogue = SnapshotCatalogue(self.layout.snapshots)
                 first = pool.submit(catalogue.take, primary, kind="scheduled")
-                if copied is not None:
-                    copied.result()
-                start_standby(primary, standby, archive, move_if_taken=True)
-                self.record_cluster(standby, "standby")
-                links = self._repoint(toxiproxy, links, {network.APP_DB_DR: standby.port})
-                self.say(f"dr-replica: streaming on port {standby.port}")
+                # The app reaches the DR replica through its link's port, which does not move:
+                # the replica starts while the app plane does (its DR deployments have no replica
+                # yet: pilot light).
+                dr: Future[None] = pool.submit(self._start_standby, primary, standby, archive, copied)
             with self.stepping("bootstrapping the AWS APIs (buckets, hosted zone, secrets)"):
                 zone_id = aws.result()  # the pods read their secrets from it as they start
             with self.stepping("starting the app plane"):
-                # While the first snapshot is taken: the DR deployments have no replica yet (pilot light).
+                # While the first snapshot is taken and the DR replica starts.
                 self._start_app(links, moto, zone_id)
+            with self.stepping("starting the DR replica"):
+                dr.result()
+                links = self._repoint(toxiproxy, links, {network.APP_DB_DR: standby.port})
             with self.stepping("taking the first snapshot"):
                 snap = first.result()
                 self.say(f"snapshot {snap.id}: {snap.size_bytes} bytes, verified={snap.verified}")
             if settings.snapshot_interval_s > 0:
                 with self.stepping("starting the snapshot schedule"):
                     self._start_scheduler()
+
+    def _start_standby(self, primary: PostgresCluster, standby: PostgresCluster, archive: WalArchive,
+                       copied: Future[None] | None) -> None:
+        if copied is not None:
+            copied.result()
+        start_standby(primary, standby, archive, move_if_taken=True)
+        self.record_cluster(standby, "standby")
+        self.say(f"dr-replica: streaming on port {standby.port}")
 
     def spawn(self, name: str, argv: list[str], *, port: int | None = None,
               log: str | None = None) -> ProcessRecord:
