@@ -220,12 +220,15 @@ class RdsDatabase(RdsInstanceRole):
         return self._restored(self.snaps.restore_to_time(self.name, name, options=options, timeout=timeout))
 
     def discard(self, instance: DatabaseInstance | str) -> None:
-        """Delete a scratch instance (the driver always keeps a final snapshot: ``<id>-final``)."""
+        """Delete a scratch instance: without a final snapshot when drillbook made it (its
+        ``drillbook`` tag: a restore), else keeping one, ``<id>-final``."""
         name = instance if isinstance(instance, str) else instance.name
         if name == self.name:
             raise InvalidDrillConfig(f"refusing to discard the primary {name!r}: only restored instances")
         if self.rds.exists(name):
-            self.rds.delete(name, final_snapshot_id=f"{name}-final", timeout=self.wait_timeout)
+            scratch = self.rds.describe(name).made_by_drillbook
+            self.rds.delete(name, final_snapshot_id=None if scratch else f"{name}-final",
+                            timeout=self.wait_timeout)
 
 
 class RdsReplica(RdsInstanceRole):

@@ -155,11 +155,30 @@ def test_promote_read_replica(rds: Rds, target: RdsTarget) -> None:
 
 
 def test_delete_keeps_a_final_snapshot(rds: Rds, stoppable: str) -> None:
+    with pytest.raises(ValueError):
+        rds.delete(stoppable, final_snapshot_id="")
+    with pytest.raises(AwsWrongState, match="without a final snapshot: drillbook did not make it"):
+        rds.delete(stoppable, final_snapshot_id=None)  # not a scratch copy of drillbook's
+    assert rds.status(stoppable) == "available"
     rds.delete(stoppable, final_snapshot_id="compliant-db-final", timeout=120)
     assert rds.status(stoppable) == "absent"
     assert RdsSnapshots(rds).describe("compliant-db-final").instance_id == stoppable
-    with pytest.raises(ValueError):
-        rds.delete(stoppable, final_snapshot_id="")
+
+
+def test_a_scratch_restore_of_drillbooks_is_deleted_without_a_final_snapshot(
+    rds: Rds, target: RdsTarget
+) -> None:
+    snapshots = RdsSnapshots(rds)
+    snapshots.create(target.primary, "scratch-source", timeout=60)
+    options = RestoreOptions.like(rds.describe(target.primary), drillbook="restore-test")
+    snapshots.restore("scratch-source", "compliant-db-scratch", options=options, timeout=120)
+    assert rds.describe("compliant-db-scratch").made_by_drillbook
+    before = [s.id for s in snapshots.list(target.primary)]
+    rds.delete("compliant-db-scratch", final_snapshot_id=None, timeout=120)
+    assert rds.status("compliant-db-scratch") == "absent"
+    assert snapshots.list("compliant-db-scratch", kind="manual") == []  # no final snapshot to pay for
+    assert [s.id for s in snapshots.list(target.primary)] == before
+    snapshots.delete("scratch-source")
 
 
 def test_a_wait_that_cannot_complete_times_out_within_its_limit(rds: Rds, target: RdsTarget) -> None:

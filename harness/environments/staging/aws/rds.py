@@ -26,6 +26,8 @@ CALLS = declare(
 )
 
 log = logging.getLogger("drillbook.staging.rds")
+#: The tag drillbook puts on every instance it makes (restores, point-in-time copies).
+MADE_BY_TAG = "drillbook"
 #: AWS restarts a stopped DB instance after this long.
 AUTO_RESTART_AFTER = timedelta(days=7)
 
@@ -49,6 +51,12 @@ class RdsInstance:
     security_groups: tuple[str, ...] = ()
     parameter_group: str | None = None
     deletion_protection: bool = False
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def made_by_drillbook(self) -> bool:
+        """Whether drillbook made it (a restore it tagged ``drillbook=<what for>``): a scratch copy."""
+        return any(key == MADE_BY_TAG for key, _ in self.tags)
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> RdsInstance:
@@ -75,6 +83,7 @@ class RdsInstance:
             ),
             parameter_group=groups[0].get("DBParameterGroupName") if groups else None,
             deletion_protection=bool(d.get("DeletionProtection", False)),
+            tags=tuple((str(t.get("Key", "")), str(t.get("Value", ""))) for t in d.get("TagList") or ()),
         )
 
 
@@ -276,24 +285,33 @@ class Rds:
         self,
         instance_id: str,
         *,
-        final_snapshot_id: str,
+        final_snapshot_id: str | None,
         keep_automated_backups: bool = True,
         wait: bool = True,
         timeout: float = 3600.0,
     ) -> None:
-        """Delete, always keeping a final snapshot (there is no way to skip it here); the automated
-        backups are retained too by default (they allow a point-in-time restore of the deleted instance)."""
-        if not final_snapshot_id:
-            raise ValueError("a final snapshot id is required")
+        """Delete with a final snapshot ``final_snapshot_id``; without one (None) only an instance
+        drillbook made (tagged ``drillbook``: a scratch restore), never one of the team's. The
+        automated backups are retained by default (they allow a point-in-time restore of the
+        deleted instance)."""
+        if final_snapshot_id == "":
+            raise ValueError("a final snapshot id may not be empty (None: delete a scratch copy without one)")
+        if final_snapshot_id is None and not self.describe(instance_id).made_by_drillbook:
+            raise AwsWrongState(
+                f"refusing to delete RDS instance {instance_id!r} without a final snapshot: drillbook "
+                f"did not make it (no {MADE_BY_TAG!r} tag); give a final snapshot id",
+                code="InvalidDBInstanceState",
+            )
+        final = {"FinalDBSnapshotIdentifier": final_snapshot_id, "SkipFinalSnapshot": False} \
+            if final_snapshot_id else {"SkipFinalSnapshot": True}
         try:
             self.call(
                 f"delete RDS instance {instance_id}",
                 instance_id,
                 "delete_db_instance",
                 DBInstanceIdentifier=instance_id,
-                FinalDBSnapshotIdentifier=final_snapshot_id,
-                SkipFinalSnapshot=False,
                 DeleteAutomatedBackups=not keep_automated_backups,
+                **final,
             )
         except AwsWrongState as exc:
             raise self._wrong_state(exc, instance_id, "deleted") from exc
