@@ -42,6 +42,7 @@ from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.backups import LocalBackups
 from drillbook.twin.cache import LocalCache
 from drillbook.twin.database import ClusterBook, LocalDatabase, LocalReplica
+from drillbook.twin.kube.kubeconfig import DR_CONTEXT
 from drillbook.twin.layout import Layout
 from drillbook.twin.network import APP_DB, APP_DB_DR, LocalNetwork
 from drillbook.twin.pgbin import find_bindir, server_version
@@ -202,11 +203,15 @@ class LocalEnvironment(Environment):
             else:
                 roles["app"] = self.app_plane.api
                 roles["workers"] = self.app_plane.workers
+                if self.app_plane.dr_api is not None and self.app_plane.dr_workers is not None:
+                    roles["app_dr"] = self.app_plane.dr_api
+                    roles["workers_dr"] = self.app_plane.dr_workers
         moto_url = record.facts.get("moto_url")
         if moto_url:
             endpoint = AwsEndpoint(str(moto_url))
             roles["object_store"] = S3ObjectStore(endpoint, bucket=self.platform.evidence_bucket)
-            roles["dns"] = Route53Dns(endpoint)
+            names = self.platform
+            roles["dns"] = Route53Dns(endpoint, record=names.api_record, dr_target=names.dr_target)
             roles["secrets"] = SecretsManagerSecrets(endpoint)
         self._roles = roles
 
@@ -326,13 +331,18 @@ class LocalEnvironment(Environment):
             },
             "redis_url": f"redis://127.0.0.1:{redis.port}/0" if redis is not None and redis.port else None,
             "kube": {"api_url": facts.get("kube_url"), "kubeconfig": facts.get("kubeconfig"),
+                     "dr_context": DR_CONTEXT if self.has("app_dr") else None,
                      "namespace": self.app_plane.namespace if self.app_plane is not None else None},
             "deployments": {"app": "api", "workers": "workers"},
+            # The DR region's pool, in its own cluster (the kubeconfig's DR context).
+            "dr_deployments": ({"app_dr": "api-dr", "workers_dr": "workers-dr"}
+                               if self.has("app_dr") else {}),
             "toxiproxy": {"url": facts.get("toxiproxy_url"), "proxies": sorted(facts.get("links") or {})},
             "front_door_url": facts.get("front_door_url"),
             "evidence_bucket": names.evidence_bucket,
             "hosted_zone_id": facts.get("zone_id"),
             "api_record": names.api_record,
+            "dr_target": names.dr_target,
             "secret_ids": list(names.secret_ids),
         }
         return found

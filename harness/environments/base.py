@@ -25,6 +25,8 @@ ROLES = (
     "cache",
     "app",
     "workers",
+    "app_dr",
+    "workers_dr",
     "network",
     "object_store",
     "dns",
@@ -207,6 +209,13 @@ class ObjectStoreRole(Protocol):
 
 @runtime_checkable
 class DnsRole(Protocol):
+    """Records of the platform's hosted zone. ``record`` is the API's record and ``dr_target``
+    what it points at after a failover to the DR region (Scenario 1B): a profile's ``[dns]
+    record`` and ``dr_target``, the twin's own names locally; None where not configured."""
+
+    record: str | None
+    dr_target: str | None
+
     def upsert(self, name: str, value: str, *, wait: bool = True, timeout: float = 300.0) -> None: ...
 
     def resolve(self, name: str) -> str | None: ...
@@ -280,6 +289,15 @@ class Environment:
     @property
     def workers(self) -> DeploymentRole:
         return self.role("workers")  # type: ignore[no-any-return]
+
+    @property
+    def app_dr(self) -> DeploymentRole:
+        """The API's deployment in the DR region (scaled from zero in a failover, Scenario 1B)."""
+        return self.role("app_dr")  # type: ignore[no-any-return]
+
+    @property
+    def workers_dr(self) -> DeploymentRole:
+        return self.role("workers_dr")  # type: ignore[no-any-return]
 
     @property
     def network(self) -> NetworkRole:

@@ -59,6 +59,11 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
     for role, deployment in sorted((endpoints.get("deployments") or {}).items()):
         lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
                   f"selector = {_q('app=' + deployment)}"]
+    dr_context = kube.get("dr_context")
+    for role, deployment in sorted((endpoints.get("dr_deployments") or {}).items()):
+        if dr_context and kube.get("kubeconfig"):  # the DR region's cluster: its own context
+            lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
+                      f"selector = {_q('app=' + deployment)}", f"context = {_q(dr_context)}"]
     toxiproxy = endpoints.get("toxiproxy") or {}
     if toxiproxy.get("url"):
         lines += ["", f"[{t}.network]", f"url = {_q(toxiproxy['url'])}",
@@ -69,6 +74,8 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
         lines += ["", f"[{t}.dns]", f"hosted_zone_id = {_q(endpoints['hosted_zone_id'])}"]
         if endpoints.get("api_record"):
             lines.append(f"record = {_q(endpoints['api_record'])}")
+        if endpoints.get("dr_target"):
+            lines.append(f"dr_target = {_q(endpoints['dr_target'])}")
     if endpoints.get("secret_ids"):
         lines += ["", f"[{t}.secrets]", f"rotate = {_list(endpoints['secret_ids'])}"]
     return "\n".join(lines) + "\n"

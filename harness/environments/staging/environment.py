@@ -121,6 +121,8 @@ class StagingEnvironment(Environment):
                 s.hosted_zone_id,
                 ttl=s.ttl,
                 where=where,
+                record=s.record,
+                dr_target=s.dr_target,
                 poll_interval=min(self.poll_interval, 5.0),
                 progress=self.progress,
             )
