@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.harness.config import Config
-from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.base import ControlPlanes, Environment
 from drillbook.harness.environments.capabilities import LOCAL as LOCAL_CAPABILITIES
 from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
 from drillbook.harness.errors import DrillbookError
@@ -258,6 +258,18 @@ class LocalEnvironment(Environment):
         if self.app_plane is None:
             raise EnvironmentNotUp("the app plane is not up; run `drillbook env up`")
         return self.app_plane.supervisor.deployment(name)
+
+    def control_planes(self) -> ControlPlanes:
+        """The twin's RDS API (moto's endpoint, any credentials) and its Kubernetes API (the
+        kubeconfig ``env up`` writes), as a staging profile names them."""
+        facts = self.record.facts if self.record is not None else {}
+        names = self.platform
+        aws: dict[str, Any] = ({"region": names.region, "endpoint_url": str(facts["moto_url"]),
+                                "emulator_credentials": True} if facts.get("moto_url") else {})
+        kube: dict[str, Any] = {}
+        if facts.get("kubeconfig") and self.app_plane is not None:
+            kube = {"namespace": self.app_plane.namespace, "kubeconfig": str(facts["kubeconfig"])}
+        return ControlPlanes(rds_instance=names.primary_instance if aws else None, aws=aws, kube=kube)
 
     @property
     def front_door_url(self) -> str:

@@ -242,6 +242,21 @@ class NetworkRole(Protocol):
     def listen_port(self, proxy: str) -> int: ...
 
 
+@dataclass(frozen=True)
+class ControlPlanes:
+    """Where the platform's control planes answer, as the parameters of the faults that call them
+    by their own API through the staging drivers (``rds_reboot_failover``, ``k8s_zone_drain``):
+    JSON values, no secret. Empty where the environment has no such control plane."""
+
+    #: The database's RDS instance id.
+    rds_instance: str | None = None
+    #: How its API is reached: ``region``, ``endpoint_url``, ``profile``, ``emulator_credentials``.
+    aws: dict[str, Any] = field(default_factory=dict)
+    #: The app's Kubernetes cluster (``Cluster`` parameters: ``namespace``, ``context``,
+    #: ``kubeconfig``, ``api_url``, ``in_cluster``, ``request_timeout``).
+    kube: dict[str, Any] = field(default_factory=dict)
+
+
 class Environment:
     """A named profile exposing resources by role. Subclasses fill ``_roles``."""
 
@@ -318,6 +333,11 @@ class Environment:
     def fingerprint(self) -> dict[str, Any]:
         """Versions of what the environment runs, for the journal."""
         return {}
+
+    def control_planes(self) -> ControlPlanes:
+        """The RDS instance and the Kubernetes cluster behind the roles, for faults that call them
+        directly (a zone's nodes drained, a Multi-AZ failover)."""
+        return ControlPlanes()
 
     def steady_probes(self) -> list[Probe]:
         """The platform's steady state (health endpoint, database, cache)."""
