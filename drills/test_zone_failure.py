@@ -161,11 +161,14 @@ ZONE_FAILOVER = Runbook(
 
 
 @pytest.fixture(autouse=True)
-def _both_control_planes(env: Environment) -> None:
-    """Skipped before the drill starts (no record) without an RDS instance or a cluster."""
+def _both_control_planes_and_the_service(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) without an RDS instance, a cluster or the API
+    (the zone's loss and the failover are seen through the service, which follows the failover)."""
     why = control_planes.missing(env)
     if why is not None:
         pytest.skip(why)
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the zone's loss is seen through the API")
 
 
 @pytest.mark.drill(
