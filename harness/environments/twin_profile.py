@@ -59,11 +59,6 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
     for role, deployment in sorted((endpoints.get("deployments") or {}).items()):
         lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
                   f"selector = {_q('app=' + deployment)}"]
-    dr_context = kube.get("dr_context")
-    for role, deployment in sorted((endpoints.get("dr_deployments") or {}).items()):
-        if dr_context and kube.get("kubeconfig"):  # the DR region's cluster: its own context
-            lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
-                      f"selector = {_q('app=' + deployment)}", f"context = {_q(dr_context)}"]
     toxiproxy = endpoints.get("toxiproxy") or {}
     if toxiproxy.get("url"):
         lines += ["", f"[{t}.network]", f"url = {_q(toxiproxy['url'])}",
