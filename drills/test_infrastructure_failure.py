@@ -19,27 +19,27 @@ from __future__ import annotations
 
 import pytest
 
-from drillbook.drills import steps
+from drillbook.drills import control_planes, steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.twin_access import local
 from drillbook.faults.base import Fault
+from drillbook.faults.database_stop import DatabaseStop
 from drillbook.faults.deployment_scale import DeploymentScale
 from drillbook.faults.dns_record import DnsRecord
 from drillbook.faults.network_partition import NetworkPartition
-from drillbook.faults.platform_outage import PlatformOutage
 from drillbook.faults.replica_promotion import ReplicaPromotion
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
-from drillbook.twin import components
 
 SCENARIO = "complete-infrastructure-failure"
-#: The application's link to the primary database (a toxiproxy proxy of the network role).
+#: The application's links to the primary database and to Redis (toxiproxy proxies of the network role).
 PRIMARY_DB_LINK = "app-db"
+CACHE_LINK = "app-cache"
+#: What the API record names while the front door is lost (1A): no load balancer answers it.
+NO_LOAD_BALANCER = "front-door-lost.invalid"
 
 
 # -- detection and assessment (both options) ------------------------------------------
@@ -51,30 +51,50 @@ def declare_incident(ctx: Context) -> str:
     return "incident declared; DR team paged; status page: investigating"
 
 
-def not_just_dns(ctx: Context) -> str:
-    """``dig api.yourdomain.com``: the record resolves, so the outage is not DNS."""
-    names = local(ctx.env).platform
-    value = ctx.env.dns.resolve(names.api_record)
-    ctx.found["dns_before"] = value
-    return f"{names.api_record} -> {value}"
+# -- 1A: restart in order -----------------------------------------------------------------
+
+
+def lose_everything(ctx: Context) -> None:
+    """Every component down at once, each through its role: the API and the workers scaled to
+    zero, the API record pointed at no load balancer (the front door lost), the application's
+    link to Redis cut, the primary database stopped (immediate: as a crash)."""
+    env, where = ctx.env, ctx.where()
+    ctx.found["pool"] = {"app": int(env.app.status()["replicas"]),
+                         "workers": int(env.workers.status()["replicas"])}
+    lost: dict[str, Fault] = {}
+    for role in ("app", "workers"):
+        lost[role] = ctx.drill.inject(DeploymentScale(**where, deployment=role, replicas=0))
+    record = env.dns.record
+    assert record is not None
+    lost["front door"] = ctx.drill.inject(DnsRecord(**where, record=record, value=NO_LOAD_BALANCER))
+    lost["cache"] = ctx.drill.inject(NetworkPartition(env.network.api_url(), CACHE_LINK, mode="down"))
+    lost["database"] = ctx.drill.inject(DatabaseStop(**where, mode="immediate"))
+    ctx.found["lost"] = lost
+
+
+def check_dns(ctx: Context) -> str:
+    """``dig api.yourdomain.com``: what the API's name leads to."""
+    record = ctx.env.dns.record
+    assert record is not None
+    value = ctx.env.dns.resolve(record)
+    ctx.found["dns_at_failure"] = value
+    return f"{record} -> {value}"
 
 
 def verify_scope(ctx: Context) -> str:
     """Which components are down (the DR procedures' "Verify Scope")."""
     env = ctx.env
-    scope = {
+    front_door = ctx.platform.health_probe().run()
+    scope: dict[str, bool | int | str | None] = {
         "database": env.database.running(),
-        "redis": components.redis_running(local(env)),
-        "front door": components.front_door_running(local(env)),
+        "cache link": CACHE_LINK in env.network.proxies() and env.network.client.proxy(CACHE_LINK).enabled,
+        "front door": f"{'up' if front_door.passed else 'DOWN'} ({front_door.detail})",
         "api replicas ready": sum(r.ready for r in env.app.replicas()),
         "workers ready": sum(r.ready for r in env.workers.replicas()),
-        "DR replica": env.replica.running(),
+        "DR replica": env.replica.running() if env.has("replica") else None,
     }
     ctx.drill.extra["scope"] = scope
     return ", ".join(f"{k}: {v}" for k, v in scope.items())
-
-
-# -- 1A: restart in order -----------------------------------------------------------------
 
 
 def start_database(ctx: Context) -> str:
@@ -85,34 +105,38 @@ def start_database(ctx: Context) -> str:
 
 
 def start_redis(ctx: Context) -> str:
-    """``aws elasticache reboot-cache-cluster``."""
-    components.start_redis(local(ctx.env))
+    """``aws elasticache reboot-cache-cluster``: the application reaches Redis again."""
+    ctx.drill.heal(ctx.found["lost"]["cache"])
+    ctx.drill.verify("Redis answers PING", (ctx.env.cache.ping(timeout=2.0), "PING"))
     return "Redis answers PING"
 
 
 def start_service(ctx: Context) -> str:
     """``kubectl rollout restart deployment/backend`` and ``rollout status``."""
-    outage: PlatformOutage = ctx.found["outage"]
-    ctx.env.app.scale(outage.replicas)
+    replicas = ctx.found["pool"]["app"]
+    ctx.env.app.scale(replicas)
     ctx.env.app.wait_available(120.0)
-    return f"{outage.replicas} API replicas available"
+    return f"{replicas} API replicas available"
 
 
 def start_front_door(ctx: Context) -> str:
-    components.start_front_door(local(ctx.env))
-    return "front door serving"
+    """The load balancer back behind the API's name (the Route 53 record names it again)."""
+    ctx.drill.heal(ctx.found["lost"]["front door"])
+    record = ctx.env.dns.record
+    assert record is not None
+    return f"front door serving: {record} -> {ctx.env.dns.resolve(record)}"
 
 
 def start_workers(ctx: Context) -> str:
-    outage: PlatformOutage = ctx.found["outage"]
-    ctx.env.workers.scale(outage.workers)
+    workers = ctx.found["pool"]["workers"]
+    ctx.env.workers.scale(workers)
     ctx.env.workers.wait_available(120.0)
-    return f"{outage.workers} workers available"
+    return f"{workers} workers available"
 
 
 def s3_listing(ctx: Context) -> str:
-    """``aws s3 ls s3://compliant-production/``."""
-    bucket = local(ctx.env).platform.buckets[0]
+    """``aws s3 ls s3://compliant-production/`` (the object store's bucket)."""
+    bucket = ctx.env.object_store.default_bucket()
     try:
         keys = ctx.env.object_store.list(bucket)
     except Exception as exc:
@@ -136,7 +160,7 @@ RESTART_IN_ORDER = Runbook(
             commands="curl -f https://api.yourdomain.com/api/health",
         ),
         Step("declare incident", DETECTION, declare_incident, role="Incident Commander"),
-        Step("verify it is not just DNS", ASSESSMENT, not_just_dns, commands="dig api.yourdomain.com"),
+        Step("check DNS", ASSESSMENT, check_dns, commands="dig api.yourdomain.com"),
         Step("verify scope", ASSESSMENT, verify_scope, role="Technical Lead"),
         Step(
             "1. database first",
@@ -166,7 +190,8 @@ RESTART_IN_ORDER = Runbook(
             RESTORATION,
             start_front_door,
             estimated="5m",
-            commands="kubectl rollout restart deployment/frontend -n production",
+            commands="kubectl rollout restart deployment/frontend -n production\n"
+            "aws route53 change-resource-record-sets ... UPSERT api.yourdomain.com -> the load balancer",
         ),
         Step(
             "5. background workers",
@@ -190,8 +215,28 @@ RESTART_IN_ORDER = Runbook(
 )
 
 
-#: Not yet written against the role drivers: it reaches stopping and starting each local component.
-@pytest.mark.requires_capability(TWIN_INTERNALS)
+@pytest.fixture
+def _every_component(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) without a role 1A stops and starts."""
+    for role in ("database", "cache", "app", "workers", "dns", "network", "object_store"):
+        if not env.has(role):
+            pytest.skip(f"environment {env.name!r} has no {role!r} role: 1A stops and starts it")
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the outage is seen through the API")
+    if not env.dns.record:
+        pytest.skip(f"environment {env.name!r} names no API record ([dns] record)")
+    if CACHE_LINK not in env.network.proxies():
+        pytest.skip(f"environment {env.name!r}'s toxiproxy has no proxy {CACHE_LINK!r} (the Redis link)")
+    planes = env.control_planes()
+    if planes.rds_instance is not None and env.database.name == planes.rds_instance:
+        rds, instance_id = control_planes.rds(env)
+        replicas = rds.describe(instance_id).replicas
+        if replicas:  # RDS refuses StopDBInstance for them (InvalidDBInstanceState)
+            pytest.skip(f"RDS cannot stop {instance_id}, which has read replicas ({', '.join(replicas)}): "
+                        "1A's stop and start needs a primary without one")
+
+
+@pytest.mark.usefixtures("_every_component")
 @pytest.mark.drill(
     scenario=SCENARIO,
     option="1A primary infrastructure recovery",
@@ -206,7 +251,7 @@ def test_1a_restart_in_order(drill: Drill, env: Environment, platform: Platform)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)
-    ctx.found["outage"] = drill.inject(PlatformOutage(**ctx.where()))
+    lose_everything(ctx)
     RESTART_IN_ORDER.run(drill, ctx)
 
 

@@ -20,7 +20,6 @@ ALLOWED: dict[str, set[str]] = {
     "drills/platform.py": {"drillbook.twin.primary", "drillbook.twin.sample_data"},
     "drills/test_backup_verification.py": {"drillbook.twin.integrity", "drillbook.twin.sample_data"},
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},
-    "drills/test_infrastructure_failure.py": {"drillbook.twin.components"},
     "drills/test_security_breach.py": {"drillbook.twin.passwords", "drillbook.twin.sample_data"},
     "fault_injectors/_postgres.py": {"drillbook.twin.pgbin"},
     "fault_injectors/bad_release.py": {"drillbook.twin.service.images", "drillbook.twin.supervisor"},

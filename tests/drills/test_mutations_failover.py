@@ -1,12 +1,28 @@
-"""Mutation checks of the failover drills on the drivers: with the recovery broken on purpose the
-drill is FAIL or PARTIAL, never PASS; the same drill unbroken passes."""
+"""Mutation checks of Scenario 1 (1A, 1B) and Scenario 4 on the drivers: with the recovery broken
+on purpose the drill is FAIL or PARTIAL, never PASS; the same drill unbroken passes."""
 
 from __future__ import annotations
 
 from tests.drills.conftest import RunDrill
 
+RESTART = "drillbook/drills/test_infrastructure_failure.py::test_1a_restart_in_order"
 REGION = "drillbook/drills/test_infrastructure_failure.py::test_1b_failover_to_dr_region"
 ZONE = "drillbook/drills/test_zone_failure.py::test_zone_failure"
+
+
+def test_the_restart_in_order_passes_unbroken(run_drill: RunDrill) -> None:
+    record = run_drill(RESTART, hard_timeout=None)
+    assert record["status"] == "PASS", record["pytest_output"]
+    assert sorted(f["name"] for f in record["faults"]) == [
+        "database_stop", "deployment_scale", "deployment_scale", "dns_record", "network_partition"]
+    assert all(f["reverted_at"] and not f["revert_error"] for f in record["faults"])
+
+
+def test_the_front_door_not_restarted_is_not_pass(run_drill: RunDrill) -> None:
+    """The API record still names no load balancer: nothing reaches the restarted service."""
+    record = run_drill(RESTART, mutation="skip-front-door")
+    assert record["status"] != "PASS", record["pytest_output"]
+    assert record["measured"]["rto_s"] is None, record["reasons"]
 
 
 def test_the_region_failover_passes_unbroken(run_drill: RunDrill) -> None:
