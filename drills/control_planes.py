@@ -36,9 +36,11 @@ def rds(env: Environment) -> tuple[Rds, str]:
     planes = env.control_planes()
     if not planes.rds_instance:
         raise RoleUnavailable(missing(env) or "no RDS instance")
-    aws = AwsSettings(**planes.aws)
-    return Rds(aws, where=f"[environments.{env.name}.database]", poll_interval=env.poll_interval), \
-        planes.rds_instance
+    aws = AwsSettings(region=planes.aws["region"], endpoint_url=planes.aws.get("endpoint_url"),
+                      profile=planes.aws.get("profile"),
+                      emulator_credentials=bool(planes.aws.get("emulator")))
+    where = f"[environments.{env.name}.database]"
+    return Rds(aws, where=where, poll_interval=env.poll_interval), planes.rds_instance
 
 
 def nodes(env: Environment) -> Nodes:

@@ -264,7 +264,7 @@ class LocalEnvironment(Environment):
         facts = self.record.facts if self.record is not None else {}
         names = self.platform
         aws: dict[str, Any] = ({"region": names.region, "endpoint_url": str(facts["moto_url"]),
-                                "emulator_credentials": True} if facts.get("moto_url") else {})
+                                "emulator": True} if facts.get("moto_url") else {})
         kube: dict[str, Any] = {}
         if facts.get("kubeconfig") and self.app_plane is not None:
             kube = {"namespace": self.app_plane.namespace, "kubeconfig": str(facts["kubeconfig"])}
