@@ -253,7 +253,8 @@ class LocalEnvironment(Environment):
         return app_database_url(self.network.link_to(name, int(port)))  # type: ignore[attr-defined]
 
     def deployment(self, name: str) -> Any:
-        """Any deployment of the supervisor by name (``api-dr``, ``workers-dr`` have no role)."""
+        """Any deployment of the supervisor by name (``api-dr`` and ``workers-dr`` are also the
+        roles ``app_dr`` and ``workers_dr``)."""
         if self.app_plane is None:
             raise EnvironmentNotUp("the app plane is not up; run `drillbook env up`")
         return self.app_plane.supervisor.deployment(name)
