@@ -1,9 +1,11 @@
 """Scenario 1: Complete Infrastructure Failure (RTO 2 hours, RPO 15 minutes).
 
-1A, primary infrastructure recovery: every component of the platform goes down
-(database, Redis, service, front door, workers), then the runbook restarts them in
-the DR procedures' order and runs their verification (health, login, database
-count, S3 listing). 1B, failover to the DR region, through the roles only: the
+Both talk to the roles only. 1A, primary infrastructure recovery: every component of
+the platform goes down (the database stopped, the application's link to Redis cut, the
+API record pointed at no load balancer: the front door lost, the API and the workers
+scaled to zero), then the runbook restarts them in the DR procedures' order (database,
+Redis, service, front door, workers) and runs their verification (health, login,
+database count, S3 listing). 1B, failover to the DR region: the
 primary region is lost (its pool, the API and the workers, scaled to zero; the
 application's link to the primary database cut where the network role has it); the
 runbook promotes the DR read replica (``aws rds promote-read-replica``), scales the
