@@ -20,7 +20,7 @@ from typing import Any
 
 from drillbook.drills.service_ledger import ServiceLedgerStore
 from drillbook.harness import pg
-from drillbook.harness.environments.base import Environment, RoleUnavailable
+from drillbook.harness.environments.base import DeploymentRole, Environment, RoleUnavailable
 from drillbook.harness.environments.staging.database import with_endpoint
 from drillbook.harness.ledger.postgres import PostgresLedgerStore
 from drillbook.harness.ledger.store import LedgerStore
@@ -157,18 +157,14 @@ class Platform:
 
     # -- the database the application uses --------------------------------------
 
-    def serving_deployment(self) -> Any:
-        """The deployment the front door sends traffic to now: the DR region's after a DNS
-        failover (the API record names the DR pool), else the primary's."""
+    def serving_deployment(self) -> DeploymentRole:
+        """The deployment the front door sends traffic to now: the DR region's (``app_dr``) after
+        a DNS failover (the API record names the DR target), else the primary's."""
         env = self.env
-        names = getattr(env, "platform", None)
-        if (
-            names is not None
-            and env.has("dns")
-            and hasattr(env, "deployment")
-            and env.dns.resolve(names.api_record) == names.dr_target
-        ):
-            return env.deployment("api-dr")
+        if env.has("dns") and env.has("app_dr"):
+            dns = env.dns
+            if dns.record and dns.dr_target and dns.resolve(dns.record) == dns.dr_target:
+                return env.app_dr
         return env.app
 
     def app_database_url(self) -> str:

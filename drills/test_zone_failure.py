@@ -1,40 +1,36 @@
 """Scenario 4: Data Center Failure (RTO 1 hour, RPO 5 minutes).
 
-Availability zone az-a goes dark: every replica in it dies at once and the zone
-is cordoned; the database primary, which the local platform places in az-a (its
-standby runs in az-b), goes down with it. Workloads reschedule into az-b on their
-own (the automatic part of a multi-AZ setup); the database fails over to the
-standby (promote it, repoint the application). The ledger writes through the
-service the whole time: streaming replication keeps the loss near zero.
+Availability zone az-a goes dark, as the control planes see it: its nodes are drained at
+once (cordoned, every pod on them evicted with no grace period: the zone's replicas die
+together) and the database's primary, whose zone is lost, fails over to its Multi-AZ
+standby in the other zone (``aws rds reboot-db-instance --force-failover``: the failover
+RDS makes by itself when the primary's zone is lost, forced as AWS documents for testing
+it). The runbook checks that the failover happened (the primary now runs in its
+standby's zone, available), drains the failed zone's nodes (``kubectl drain``: whatever
+is left there moves), and verifies every replica runs and is ready in az-b. The ledger
+writes through the service the whole time: the failover is orderly, so no acknowledged
+write may be lost.
+
+Everything goes through the staging drivers (RDS, Kubernetes) at the addresses the
+environment names: the twin's APIs locally, a profile's on staging.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from drillbook.drills import steps
+from drillbook.drills import control_planes, steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
-from drillbook.drills.twin_access import app_plane, local
-from drillbook.faults.database_stop import DatabaseStop
-from drillbook.faults.database_switchover import DatabaseSwitchover
-from drillbook.faults.replica_promotion import ReplicaPromotion
-from drillbook.faults.zone_failure import ZoneFailure
+from drillbook.faults.rds_reboot_failover import RdsRebootFailover
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
-from drillbook.harness.environments.capabilities import TWIN_INTERNALS
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
-#: Not yet written against the role drivers: it reaches the local supervisor's zones and the local standby.
-pytestmark = pytest.mark.requires_capability(TWIN_INTERNALS)
 SCENARIO = "data-center-failure"
 FAILED_ZONE = "az-a"
 SURVIVING_ZONE = "az-b"
-#: Where the local platform runs its database primary (its standby is in the other zone).
-DATABASE_ZONE = os.environ.get("DRILLBOOK_DATABASE_ZONE", "az-a")
 
 
 def zones_of(ctx: Context) -> str:
@@ -45,29 +41,39 @@ def zones_of(ctx: Context) -> str:
 
 
 def check_database(ctx: Context) -> str:
-    """DR procedures: ``aws rds describe-db-instances`` — is the primary up, is there a standby?"""
-    primary_up = ctx.env.database.running()
-    lag = ctx.env.replica.lag_s() if ctx.env.replica.running() else None
-    ctx.found["failover_needed"] = not primary_up
-    ctx.drill.extra["replication_lag_at_failure_s"] = lag
-    return f"primary {'up' if primary_up else 'DOWN'}; standby lag {lag}"
+    """DR procedures: ``aws rds describe-db-instances --query 'DBInstances[*].[...,AvailabilityZone,
+    DBInstanceStatus]'``: is the instance Multi-AZ, where does its primary run now?"""
+    rds, instance_id = control_planes.rds(ctx.env)
+    now = rds.describe(instance_id)
+    ctx.drill.extra["database_zone_at_failure"] = now.availability_zone
+    return (f"{instance_id}: {now.status}, Multi-AZ {now.multi_az}, primary in {now.availability_zone}, "
+            f"standby in {now.secondary_availability_zone}")
 
 
-def promote_standby(ctx: Context) -> str:
-    """RDS Multi-AZ fails over to the standby; here: promote it."""
-    if not ctx.found.get("failover_needed"):
-        return "the primary is up: no database failover"
-    ctx.drill.apply(ReplicaPromotion(**ctx.where()))
-    return "standby promoted"
+def verify_failover(ctx: Context) -> str:
+    """DR procedures: "Verify Multi-AZ is Working": wait until the instance is available again and
+    check its primary moved out of the lost zone (``aws rds describe-events --duration 60``)."""
+    failover: RdsRebootFailover = ctx.found["database_failover"]
+    rds, instance_id = control_planes.rds(ctx.env)
+    after = rds.wait_status(instance_id, "available", timeout=control_planes.TIMEOUT_S)
+    before = failover.zone_before
+    ctx.drill.extra["database_zone"] = {"before": before, "after": after.availability_zone}
+    ctx.drill.verify(
+        "the database failed over out of the lost zone",
+        (before is not None and after.availability_zone not in (None, before),
+         f"primary in {before} before, {after.availability_zone} now"),
+    )
+    return f"{instance_id} available, primary moved {before} -> {after.availability_zone}"
 
 
-def repoint_application(ctx: Context) -> str:
-    if not ctx.found.get("failover_needed"):
-        return "no database failover: nothing to repoint"
-    replica = local(ctx.env).local_replica
-    # Bounded: replicas that cannot be scheduled must fail the drill in seconds, not minutes.
-    ctx.drill.apply(DatabaseSwitchover(**ctx.where(), instance="standby", port=replica.port, timeout=30.0))
-    return f"DATABASE_URL repointed at the promoted standby (port {replica.port})"
+def drain_failed_zone(ctx: Context) -> str:
+    """DR procedures: ``kubectl drain node-in-failed-az --ignore-daemonsets --delete-emptydir-data``
+    for each node of the lost zone (what is still there is evicted; cordoned already, it stays)."""
+    nodes = control_planes.nodes(ctx.env)
+    reports = nodes.drain_zone(FAILED_ZONE, ignore_daemonsets=True, delete_emptydir_data=True,
+                               timeout=control_planes.TIMEOUT_S)
+    evicted = [pod for r in reports for pod in r.evicted]
+    return f"drained {', '.join(r.node for r in reports)}: {len(evicted)} pods evicted"
 
 
 def rescheduled(ctx: Context) -> str:
@@ -96,8 +102,8 @@ def verify_zones(ctx: Context) -> str:
 
 ZONE_FAILOVER = Runbook(
     name="Scenario 4: Data Center Failure",
-    overview="An availability zone is lost. Confirm the database failed over to its standby and the "
-    "application was rescheduled into the surviving zone; force it where it did not happen.",
+    overview="An availability zone is lost. Confirm the database failed over to its Multi-AZ standby, "
+    "drain the lost zone's nodes and confirm the application runs in the surviving zone.",
     prerequisites=("a multi-AZ deployment (replicas in az-a and az-b)", "a standby in another zone"),
     expected_phases=expected_phases(SCENARIO),
     steps=[
@@ -115,21 +121,29 @@ ZONE_FAILOVER = Runbook(
             commands="aws rds describe-db-instances --query 'DBInstances[*].[...,AvailabilityZone,...]'",
         ),
         Step(
-            "fail over the database",
+            "verify the Multi-AZ failover",
             ACTIVATION,
-            promote_standby,
+            verify_failover,
             estimated="5m",
             role="Database Admin",
-            commands="aws rds describe-events --source-identifier compliant-prod --duration 60",
+            commands="aws rds describe-events --source-identifier compliant-prod --source-type db-instance "
+            "--duration 60\n"
+            "# if it did not:\n"
+            "aws rds reboot-db-instance --db-instance-identifier compliant-prod --force-failover",
         ),
-        Step("repoint the application", ACTIVATION, repoint_application, estimated="5m"),
+        Step(
+            "drain the failed zone's nodes",
+            RESTORATION,
+            drain_failed_zone,
+            estimated="5m",
+            commands="kubectl drain node-in-failed-az --ignore-daemonsets --delete-emptydir-data",
+        ),
         Step(
             "rescheduled into the surviving zone",
             RESTORATION,
             rescheduled,
             estimated="10m",
-            commands="kubectl drain node-in-failed-az --ignore-daemonsets --delete-emptydir-data\n"
-            "kubectl get pods -n production",
+            commands="kubectl get pods -n production -o wide",
         ),
         Step("await recovery", RESTORATION, steps.await_recovery),
         Step(
@@ -146,6 +160,17 @@ ZONE_FAILOVER = Runbook(
 )
 
 
+@pytest.fixture(autouse=True)
+def _both_control_planes_and_the_service(env: Environment, platform: Platform) -> None:
+    """Skipped before the drill starts (no record) without an RDS instance, a cluster or the API
+    (the zone's loss and the failover are seen through the service, which follows the failover)."""
+    why = control_planes.missing(env)
+    if why is not None:
+        pytest.skip(why)
+    if not platform.has_api:
+        pytest.skip(f"environment {env.name!r} has no app_url: the zone's loss is seen through the API")
+
+
 @pytest.mark.drill(
     scenario=SCENARIO,
     option="zone az-a lost",
@@ -157,21 +182,16 @@ ZONE_FAILOVER = Runbook(
 )
 def test_zone_failure(drill: Drill, env: Environment, platform: Platform) -> None:
     ctx = Context(drill, env, platform)
+    rds, instance_id = control_planes.rds(env)
+    # A failover needs the Multi-AZ standby streaming (the twin builds it in the background).
+    rds.wait_status(instance_id, "available", timeout=control_planes.TIMEOUT_S)
     drill.steady_state(platform.health_probe())
     ctx.found["ledgers"] = [drill.ledger(platform.ledger_store())]
     steps.wait_for_acks(ctx)
-    zone = drill.inject(ZoneFailure(FAILED_ZONE, state_dir=_supervisor_dir(env)))
-    database = (
-        drill.inject(DatabaseStop(**ctx.where(), mode="immediate")) if DATABASE_ZONE == FAILED_ZONE else None
-    )
+    ctx.found["database_failover"] = failover = drill.inject(control_planes.rds_failover(env))
+    zone = drill.inject(control_planes.zone_drain(env, FAILED_ZONE, grace_period=0))
     ZONE_FAILOVER.run(drill, ctx)
     drill.reconcile()
-    # The zone comes back: its machines and the old primary return before the changes are undone.
+    # The zone comes back (uncordoned); the database stays on its new primary (no fail back).
     drill.heal(zone)
-    if database is not None:
-        drill.heal(database)
-
-
-def _supervisor_dir(env: Environment) -> str:
-    plane = app_plane(env)
-    return str(plane.state_dir)
+    drill.heal(failover)

@@ -1,6 +1,7 @@
-"""The one door from a drill to the local twin's own objects, for the drills not yet written
+"""The one door from a drill to the local twin's own objects: for the drills not yet written
 against the role drivers (they need the ``twin.internals`` capability, so they are skipped
-elsewhere before they get here).
+elsewhere before they get here) and for the parts that need the database's data directory
+(``database.data_directory``).
 
 Typed, so such a drill needs no ``type: ignore``; in one place, so what still reaches past
 the roles is listed by one import (tests/drills/test_imports.py keeps that list shrinking).
@@ -9,11 +10,9 @@ the roles is listed by one import (tests/drills/test_imports.py keeps that list 
 from __future__ import annotations
 
 from drillbook.harness.environments.base import DatabaseInstance, Environment, RoleUnavailable
-from drillbook.twin.app_plane import AppPlane
 from drillbook.twin.database import LocalInstance
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.postgres import PostgresCluster
-from drillbook.twin.supervisor.client import Deployment, SupervisorClient
 
 
 def local(env: Environment) -> LocalEnvironment:
@@ -23,22 +22,6 @@ def local(env: Environment) -> LocalEnvironment:
             f"environment {env.name!r} is not the local twin: this drill needs the capability twin.internals"
         )
     return env
-
-
-def app_plane(env: Environment) -> AppPlane:
-    plane = local(env).app_plane
-    if plane is None:
-        raise RoleUnavailable("the local app plane is not up; run `drillbook env up`")
-    return plane
-
-
-def api(env: Environment) -> Deployment:
-    """The local API deployment (the supervisor's, with its logs and pod URLs)."""
-    return app_plane(env).api
-
-
-def supervisor(env: Environment) -> SupervisorClient:
-    return app_plane(env).supervisor
 
 
 def cluster_of(instance: DatabaseInstance) -> PostgresCluster:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from drillbook.faults._env import open_environment
-from drillbook.faults.base import Change
+from drillbook.faults.base import Change, Fault
 
 
-class DnsRecord(Change):
+class DnsRecord(Fault, Change):
     """UPSERTs ``record`` to ``value`` and waits for the change; revert UPSERTs ``previous``
-    (read at build time). The DR failover of Scenario 1B is this change."""
+    (read at build time). The DR failover of Scenario 1B is this change; pointed at a name no
+    load balancer answers, it is a fault: the front door lost (Scenario 1A)."""
 
     name = "dns_record"
     blast_radius = "every client resolving the record"

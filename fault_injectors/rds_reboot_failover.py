@@ -34,6 +34,7 @@ class RdsRebootFailover(Fault):
         require_multi_az: bool = True,
         timeout: float = 1800.0,
         poll_interval: float = 10.0,
+        emulator: bool = False,
     ) -> None:
         self.instance_id = instance_id
         self.region = region
@@ -42,10 +43,14 @@ class RdsRebootFailover(Fault):
         self.require_multi_az = require_multi_az
         self.timeout = timeout
         self.poll_interval = poll_interval
+        #: The endpoint is an emulator that takes any credentials (the twin's moto): fixed dummy
+        #: ones are used, none read.
+        self.emulator = emulator
         self.zone_before: str | None = None
 
     def _rds(self) -> Rds:
-        aws = AwsSettings(region=self.region, endpoint_url=self.endpoint_url, profile=self.profile)
+        aws = AwsSettings(region=self.region, endpoint_url=self.endpoint_url, profile=self.profile,
+                          emulator_credentials=self.emulator)
         return Rds(aws, where=f"fault {self.name} instance_id", poll_interval=self.poll_interval)
 
     def inject(self) -> None:
@@ -74,4 +79,5 @@ class RdsRebootFailover(Fault):
             "require_multi_az": self.require_multi_az,
             "timeout": self.timeout,
             "poll_interval": self.poll_interval,
+            "emulator": self.emulator,
         }

@@ -6,6 +6,7 @@ from typing import Any
 
 from drillbook.faults._env import open_environment
 from drillbook.faults.base import Change
+from drillbook.harness.errors import FaultError
 
 
 class ReplicaPromotion(Change):
@@ -26,6 +27,12 @@ class ReplicaPromotion(Change):
     def revert(self) -> None:
         env = open_environment(self.env_name, self.state_dir)
         replica = env.replica
+        if not hasattr(replica, "rebuild"):
+            raise FaultError(
+                f"the DR replica {replica.name!r} was promoted and environment {env.name!r} cannot "
+                "clone it again by itself: recreate the read replica from the primary (aws rds "
+                "create-db-instance-read-replica; on the twin, `drillbook env down` then `up`)"
+            )
         if replica.promoted() or not replica.running():  # type: ignore[attr-defined]
             # A standby is cloned from a running primary: whatever stopped it (a fault
             # reverted after this change) is undone here first; its own revert is then a no-op.

@@ -125,9 +125,13 @@ class S3ObjectStore:
 class Route53Dns:
     """The ``dns`` role: records in Route 53 hosted zones (CNAME for names, A for addresses)."""
 
-    def __init__(self, endpoint: AwsEndpoint, *, ttl: int = 60) -> None:
+    def __init__(self, endpoint: AwsEndpoint, *, ttl: int = 60, record: str | None = None,
+                 dr_target: str | None = None) -> None:
         self.endpoint = endpoint
         self.ttl = ttl
+        #: The API's record and what it points at after a DR failover (the platform's names).
+        self.record = record
+        self.dr_target = dr_target
         self._r53 = endpoint.client("route53")
 
     def create_zone(self, domain: str, *, reference: str, comment: str = "") -> str:

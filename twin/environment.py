@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.harness.config import Config
-from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.base import ControlPlanes, Environment
 from drillbook.harness.environments.capabilities import LOCAL as LOCAL_CAPABILITIES
 from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
 from drillbook.harness.errors import DrillbookError
@@ -202,11 +202,15 @@ class LocalEnvironment(Environment):
             else:
                 roles["app"] = self.app_plane.api
                 roles["workers"] = self.app_plane.workers
+                if self.app_plane.dr_api is not None and self.app_plane.dr_workers is not None:
+                    roles["app_dr"] = self.app_plane.dr_api
+                    roles["workers_dr"] = self.app_plane.dr_workers
         moto_url = record.facts.get("moto_url")
         if moto_url:
             endpoint = AwsEndpoint(str(moto_url))
             roles["object_store"] = S3ObjectStore(endpoint, bucket=self.platform.evidence_bucket)
-            roles["dns"] = Route53Dns(endpoint)
+            names = self.platform
+            roles["dns"] = Route53Dns(endpoint, record=names.api_record, dr_target=names.dr_target)
             roles["secrets"] = SecretsManagerSecrets(endpoint)
         self._roles = roles
 
@@ -249,10 +253,23 @@ class LocalEnvironment(Environment):
         return app_database_url(self.network.link_to(name, int(port)))  # type: ignore[attr-defined]
 
     def deployment(self, name: str) -> Any:
-        """Any deployment of the supervisor by name (``api-dr``, ``workers-dr`` have no role)."""
+        """Any deployment of the supervisor by name (``api-dr`` and ``workers-dr`` are also the
+        roles ``app_dr`` and ``workers_dr``)."""
         if self.app_plane is None:
             raise EnvironmentNotUp("the app plane is not up; run `drillbook env up`")
         return self.app_plane.supervisor.deployment(name)
+
+    def control_planes(self) -> ControlPlanes:
+        """The twin's RDS API (moto's endpoint, any credentials) and its Kubernetes API (the
+        kubeconfig ``env up`` writes), as a staging profile names them."""
+        facts = self.record.facts if self.record is not None else {}
+        names = self.platform
+        aws: dict[str, Any] = ({"region": names.region, "endpoint_url": str(facts["moto_url"]),
+                                "emulator": True} if facts.get("moto_url") else {})
+        kube: dict[str, Any] = {}
+        if facts.get("kubeconfig") and self.app_plane is not None:
+            kube = {"namespace": self.app_plane.namespace, "kubeconfig": str(facts["kubeconfig"])}
+        return ControlPlanes(rds_instance=names.primary_instance if aws else None, aws=aws, kube=kube)
 
     @property
     def front_door_url(self) -> str:
@@ -333,6 +350,7 @@ class LocalEnvironment(Environment):
             "evidence_bucket": names.evidence_bucket,
             "hosted_zone_id": facts.get("zone_id"),
             "api_record": names.api_record,
+            "dr_target": names.dr_target,
             "secret_ids": list(names.secret_ids),
         }
         return found

@@ -25,6 +25,8 @@ ROLES = (
     "cache",
     "app",
     "workers",
+    "app_dr",
+    "workers_dr",
     "network",
     "object_store",
     "dns",
@@ -207,6 +209,13 @@ class ObjectStoreRole(Protocol):
 
 @runtime_checkable
 class DnsRole(Protocol):
+    """Records of the platform's hosted zone. ``record`` is the API's record and ``dr_target``
+    what it points at after a failover to the DR region (Scenario 1B): a profile's ``[dns]
+    record`` and ``dr_target``, the twin's own names locally; None where not configured."""
+
+    record: str | None
+    dr_target: str | None
+
     def upsert(self, name: str, value: str, *, wait: bool = True, timeout: float = 300.0) -> None: ...
 
     def resolve(self, name: str) -> str | None: ...
@@ -231,6 +240,22 @@ class NetworkRole(Protocol):
     def proxies(self) -> list[str]: ...
 
     def listen_port(self, proxy: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class ControlPlanes:
+    """Where the platform's control planes answer, as the parameters of the faults that call them
+    by their own API through the staging drivers (``rds_reboot_failover``, ``k8s_zone_drain``):
+    JSON values, no secret. Empty where the environment has no such control plane."""
+
+    #: The database's RDS instance id.
+    rds_instance: str | None = None
+    #: How its API is reached: ``region``, ``endpoint_url``, ``profile``, ``emulator`` (an endpoint
+    #: that takes any credentials: fixed dummy ones are used).
+    aws: dict[str, Any] = field(default_factory=dict)
+    #: The app's Kubernetes cluster (``Cluster`` parameters: ``namespace``, ``context``,
+    #: ``kubeconfig``, ``api_url``, ``in_cluster``, ``request_timeout``).
+    kube: dict[str, Any] = field(default_factory=dict)
 
 
 class Environment:
@@ -282,6 +307,15 @@ class Environment:
         return self.role("workers")  # type: ignore[no-any-return]
 
     @property
+    def app_dr(self) -> DeploymentRole:
+        """The API's deployment in the DR region (scaled from zero in a failover, Scenario 1B)."""
+        return self.role("app_dr")  # type: ignore[no-any-return]
+
+    @property
+    def workers_dr(self) -> DeploymentRole:
+        return self.role("workers_dr")  # type: ignore[no-any-return]
+
+    @property
     def network(self) -> NetworkRole:
         return self.role("network")  # type: ignore[no-any-return]
 
@@ -300,6 +334,11 @@ class Environment:
     def fingerprint(self) -> dict[str, Any]:
         """Versions of what the environment runs, for the journal."""
         return {}
+
+    def control_planes(self) -> ControlPlanes:
+        """The RDS instance and the Kubernetes cluster behind the roles, for faults that call them
+        directly (a zone's nodes drained, a Multi-AZ failover)."""
+        return ControlPlanes()
 
     def steady_probes(self) -> list[Probe]:
         """The platform's steady state (health endpoint, database, cache)."""

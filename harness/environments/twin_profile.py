@@ -69,6 +69,8 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
         lines += ["", f"[{t}.dns]", f"hosted_zone_id = {_q(endpoints['hosted_zone_id'])}"]
         if endpoints.get("api_record"):
             lines.append(f"record = {_q(endpoints['api_record'])}")
+        if endpoints.get("dr_target"):
+            lines.append(f"dr_target = {_q(endpoints['dr_target'])}")
     if endpoints.get("secret_ids"):
         lines += ["", f"[{t}.secrets]", f"rotate = {_list(endpoints['secret_ids'])}"]
     return "\n".join(lines) + "\n"

@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from drillbook.drills import steps
+from drillbook.drills import control_planes, steps
 from drillbook.drills.context import Context
-from drillbook.drills.twin_access import app_plane
-from drillbook.faults.zone_failure import ZoneFailure
 from drillbook.harness.mutation import Mutation, register
 
 #: The zone failure drill fails az-a; with az-b failed too there is nowhere to reschedule to.
@@ -33,8 +31,9 @@ def pitr_after_the_fault(ctx: Context, original: Callable[[Any], Any]) -> str:
 
 
 def no_zone_left(ctx: Context, original: Callable[[Any], Any]) -> Any:
-    """The surviving zone fails too before the runbook starts: the replicas cannot be rescheduled."""
-    ctx.drill.inject(ZoneFailure(SURVIVING_ZONE, state_dir=str(app_plane(ctx.env).state_dir)))
+    """The surviving zone fails too before the runbook starts (its nodes drained with no grace period,
+    through the cluster's API): the replicas cannot be rescheduled."""
+    ctx.drill.inject(control_planes.zone_drain(ctx.env, SURVIVING_ZONE, grace_period=0))
     return original(ctx)
 
 

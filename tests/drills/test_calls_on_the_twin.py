@@ -19,10 +19,14 @@ LOCAL_ROLE_ONLY: dict[str, str] = {
     "route53:ListHostedZones": "the local dns role (twin/aws.py Route53Dns) finds its zone by name; "
     "the staging driver is given hosted_zone_id",
 }
-#: Drills whose steps and faults call AWS APIs on the twin: DNS (1B's Route 53 UPSERT and
-#: INSYNC wait), evidence (S3) and secrets (Secrets Manager) in the breach.
+#: Drills whose steps and faults call AWS APIs on the twin: DNS (1A's front door lost and back,
+#: 1B's Route 53 UPSERT and INSYNC wait), evidence (S3) and secrets (Secrets Manager) in the
+#: breach, RDS and the Kubernetes API in the zone failure (the Multi-AZ failover, the zone's
+#: nodes drained).
 THROUGH_APIS = (
+    "drillbook/drills/test_infrastructure_failure.py::test_1a_restart_in_order",
     "drillbook/drills/test_infrastructure_failure.py::test_1b_failover_to_dr_region",
+    "drillbook/drills/test_zone_failure.py::test_zone_failure",
     "drillbook/drills/test_security_breach.py::test_security_breach",
 )
 

@@ -15,13 +15,11 @@ FORBIDDEN = ("drillbook.twin", "drillbook.harness.environments.local")
 #: file -> the twin modules it still imports. Strike entries as drills and faults move to the roles.
 ALLOWED: dict[str, set[str]] = {
     # The one door for the drills that need the capability twin.internals.
-    "drills/twin_access.py": {"drillbook.twin.app_plane", "drillbook.twin.database",
-                              "drillbook.twin.environment", "drillbook.twin.postgres",
-                              "drillbook.twin.supervisor.client"},
+    "drills/twin_access.py": {"drillbook.twin.database", "drillbook.twin.environment",
+                              "drillbook.twin.postgres"},
     "drills/platform.py": {"drillbook.twin.primary", "drillbook.twin.sample_data"},
     "drills/test_backup_verification.py": {"drillbook.twin.integrity", "drillbook.twin.sample_data"},
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},
-    "drills/test_infrastructure_failure.py": {"drillbook.twin.components"},
     "drills/test_security_breach.py": {"drillbook.twin.passwords", "drillbook.twin.sample_data"},
     "fault_injectors/_postgres.py": {"drillbook.twin.pgbin"},
     "fault_injectors/bad_release.py": {"drillbook.twin.service.images", "drillbook.twin.supervisor"},

@@ -81,6 +81,20 @@ def test_the_security_breach_through_the_profile(local_env: SharedEnv, tmp_path:
             "s3:GetObject", "core/pods/log:get"} <= called, sorted(called)
 
 
+def test_the_zone_failure_through_the_profiles_rds_and_kubernetes_apis(local_env: SharedEnv,
+                                                                       tmp_path: Path) -> None:
+    """Scenario 4: the Multi-AZ failover through RDS RebootDBInstance, the zone's nodes cordoned
+    and drained through the Kubernetes API (evictions), all journaled."""
+    (record,) = run_on_profile(local_env, tmp_path, "test_zone_failure.py")
+    assert sorted(f["name"] for f in record["faults"]) == ["k8s_zone_drain", "rds_reboot_failover"]
+    assert all(f["reverted_at"] and not f["revert_error"] for f in record["faults"])
+    zones = record["extra"]["database_zone"]
+    assert zones["before"] != zones["after"], zones
+    called = {c["permission"] for c in record["calls"] if c["permission"]}
+    assert {"rds:RebootDBInstance", "rds:DescribeDBInstances", "core/nodes:patch",
+            "core/pods/eviction:create"} <= called, sorted(called)
+
+
 def test_scenario_5s_releases_are_the_ones_the_twin_serves() -> None:
     """The drill names the reference service's releases by tag; the twin must serve those tags."""
     from drillbook.drills import test_application_crash as crash

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drillbook.harness.config import Config
-from drillbook.harness.environments.base import Environment, RoleUnavailable
+from drillbook.harness.environments.base import ControlPlanes, Environment, RoleUnavailable
 from drillbook.harness.environments.staging.settings import (
     BackupsSettings,
     CacheSettings,
@@ -121,6 +121,8 @@ class StagingEnvironment(Environment):
                 s.hosted_zone_id,
                 ttl=s.ttl,
                 where=where,
+                record=s.record,
+                dr_target=s.dr_target,
                 poll_interval=min(self.poll_interval, 5.0),
                 progress=self.progress,
             )
@@ -152,6 +154,19 @@ class StagingEnvironment(Environment):
                 f"[environments.{self.name}] for drills that call the API"
             )
         return self.settings.app_url.rstrip("/")
+
+    def control_planes(self) -> ControlPlanes:
+        """The database role's RDS instance (``driver = "rds"``) and the app role's cluster."""
+        from drillbook.harness.environments.staging.k8s.cluster import Cluster
+
+        db = self.settings.roles.get("database")
+        rds, aws = None, {}
+        if isinstance(db, DatabaseSettings) and db.driver == "rds" and db.aws is not None:
+            rds = db.instance_id
+            aws = {"region": db.aws.region, "endpoint_url": db.aws.endpoint_url, "profile": db.aws.profile}
+        app = self.settings.roles.get("app")
+        kube = Cluster.of(app.kube).params() if isinstance(app, DeploymentSettings) else {}
+        return ControlPlanes(rds_instance=rds, aws=aws, kube=kube)
 
     # -- steady state, fingerprint ----------------------------------------------------------
 

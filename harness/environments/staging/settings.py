@@ -40,6 +40,8 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "cache": ("redis",),
     "app": ("kubernetes",),
     "workers": ("kubernetes",),
+    "app_dr": ("kubernetes",),
+    "workers_dr": ("kubernetes",),
     "network": ("toxiproxy",),
     "object_store": ("s3",),
     "dns": ("route53",),
@@ -174,6 +176,8 @@ class DnsSettings:
     aws: AwsSettings
     hosted_zone_id: str
     record: str | None = None
+    #: What ``record`` points at after a failover to the DR region (Scenario 1B).
+    dr_target: str | None = None
     ttl: int = 60
     wait_timeout: float = 300.0
 
@@ -306,7 +310,7 @@ def _read_role(
         ref = read_ref(t, "url", required=True, example_env="REDIS_URL")
         assert ref is not None
         return CacheSettings(url=ref, timeout=t.duration("timeout", 2.0))
-    if role in ("app", "workers"):
+    if role in ("app", "workers", "app_dr", "workers_dr"):
         return DeploymentSettings(
             kube=KubeSettings.read(_fresh(kube_shared), t),
             deployment=t.required_str("deployment", example='"compliant-api"'),
@@ -350,6 +354,7 @@ def _read_role(
             aws=aws(),
             hosted_zone_id=zone.rsplit("/", 1)[-1],
             record=t.text("record"),
+            dr_target=t.text("dr_target"),
             ttl=t.integer("ttl", 60, minimum=0) or 60,
             wait_timeout=t.duration("wait_timeout", 300.0),
         )

@@ -1,6 +1,6 @@
 """The drill suite itself (drills/) run with ``--drill-env staging`` against the emulated
 staging platform: the drills with a staging form pass and are journaled as staging runs;
-the others are skipped, each naming the capability it needs."""
+the others are skipped, each naming the capability or the setting it needs."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ def test_the_drill_suite_on_the_staging_profile(pytester: pytest.Pytester,
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed") == 1, result.stdout.str()[-4000:]
     assert outcomes.get("skipped", 0) >= 10 and not outcomes.get("failed") and not outcomes.get("errors")
-    result.stdout.fnmatch_lines(["*needs capability 'twin.internals', which environment 'staging' lacks*"])
-    # Scenario 3, 5 and the partition watch the service's API: skipped without app_url, no record.
+    # The heap-page overwrite (2D) needs the data directory; no drill needs twin.internals any more.
+    result.stdout.fnmatch_lines(["*needs capability 'database.data_directory', which environment 'staging'*"])
+    assert "twin.internals" not in result.stdout.str()
+    # 1A, 1B, 3, 4, 5 and the partition watch the service's API: skipped without app_url, no record.
     result.stdout.fnmatch_lines(["*environment 'staging' has no app_url*"])
     (record,) = journal.load_dicts(pytester.path / "drill-results")
     assert record["environment"]["name"] == "staging"

@@ -185,3 +185,33 @@ def test_a_data_fault_runs_on_the_url_by_reference(
     assert pg.query(dsn, "SELECT to_regclass('projects') IS NULL")[0][0] is True
     fault.revert()
     assert pg.query(dsn, "SELECT count(*) FROM projects")[0][0] == 50
+
+
+def test_the_control_planes_are_the_database_instance_and_the_apps_cluster(env: StagingEnvironment) -> None:
+    """What the faults that call RDS and Kubernetes directly are given (Scenario 4): no secret."""
+    planes = env.control_planes()
+    assert planes.rds_instance == "compliant-db"
+    assert planes.aws["region"] and planes.aws["endpoint_url"]
+    assert planes.kube["namespace"] and (planes.kube["kubeconfig"] or planes.kube["api_url"])
+    assert redact(planes.aws) == planes.aws and redact(planes.kube) == planes.kube
+
+
+def test_a_dr_pool_and_a_dr_target_are_read_from_the_profile(
+    staging_platform: StagingPlatform, tmp_path: Path
+) -> None:
+    """1B's DR pool: [app_dr]/[workers_dr] in the DR cluster's context; [dns] dr_target."""
+    path = staging_platform.write(tmp_path)
+    text = path.read_text()
+    assert "[environments.staging.dns]\n" in text
+    text = text.replace("[environments.staging.dns]\n",
+                        '[environments.staging.dns]\ndr_target = "api-dr.us-west-2.elb.amazonaws.com"\n')
+    text += ('\n[environments.staging.app_dr]\ndeployment = "api-dr"\nselector = "app=api-dr"\n'
+             'context = "dr-west-2"\n')
+    path.write_text(text)
+    built = build_environment("staging", load_config(path), tmp_path / ".drillbook")
+    assert isinstance(built, StagingEnvironment)
+    assert built.has("app_dr") and not built.has("workers_dr")
+    settings = built.settings.roles["app_dr"]
+    assert settings.deployment == "api-dr" and settings.kube.context == "dr-west-2"
+    assert built.dns.dr_target == "api-dr.us-west-2.elb.amazonaws.com"
+    assert built.dns.record == built.settings.roles["dns"].record

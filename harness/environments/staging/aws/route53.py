@@ -51,10 +51,15 @@ class Route53Records:
         where: str = "[dns]",
         poll_interval: float = 5.0,
         progress: Progress | None = None,
+        record: str | None = None,
+        dr_target: str | None = None,
     ) -> None:
         self.aws = aws
         self.zone_id = hosted_zone_id.rsplit("/", 1)[-1]
         self.ttl = ttl
+        #: The API's record and its DR region target (the profile's ``record``, ``dr_target``).
+        self.record = record
+        self.dr_target = dr_target
         self.where = where
         self.poll_interval = poll_interval
         self.progress = progress
