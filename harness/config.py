@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -23,6 +24,10 @@ from drillbook.harness.durations import parse_duration
 from drillbook.harness.errors import InvalidDrillConfig
 
 CONFIG_FILE = "drillbook.toml"
+#: Set by ``drillbook run`` for its pytest: the configuration the command read (empty: none), so
+#: that the drills run with the user's profiles, wherever the suite lies (the reference suite's
+#: own checkout has a drillbook.toml of its own).
+CONFIG_VARIABLE = "DRILLBOOK_CONFIG"
 T = TypeVar("T")
 
 
@@ -89,6 +94,20 @@ def find_config(start: Path | None = None) -> Config:
                     raise InvalidDrillConfig(f"{pyproject}: [tool.drillbook] must be a table")
                 return _checked(Config(data, pyproject))
     return Config()
+
+
+def config_for_run(start: Path) -> Config:
+    """The configuration a drill run uses: the one its ``drillbook`` command read
+    (:data:`CONFIG_VARIABLE`), else the nearest to ``start``."""
+    given = os.environ.get(CONFIG_VARIABLE)
+    if given is None:
+        return find_config(start)
+    return load_config(Path(given)) if given else Config()
+
+
+def config_env(config: Config) -> dict[str, str]:
+    """The environment that makes a child drill run use ``config`` (see :func:`config_for_run`)."""
+    return {CONFIG_VARIABLE: str(config.path.resolve()) if config.path else ""}
 
 
 def load_config(path: Path) -> Config:

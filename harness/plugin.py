@@ -15,7 +15,7 @@ import pytest
 
 from drillbook.harness import journal, mutation, polling, signals
 from drillbook.harness.calls.scope import scope
-from drillbook.harness.config import Config, find_config
+from drillbook.harness.config import Config, config_for_run
 from drillbook.harness.configcheck import check_run_config
 from drillbook.harness.drill import Drill, FaultGuard
 from drillbook.harness.durations import format_duration
@@ -145,7 +145,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     try:
-        cfg = find_config(Path(str(config.rootpath)))
+        cfg = config_for_run(Path(str(config.rootpath)))
         settings = _settings(config, cfg)
         journal.check_appendable(settings.results_dir)
     except DrillbookError as exc:

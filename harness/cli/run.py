@@ -13,7 +13,7 @@ import sys
 
 from drillbook.harness import journal
 from drillbook.harness.childproc import run_child
-from drillbook.harness.config import find_config
+from drillbook.harness.config import config_env, find_config
 from drillbook.harness.configcheck import check_run_config
 from drillbook.harness.durations import parse_duration
 from drillbook.harness.lease import holding
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         cmd = command(args, suite)
         print("drillbook run:", " ".join(cmd[2:]), flush=True)
         child_env, fds = lease.child_env()
-        return run_child(cmd, env={**os.environ, **child_env}, pass_fds=fds)
+        return run_child(cmd, env={**os.environ, **config_env(config), **child_env}, pass_fds=fds)
 
 
 def _say(message: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.harness.config import Config, find_config
+from drillbook.harness.config import Config, config_for_run
 from drillbook.harness.environments.base import Environment
 from drillbook.harness.environments.factory import build_environment
 from drillbook.harness.environments.lifecycle import Lifecycle, Progress
@@ -31,7 +31,7 @@ def _settings(config: pytest.Config) -> tuple[str, Path, Config]:
     if state is not None:
         return state.settings.env_name, state.settings.state_dir, state.config
     # The drillbook plugin is disabled (-p no:drillbook): its defaults.
-    cfg = find_config(Path(str(config.rootpath)))
+    cfg = config_for_run(Path(str(config.rootpath)))
     return "local", cfg.root / str(cfg.get("state_dir", ".drillbook")), cfg
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.harness.config import find_config
+from drillbook.harness.config import config_for_run
 from drillbook.harness.drill import FaultGuard
 from drillbook.harness.environments.guard import CONFIRM_VARIABLE, Confirmation, ProductionGuard
 from drillbook.harness.environments.profile import Profile, load_profile
@@ -47,7 +47,7 @@ def _env_name(config: pytest.Config) -> str:
 def _profile(config: pytest.Config) -> Profile:
     """The selected profile, fully checked (a staging profile's every role)."""
     state = config.stash.get(RUN_KEY, None)
-    cfg = state.config if state is not None else find_config(Path(str(config.rootpath)))
+    cfg = state.config if state is not None else config_for_run(Path(str(config.rootpath)))
     name = _env_name(config)
     profile = load_profile(cfg, name)
     if profile.kind == "staging":

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.harness.childproc import run_child
-from drillbook.harness.config import Config, find_config
+from drillbook.harness.config import Config, config_env, find_config
 from drillbook.harness.lease import Lease, holding
 from drillbook.harness.paging.engage import Engagement, engage
 from drillbook.harness.paging.policy import PagingPolicy
@@ -62,10 +62,11 @@ def run_sealed(
     run_id = new_run_id()
     # The environment is ours before anyone is paged: a busy environment stops here (exit 3) and the
     # sealed drill stays pending.
-    with holding(env or sealed.plan.environment, config if config is not None else find_config(), state_dir,
-                 run_id, wait=wait_for_lease, say=say) as lease:
+    config = config if config is not None else find_config()
+    with holding(env or sealed.plan.environment, config, state_dir, run_id, wait=wait_for_lease,
+                 say=say) as lease:
         return _run_held(sealed, store, shown, run_id, lease, state_dir=state_dir, policy=policy, suite=suite,
-                         env=env, results_dir=results_dir, pytest_args=pytest_args, say=say)
+                         env=env, results_dir=results_dir, pytest_args=pytest_args, say=say, config=config)
 
 
 def _run_held(
@@ -82,6 +83,7 @@ def _run_held(
     results_dir: str | None,
     pytest_args: Sequence[str],
     say: Callable[[str], None],
+    config: Config,
 ) -> UnannouncedRun:
     say(f"revealed unannounced drill {sealed.commitment} (run {run_id}):")
     say(json.dumps(shown.to_extra(), indent=2, sort_keys=True))
@@ -105,7 +107,7 @@ def _run_held(
         drill_command(
             sealed, run_id, extra_path, suite=suite, env=env, results_dir=results_dir, pytest_args=pytest_args
         ),
-        env={**os.environ, **child_env},
+        env={**os.environ, **config_env(config), **child_env},
         pass_fds=fds,
     )
     store.mark_done(sealed, run_id=run_id, exit_code=code, verified=shown.verified)

@@ -122,6 +122,20 @@ def test_suite_reference_runs_the_reference_suite_even_with_drills_here(project:
     assert "test_backup_verification" in done.stdout and "test_own" not in done.stdout
 
 
+def test_the_reference_suite_runs_with_the_projects_own_profiles(tmp_path: Path) -> None:
+    """The reference suite's checkout has a drillbook.toml of its own; a run from the project
+    uses the project's (its environment profiles), not that one."""
+    (tmp_path / "drillbook.toml").write_text(
+        'suite = "reference"\n[environments.ours]\ndriver = "staging"\n'
+        '[environments.ours.database]\nurl = "postgresql://drills@127.0.0.1:1/app"\n'
+    )
+    done = run([sys.executable, "-m", "drillbook", "run", "--env", "ours", "--", "--collect-only", "-q"],
+               tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "unknown environment" not in done.stdout + done.stderr
+    assert "test_backup_verification" in done.stdout
+
+
 def test_nothing_but_drillbook_is_importable_at_top_level(tmp_path: Path) -> None:
     code = (
         "import importlib.util as u\n"
