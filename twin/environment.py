@@ -327,9 +327,9 @@ class LocalEnvironment(Environment):
         names = self.platform
         aws: dict[str, Any] = {"endpoint_url": str(facts["moto_url"]), "region": names.region,
                                "dr_region": names.dr_region}
-        found["aws"] = dict(aws)
         if facts.get("aws_config"):
-            found["aws"]["config_file"] = str(facts["aws_config"])
+            aws["config_file"] = str(facts["aws_config"])
+        found["aws"] = dict(aws)
         primary = self.record.clusters.get("primary")
         replica = self.record.clusters.get("dr-replica")
         redis = self.record.processes.get("redis")

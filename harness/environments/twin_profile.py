@@ -30,7 +30,8 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
     lines = [
         "# A staging profile for the local twin, from `drillbook env profile`: the drivers of a real",
         "# staging run (RDS, Kubernetes, Route 53, Secrets Manager, S3, toxiproxy, Redis, PostgreSQL).",
-        "# moto takes any AWS credentials: export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+        "# The AWS calls read the twin's config file (`env up` writes it: region, endpoint, placeholder",
+        "# credentials the twin accepts), so nothing need be exported first.",
         f"[{t}]",
         'driver = "staging"',
         f"description = {_q('the local twin, driven through the staging drivers')}",
@@ -40,6 +41,8 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
     if front_door:
         lines += [f"health_url = {_q(front_door + '/api/health')}", f"app_url = {_q(front_door)}"]
     lines += ["", f"[{t}.aws]", f"region = {_q(aws['region'])}", f"endpoint_url = {_q(aws['endpoint_url'])}"]
+    if aws.get("config_file"):  # its placeholder credentials: no AWS_* variables to export first
+        lines.append(f"config_file = {_q(aws['config_file'])}")
     if kube.get("kubeconfig") or kube.get("api_url"):
         lines += ["", f"[{t}.kubernetes]"]
         lines += [f"kubeconfig = {_q(kube['kubeconfig'])}"] if kube.get("kubeconfig") else [

@@ -44,7 +44,8 @@ def test_the_profile_of_the_twin_runs_the_staging_drills(local_env: SharedEnv, t
     assert done.returncode == 0, done.stderr
     text = done.stdout
     tables = ("app", "workers", "network", "dns", "secrets", "object_store", "cache", "replica")
-    for line in ('driver = "rds"', "kubeconfig = ", *(f"[environments.twin.{t}]" for t in tables)):
+    for line in ('driver = "rds"', "kubeconfig = ", "config_file = ",
+                 *(f"[environments.twin.{t}]" for t in tables)):
         assert line in text, text
     assert "password" not in text.lower().replace("db-password", "")
     (tmp_path / "drillbook.toml").write_text(text)
@@ -66,8 +67,10 @@ def test_the_profile_of_the_twin_runs_the_staging_drills(local_env: SharedEnv, t
          str(DRILLS / "test_backup_verification.py"), "-c", str(ini), "--rootdir",
          str(tmp_path), "-p", "no:cacheprovider", "-q", "--drill-env", "twin", "--drill-state-dir",
          str(tmp_path / "state"), "-W", "ignore::UserWarning"],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True, capture_output=True,
-        timeout=300, stdin=subprocess.DEVNULL,
+        # No AWS_* variables and no ~/.aws: the profile's config_file (the twin's) is enough.
+        cwd=tmp_path, env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+                           "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        text=True, capture_output=True, timeout=300, stdin=subprocess.DEVNULL,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     deployment, backup = journal.load_dicts(tmp_path / "drill-results")

@@ -57,6 +57,8 @@ class AwsSettings:
     region: str
     endpoint_url: str | None = None
     profile: str | None = None
+    #: A shared AWS config file to read instead of ~/.aws/config (the twin's, written by ``env up``).
+    config_file: str | None = None
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_attempts: int = 3
@@ -91,6 +93,7 @@ class AwsSettings:
             region=t.text("region", self.region) or "",
             endpoint_url=t.text("endpoint_url", self.endpoint_url),
             profile=t.text("profile", self.profile),
+            config_file=t.text("config_file", self.config_file),
             connect_timeout=t.duration("connect_timeout", self.connect_timeout),
             read_timeout=t.duration("read_timeout", self.read_timeout),
             max_attempts=t.integer("max_attempts", self.max_attempts, minimum=1) or self.max_attempts,

@@ -23,7 +23,13 @@ def client(aws: AwsSettings, service: str) -> Any:
         retries={"max_attempts": aws.max_attempts, "mode": "standard"},
         user_agent_extra="drillbook",
     )
-    session = boto3.session.Session(profile_name=aws.profile, region_name=aws.region)
+    import botocore.session
+
+    core = botocore.session.Session(profile=aws.profile)
+    if aws.config_file:
+        # Set before anything reads the configuration, which the session loads once.
+        core.set_config_variable("config_file", aws.config_file)
+    session = boto3.session.Session(botocore_session=core, region_name=aws.region)
     extra: dict[str, str] = {}
     if aws.emulator_credentials:
         # moto accepts any credentials; never send the machine's real ones to an emulator.
