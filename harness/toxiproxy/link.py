@@ -3,7 +3,9 @@
     source socket -> reader -> [toxic] -> [toxic] -> ... -> writer -> destination socket
 
 With no toxic and nothing queued, the reader (called from ``select()`` as bytes
-arrive) sends them straight to the destination socket: a plain relay. Otherwise
+arrive) sends them straight to the destination socket: a plain relay. After
+``PROMOTE_AFTER`` chunks so, the link is handed to a relay thread (``relay.py``)
+until a toxic is added or the connection closes. Otherwise
 it feeds the first pipe, and each toxic runs as a task between two pipes, ahead
 of a writer task. Adding a toxic appends a stage in front of the writer, so the
 next bytes read go through it; removing one interrupts it, puts back what it
@@ -20,7 +22,8 @@ import time
 from collections.abc import Callable
 
 from drillbook.harness.toxiproxy.chain import ToxicSpec
-from drillbook.harness.toxiproxy.endpoint import Endpoint
+from drillbook.harness.toxiproxy.endpoint import DONTWAIT, Endpoint
+from drillbook.harness.toxiproxy.relay import Relay
 from drillbook.harness.toxiproxy.stream import Chunk, Pipe, Stream
 from drillbook.harness.toxiproxy.stub import ToxicStub
 from drillbook.harness.toxiproxy.toxics.noop import Noop
@@ -29,6 +32,10 @@ log = logging.getLogger("drillbook.toxiproxy")
 
 #: Chunks waiting for the writer: lets the reader run one read ahead.
 WRITER_QUEUE = 4
+#: Chunks relayed from ``select()`` before a relay thread takes the link over: a
+#: short connection (a health check, a connection per request) is over before a
+#: thread would have paid for itself.
+PROMOTE_AFTER = 8
 
 
 class Feed:
@@ -101,6 +108,11 @@ class Link:
         # or while the first pipe is (then ``_room`` waits for it to have room).
         self._dest_full = False
         self._room: asyncio.Task[None] | None = None
+        self._relayed = 0
+        #: The relay thread carrying this direction, or still stopping.
+        self.relay: Relay | None = None
+        #: While the relay stopped by the last add_toxic may still be sending.
+        self._send_in_flight: asyncio.Future[None] | None = None
 
     def start(self) -> None:
         """Start carrying data."""
@@ -115,6 +127,9 @@ class Link:
     # -- toxics ----------------------------------------------------------------
 
     def add_toxic(self, spec: ToxicSpec) -> None:
+        self._relayed = 0
+        if self.relay is not None and self.relay.stop():
+            self._send_in_flight = self.relay.finished
         producer = self.stages[-1].stub if self.stages else self.feed
         if producer.output.closed:
             return  # the stream already ended; nothing more will flow here
@@ -167,9 +182,51 @@ class Link:
             if not self.dest.write(data):
                 self._dest_full = True
                 self.source.pause_reading()
+            else:
+                self._relayed += 1
+                if self._relayed >= PROMOTE_AFTER:
+                    self._promote()
         elif not self.feed.output.offer(Chunk(data, time.monotonic())):
             self.source.pause_reading()
             self._room = asyncio.get_running_loop().create_task(self._resume_when_room())
+
+    # -- the relay thread --------------------------------------------------------------
+
+    def _promote(self) -> None:
+        source, dest = self.source, self.dest
+        if (
+            not DONTWAIT
+            or self.relay is not None
+            or self._room is not None
+            or not source.reading
+            or dest.is_closed
+            or dest.buffered
+        ):
+            return
+        source.pause_reading()
+        source.make_blocking()
+        dest.make_blocking()
+        self.relay = Relay(self, source.sock, dest.sock, asyncio.get_running_loop())
+        source.attach(self.relay)
+        dest.attach(self.relay)
+        self.relay.start()
+
+    def relay_stopped(self, relay: Relay, data: bytes | None, failed: bool) -> None:
+        self.relay = None
+        self._relayed = 0
+        self.source.detach(relay)
+        self.dest.detach(relay)
+        if failed:
+            self.dest.abort()
+        if self.source.is_closed:
+            return
+        if data is not None:
+            if not data:
+                self.source.end()
+                return
+            self.received(data)
+        if not self._dest_full and self._room is None:
+            self.source.resume_reading()
 
     async def _resume_when_room(self) -> None:
         await self.feed.output.room()
@@ -195,6 +252,10 @@ class Link:
     async def _write(self) -> None:
         try:
             while (chunk := await self.out.get()) is not None:
+                if self._send_in_flight is not None:
+                    # The relay thread this toxic took over from is finishing a send.
+                    await asyncio.wait([self._send_in_flight])
+                    self._send_in_flight = None
                 self.dest.write(chunk.data)
                 await self.dest.drain()
         except ConnectionError:
