@@ -111,8 +111,6 @@ class Link:
         self._relayed = 0
         #: The relay thread carrying this direction, or still stopping.
         self.relay: Relay | None = None
-        #: While the relay stopped by the last add_toxic may still be sending.
-        self._send_in_flight: asyncio.Future[None] | None = None
 
     def start(self) -> None:
         """Start carrying data."""
@@ -128,8 +126,8 @@ class Link:
 
     def add_toxic(self, spec: ToxicSpec) -> None:
         self._relayed = 0
-        if self.relay is not None and self.relay.stop():
-            self._send_in_flight = self.relay.finished
+        if self.relay is not None:
+            self.relay.stop()
         producer = self.stages[-1].stub if self.stages else self.feed
         if producer.output.closed:
             return  # the stream already ended; nothing more will flow here
@@ -252,10 +250,6 @@ class Link:
     async def _write(self) -> None:
         try:
             while (chunk := await self.out.get()) is not None:
-                if self._send_in_flight is not None:
-                    # The relay thread this toxic took over from is finishing a send.
-                    await asyncio.wait([self._send_in_flight])
-                    self._send_in_flight = None
                 self.dest.write(chunk.data)
                 await self.dest.drain()
         except ConnectionError:

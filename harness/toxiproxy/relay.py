@@ -12,7 +12,9 @@ The event loop keeps the say: :meth:`Relay.stop` (a toxic was added, or the
 connection is closing) makes the thread stop before its next send; bytes it read
 after that are handed back to the loop, which puts them through the toxics. The
 thread touches nothing of the loop's: it reports how it ended with one
-``call_soon_threadsafe`` (:meth:`Owner.relay_stopped`).
+``call_soon_threadsafe`` (:meth:`Owner.relay_stopped`). Until then the loop reads
+nothing from the source, so whatever the toxics send comes after the thread's last
+send, and no lock is needed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import _thread
 import asyncio
 import contextlib
 import socket
-import threading
 from typing import Protocol
 
 READ_SIZE = 64 * 1024
@@ -44,29 +45,24 @@ class Relay:
         self.loop = loop
         #: Resolved on the loop when the thread has ended and reported.
         self.finished: asyncio.Future[None] = loop.create_future()
-        self._lock = threading.Lock()
         self._wanted = True
-        self._sending = False
 
     def start(self) -> None:
         # Not threading.Thread: its start() waits for the thread to run, a context switch
         # the event loop would sit through.
         _thread.start_new_thread(self._run, ())
 
-    def stop(self) -> bool:
-        """Stop before the next send (from the loop). True if a send is under way: the
-        destination is the thread's until :attr:`finished`. The thread may still be
-        blocked in ``recv``: what it reads next is handed back."""
-        with self._lock:
-            self._wanted = False
-            return self._sending
+    def stop(self) -> None:
+        """Stop before the next send (from the loop). The thread may be blocked in
+        ``recv``: what it reads next is handed back."""
+        self._wanted = False
 
     @property
     def stopping(self) -> bool:
         return not self._wanted
 
     def _run(self) -> None:
-        recv, sendall, lock = self.source.recv, self.dest.sendall, self._lock
+        recv, sendall = self.source.recv, self.dest.sendall
         data: bytes | None = None
         failed = False
         try:
@@ -75,19 +71,15 @@ class Relay:
                     data = recv(READ_SIZE)
                 except OSError:
                     data = b""
-                with lock:
-                    if not self._wanted or not data:
-                        break
-                    self._sending = True
+                if not self._wanted or not data:
+                    break
                 try:
                     sendall(data)
                 except OSError:
                     failed = True
-                with lock:
-                    self._sending = False
-                    if failed or not self._wanted:
-                        data = None
-                        break
+                if failed or not self._wanted:
+                    data = None
+                    break
         finally:
             # RuntimeError: the loop is closed, the server gone, and its sockets with it.
             with contextlib.suppress(RuntimeError):
