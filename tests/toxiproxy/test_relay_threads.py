@@ -72,18 +72,19 @@ def test_a_toxic_takes_a_connection_from_its_relay_threads_and_gives_it_back(
         _round_trips(sock, PROMOTE_AFTER + 2)
         wait_for(_relayed_by_threads(base), timeout=5)
 
-        api.add_toxic("echo", "latency", stream=stream, attributes={"latency": 200})
+        # Bounds far from each other, so that a loaded machine cannot blur them.
+        api.add_toxic("echo", "latency", stream=stream, attributes={"latency": 500})
         start = time.monotonic()
         _round_trips(sock, 1)
-        assert 0.19 <= time.monotonic() - start < 1.0, "the next bytes go through the toxic"
+        assert 0.49 <= time.monotonic() - start < 2.0, "the next bytes go through the toxic"
         # The toxic's direction left its thread; the other direction keeps its own.
         wait_for(lambda: _threads() == base + 2, timeout=5)
-        assert 0.19 <= _round_trips(sock, 3) < 1.0
+        assert 0.49 <= _round_trips(sock, 2) < 2.0
 
         api.remove_toxic("echo", f"latency_{stream}")
-        assert _round_trips(sock, PROMOTE_AFTER + 2) < 0.15
+        assert _round_trips(sock, PROMOTE_AFTER + 2) < 0.4
         wait_for(_relayed_by_threads(base), timeout=5)
-        assert _round_trips(sock, 20) < 0.15
+        assert _round_trips(sock, 20) < 0.4
     wait_for(lambda: _threads() <= base, timeout=5)
 
 
@@ -123,20 +124,17 @@ def test_bytes_keep_their_order_when_a_toxic_interrupts_a_relay_thread_mid_strea
 def test_the_end_of_a_stream_relayed_by_a_thread_closes_the_connection(
     api: ToxiproxyClient, echo_proxy: ProxyInfo
 ) -> None:
-    """The client's half-close reaches the echo server through the relay thread,
-    which closes; the client sees the end of the stream; the threads end."""
+    """The client's end of stream, read by the upstream direction's relay thread,
+    closes the connection (as toxiproxy does, both ways: what the server sends after
+    it is not delivered): the client sees the end of the stream; the threads end."""
     base = _settled_threads()
     sock = socket.create_connection(("127.0.0.1", echo_proxy.listen_port), timeout=10)
     with sock:
         _round_trips(sock, PROMOTE_AFTER + 2)
         wait_for(_relayed_by_threads(base), timeout=5)
-        sock.sendall(b"last")
         sock.shutdown(socket.SHUT_WR)
-        received = b""
         with contextlib.suppress(ConnectionResetError):
-            while chunk := sock.recv(65536):
-                received += chunk
-        assert received == b"last"
+            assert sock.recv(65536) == b""
     wait_for(lambda: _threads() <= base, timeout=5)
 
 
