@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 
@@ -36,6 +37,8 @@ WRITER_QUEUE = 4
 #: short connection (a health check, a connection per request) is over before a
 #: thread would have paid for itself.
 PROMOTE_AFTER = 8
+#: Set once a relay thread could not be started: later failures are logged at debug level.
+_no_thread_logged = threading.Event()
 
 
 class Feed:
@@ -201,13 +204,24 @@ class Link:
             or dest.buffered
         ):
             return
-        source.pause_reading()
+        relay = Relay(self, source.sock, dest.sock, asyncio.get_running_loop())
         source.make_blocking()
         dest.make_blocking()
-        self.relay = Relay(self, source.sock, dest.sock, asyncio.get_running_loop())
-        source.attach(self.relay)
-        dest.attach(self.relay)
-        self.relay.start()
+        try:
+            relay.start()
+        except RuntimeError as exc:  # out of threads (a limit, memory): the inline relay goes on
+            self._relayed = 0  # and tries again later
+            log.log(
+                logging.WARNING if not _no_thread_logged.is_set() else logging.DEBUG,
+                "toxiproxy: cannot start a relay thread (%s); relaying from the event loop",
+                exc,
+            )
+            _no_thread_logged.set()
+            return
+        source.pause_reading()
+        self.relay = relay
+        source.attach(relay)
+        dest.attach(relay)
 
     def relay_stopped(self, relay: Relay, data: bytes | None, failed: bool) -> None:
         self.relay = None

@@ -48,6 +48,7 @@ class Relay:
         self._wanted = True
 
     def start(self) -> None:
+        """Start the thread; RuntimeError if the system will not start one."""
         # Not threading.Thread: its start() waits for the thread to run, a context switch
         # the event loop would sit through.
         _thread.start_new_thread(self._run, ())
@@ -56,10 +57,6 @@ class Relay:
         """Stop before the next send (from the loop). The thread may be blocked in
         ``recv``: what it reads next is handed back."""
         self._wanted = False
-
-    @property
-    def stopping(self) -> bool:
-        return not self._wanted
 
     def _run(self) -> None:
         recv, sendall = self.source.recv, self.dest.sendall

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import logging
 import os
 import socket
 import time
@@ -155,3 +157,22 @@ def test_disabling_a_proxy_cuts_connections_relayed_by_threads(
         for sock in socks:
             sock.close()
     wait_for(lambda: _threads() <= base, timeout=5)
+
+
+def test_where_no_thread_can_be_started_a_busy_connection_stays_on_the_event_loop(
+    redis_proxy: ProxyInfo, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Relay threads are an optimisation: where none can be started (here every new
+    thread's stack is too large to allocate), the connection goes on as before."""
+    caplog.set_level(logging.DEBUG, logger="drillbook.toxiproxy")  # warned once per process
+    base = _settled_threads()
+    previous = _thread.stack_size(2**44)
+    try:
+        with socket.create_connection(("127.0.0.1", redis_proxy.listen_port), timeout=10) as sock:
+            for _ in range(3 * PROMOTE_AFTER):
+                sock.sendall(b"PING\r\n")
+                assert sock.recv(100) == b"+PONG\r\n"
+            assert _threads() == base
+    finally:
+        _thread.stack_size(previous)
+    assert any("cannot start a relay thread" in r.getMessage() for r in caplog.records)
