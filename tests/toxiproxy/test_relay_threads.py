@@ -140,6 +140,27 @@ def test_the_end_of_a_stream_relayed_by_a_thread_closes_the_connection(
     wait_for(lambda: _threads() <= base, timeout=5)
 
 
+def test_a_timeout_toxic_holds_a_connection_taken_from_its_relay_threads(
+    api: ToxiproxyClient, echo_proxy: ProxyInfo
+) -> None:
+    """A timeout added to a connection on relay threads swallows the next bytes;
+    removing it closes the connection (toxiproxy's rule), and the threads end."""
+    base = _settled_threads()
+    with socket.create_connection(("127.0.0.1", echo_proxy.listen_port), timeout=10) as sock:
+        _round_trips(sock, PROMOTE_AFTER + 2)
+        wait_for(_relayed_by_threads(base), timeout=5)
+        api.add_toxic("echo", "timeout", attributes={"timeout": 0})
+        sock.sendall(b"swallowed")
+        sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            sock.recv(100)
+        api.remove_toxic("echo", "timeout_downstream")
+        sock.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):
+            assert sock.recv(100) == b""
+    wait_for(lambda: _threads() <= base, timeout=5)
+
+
 def test_disabling_a_proxy_cuts_connections_relayed_by_threads(
     api: ToxiproxyClient, echo_proxy: ProxyInfo
 ) -> None:
