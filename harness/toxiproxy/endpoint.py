@@ -6,6 +6,12 @@ for a task that writes, and ways to close: after the buffer is sent, at once,
 or (after :meth:`Endpoint.linger_zero`) with a TCP RST. The link that reads
 from it (:class:`Reader`) and the link that writes to it (:class:`Writer`) are
 called back synchronously from ``select()``.
+
+The socket itself may be in blocking mode, for a relay thread (``relay.py``) that
+uses it for the other direction meanwhile: every call made from here passes
+``MSG_DONTWAIT``. A socket closed while relays use it is shut down, which wakes
+them, and its descriptor is closed only once the last has ended, so that a thread
+never calls into a descriptor number the kernel has given to another socket.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from drillbook.harness.toxiproxy.reactor import Inline
+from drillbook.harness.toxiproxy.relay import Relay
 
 READ_SIZE = 64 * 1024
 #: Above this many unsent bytes the writer is told to wait; below LOW_WATER it may go on
@@ -28,6 +35,9 @@ HIGH_WATER = 64 * 1024
 LOW_WATER = 16 * 1024
 
 _LINGER_ZERO = struct.pack("ii", 1, 0)
+#: Non-blocking per call, whatever the socket's mode (Linux, the BSDs; 0 elsewhere,
+#: where sockets stay non-blocking and links are never handed to relay threads).
+DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 class Reader(Protocol):
@@ -72,6 +82,14 @@ class Endpoint(Inline):
         self._buffer: deque[bytes] = deque()
         self._buffered = 0
         self._waiters: list[asyncio.Future[None]] = []
+        self._lingers = False
+        #: Relay threads reading or writing this socket.
+        self.relays: set[Relay] = set()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes written and not yet taken by the socket."""
+        return self._buffered
 
     # -- interest --------------------------------------------------------------
 
@@ -108,7 +126,7 @@ class Endpoint(Inline):
             self._flush()
         if events & selectors.EVENT_READ and self.reading:
             try:
-                data = self.sock.recv(READ_SIZE)
+                data = self.sock.recv(READ_SIZE, DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -120,6 +138,10 @@ class Endpoint(Inline):
 
     def crashed(self, exc: Exception) -> None:
         self.abort()
+
+    def end(self) -> None:
+        """The stream from the socket ended (a relay thread read its end)."""
+        self._end()
 
     def _end(self) -> None:
         if not self._ended:
@@ -136,7 +158,7 @@ class Endpoint(Inline):
             return True
         if not self._buffered:
             try:
-                sent = self.sock.send(data)
+                sent = self.sock.send(data, DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
@@ -154,7 +176,7 @@ class Endpoint(Inline):
         while self._buffer:
             data = self._buffer[0]
             try:
-                sent = self.sock.send(data)
+                sent = self.sock.send(data, DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
@@ -216,8 +238,25 @@ class Endpoint(Inline):
     def linger_zero(self) -> None:
         """Make the close send a TCP RST (SO_LINGER 0): the peer gets "connection reset"."""
         if not self.is_closed:
+            self._lingers = True
             with contextlib.suppress(OSError):
                 self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+
+    # -- relay threads -----------------------------------------------------------
+
+    def make_blocking(self) -> None:
+        """For a relay thread (a no-op if the socket already blocks)."""
+        if self.sock.gettimeout() is not None:
+            self.sock.setblocking(True)
+
+    def attach(self, relay: Relay) -> None:
+        self.relays.add(relay)
+
+    def detach(self, relay: Relay) -> None:
+        """``relay`` has ended; the descriptor is closed now if the socket was closed meanwhile."""
+        self.relays.discard(relay)
+        if self.is_closed and not self.relays:
+            self.sock.close()
 
     def _shut(self) -> None:
         self.is_closed = True
@@ -225,7 +264,15 @@ class Endpoint(Inline):
         if self._events:
             self.selector.unregister(self.fd)
             self._events = 0
-        self.sock.close()
+        if self.relays:
+            for relay in self.relays:
+                relay.stop()
+            # Wakes a thread blocked in recv (SHUT_RD sends nothing) or, but for a reset,
+            # in send; the descriptor is closed when the last relay detaches.
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RD if self._lingers else socket.SHUT_RDWR)
+        else:
+            self.sock.close()
         self._wake(ConnectionResetError("connection closed"))
         self._end()
         self._on_closed()

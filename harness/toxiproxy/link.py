@@ -3,7 +3,9 @@
     source socket -> reader -> [toxic] -> [toxic] -> ... -> writer -> destination socket
 
 With no toxic and nothing queued, the reader (called from ``select()`` as bytes
-arrive) sends them straight to the destination socket: a plain relay. Otherwise
+arrive) sends them straight to the destination socket: a plain relay. After
+``PROMOTE_AFTER`` chunks so, the link is handed to a relay thread (``relay.py``)
+until a toxic is added or the connection closes. Otherwise
 it feeds the first pipe, and each toxic runs as a task between two pipes, ahead
 of a writer task. Adding a toxic appends a stage in front of the writer, so the
 next bytes read go through it; removing one interrupts it, puts back what it
@@ -16,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 
 from drillbook.harness.toxiproxy.chain import ToxicSpec
-from drillbook.harness.toxiproxy.endpoint import Endpoint
+from drillbook.harness.toxiproxy.endpoint import DONTWAIT, Endpoint
+from drillbook.harness.toxiproxy.relay import Relay
 from drillbook.harness.toxiproxy.stream import Chunk, Pipe, Stream
 from drillbook.harness.toxiproxy.stub import ToxicStub
 from drillbook.harness.toxiproxy.toxics.noop import Noop
@@ -29,6 +33,12 @@ log = logging.getLogger("drillbook.toxiproxy")
 
 #: Chunks waiting for the writer: lets the reader run one read ahead.
 WRITER_QUEUE = 4
+#: Chunks relayed from ``select()`` before a relay thread takes the link over: a
+#: short connection (a health check, a connection per request) is over before a
+#: thread would have paid for itself.
+PROMOTE_AFTER = 8
+#: Set once a relay thread could not be started: later failures are logged at debug level.
+_no_thread_logged = threading.Event()
 
 
 class Feed:
@@ -101,6 +111,9 @@ class Link:
         # or while the first pipe is (then ``_room`` waits for it to have room).
         self._dest_full = False
         self._room: asyncio.Task[None] | None = None
+        self._relayed = 0
+        #: The relay thread carrying this direction, or still stopping.
+        self.relay: Relay | None = None
 
     def start(self) -> None:
         """Start carrying data."""
@@ -115,6 +128,9 @@ class Link:
     # -- toxics ----------------------------------------------------------------
 
     def add_toxic(self, spec: ToxicSpec) -> None:
+        self._relayed = 0
+        if self.relay is not None:
+            self.relay.stop()
         producer = self.stages[-1].stub if self.stages else self.feed
         if producer.output.closed:
             return  # the stream already ended; nothing more will flow here
@@ -167,9 +183,62 @@ class Link:
             if not self.dest.write(data):
                 self._dest_full = True
                 self.source.pause_reading()
+            else:
+                self._relayed += 1
+                if self._relayed >= PROMOTE_AFTER:
+                    self._promote()
         elif not self.feed.output.offer(Chunk(data, time.monotonic())):
             self.source.pause_reading()
             self._room = asyncio.get_running_loop().create_task(self._resume_when_room())
+
+    # -- the relay thread --------------------------------------------------------------
+
+    def _promote(self) -> None:
+        source, dest = self.source, self.dest
+        if (
+            not DONTWAIT
+            or self.relay is not None
+            or self._room is not None
+            or not source.reading
+            or dest.is_closed
+            or dest.buffered
+        ):
+            return
+        relay = Relay(self, source.sock, dest.sock, asyncio.get_running_loop())
+        source.make_blocking()
+        dest.make_blocking()
+        try:
+            relay.start()
+        except RuntimeError as exc:  # out of threads (a limit, memory): the inline relay goes on
+            self._relayed = 0  # and tries again later
+            log.log(
+                logging.WARNING if not _no_thread_logged.is_set() else logging.DEBUG,
+                "toxiproxy: cannot start a relay thread (%s); relaying from the event loop",
+                exc,
+            )
+            _no_thread_logged.set()
+            return
+        source.pause_reading()
+        self.relay = relay
+        source.attach(relay)
+        dest.attach(relay)
+
+    def relay_stopped(self, relay: Relay, data: bytes | None, failed: bool) -> None:
+        self.relay = None
+        self._relayed = 0
+        self.source.detach(relay)
+        self.dest.detach(relay)
+        if failed:
+            self.dest.abort()
+        if self.source.is_closed:
+            return
+        if data is not None:
+            if not data:
+                self.source.end()
+                return
+            self.received(data)
+        if not self._dest_full and self._room is None:
+            self.source.resume_reading()
 
     async def _resume_when_room(self) -> None:
         await self.feed.output.room()

@@ -13,12 +13,15 @@ from drillbook.harness.toxiproxy import address, errors
 from drillbook.harness.toxiproxy.chain import ToxicChain, ToxicSpec
 from drillbook.harness.toxiproxy.connection import Connection
 from drillbook.harness.toxiproxy.dial import Dial
+from drillbook.harness.toxiproxy.endpoint import DONTWAIT
 from drillbook.harness.toxiproxy.listener import Listener
 
 log = logging.getLogger("drillbook.toxiproxy")
 
 #: Connecting to the upstream gives up after this long (the client is then closed).
 DIAL_TIMEOUT = 10.0
+#: How long stopping a proxy waits for its relay threads to end (they are woken at once).
+RELAY_STOP_TIMEOUT = 5.0
 
 
 class Proxy:
@@ -83,6 +86,10 @@ class Proxy:
         connections = list(self.connections)
         for connection in connections:
             connection.abort()
+        # Relay threads were woken by the abort; their sockets close as they end.
+        relays = [link.relay.finished for c in connections for link in c.links.values() if link.relay]
+        if relays:
+            await asyncio.wait(relays, timeout=RELAY_STOP_TIMEOUT)
         log.info("proxy %s: stopped, %d connection(s) cut", self.name, len(dials) + len(connections))
 
     def _accepted(self, client: socket.socket) -> None:
@@ -107,7 +114,8 @@ class Proxy:
 
     def _connected(self, dial: Dial, client: socket.socket, upstream: socket.socket) -> None:
         self._dials.pop(dial, None)
-        client.setblocking(False)
+        if not DONTWAIT:
+            client.setblocking(False)  # else it may stay blocking: see endpoint.py
         connection = Connection(
             self.name,
             client,
