@@ -1,9 +1,9 @@
 """The built-in fault space of ``drillbook explore`` on the reference platform.
 
 Every link (partition, latency, reset, bandwidth), API pod kills, API and worker restarts,
-a database restart and a cache flush; the steady state is the API's health through the
-front door; the ledger writes through the service. The same space whatever the release:
-the search knows nothing of any weakness.
+a database restart, a failover of the database to its Multi-AZ standby and a cache flush;
+the steady state is the API's health through the front door; the ledger writes through the
+service. The same space whatever the release: the search knows nothing of any weakness.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from drillbook.drills.platform import Platform
 from drillbook.faults.cache_flush import CacheFlush
+from drillbook.faults.database_failover import DatabaseFailover
 from drillbook.faults.database_stop import DatabaseStop
 from drillbook.faults.deployment_kill import DeploymentKill
 from drillbook.faults.deployment_restart import DeploymentRestart
@@ -75,6 +76,9 @@ def reference_space(env: Environment, state_dir: str) -> FaultSpace:
         ),
         FaultChoice("cache_flush", lambda p: CacheFlush(name, state_dir)),
     ]
+    if (env.access().get("endpoints") or {}).get("database", {}).get("instance_id"):
+        # Through the RDS API: the primary fails over to its Multi-AZ standby behind the same endpoint.
+        choices.append(FaultChoice("database_failover", lambda p: DatabaseFailover(name, state_dir)))
     # Combinations happen where faults overlap: starts within 1.5 s of each other, lasting up
     # to 3 s, so most faults of a schedule are in effect together.
     return FaultSpace(tuple(choices), max_faults=4, max_concurrent=3, horizon_s=1.5, min_duration_s=0.5,
