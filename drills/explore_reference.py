@@ -11,6 +11,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from drillbook.drills.platform import Platform
+from drillbook.faults.base import Fault
 from drillbook.faults.cache_flush import CacheFlush
 from drillbook.faults.database_failover import DatabaseFailover
 from drillbook.faults.database_stop import DatabaseStop
@@ -55,6 +56,21 @@ def link_choices(api: str, link: str) -> list[FaultChoice]:
     ]
 
 
+def restart_modes(env: Environment) -> list[str]:
+    """A stop (``fast``, ``immediate``) and, where the environment publishes its RDS primary, a
+    failover to the Multi-AZ standby: one choice, so a schedule never stops the primary and fails
+    it over at once (the failover would wait for an instance that another fault keeps stopped)."""
+    rds = (env.access().get("endpoints") or {}).get("database", {}).get("instance_id")
+    return ["fast", "immediate", *(["failover"] if rds else [])]
+
+
+def database_restart(env_name: str, state_dir: str, mode: str) -> Fault:
+    if mode == "failover":
+        # Through the RDS API: the standby takes over behind the same endpoint.
+        return DatabaseFailover(env_name, state_dir)
+    return DatabaseStop(env_name, state_dir, mode)
+
+
 def reference_space(env: Environment, state_dir: str) -> FaultSpace:
     api = env.network.api_url()
     choices: list[FaultChoice] = []
@@ -69,16 +85,10 @@ def reference_space(env: Environment, state_dir: str) -> FaultSpace:
         ),
         FaultChoice("deployment_restart app", lambda p: DeploymentRestart(name, state_dir, "app")),
         FaultChoice("deployment_restart workers", lambda p: DeploymentRestart(name, state_dir, "workers")),
-        FaultChoice(
-            "database_restart",
-            lambda p: DatabaseStop(name, state_dir, p["mode"]),
-            st.fixed_dictionaries({"mode": st.sampled_from(["fast", "immediate"])}),
-        ),
+        FaultChoice("database_restart", lambda p: database_restart(name, state_dir, p["mode"]),
+                    st.fixed_dictionaries({"mode": st.sampled_from(restart_modes(env))})),
         FaultChoice("cache_flush", lambda p: CacheFlush(name, state_dir)),
     ]
-    if (env.access().get("endpoints") or {}).get("database", {}).get("instance_id"):
-        # Through the RDS API: the primary fails over to its Multi-AZ standby behind the same endpoint.
-        choices.append(FaultChoice("database_failover", lambda p: DatabaseFailover(name, state_dir)))
     # Combinations happen where faults overlap: starts within 1.5 s of each other, lasting up
     # to 3 s, so most faults of a schedule are in effect together.
     return FaultSpace(tuple(choices), max_faults=4, max_concurrent=3, horizon_s=1.5, min_duration_s=0.5,
@@ -89,7 +99,11 @@ def reference_target(env: Environment, state_dir: str = ".drillbook") -> Target:
     platform = Platform(env)
 
     def steady() -> list[Probe]:
-        return [platform.health_probe(timeout=2.0)]
+        # Every API replica ready, not only one behind the front door: a replica left unready by
+        # one example would otherwise carry over into the next (the check before each example
+        # passing on the others) and make a schedule fail there that passes on a clean platform.
+        available = [probe for probe in platform.deployment_probes() if probe.name == "app available"]
+        return [platform.health_probe(timeout=2.0), *available]
 
     def reset() -> None:
         # A platform left broken by an example (replicas stuck unready) is restarted, as an

@@ -25,8 +25,9 @@ class DatabaseFailover(Fault):
 
     ``inject`` returns once RDS accepted the reboot. A standby that is not streaming yet (just
     rebuilt by the previous failover) is waited for, up to ``ready_timeout``, as the RDS error
-    says to. There is nothing to undo: revert waits until the instance is available again (the
-    old primary is now the standby; failing back is another failover).
+    says to. There is nothing to undo: revert waits while the failover is under way, until the
+    instance is available again (the old primary is now the standby; failing back is another
+    failover).
     """
 
     name = "database_failover"
@@ -74,9 +75,13 @@ class DatabaseFailover(Fault):
 
     def revert(self) -> None:
         rds, instance = self._target()
-        if rds.status(instance) == "absent":
+        status = rds.status(instance)
+        if status == "absent":
             raise FaultError(f"RDS instance {instance!r} of environment {self.env_name!r} no longer exists")
-        rds.wait_status(instance, "available", timeout=self.timeout)
+        # Only a failover under way is this fault's to wait for: an instance stopped by another
+        # fault (reverted after this one, newest first) would be waited for in vain.
+        if status == "rebooting":
+            rds.wait_status(instance, "available", timeout=self.timeout)
 
     def describe(self) -> dict[str, Any]:
         return {
