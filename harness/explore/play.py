@@ -81,4 +81,8 @@ def play(drill: Drill, target: Target, schedule: Schedule) -> Played:
     for fault in faults.values() if recovered else ():
         with contextlib.suppress(Exception):
             fault.settle(AFTER_REVERT_S)
+    if not recovered:
+        # Its verdict comes first (not recovered); waiting again after revert for a platform that
+        # did not come back adds a reason, not information. The search resets it before the next.
+        drill.after_revert_s = 0.0
     return Played(lifted - drill.t_fault)

@@ -12,7 +12,9 @@ from drillbook.harness.records import DrillResult
 @dataclass(frozen=True)
 class Example:
     number: int
-    stage: str  # "search" before the first failure, "shrink" after it, "confirm" replays of the result
+    #: "search" before the first failure, "shrink" after it, "reduce" the pass dropping faults
+    #: that add nothing, "confirm" replays of the result
+    stage: str
     schedule: Schedule
     status: str
     invariant: str | None

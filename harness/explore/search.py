@@ -161,6 +161,7 @@ class Explorer:
                 run.search_s = run.elapsed_s
         if self._stopped is not None:
             raise self._stopped
+        run.findings = [self._reduced(run, finding, failing) for finding in run.findings]
         run.findings = [self._confirmed(run, finding, list(failing.values())) for finding in run.findings]
         if self.found_dir is not None and self.target.factory is not None:
             for finding in run.findings:
@@ -190,6 +191,35 @@ class Explorer:
             f"in {duration:.1f}s"
         )
         return failure
+
+    def _reduced(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken]) -> Finding:
+        """Drop the faults that add nothing, one replay each. Hypothesis's shrinking has a time
+        limit, and each failing replay costs the recovery time, so it may stop with faults left
+        that the failure does not need; this pass tries the schedule without each fault in
+        turn and keeps the first smaller one that still fails, until none does (or the shrink
+        time is spent again). Each replay means what it says because the platform's failures
+        depend on the faults, not on timing (docs/explore.md)."""
+        began = time.monotonic()
+        schedule, last = finding.schedule, finding
+        try:
+            smaller_found = True
+            while smaller_found and len(schedule.faults) > 1 and time.monotonic() - began < self.shrink_s:
+                smaller_found = False
+                for index, dropped in enumerate(schedule.faults):
+                    smaller = Schedule(schedule.faults[:index] + schedule.faults[index + 1:])
+                    self.say(f"reduce: {len(schedule.faults)} fault(s), trying without {dropped.text()}")
+                    failure = failing.get(smaller.to_json()) or self._try(run, smaller, "reduce")
+                    if failure is not None:
+                        failing[smaller.to_json()] = failure
+                        schedule, smaller_found = smaller, True
+                        last = Finding(failure.invariant, failure.detail, smaller, failure.result)
+                        self.say(f"reduce: smallest failing schedule so far: {len(smaller.faults)} fault(s)")
+                        break
+        finally:
+            spent = time.monotonic() - began
+            run.shrink_s += spent
+            run.elapsed_s += spent
+        return last
 
     def _confirmed(self, run: ExploreRun, finding: Finding, failing: list[InvariantBroken]) -> Finding:
         """A drill worth keeping fails every time. Shrinking pushes parameters to the edge of
