@@ -32,6 +32,8 @@ class Finding:
     schedule: Schedule
     result: DrillResult
     drill_file: Path | None = None
+    #: False when no replay of it (nor of a larger failing schedule) failed every time.
+    confirmed: bool = True
 
 
 @dataclass

@@ -161,8 +161,7 @@ class Explorer:
                 run.search_s = run.elapsed_s
         if self._stopped is not None:
             raise self._stopped
-        run.findings = [self._reduced(run, finding, failing) for finding in run.findings]
-        run.findings = [self._confirmed(run, finding, list(failing.values())) for finding in run.findings]
+        run.findings = [self._minimal(run, finding, failing) for finding in run.findings]
         if self.found_dir is not None and self.target.factory is not None:
             for finding in run.findings:
                 path = write_drill(self.found_dir, self.target, finding, seed=self.seed, when=run.started_at)
@@ -191,6 +190,20 @@ class Explorer:
             f"in {duration:.1f}s"
         )
         return failure
+
+    def _minimal(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken]) -> Finding:
+        """Confirm, reduce what is confirmed, confirm the reduced. The schedule Hypothesis ends
+        with may have failed once at the edge of failing (a fault just long enough) and pass
+        on replays: reducing it would find nothing smaller that fails, so reduction starts from
+        a schedule that failed every time, and its result is confirmed in turn."""
+        confirmed = self._confirmed(run, finding, list(failing.values()))
+        if not confirmed.confirmed:
+            return confirmed
+        reduced = self._reduced(run, confirmed, failing)
+        if reduced.schedule == confirmed.schedule:
+            return confirmed
+        larger = failing.get(confirmed.schedule.to_json())
+        return self._confirmed(run, reduced, [larger] if larger is not None else [])
 
     def _reduced(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken]) -> Finding:
         """Drop the faults that add nothing, one replay each. Hypothesis's shrinking has a time
@@ -250,10 +263,11 @@ class Explorer:
                 if last is not None:
                     return Finding(last.invariant, last.detail, schedule, last.result)
         finally:
-            run.confirm_s = time.monotonic() - began
-            run.elapsed_s += run.confirm_s
+            spent = time.monotonic() - began
+            run.confirm_s += spent
+            run.elapsed_s += spent
         return Finding(finding.invariant, finding.detail + " (not confirmed: passed on a replay)",
-                       finding.schedule, finding.result)
+                       finding.schedule, finding.result, confirmed=False)
 
     def _one(self, schedule: Schedule, number: int) -> tuple[DrillResult, float]:
         self._steady()
