@@ -29,6 +29,9 @@ from drillbook.harness.probes import Probe
 RTO_S = 15.0
 #: The database row of the DR procedures' RPO table.
 RPO_S = 300.0
+#: A pause before each example: calls still in flight when the last one's faults lifted end
+#: within the service's timeouts (1-2 s), and what the service remembers of them with them.
+QUIET_S = 2.0
 
 
 def link_choices(api: str, link: str) -> list[FaultChoice]:
@@ -112,5 +115,5 @@ def reference_target(env: Environment, state_dir: str = ".drillbook") -> Target:
         env.app.wait_available(timeout=120.0)
 
     return Target("reference", reference_space(env, state_dir), steady, ledger=platform.ledger_store,
-                  rto_s=RTO_S, rpo_s=RPO_S, reset=reset,
+                  rto_s=RTO_S, rpo_s=RPO_S, reset=reset, quiet_s=QUIET_S,
                   factory="drillbook.drills.explore_reference:reference_target", factory_fixtures=("env",))

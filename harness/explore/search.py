@@ -199,13 +199,17 @@ class Explorer:
         confirmed = self._confirmed(run, finding, list(failing.values()))
         if not confirmed.confirmed:
             return confirmed
-        reduced = self._reduced(run, confirmed, failing)
+        chain: list[InvariantBroken] = []
+        reduced = self._reduced(run, confirmed, failing, chain)
         if reduced.schedule == confirmed.schedule:
             return confirmed
+        # If the smallest does not fail every time, the steps before it, smallest first, and
+        # last the confirmed schedule itself.
         larger = failing.get(confirmed.schedule.to_json())
-        return self._confirmed(run, reduced, [larger] if larger is not None else [])
+        return self._confirmed(run, reduced, chain + ([larger] if larger is not None else []))
 
-    def _reduced(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken]) -> Finding:
+    def _reduced(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken],
+                 chain: list[InvariantBroken] | None = None) -> Finding:
         """Drop the faults that add nothing, one replay each. Hypothesis's shrinking has a time
         limit, and each failing replay costs the recovery time, so it may stop with faults left
         that the failure does not need; this pass tries the schedule without each fault in
@@ -224,6 +228,8 @@ class Explorer:
                     failure = failing.get(smaller.to_json()) or self._try(run, smaller, "reduce")
                     if failure is not None:
                         failing[smaller.to_json()] = failure
+                        if chain is not None:
+                            chain.append(failure)
                         schedule, smaller_found = smaller, True
                         last = Finding(failure.invariant, failure.detail, smaller, failure.result)
                         self.say(f"reduce: smallest failing schedule so far: {len(smaller.faults)} fault(s)")
@@ -301,6 +307,7 @@ class Explorer:
         """Before each example the platform must be steady; one left broken is reset first."""
         probes = list(self.target.steady_state())
         if check_all(probes).passed:
+            time.sleep(self.target.quiet_s)
             return
         if self.target.reset is not None:
             self.say("steady state does not hold: resetting the platform before the next example")
@@ -309,6 +316,7 @@ class Explorer:
         while True:
             check = check_all(probes)
             if check.passed:
+                time.sleep(self.target.quiet_s)
                 return
             if time.monotonic() > deadline:
                 raise PlatformNotSteady(
