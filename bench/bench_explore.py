@@ -69,6 +69,8 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
             _, out, took = drillbook(path, "explore", "--budget", budget, "--seed", str(seed),
                                         "--found-dir", str(found_dir))
             first = re.search(r"failure found after (\d+) example\(s\), (\d+)s", out)
+            tried = re.search(r"(\d+) schedules tried", out)
+            spent = _spent(out, path)
             size = re.search(r"FOUND .*?: (.*) -> (\S+)$", out, re.M)
             faults = size.group(1).count(" at +") if size else 0
             pytest_code = None
@@ -79,15 +81,25 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
                                       capture_output=True, text=True, timeout=600)
                 pytest_code = done.returncode
             rows.append((seed, first.group(2) if first else "-", first.group(1) if first else "-",
-                         f"{took:.0f}", faults, pytest_code))
-            print(f"seed {seed}: found after {rows[-1][1]}s ({rows[-1][2]} examples), total {took:.0f}s, "
-                  f"minimal schedule {faults} fault(s), drill file under pytest exit {pytest_code}",
-                  flush=True)
+                         tried.group(1) if tried else "-", spent, f"{took:.0f}", faults, pytest_code))
+            print(f"seed {seed}: found after {rows[-1][1]}s ({rows[-1][2]} examples), {rows[-1][3]} examples "
+                  f"in all, {spent}, total {took:.0f}s, minimal schedule {faults} fault(s), drill file under "
+                  f"pytest exit {pytest_code}", flush=True)
     finally:
         drillbook(path, "env", "down", timeout=300)
-    print("seed | found after (s) | examples | total incl. shrink+confirm (s) | faults | pytest exit")
+    print("seed | found after (s) | examples to find | examples in all | search/shrink/confirm | "
+          "total (s) | faults | pytest exit")
     for row in rows:
         print(" | ".join(str(c) for c in row))
+
+
+def _spent(out: str, project: Path) -> str:
+    """The search, shrink and confirm times of the run's report (its path is in the last line)."""
+    report = re.search(r"report (\S+\.md)", out)
+    path = project / report.group(1) if report else None
+    text = path.read_text() if path is not None and path.is_file() else ""
+    times = re.search(r"\(search ([^,]+), shrink ([^,]+), confirm ([^)]+)\)", text)
+    return f"search {times.group(1)} / shrink {times.group(2)} / confirm {times.group(3)}" if times else "-"
 
 
 def main() -> None:

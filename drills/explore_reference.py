@@ -1,9 +1,9 @@
 """The built-in fault space of ``drillbook explore`` on the reference platform.
 
 Every link (partition, latency, reset, bandwidth), API pod kills, API and worker restarts,
-a database restart and a cache flush; the steady state is the API's health through the
-front door; the ledger writes through the service. The same space whatever the release:
-the search knows nothing of any weakness.
+a database restart, a failover of the database to its Multi-AZ standby and a cache flush;
+the steady state is the API's health through the front door; the ledger writes through the
+service. The same space whatever the release: the search knows nothing of any weakness.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from drillbook.drills.platform import Platform
+from drillbook.faults.base import Fault
 from drillbook.faults.cache_flush import CacheFlush
+from drillbook.faults.database_failover import DatabaseFailover
 from drillbook.faults.database_stop import DatabaseStop
 from drillbook.faults.deployment_kill import DeploymentKill
 from drillbook.faults.deployment_restart import DeploymentRestart
@@ -27,6 +29,9 @@ from drillbook.harness.probes import Probe
 RTO_S = 15.0
 #: The database row of the DR procedures' RPO table.
 RPO_S = 300.0
+#: A pause before each example: calls still in flight when the last one's faults lifted end
+#: within the service's timeouts (1-2 s), and what the service remembers of them with them.
+QUIET_S = 2.0
 
 
 def link_choices(api: str, link: str) -> list[FaultChoice]:
@@ -54,6 +59,21 @@ def link_choices(api: str, link: str) -> list[FaultChoice]:
     ]
 
 
+def restart_modes(env: Environment) -> list[str]:
+    """A stop (``fast``, ``immediate``) and, where the environment publishes its RDS primary, a
+    failover to the Multi-AZ standby: one choice, so a schedule never stops the primary and fails
+    it over at once (the failover would wait for an instance that another fault keeps stopped)."""
+    rds = (env.access().get("endpoints") or {}).get("database", {}).get("instance_id")
+    return ["fast", "immediate", *(["failover"] if rds else [])]
+
+
+def database_restart(env_name: str, state_dir: str, mode: str) -> Fault:
+    if mode == "failover":
+        # Through the RDS API: the standby takes over behind the same endpoint.
+        return DatabaseFailover(env_name, state_dir)
+    return DatabaseStop(env_name, state_dir, mode)
+
+
 def reference_space(env: Environment, state_dir: str) -> FaultSpace:
     api = env.network.api_url()
     choices: list[FaultChoice] = []
@@ -68,11 +88,8 @@ def reference_space(env: Environment, state_dir: str) -> FaultSpace:
         ),
         FaultChoice("deployment_restart app", lambda p: DeploymentRestart(name, state_dir, "app")),
         FaultChoice("deployment_restart workers", lambda p: DeploymentRestart(name, state_dir, "workers")),
-        FaultChoice(
-            "database_restart",
-            lambda p: DatabaseStop(name, state_dir, p["mode"]),
-            st.fixed_dictionaries({"mode": st.sampled_from(["fast", "immediate"])}),
-        ),
+        FaultChoice("database_restart", lambda p: database_restart(name, state_dir, p["mode"]),
+                    st.fixed_dictionaries({"mode": st.sampled_from(restart_modes(env))})),
         FaultChoice("cache_flush", lambda p: CacheFlush(name, state_dir)),
     ]
     # Combinations happen where faults overlap: starts within 1.5 s of each other, lasting up
@@ -85,7 +102,11 @@ def reference_target(env: Environment, state_dir: str = ".drillbook") -> Target:
     platform = Platform(env)
 
     def steady() -> list[Probe]:
-        return [platform.health_probe(timeout=2.0)]
+        # Every API replica ready, not only one behind the front door: a replica left unready by
+        # one example would otherwise carry over into the next (the check before each example
+        # passing on the others) and make a schedule fail there that passes on a clean platform.
+        available = [probe for probe in platform.deployment_probes() if probe.name == "app available"]
+        return [platform.health_probe(timeout=2.0), *available]
 
     def reset() -> None:
         # A platform left broken by an example (replicas stuck unready) is restarted, as an
@@ -94,5 +115,5 @@ def reference_target(env: Environment, state_dir: str = ".drillbook") -> Target:
         env.app.wait_available(timeout=120.0)
 
     return Target("reference", reference_space(env, state_dir), steady, ledger=platform.ledger_store,
-                  rto_s=RTO_S, rpo_s=RPO_S, reset=reset,
+                  rto_s=RTO_S, rpo_s=RPO_S, reset=reset, quiet_s=QUIET_S,
                   factory="drillbook.drills.explore_reference:reference_target", factory_fixtures=("env",))

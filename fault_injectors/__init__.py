@@ -35,6 +35,7 @@ _EXPORTS = {
     "ReplicaPromotion": "drillbook.faults.replica_promotion",
     "DnsRecord": "drillbook.faults.dns_record",
     "DatabaseSwitchover": "drillbook.faults.database_switchover",
+    "DatabaseFailover": "drillbook.faults.database_failover",
     "DatabaseStop": "drillbook.faults.database_stop",
     "PlatformOutage": "drillbook.faults.platform_outage",
     "DrCache": "drillbook.faults.dr_cache",
@@ -53,6 +54,7 @@ _EXPORTS = {
 __all__ = [
     "AccountSuspension",
     "BadRelease",
+    "DatabaseFailover",
     "DatabaseStop",
     "DatabaseSwitchover",
     "DeploymentBadRelease",
@@ -93,6 +95,7 @@ if TYPE_CHECKING:
     from drillbook.faults.account_suspension import AccountSuspension
     from drillbook.faults.bad_release import BadRelease
     from drillbook.faults.base import Fault
+    from drillbook.faults.database_failover import DatabaseFailover
     from drillbook.faults.database_stop import DatabaseStop
     from drillbook.faults.database_switchover import DatabaseSwitchover
     from drillbook.faults.deployment_bad_release import DeploymentBadRelease

@@ -69,11 +69,20 @@ def play(drill: Drill, target: Target, schedule: Schedule) -> Played:
             drill.note("explore: fault lifted", item.fault)
     lifted = time.monotonic()
     assert drill.t_fault is not None
-    with contextlib.suppress(RecoveryTimeout):  # recorded by the drill: its verdict is NOT_RECOVERED
+    try:
         drill.await_recovery(timeout=lifted - drill.t_fault + target.rto_s, probes=list(probes))
+        recovered = True
+    except RecoveryTimeout:  # recorded by the drill: its verdict is NOT_RECOVERED
+        recovered = False
     # What the lifts started (pods replaced, under their restart back-off) is waited for with the
     # drill's usual allowance, not the search's short one; the drill settles again and judges.
-    for fault in faults.values():
+    # A schedule that did not recover has failed already: another minute per fault would only
+    # slow the search (and shrinking replays failing schedules again and again).
+    for fault in faults.values() if recovered else ():
         with contextlib.suppress(Exception):
             fault.settle(AFTER_REVERT_S)
+    if not recovered:
+        # Its verdict comes first (not recovered); waiting again after revert for a platform that
+        # did not come back adds a reason, not information. The search resets it before the next.
+        drill.after_revert_s = 0.0
     return Played(lifted - drill.t_fault)

@@ -12,7 +12,9 @@ from drillbook.harness.records import DrillResult
 @dataclass(frozen=True)
 class Example:
     number: int
-    stage: str  # "search" before the first failure, "shrink" after it, "confirm" replays of the result
+    #: "search" before the first failure, "shrink" after it, "reduce" the pass dropping faults
+    #: that add nothing, "confirm" replays of the result
+    stage: str
     schedule: Schedule
     status: str
     invariant: str | None
@@ -30,6 +32,8 @@ class Finding:
     schedule: Schedule
     result: DrillResult
     drill_file: Path | None = None
+    #: False when no replay of it (nor of a larger failing schedule) failed every time.
+    confirmed: bool = True
 
 
 @dataclass

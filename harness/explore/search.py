@@ -161,7 +161,7 @@ class Explorer:
                 run.search_s = run.elapsed_s
         if self._stopped is not None:
             raise self._stopped
-        run.findings = [self._confirmed(run, finding, list(failing.values())) for finding in run.findings]
+        run.findings = [self._minimal(run, finding, failing) for finding in run.findings]
         if self.found_dir is not None and self.target.factory is not None:
             for finding in run.findings:
                 path = write_drill(self.found_dir, self.target, finding, seed=self.seed, when=run.started_at)
@@ -190,6 +190,55 @@ class Explorer:
             f"in {duration:.1f}s"
         )
         return failure
+
+    def _minimal(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken]) -> Finding:
+        """Confirm, reduce what is confirmed, confirm the reduced. The schedule Hypothesis ends
+        with may have failed once at the edge of failing (a fault just long enough) and pass
+        on replays: reducing it would find nothing smaller that fails, so reduction starts from
+        a schedule that failed every time, and its result is confirmed in turn."""
+        confirmed = self._confirmed(run, finding, list(failing.values()))
+        if not confirmed.confirmed:
+            return confirmed
+        chain: list[InvariantBroken] = []
+        reduced = self._reduced(run, confirmed, failing, chain)
+        if reduced.schedule == confirmed.schedule:
+            return confirmed
+        # If the smallest does not fail every time, the steps before it, smallest first, and
+        # last the confirmed schedule itself.
+        larger = failing.get(confirmed.schedule.to_json())
+        return self._confirmed(run, reduced, chain + ([larger] if larger is not None else []))
+
+    def _reduced(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken],
+                 chain: list[InvariantBroken] | None = None) -> Finding:
+        """Drop the faults that add nothing, one replay each. Hypothesis's shrinking has a time
+        limit, and each failing replay costs the recovery time, so it may stop with faults left
+        that the failure does not need; this pass tries the schedule without each fault in
+        turn and keeps the first smaller one that still fails, until none does (or the shrink
+        time is spent again). Each replay means what it says because the platform's failures
+        depend on the faults, not on timing (docs/explore.md)."""
+        began = time.monotonic()
+        schedule, last = finding.schedule, finding
+        try:
+            smaller_found = True
+            while smaller_found and len(schedule.faults) > 1 and time.monotonic() - began < self.shrink_s:
+                smaller_found = False
+                for index, dropped in enumerate(schedule.faults):
+                    smaller = Schedule(schedule.faults[:index] + schedule.faults[index + 1:])
+                    self.say(f"reduce: {len(schedule.faults)} fault(s), trying without {dropped.text()}")
+                    failure = failing.get(smaller.to_json()) or self._try(run, smaller, "reduce")
+                    if failure is not None:
+                        failing[smaller.to_json()] = failure
+                        if chain is not None:
+                            chain.append(failure)
+                        schedule, smaller_found = smaller, True
+                        last = Finding(failure.invariant, failure.detail, smaller, failure.result)
+                        self.say(f"reduce: smallest failing schedule so far: {len(smaller.faults)} fault(s)")
+                        break
+        finally:
+            spent = time.monotonic() - began
+            run.shrink_s += spent
+            run.elapsed_s += spent
+        return last
 
     def _confirmed(self, run: ExploreRun, finding: Finding, failing: list[InvariantBroken]) -> Finding:
         """A drill worth keeping fails every time. Shrinking pushes parameters to the edge of
@@ -220,10 +269,11 @@ class Explorer:
                 if last is not None:
                     return Finding(last.invariant, last.detail, schedule, last.result)
         finally:
-            run.confirm_s = time.monotonic() - began
-            run.elapsed_s += run.confirm_s
+            spent = time.monotonic() - began
+            run.confirm_s += spent
+            run.elapsed_s += spent
         return Finding(finding.invariant, finding.detail + " (not confirmed: passed on a replay)",
-                       finding.schedule, finding.result)
+                       finding.schedule, finding.result, confirmed=False)
 
     def _one(self, schedule: Schedule, number: int) -> tuple[DrillResult, float]:
         self._steady()
@@ -257,6 +307,7 @@ class Explorer:
         """Before each example the platform must be steady; one left broken is reset first."""
         probes = list(self.target.steady_state())
         if check_all(probes).passed:
+            time.sleep(self.target.quiet_s)
             return
         if self.target.reset is not None:
             self.say("steady state does not hold: resetting the platform before the next example")
@@ -265,6 +316,7 @@ class Explorer:
         while True:
             check = check_all(probes)
             if check.passed:
+                time.sleep(self.target.quiet_s)
                 return
             if time.monotonic() > deadline:
                 raise PlatformNotSteady(

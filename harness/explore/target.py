@@ -22,7 +22,10 @@ class Target:
     allowed. ``reset`` (optional) brings a platform that stayed broken back between
     examples, after the failing example was recorded. ``factory`` ("module:function")
     and ``factory_fixtures`` (pytest fixture names passed to it) let a written drill
-    file build this target again under plain pytest.
+    file build this target again under plain pytest. ``quiet_s`` is a pause before each
+    example once the steady state holds, so that what a platform remembers of the last
+    example for a moment (a slow call in a breaker's window) is gone when the next begins:
+    each replay of a schedule then means the same thing.
     """
 
     name: str
@@ -34,6 +37,7 @@ class Target:
     reset: Callable[[], None] | None = None
     factory: str | None = None
     factory_fixtures: tuple[str, ...] = ()
+    quiet_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -43,5 +47,7 @@ class Target:
         if not 0 < self.rto_s <= 86400 or not 0 <= self.rpo_s <= 86400:
             raise InvalidDrillConfig(f"rto_s must be in (0, 86400] and rpo_s in [0, 86400], got "
                                      f"{self.rto_s!r} and {self.rpo_s!r}")
+        if not 0 <= self.quiet_s <= 600:
+            raise InvalidDrillConfig(f"quiet_s must be in [0, 600], got {self.quiet_s!r}")
         if self.factory is not None and ":" not in self.factory:
             raise InvalidDrillConfig(f"factory is 'module:function', got {self.factory!r}")

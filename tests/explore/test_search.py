@@ -10,6 +10,8 @@ from pathlib import Path
 from drillbook.harness import journal
 from drillbook.harness.explore import Explorer, NotRecoveredInTime
 from drillbook.harness.explore.report import render
+from drillbook.harness.explore.run import ExploreRun, Finding
+from drillbook.harness.explore.schedule import Schedule, Scheduled
 from tests.explore.toy import ToyPlatform, toy_target
 
 
@@ -76,3 +78,22 @@ def test_the_minimal_schedule_is_a_drill_file_that_fails_on_the_weak_platform_on
             text=True, timeout=120,
         )
         assert done.returncode == code, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_the_reduce_pass_drops_a_fault_that_adds_nothing(weak_toy: ToyPlatform, tmp_path: Path) -> None:
+    """What Hypothesis's shrinking leaves when its time runs out: a fault the failure does not need.
+    The pass after it replays the schedule without each fault and keeps the smaller that fails."""
+    explorer = _explorer(weak_toy, tmp_path, 60.0, [])
+    three = Schedule((
+        Scheduled("network_latency toy-cache", {"latency_ms": 600}, 0.0, 0.8),
+        Scheduled("network_latency toy-store", {"latency_ms": 100}, 0.0, 0.3),
+        Scheduled("network_partition toy-store", {}, 0.2, 0.6),
+    ))
+    run = ExploreRun("toy", 1, 60.0, "now")
+    failure = explorer._try(run, three, "search")
+    assert failure is not None, "the three-fault schedule must fail on the weak platform"
+    found = explorer._reduced(run, Finding(failure.invariant, failure.detail, three, failure.result), {})
+    assert sorted(f.fault for f in found.schedule.faults) == ["network_latency toy-cache",
+                                                              "network_partition toy-store"]
+    assert found.invariant == NotRecoveredInTime.invariant
+    assert "reduce" in {e.stage for e in run.examples}

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from drillbook.faults.noop import NoopFault
 from drillbook.harness.errors import InvalidDrillConfig
-from drillbook.harness.explore import FaultChoice, FaultSpace, Schedule, schedules
+from drillbook.harness.explore import FaultChoice, FaultSpace, Schedule, Target, schedules
 
 ROOT = Path(__file__).resolve().parents[2]
 CHOICES = tuple(FaultChoice(f"noop {i}", lambda p: NoopFault(), st.just({"i": i})) for i in range(4))
@@ -63,3 +63,9 @@ def test_bad_input_is_one_message(tmp_path: Path, args: list[str], message: str)
                           text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("quiet_s", [-1.0, 601.0])
+def test_a_target_refuses_a_quiet_pause_out_of_range(quiet_s: float) -> None:
+    with pytest.raises(InvalidDrillConfig, match="quiet_s"):
+        Target("t", SPACE, lambda: [], quiet_s=quiet_s)

@@ -9,6 +9,7 @@ import pytest
 
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.twin.service.breaker import SLOW_S, CacheBreaker
+from drillbook.twin.service.monitor import PlatformMonitor
 from drillbook.twin.settings import LocalSettings
 
 
@@ -56,3 +57,29 @@ def test_the_release_is_a_setting() -> None:
     assert LocalSettings()._with({"release": "1.2.0"}, where="t").release == "1.2.0"
     with pytest.raises(InvalidDrillConfig, match=r"release of the service \(1.0.0"):
         LocalSettings()._with({"release": "9.9"}, where="t")
+
+
+@pytest.mark.parametrize(("cache_s", "opens"), [(SLOW_S + 0.3, True), (0.01, False)])
+def test_the_monitor_latches_a_replica_that_gets_no_traffic(cache_s: float, opens: bool) -> None:
+    """Release 1.2.0's monitor pings both on its own clock: a lost database meeting a slow
+    cache opens the breaker whether or not requests arrive (so explore's replays agree)."""
+    breaker = CacheBreaker("latch")
+    breaker.arm()
+
+    def database() -> None:
+        breaker.database_failed()  # what Service._check_database does when the database is lost
+        raise ConnectionError("database lost")
+
+    def cache() -> None:
+        with breaker.call():
+            time.sleep(cache_s)
+
+    monitor = PlatformMonitor(database, cache)
+    monitor.start()
+    try:
+        deadline = time.monotonic() + 3.0
+        while not breaker.open and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        monitor.stop()
+    assert breaker.open is opens

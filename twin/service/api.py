@@ -21,6 +21,7 @@ from drillbook.twin.passwords import verify_password
 from drillbook.twin.service import store, tokens
 from drillbook.twin.service.breaker import CacheBreaker
 from drillbook.twin.service.config import ServiceConfig
+from drillbook.twin.service.monitor import PlatformMonitor
 from drillbook.twin.service.sessions import CacheUnavailable, Sessions
 from drillbook.twin.service.store import AuditEvent, Database, DatabaseUnavailable
 
@@ -95,8 +96,15 @@ class Service:
         self.started = time.monotonic()
         #: Set on SIGTERM: the replica still serves while the load balancer stops sending to it.
         self.draining = threading.Event()
+        #: The release whose breaker latches watches the platform on a clock of its own (monitor.py).
+        self.monitor = (PlatformMonitor(self._check_database, self.sessions.ping)
+                        if self.breaker.mode == "latch" else None)
+        if self.monitor is not None:
+            self.monitor.start()
 
     def close(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
         self.db.close()
         self.sessions.close()
 

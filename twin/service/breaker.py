@@ -7,7 +7,9 @@ moment ago) is taken for a platform-wide outage, and at the second such error wi
 ``OUTAGE_S`` the breaker opens, and it never closes again: every cache call fails at once with
 ``circuit open`` until the replica restarts. Neither a slow cache nor a lost database alone
 opens it; only the two together do. The breaker is armed once the replica has been healthy
-(a replica starting up, slow to reach both, does not trip it).
+(a replica starting up, slow to reach both, does not trip it). The release's platform
+monitor (monitor.py) pings the database and the cache on a clock of its own, so whether the
+breaker opens depends on the faults, not on where the replica's requests happened to fall.
 """
 
 from __future__ import annotations
