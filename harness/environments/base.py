@@ -109,6 +109,16 @@ class ReplicaRole(DatabaseInstance, Protocol):
 
 
 @runtime_checkable
+class RebuildableReplica(ReplicaRole, Protocol):
+    """A replica its environment can make again after a promotion (the local standby cloned
+    again; RDS: the promoted instance deleted, the read replica created again)."""
+
+    def promoted(self) -> bool: ...
+
+    def rebuild(self, timeout: float = 600.0) -> None: ...
+
+
+@runtime_checkable
 class BackupsRole(Protocol):
     """The database's backups: snapshots newest first, and taking one."""
 

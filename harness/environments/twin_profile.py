@@ -62,6 +62,11 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
     for role, deployment in sorted((endpoints.get("deployments") or {}).items()):
         lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
                   f"selector = {_q('app=' + deployment)}"]
+    # The DR pool (Scenario 1B) is another cluster: a context of the same kubeconfig.
+    if kube.get("kubeconfig") and kube.get("dr_context"):
+        for role, deployment in sorted((endpoints.get("dr_deployments") or {}).items()):
+            lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
+                      f"selector = {_q('app=' + deployment)}", f"context = {_q(kube['dr_context'])}"]
     toxiproxy = endpoints.get("toxiproxy") or {}
     if toxiproxy.get("url"):
         lines += ["", f"[{t}.network]", f"url = {_q(toxiproxy['url'])}",

@@ -85,10 +85,18 @@ class StagingEnvironment(Environment):
             if role == "database":
                 return RdsDatabase(rds, s, read_secret=self._read_secret())
             assert s.instance_id is not None
+            primary = self.settings.roles.get("database")
+            source = None
+            if isinstance(primary, DatabaseSettings) and primary.driver == "rds":
+                def source() -> RdsDatabase:
+                    found = self.role("database")
+                    assert isinstance(found, RdsDatabase)
+                    return found
             return RdsReplica(
                 rds,
                 s.instance_id,
                 s.url,
+                source=source,
                 read_secret=self._read_secret(),
                 connect_timeout=s.connect_timeout,
                 wait_timeout=s.wait_timeout,
