@@ -172,6 +172,8 @@ class StagingEnvironment(Environment):
         if isinstance(db, DatabaseSettings) and db.driver == "rds" and db.aws is not None:
             rds = db.instance_id
             aws = {"region": db.aws.region, "endpoint_url": db.aws.endpoint_url, "profile": db.aws.profile}
+            if db.aws.config_file:  # where the profile's credentials are (the twin's placeholder ones)
+                aws["config_file"] = db.aws.config_file
         app = self.settings.roles.get("app")
         kube = Cluster.of(app.kube).params() if isinstance(app, DeploymentSettings) else {}
         return ControlPlanes(rds_instance=rds, aws=aws, kube=kube)
