@@ -174,8 +174,9 @@ def test_a_promoted_replica_is_deleted_and_created_again_at_its_endpoint(rds: Rd
     assert (again.replica_source or "").endswith(f":db:{target.primary}") or again.replica_source == source.id
     assert (again.endpoint, again.port) == (before.endpoint, before.port)
     assert again.instance_class == before.instance_class
-    with pytest.raises(AwsAlreadyExists):
-        in_its_region.create_read_replica(replica, source, source_region=target.aws.region, timeout=10)
+    if target.name == "twin":  # (moto's plain server replaces an instance of the same identifier)
+        with pytest.raises(AwsAlreadyExists):
+            in_its_region.create_read_replica(replica, source, source_region=target.aws.region, timeout=10)
 
 
 def test_delete_keeps_a_final_snapshot(rds: Rds, stoppable: str) -> None:
