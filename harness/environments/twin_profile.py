@@ -2,7 +2,8 @@
 
 The twin answers the APIs staging uses (moto's RDS, Route 53, Secrets Manager and S3, a
 Kubernetes API server, a toxiproxy, Redis, PostgreSQL), so a profile naming its endpoints
-is a staging profile like any other: the same drivers, the same drills. The text is
+is a staging profile like any other: the same drivers, the same drills (the DR region's pool,
+``app_dr`` and ``workers_dr``, is the kubeconfig's DR context, as a second cluster). The text is
 written as a team writes one for AWS and a cluster (docs/staging.md); only the endpoints
 differ. It holds no secret: the twin's superuser and Redis take no password from
 localhost, and moto accepts any AWS credentials (the comment at the top says which).
