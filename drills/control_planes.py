@@ -37,7 +37,7 @@ def rds(env: Environment) -> tuple[Rds, str]:
     if not planes.rds_instance:
         raise RoleUnavailable(missing(env) or "no RDS instance")
     aws = AwsSettings(region=planes.aws["region"], endpoint_url=planes.aws.get("endpoint_url"),
-                      profile=planes.aws.get("profile"),
+                      profile=planes.aws.get("profile"), config_file=planes.aws.get("config_file"),
                       emulator_credentials=bool(planes.aws.get("emulator")))
     where = f"[environments.{env.name}.database]"
     return Rds(aws, where=where, poll_interval=env.poll_interval), planes.rds_instance

@@ -31,6 +31,7 @@ class RdsRebootFailover(Fault):
         *,
         endpoint_url: str | None = None,
         profile: str | None = None,
+        config_file: str | None = None,
         require_multi_az: bool = True,
         timeout: float = 1800.0,
         poll_interval: float = 10.0,
@@ -40,6 +41,7 @@ class RdsRebootFailover(Fault):
         self.region = region
         self.endpoint_url = endpoint_url
         self.profile = profile
+        self.config_file = config_file
         self.require_multi_az = require_multi_az
         self.timeout = timeout
         self.poll_interval = poll_interval
@@ -50,7 +52,7 @@ class RdsRebootFailover(Fault):
 
     def _rds(self) -> Rds:
         aws = AwsSettings(region=self.region, endpoint_url=self.endpoint_url, profile=self.profile,
-                          emulator_credentials=self.emulator)
+                          config_file=self.config_file, emulator_credentials=self.emulator)
         return Rds(aws, where=f"fault {self.name} instance_id", poll_interval=self.poll_interval)
 
     def inject(self) -> None:
@@ -76,6 +78,7 @@ class RdsRebootFailover(Fault):
             "region": self.region,
             "endpoint_url": self.endpoint_url,
             "profile": self.profile,
+            "config_file": self.config_file,
             "require_multi_az": self.require_multi_az,
             "timeout": self.timeout,
             "poll_interval": self.poll_interval,

@@ -1,4 +1,5 @@
-"""Promote the DR replica (``aws rds promote-read-replica``); undone by rebuilding it."""
+"""Promote the DR replica (``aws rds promote-read-replica``); undone by making it again
+(``aws rds create-db-instance-read-replica`` on RDS)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from typing import Any
 
 from drillbook.faults._env import open_environment
 from drillbook.faults.base import Change
+from drillbook.harness.environments.base import RebuildableReplica
 from drillbook.harness.errors import FaultError
 
 
 class ReplicaPromotion(Change):
     """Makes the DR replica a writable primary. A recovery change: once the drill is over,
-    revert throws the promoted copy away and clones a fresh standby from the primary,
-    so the environment has its DR replica again."""
+    revert throws the promoted copy away and makes the replica again from the primary (a
+    fresh standby clone locally; on RDS the promoted instance deleted with a final snapshot
+    and CreateDBInstanceReadReplica), so the environment has its DR replica again."""
 
     name = "replica_promotion"
     blast_radius = "the DR replica (no longer a standby)"
@@ -27,18 +30,18 @@ class ReplicaPromotion(Change):
     def revert(self) -> None:
         env = open_environment(self.env_name, self.state_dir)
         replica = env.replica
-        if not hasattr(replica, "rebuild"):
+        if not isinstance(replica, RebuildableReplica):
             raise FaultError(
                 f"the DR replica {replica.name!r} was promoted and environment {env.name!r} cannot "
-                "clone it again by itself: recreate the read replica from the primary (aws rds "
-                "create-db-instance-read-replica; on the twin, `drillbook env down` then `up`)"
+                "make it again by itself: recreate the read replica from the primary (aws rds "
+                "create-db-instance-read-replica)"
             )
-        if replica.promoted() or not replica.running():  # type: ignore[attr-defined]
+        if replica.promoted() or not replica.running():
             # A standby is cloned from a running primary: whatever stopped it (a fault
             # reverted after this change) is undone here first; its own revert is then a no-op.
             if not env.database.running():
                 env.database.start(timeout=self.timeout)
-            replica.rebuild(timeout=self.timeout)  # type: ignore[attr-defined]
+            replica.rebuild(timeout=self.timeout)
 
     def describe(self) -> dict[str, Any]:
         return {"env_name": self.env_name, "state_dir": self.state_dir, "timeout": self.timeout}

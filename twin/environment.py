@@ -42,6 +42,7 @@ from drillbook.twin.aws_platform import PlatformAws
 from drillbook.twin.backups import LocalBackups
 from drillbook.twin.cache import LocalCache
 from drillbook.twin.database import ClusterBook, LocalDatabase, LocalReplica
+from drillbook.twin.kube.kubeconfig import DR_CONTEXT
 from drillbook.twin.layout import Layout
 from drillbook.twin.network import APP_DB, APP_DB_DR, LocalNetwork
 from drillbook.twin.pgbin import find_bindir, server_version
@@ -333,6 +334,7 @@ class LocalEnvironment(Environment):
         primary = self.record.clusters.get("primary")
         replica = self.record.clusters.get("dr-replica")
         redis = self.record.processes.get("redis")
+        dr_pool = self.app_plane is not None and self.app_plane.dr_enabled
         found["endpoints"] = {
             "aws": aws,
             "database": {
@@ -343,8 +345,11 @@ class LocalEnvironment(Environment):
             },
             "redis_url": f"redis://127.0.0.1:{redis.port}/0" if redis is not None and redis.port else None,
             "kube": {"api_url": facts.get("kube_url"), "kubeconfig": facts.get("kubeconfig"),
-                     "namespace": self.app_plane.namespace if self.app_plane is not None else None},
+                     "namespace": self.app_plane.namespace if self.app_plane is not None else None,
+                     "dr_context": DR_CONTEXT if dr_pool else None},
             "deployments": {"app": "api", "workers": "workers"},
+            # The DR region's pool, served in the kubeconfig's DR context (pilot light: 0 replicas).
+            "dr_deployments": {"app_dr": "api-dr", "workers_dr": "workers-dr"} if dr_pool else {},
             "toxiproxy": {"url": facts.get("toxiproxy_url"), "proxies": sorted(facts.get("links") or {})},
             "front_door_url": facts.get("front_door_url"),
             "evidence_bucket": names.evidence_bucket,

@@ -49,10 +49,20 @@ def instrument(client: Any) -> Any:
     return client
 
 
+class _Started(tuple[Any, ...]):
+    """(recorder, monotonic start, start time, operation, parameters), kept in the request's
+    context. Copied as itself: botocore deep-copies the whole request, context included, to
+    presign a cross-region call (CreateDBInstanceReadReplica with SourceRegion), and the
+    recorder holds a lock."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Started:
+        return self
+
+
 def _started(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
     target = current()
     if target is not None:
-        context[_STATE] = (target, time.monotonic(), now_iso(), str(model.name), aws_params(params))
+        context[_STATE] = _Started((target, time.monotonic(), now_iso(), str(model.name), aws_params(params)))
 
 
 def _finished(service: str) -> Any:

@@ -109,6 +109,16 @@ class ReplicaRole(DatabaseInstance, Protocol):
 
 
 @runtime_checkable
+class RebuildableReplica(ReplicaRole, Protocol):
+    """A replica its environment can make again after a promotion (the local standby cloned
+    again; RDS: the promoted instance deleted, the read replica created again)."""
+
+    def promoted(self) -> bool: ...
+
+    def rebuild(self, timeout: float = 600.0) -> None: ...
+
+
+@runtime_checkable
 class BackupsRole(Protocol):
     """The database's backups: snapshots newest first, and taking one."""
 
@@ -250,8 +260,9 @@ class ControlPlanes:
 
     #: The database's RDS instance id.
     rds_instance: str | None = None
-    #: How its API is reached: ``region``, ``endpoint_url``, ``profile``, ``emulator`` (an endpoint
-    #: that takes any credentials: fixed dummy ones are used).
+    #: How its API is reached: ``region``, ``endpoint_url``, ``profile``, ``config_file`` (the AWS
+    #: config file naming the profile), ``emulator`` (an endpoint that takes any credentials:
+    #: fixed dummy ones are used).
     aws: dict[str, Any] = field(default_factory=dict)
     #: The app's Kubernetes cluster (``Cluster`` parameters: ``namespace``, ``context``,
     #: ``kubeconfig``, ``api_url``, ``in_cluster``, ``request_timeout``).

@@ -2,7 +2,8 @@
 
 The twin answers the APIs staging uses (moto's RDS, Route 53, Secrets Manager and S3, a
 Kubernetes API server, a toxiproxy, Redis, PostgreSQL), so a profile naming its endpoints
-is a staging profile like any other: the same drivers, the same drills. The text is
+is a staging profile like any other: the same drivers, the same drills (the DR region's pool,
+``app_dr`` and ``workers_dr``, is the kubeconfig's DR context, as a second cluster). The text is
 written as a team writes one for AWS and a cluster (docs/staging.md); only the endpoints
 differ. It holds no secret: the twin's superuser and Redis take no password from
 localhost, and moto accepts any AWS credentials (the comment at the top says which).
@@ -62,6 +63,11 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
     for role, deployment in sorted((endpoints.get("deployments") or {}).items()):
         lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
                   f"selector = {_q('app=' + deployment)}"]
+    # The DR pool (Scenario 1B) is another cluster: a context of the same kubeconfig.
+    if kube.get("kubeconfig") and kube.get("dr_context"):
+        for role, deployment in sorted((endpoints.get("dr_deployments") or {}).items()):
+            lines += ["", f"[{t}.{role}]", f"deployment = {_q(deployment)}",
+                      f"selector = {_q('app=' + deployment)}", f"context = {_q(kube['dr_context'])}"]
     toxiproxy = endpoints.get("toxiproxy") or {}
     if toxiproxy.get("url"):
         lines += ["", f"[{t}.network]", f"url = {_q(toxiproxy['url'])}",

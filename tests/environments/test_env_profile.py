@@ -43,7 +43,8 @@ def test_the_profile_of_the_twin_runs_the_staging_drills(local_env: SharedEnv, t
                      "--grant", caps.SUPERUSER, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     text = done.stdout
-    tables = ("app", "workers", "network", "dns", "secrets", "object_store", "cache", "replica")
+    tables = ("app", "workers", "app_dr", "workers_dr", "network", "dns", "secrets", "object_store", "cache",
+              "replica")
     for line in ('driver = "rds"', "kubeconfig = ", "config_file = ",
                  *(f"[environments.twin.{t}]" for t in tables)):
         assert line in text, text
@@ -55,6 +56,9 @@ def test_the_profile_of_the_twin_runs_the_staging_drills(local_env: SharedEnv, t
     assert set(settings.roles) == {"database", "backups", *tables}
     assert settings.profile.capabilities == {caps.SUPERUSER} and settings.profile.poll_interval == 0.2
     assert isinstance(settings.roles["app"], DeploymentSettings) and settings.roles["app"].deployment == "api"
+    dr_pool = settings.roles["app_dr"]  # the DR region's cluster: the kubeconfig's other context
+    assert isinstance(dr_pool, DeploymentSettings)
+    assert (dr_pool.deployment, dr_pool.kube.context) == ("api-dr", "drillbook-local-dr")
     env = StagingEnvironment(settings)
     # RDS says "modifying" while the twin builds the Multi-AZ standby after `env up`.
     assert holds_within(env.database.running, timeout=180.0, interval=1.0)

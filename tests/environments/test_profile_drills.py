@@ -56,6 +56,36 @@ def test_the_network_partition_through_the_profiles_toxiproxy(local_env: SharedE
 
 
 
+def test_the_failover_to_the_dr_region_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:
+    """1B: the DR replica promoted through RDS, the DR pool scaled in the DR cluster's context,
+    the record UPSERTed; the revert deletes the promoted replica (a final snapshot kept) and
+    creates the read replica again, which streams from the primary at its old endpoint."""
+    from tests.twin.rds.support import DR_REGION, REPLICA, rds_client
+
+    west = rds_client(local_env.env, DR_REGION)
+    before = west.describe_db_instances(DBInstanceIdentifier=REPLICA)["DBInstances"][0]
+    (record,) = run_on_profile(local_env, tmp_path,
+                               "test_infrastructure_failure.py::test_1b_failover_to_dr_region")
+    assert record["drill"]["option"] == "1B failover to the DR region"
+    assert all(f["reverted_at"] and not f["revert_error"] for f in record["faults"]), record["faults"]
+    by_kind: dict[str, set[str]] = {}
+    for call in record["calls"]:
+        if call["permission"]:
+            by_kind.setdefault(str(call["caller_kind"]), set()).add(str(call["permission"]))
+    assert {"rds:PromoteReadReplica", "route53:ChangeResourceRecordSets"} <= by_kind["change"], by_kind
+    assert "apps/deployments:patch" in by_kind["fault"] | by_kind["change"], by_kind  # pools scaled
+    assert {"rds:DeleteDBInstance", "rds:CreateDBInstanceReadReplica"} <= by_kind["revert"], by_kind
+    after = west.describe_db_instances(DBInstanceIdentifier=REPLICA)["DBInstances"][0]
+    assert after["DBInstanceStatus"] == "available" and after["Endpoint"] == before["Endpoint"]
+    assert after["ReadReplicaSourceDBInstanceIdentifier"] == before["ReadReplicaSourceDBInstanceIdentifier"]
+    assert local_env.env.local_replica.lag().state == "streaming"
+    finals = [s["DBSnapshotIdentifier"] for s in west.describe_db_snapshots(DBInstanceIdentifier=REPLICA)[
+        "DBSnapshots"] if s["DBSnapshotIdentifier"].startswith(f"{REPLICA}-promoted-")]
+    assert finals, "the promoted replica was deleted without a final snapshot"
+    for final in finals:
+        west.delete_db_snapshot(DBSnapshotIdentifier=final)
+
+
 def test_the_application_crash_through_the_profiles_kubernetes_api(local_env: SharedEnv,
                                                                    tmp_path: Path) -> None:
     """5A-5C through the deployment: the bad release (Recreate), the crashed replica's previous

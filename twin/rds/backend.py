@@ -150,11 +150,11 @@ class TwinRdsBackend(RDSBackend):
         raise NotEmulated("CreateDBInstance", RESTORE_INSTEAD)
 
     def create_db_instance_read_replica(self, db_kwargs: dict[str, Any]) -> DBInstance:
-        raise NotEmulated(
-            "CreateDBInstanceReadReplica",
-            "The platform's read replica is compliant-prod-replica-west (us-west-2); after its "
-            "promotion a drill's revert, or `drillbook env down` and `up`, clones it again.",
-        )
+        identifier = str(db_kwargs["db_instance_identifier"])
+        self._validate_db_identifier(identifier)
+        self._bound().create_replica(identifier, str(db_kwargs["source_db_instance_identifier"]),
+                                     self.region_name)
+        return self._tagged(identifier, db_kwargs)
 
     def modify_db_instance(self, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
         raise NotEmulated("ModifyDBInstance", "The instances' settings are those of the local environment.")

@@ -1,5 +1,5 @@
 """The twin's side of the RDS API, whole: every call's action on the real servers
-(``instance_actions``, ``snapshot_actions``) over what exists (``views``), and the
+(``instance_actions``, ``read_replica``, ``snapshot_actions``) over what exists (``views``), and the
 primary's Multi-AZ standby kept."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from drillbook.twin.rds import multi_az
 from drillbook.twin.rds.instance_actions import InstanceActions
 from drillbook.twin.rds.operations import INSTANCE
 from drillbook.twin.rds.plane import PRIMARY, STANDBY, DataPlane, PlaneNotUp
+from drillbook.twin.rds.read_replica import ReadReplicaActions
 from drillbook.twin.rds.snapshot_actions import SnapshotActions
 
 
-class RdsTwin(InstanceActions, SnapshotActions):
+class RdsTwin(InstanceActions, ReadReplicaActions, SnapshotActions):
     def __init__(self, plane: DataPlane, *, multi_az: bool = True, log: logging.Logger | None = None) -> None:
         super().__init__(plane, log=log)
         self.multi_az = multi_az

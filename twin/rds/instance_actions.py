@@ -1,5 +1,6 @@
 """StopDBInstance, StartDBInstance, RebootDBInstance, PromoteReadReplica and
-DeleteDBInstance, each acting on the instance's real server.
+DeleteDBInstance (also of the promoted DR replica: ``read_replica``), each acting on the
+instance's real server.
 
 Every call is checked first, as RDS checks it (the instance exists in the region, its
 status allows the action), and returns at once with the intermediate status; the server
@@ -16,6 +17,8 @@ from drillbook.twin.rds.errors import (
 )
 from drillbook.twin.rds.inventory import PRIMARY_KIND, REPLICA_KIND, Instance
 from drillbook.twin.rds.operations import INSTANCE
+from drillbook.twin.rds.plane import REPLICA
+from drillbook.twin.rds.read_replica import discard_promoted_replica
 from drillbook.twin.rds.views import AVAILABLE, STOPPED, InstanceView, TwinViews
 
 #: How long a background action may take before it is given up (a failover, a stop).
@@ -146,13 +149,17 @@ class InstanceActions(TwinViews):
         server = self.plane.server(record, inst.server)
         catalogue = self.plane.catalogue(inst.server)
         database = self.plane.database(record)
+        plane = self.plane
 
         def work() -> None:
             if final_snapshot_id:
                 server.start(timeout=ACTION_TIMEOUT_S)  # a base backup needs the server up
                 server.wait_ready(timeout=ACTION_TIMEOUT_S)
                 catalogue.take(server, kind="manual", snapshot_id=final_snapshot_id.lower())
-            database.discard(inst.server)
+            if inst.server == REPLICA:
+                discard_promoted_replica(plane, plane.record())
+            else:
+                database.discard(inst.server)
 
         if final_snapshot_id:
             self.taking_snapshot(final_snapshot_id, inst, (INSTANCE, inst.id))

@@ -53,8 +53,9 @@ class Instance:
 
     @property
     def protected(self) -> bool:
-        """The platform's own instances have deletion protection."""
-        return self.server in (PRIMARY, REPLICA)
+        """The platform's own instances have deletion protection; the DR replica loses it once
+        promoted, so a failover's revert can delete it and create the read replica again."""
+        return self.server == PRIMARY or (self.server == REPLICA and self.kind == REPLICA_KIND)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The ``database`` and ``replica`` roles in staging: any PostgreSQL by URL (the data plane,
 through psycopg), and, with ``driver = "rds"``, its RDS instance (the control plane:
-stop/start, snapshots, restores, point-in-time restores, promotion).
+stop/start, snapshots, restores, point-in-time restores, promotion, and the read replica
+created again after one).
 
 The URL comes from a reference (an environment variable or a Secrets Manager secret),
 is read at the moment of use and registered for redaction. A restored or promoted RDS
@@ -9,6 +10,7 @@ instance is reached with the same credentials at its own endpoint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -232,7 +234,23 @@ class RdsDatabase(RdsInstanceRole):
 
 
 class RdsReplica(RdsInstanceRole):
-    """A cross-region read replica: lag from the replica itself, promotion through RDS."""
+    """A cross-region read replica: lag from the replica itself, promotion through RDS, and,
+    after a promotion, the read replica created again from ``source`` (the primary's role)."""
+
+    def __init__(
+        self,
+        rds: Rds,
+        instance_id: str,
+        url: SecretRef | None,
+        *,
+        source: Callable[[], RdsInstanceRole] | None = None,
+        read_secret: SecretReader | None = None,
+        connect_timeout: float = 5.0,
+        wait_timeout: float = 1800.0,
+    ) -> None:
+        super().__init__(rds, instance_id, url, read_secret=read_secret, connect_timeout=connect_timeout,
+                         wait_timeout=wait_timeout)
+        self.source = source
 
     def lag_s(self) -> float | None:
         if self.url is None:
@@ -251,6 +269,32 @@ class RdsReplica(RdsInstanceRole):
             connect_timeout=self.connect_timeout,
             wait_timeout=self.wait_timeout,
         )
+
+    def promoted(self) -> bool:
+        """Available and no longer replicating (or gone: a rebuild cut short after the delete)."""
+        current = self.rds.describe(self.name) if self.rds.exists(self.name) else None
+        return current is None or (current.status == "available" and current.replica_source is None)
+
+    def rebuild(self, timeout: float = 3600.0) -> None:
+        """The read replica again after a promotion, as on RDS: the promoted instance deleted
+        (its data kept in a final snapshot, ``<id>-promoted-<time>``), then
+        CreateDBInstanceReadReplica of the source under the same identifier, so its endpoint
+        (and the URL naming it) stays. A replica that still replicates is left as it is."""
+        if self.source is None:
+            raise InvalidDrillConfig(
+                f"{self.rds.where}: the read replica {self.name!r} was promoted and cannot be created "
+                'again without its source: configure [database] with driver = "rds" and instance_id'
+            )
+        primary = self.source()
+        like: RdsInstance | None = None
+        if self.rds.exists(self.name):
+            like = self.describe()
+            if like.replica_source is not None:
+                return
+            final = f"{self.name}-promoted-{datetime.now(UTC):%Y%m%d%H%M%S}"
+            self.rds.delete(self.name, final_snapshot_id=final, timeout=timeout)
+        self.rds.create_read_replica(self.name, primary.describe(), source_region=primary.rds.aws.region,
+                                     like=like, timeout=timeout)
 
 
 def _snapshot(snap: RdsSnapshot, started: datetime | None, finished: datetime | None) -> Snapshot:

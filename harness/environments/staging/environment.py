@@ -85,10 +85,18 @@ class StagingEnvironment(Environment):
             if role == "database":
                 return RdsDatabase(rds, s, read_secret=self._read_secret())
             assert s.instance_id is not None
+            primary = self.settings.roles.get("database")
+            source = None
+            if isinstance(primary, DatabaseSettings) and primary.driver == "rds":
+                def source() -> RdsDatabase:
+                    found = self.role("database")
+                    assert isinstance(found, RdsDatabase)
+                    return found
             return RdsReplica(
                 rds,
                 s.instance_id,
                 s.url,
+                source=source,
                 read_secret=self._read_secret(),
                 connect_timeout=s.connect_timeout,
                 wait_timeout=s.wait_timeout,
@@ -164,6 +172,8 @@ class StagingEnvironment(Environment):
         if isinstance(db, DatabaseSettings) and db.driver == "rds" and db.aws is not None:
             rds = db.instance_id
             aws = {"region": db.aws.region, "endpoint_url": db.aws.endpoint_url, "profile": db.aws.profile}
+            if db.aws.config_file:  # where the profile's credentials are (the twin's placeholder ones)
+                aws["config_file"] = db.aws.config_file
         app = self.settings.roles.get("app")
         kube = Cluster.of(app.kube).params() if isinstance(app, DeploymentSettings) else {}
         return ControlPlanes(rds_instance=rds, aws=aws, kube=kube)

@@ -130,5 +130,16 @@ def twin_target(request: pytest.FixtureRequest) -> RdsTarget:
 
 
 def _rebuilt_replica(env: Any) -> None:
+    from tests.twin.rds.support import DR_REGION, PRIMARY, REGION, REPLICA, rds_client
+
+    record = env.state.read()
+    if record is not None and "dr-replica" not in record.clusters:  # deleted, not created again
+        (primary,) = rds_client(env).describe_db_instances(DBInstanceIdentifier=PRIMARY)["DBInstances"]
+        arn = primary["DBInstanceArn"]
+        west = rds_client(env, DR_REGION)
+        west.create_db_instance_read_replica(DBInstanceIdentifier=REPLICA, SourceDBInstanceIdentifier=arn,
+                                             SourceRegion=REGION)
+        west.get_waiter("db_instance_available").wait(DBInstanceIdentifier=REPLICA,
+                                                      WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     if env.local_replica.promoted():
         env.local_replica.rebuild()

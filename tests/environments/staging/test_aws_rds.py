@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from drillbook.harness.environments.staging.aws.client import client
 from drillbook.harness.environments.staging.aws.errors import (
     AwsAlreadyExists,
     AwsError,
@@ -152,6 +153,30 @@ def test_promote_read_replica(rds: Rds, target: RdsTarget) -> None:
         assert in_its_region.describe(replica).replica_source is None
     with pytest.raises(AwsWrongState, match=f"'{target.primary}' is not a read replica"):
         rds.promote(target.primary)
+
+
+def test_a_promoted_replica_is_deleted_and_created_again_at_its_endpoint(rds: Rds, target: RdsTarget) -> None:
+    """A failover's revert on RDS: the promoted replica deleted (a final snapshot kept), then
+    CreateDBInstanceReadReplica under the same identifier, cross-region by the source's ARN,
+    waited on until available; the new replica has the old one's endpoint and replicates."""
+    replica_aws, replica = target.replica()
+    in_its_region = Rds(replica_aws, where=WHERE, poll_interval=0.05)
+    before = in_its_region.describe(replica)
+    in_its_region.promote(replica, timeout=120)
+    final = f"{replica}-promoted-test"
+    in_its_region.delete(replica, final_snapshot_id=final, timeout=120)
+    target.later(lambda: client(replica_aws, "rds").delete_db_snapshot(DBSnapshotIdentifier=final))
+    assert in_its_region.status(replica) == "absent"
+    source = rds.describe(target.primary)
+    again = in_its_region.create_read_replica(replica, source, source_region=target.aws.region, like=before,
+                                              timeout=300)
+    assert again.status == "available"
+    assert (again.replica_source or "").endswith(f":db:{target.primary}") or again.replica_source == source.id
+    assert (again.endpoint, again.port) == (before.endpoint, before.port)
+    assert again.instance_class == before.instance_class
+    if target.name == "twin":  # (moto's plain server replaces an instance of the same identifier)
+        with pytest.raises(AwsAlreadyExists):
+            in_its_region.create_read_replica(replica, source, source_region=target.aws.region, timeout=10)
 
 
 def test_delete_keeps_a_final_snapshot(rds: Rds, stoppable: str) -> None:

@@ -31,6 +31,7 @@ PENDING: dict[str, str] = {
     "rds:StartDBInstance": f"1A starts it again: {_LOCAL_ONLY}",
     "rds:RebootDBInstance": f"4 reboots with failover (rds_reboot_failover): {_NEEDS_APP_URL}",
     "rds:PromoteReadReplica": f"1B promotes the DR replica: {_NEEDS_APP_URL}",
+    "rds:CreateDBInstanceReadReplica": f"1B's revert creates the DR replica again: {_NEEDS_APP_URL}",
     "rds:DeleteDBInstance": f"backup verification and 2B/2C delete their scratch instance: {_LOCAL_ONLY}",
     "rds:DescribeDBSnapshots": f"backup verification finds the latest snapshot: {_LOCAL_ONLY}",
     "rds:CreateDBSnapshot": f"rds_delete takes a final snapshot: {_LOCAL_ONLY}",

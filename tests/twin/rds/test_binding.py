@@ -61,6 +61,7 @@ def test_the_binding_extends_the_moto_version_pyproject_pins() -> None:
         "start_db_instance": ["db_instance_identifier"],
         "reboot_db_instance": ["db_instance_identifier"],
         "promote_read_replica": ["db_kwargs"],
+        "create_db_instance_read_replica": ["db_kwargs"],
         "delete_db_instance": [
             "db_instance_identifier",
             "final_db_snapshot_identifier",
@@ -217,10 +218,6 @@ def test_a_stopped_primary_restores_from_the_archive_and_starts_through_the_api(
             "create_db_instance",
             {"DBInstanceIdentifier": "x", "DBInstanceClass": "db.t3.micro", "Engine": "postgres"},
         ),
-        (
-            "create_db_instance_read_replica",
-            {"DBInstanceIdentifier": "x", "SourceDBInstanceIdentifier": PRIMARY},
-        ),
         ("modify_db_instance", {"DBInstanceIdentifier": PRIMARY, "DeletionProtection": False}),
         ("copy_db_snapshot", {"SourceDBSnapshotIdentifier": "a", "TargetDBSnapshotIdentifier": "b"}),
     ],
@@ -241,3 +238,30 @@ def test_what_would_have_no_real_server_behind_it_is_refused(
     assert error_code(caught) == "InvalidAction"
     assert "is not emulated by drillbook's local environment" in str(caught.value)
     assert instances() == before
+
+
+def test_only_the_platforms_dr_replica_can_be_created_and_only_once(env: LocalEnvironment, rds: Any,
+                                                                    rds_west: Any) -> None:
+    """A read replica with no server of the platform's behind it is refused; the DR replica that
+    exists is not made twice (AWS's DBInstanceAlreadyExists); nothing changes either time."""
+    def state() -> list[Any]:
+        record = env.state.read()
+        assert record is not None
+        return [sorted((i["DBInstanceIdentifier"], i["DBInstanceStatus"]) for c in (rds, rds_west)
+                       for i in c.describe_db_instances()["DBInstances"]),
+                sorted((c.name, c.role, c.port) for c in record.clusters.values())]
+
+    before = state()
+    arn = describe(rds, PRIMARY)["DBInstanceArn"]
+    with pytest.raises(ClientError) as caught:
+        rds.create_db_instance_read_replica(DBInstanceIdentifier="x", SourceDBInstanceIdentifier=PRIMARY)
+    assert error_code(caught) == "InvalidParameterValue"
+    assert REPLICA in str(caught.value)
+    with pytest.raises(ClientError) as caught:
+        rds_west.create_db_instance_read_replica(DBInstanceIdentifier=REPLICA, SourceDBInstanceIdentifier=arn,
+                                                 SourceRegion=REGION)
+    assert error_code(caught) == "DBInstanceAlreadyExists"
+    with pytest.raises(ClientError) as caught:  # the replica itself is still protected
+        rds_west.delete_db_instance(DBInstanceIdentifier=REPLICA, SkipFinalSnapshot=True)
+    assert error_code(caught) == "InvalidParameterCombination"
+    assert state() == before

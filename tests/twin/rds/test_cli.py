@@ -226,13 +226,57 @@ def test_promote_read_replica_makes_the_dr_replica_writable(
         assert promoting.rc == 0 and promoting.json["DBInstance"]["DBInstanceStatus"] == "modifying"
         promoted = wait_available(west, REPLICA)
         assert "ReadReplicaSourceDBInstanceIdentifier" not in promoted
+        assert promoted["DeletionProtection"] is False  # a promoted replica may be deleted
         assert describe(rds, PRIMARY)["ReadReplicaDBInstanceIdentifiers"] == []
         table = new_table(url, "written in the DR region")
         assert rows(url, table) == ["written in the DR region"]
+        recreate_replica(cli, west, rds)
     finally:
-        # CreateDBInstanceReadReplica is not emulated: the environment clones its DR replica again.
-        env.local_replica.rebuild()
+        restore_dr_replica(env, west, rds)
     assert describe(west, REPLICA)["ReadReplicaSourceDBInstanceIdentifier"].endswith(f":db:{PRIMARY}")
+
+
+def recreate_replica(cli: AwsCli, west: Any, rds: Any) -> None:
+    """As a runbook gets its DR replica back after a failover: the promoted instance deleted, the
+    read replica created again, cross-region, by the source's ARN; its endpoint is the old one,
+    and it streams what the primary writes."""
+    endpoint = describe(west, REPLICA)["Endpoint"]
+    deleting = cli("rds", "delete-db-instance", "--db-instance-identifier", REPLICA, "--skip-final-snapshot",
+                   region=DR_REGION)
+    assert deleting.rc == 0, deleting.stderr
+    wait_status(west, REPLICA, "absent")
+    arn = describe(rds, PRIMARY)["DBInstanceArn"]
+    creating = cli("rds", "create-db-instance-read-replica", "--db-instance-identifier", REPLICA,
+                   "--source-db-instance-identifier", arn, "--source-region", REGION, region=DR_REGION)
+    assert creating.rc == 0, creating.stderr
+    assert creating.json["DBInstance"]["DBInstanceStatus"] == "creating"
+    again = wait_available(west, REPLICA)
+    assert again["Endpoint"] == endpoint
+    assert again["ReadReplicaSourceDBInstanceIdentifier"] == arn
+    assert describe(rds, PRIMARY)["ReadReplicaDBInstanceIdentifiers"] == [again["DBInstanceArn"]]
+    table = new_table(dsn(describe(rds, PRIMARY)), "written on the primary")
+    wait_for(lambda: _rows_or_none(dsn(again), table) == ["written on the primary"], timeout=30,
+             what="the new replica to stream the primary's write")
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        new_table(dsn(again))
+
+
+def _rows_or_none(url: str, table: str) -> list[str] | None:
+    try:
+        return rows(url, table)
+    except psycopg.errors.UndefinedTable:
+        return None
+
+
+def restore_dr_replica(env: LocalEnvironment, west: Any, rds: Any) -> None:
+    """The shared environment's DR replica as found, whatever step the test stopped at."""
+    if status(west, REPLICA) == "absent":
+        arn = describe(rds, PRIMARY)["DBInstanceArn"]
+        west.create_db_instance_read_replica(DBInstanceIdentifier=REPLICA, SourceDBInstanceIdentifier=arn,
+                                             SourceRegion=REGION)
+    wait_available(west, REPLICA)
+    if "ReadReplicaSourceDBInstanceIdentifier" not in describe(west, REPLICA):
+        env.local_replica.rebuild()
 
 
 def state_of(env: LocalEnvironment, rds: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """RDS DB instances: describe, stop and start, reboot with failover, promote a read replica,
-delete with a final snapshot, and wait for a status with a timeout and progress.
+create one (also cross-region), delete with a final snapshot, and wait for a status with a
+timeout and progress.
 
 AWS starts a stopped instance again by itself after seven days: :meth:`Rds.stop` logs a
 warning and returns the time (:class:`StopRecord`), so a drill can record it.
@@ -14,15 +15,15 @@ from typing import Any
 
 from drillbook.harness.calls.declared import AwsActions, declare
 from drillbook.harness.environments.staging.aws.client import aws_call, client
-from drillbook.harness.environments.staging.aws.errors import AwsNotFound, AwsWrongState
+from drillbook.harness.environments.staging.aws.errors import AwsInvalidRequest, AwsNotFound, AwsWrongState
 from drillbook.harness.environments.staging.settings import AwsSettings
 from drillbook.harness.environments.staging.waiting import Progress, wait_until
 
 CALLS = declare(
     __name__,
-    "describe, stop, start, reboot (with failover), promote and delete RDS instances",
+    "describe, stop, start, reboot (with failover), promote, delete RDS instances and create read replicas",
     aws=AwsActions("rds", ("DescribeDBInstances", "StopDBInstance", "StartDBInstance", "RebootDBInstance",
-                           "PromoteReadReplica", "DeleteDBInstance")),
+                           "PromoteReadReplica", "DeleteDBInstance", "CreateDBInstanceReadReplica")),
 )
 
 log = logging.getLogger("drillbook.staging.rds")
@@ -277,6 +278,47 @@ class Rds:
             )
         except AwsWrongState as exc:
             raise self._wrong_state(exc, instance_id, "promoted") from exc
+        if wait:
+            return self.wait_status(instance_id, "available", timeout=timeout)
+        return self.describe(instance_id)
+
+    def create_read_replica(
+        self,
+        instance_id: str,
+        source: RdsInstance,
+        *,
+        source_region: str | None = None,
+        like: RdsInstance | None = None,
+        wait: bool = True,
+        timeout: float = 3600.0,
+    ) -> RdsInstance:
+        """Create the read replica ``instance_id`` of ``source`` in this region. Cross-region
+        (``source_region`` names the source's region) the source is named by its ARN and boto3
+        signs the source region's request (``PreSignedUrl``). ``like``: an instance whose class,
+        subnet group, security groups and parameter group the replica takes (the replica it
+        replaces)."""
+        kwargs: dict[str, Any] = {"DBInstanceIdentifier": instance_id}
+        if source_region and source_region != self.aws.region:
+            if not source.arn:
+                raise AwsInvalidRequest(f"RDS instance {source.id!r} has no ARN: a cross-region read "
+                                        "replica names its source by ARN", code="InvalidParameterValue")
+            kwargs.update(SourceDBInstanceIdentifier=source.arn, SourceRegion=source_region)
+        else:
+            kwargs["SourceDBInstanceIdentifier"] = source.id
+        if like is not None:
+            if like.instance_class:
+                kwargs["DBInstanceClass"] = like.instance_class
+            if like.subnet_group:
+                kwargs["DBSubnetGroupName"] = like.subnet_group
+            if like.security_groups:
+                kwargs["VpcSecurityGroupIds"] = list(like.security_groups)
+            if like.parameter_group:
+                kwargs["DBParameterGroupName"] = like.parameter_group
+        try:
+            self.call(f"create read replica {instance_id} of {source.id}", instance_id,
+                      "create_db_instance_read_replica", **kwargs)
+        except AwsWrongState as exc:
+            raise self._wrong_state(exc, source.id, "replicated") from exc
         if wait:
             return self.wait_status(instance_id, "available", timeout=timeout)
         return self.describe(instance_id)
