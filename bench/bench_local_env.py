@@ -9,7 +9,7 @@
    new server (until it accepts writes), point-in-time recovery to a time after
    the snapshot (until promoted), and promotion of the streaming DR replica.
 
-    python bench/bench_local_env.py [--runs 5] [--skip-1gb] [--sizes 10MB,100MB]
+    python bench/bench_local_env.py [--runs 5] [--skip-1gb] [--sizes 10MB,100MB] [--settle 5]
 """
 
 from __future__ import annotations
@@ -63,10 +63,15 @@ def scratch(prefix: str) -> Iterator[Path]:
 # -- 1. cold start ------------------------------------------------------------
 
 
-def bench_cold_start(runs: int) -> None:
+def bench_cold_start(runs: int, settle_s: float = 0.0) -> None:
     ups: list[float] = []
     downs: list[float] = []
     for run in range(1, runs + 1):
+        if settle_s > 0 and run > 1:
+            # The last run's files are still being written back and trimmed (the filesystem is
+            # mounted with discard): a start right after a down waits on that disk work.
+            os.sync()
+            time.sleep(settle_s)
         with scratch("start") as root:
             env = LocalEnvironment(root / "local")
             try:
@@ -189,6 +194,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="10MB,100MB,1GB", help="database sizes (default 10MB,100MB,1GB)")
     parser.add_argument("--skip-1gb", action="store_true", help="leave out the 1GB size (quick runs)")
     parser.add_argument("--skip-start", action="store_true", help="leave out the cold start figures")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="sync and wait this many seconds between cold starts (default 0: back to back)")
     args = parser.parse_args()
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     if args.skip_1gb:
@@ -198,7 +205,7 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
     if not args.skip_start:
         print(f"cold start of the local environment ({args.runs} runs):", flush=True)
-        bench_cold_start(args.runs)
+        bench_cold_start(args.runs, args.settle)
     rows = []
     for size in sizes:
         rows.append(bench_size(size))
