@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,19 +22,24 @@ class Impostor(NoopFault):
 '''
 
 
-@pytest.fixture
-def impostor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A second distribution on sys.path registering another fault called "noop"."""
-    (tmp_path / "impostor_faults.py").write_text(FAKE)
-    info = tmp_path / "impostor_faults-1.0.dist-info"
+def distribution(root: Path, monkeypatch: pytest.MonkeyPatch, name: str, entry_point: str) -> Iterator[None]:
+    """Another installed distribution on sys.path (its dist-info in ``root``) registering
+    ``entry_point`` in the fault group; the registry reads the entry points afresh."""
+    info = root / f"{name.replace('-', '_')}-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: impostor-faults\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[drillbook.fault_injectors]\nimpostor = impostor_faults:Impostor\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{registry.GROUP}]\n{entry_point}\n")
+    monkeypatch.syspath_prepend(str(root))
     registry.registered_faults.cache_clear()
     yield
     registry.registered_faults.cache_clear()
+
+
+@pytest.fixture
+def impostor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A second distribution on sys.path registering another fault called "noop"."""
+    (tmp_path / "impostor_faults.py").write_text(FAKE)
+    yield from distribution(tmp_path, monkeypatch, "impostor-faults", "impostor = impostor_faults:Impostor")
     sys.modules.pop("impostor_faults", None)
 
 
@@ -60,17 +66,10 @@ def test_rebuilt_from_params() -> None:
 
 
 @pytest.fixture
-def broken_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def broken_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A distribution whose entry point names a module that is gone (a stale install)."""
-    info = tmp_path / "stale_faults-2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: stale-faults\nVersion: 2.0\n")
-    (info / "entry_points.txt").write_text(
-        "[drillbook.fault_injectors]\nvanished = stale_faults_gone.module:Vanished\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    registry.registered_faults.cache_clear()
-    yield
-    registry.registered_faults.cache_clear()
+    gone = "vanished = stale_faults_gone.module:Vanished"
+    yield from distribution(tmp_path, monkeypatch, "stale-faults", gone)
 
 
 def test_a_broken_entry_point_is_skipped_with_a_warning_naming_it_and_the_fix(broken_plugin: None) -> None:
