@@ -100,18 +100,7 @@ def labelled(label: str) -> list[int]:
 
 def reap(label: str, timeout: float = 10.0) -> list[int]:
     """Stop every live process labelled ``label``; their pids."""
-    pids = labelled(label)
-    for pid in pids:
-        ticks = procs.start_ticks(pid)
-        _signal(pid, ticks, signal.SIGCONT, group=False)
-        _signal(pid, ticks, signal.SIGTERM, group=False)
-    holds_within(lambda: not any(procs.alive(p) for p in pids), timeout=timeout, interval=0.02)
-    for pid in pids:
-        _signal(pid, procs.start_ticks(pid), signal.SIGKILL, group=False)
-    for pid in pids:
-        procs.wait_gone(pid, 5.0)
-        reap_child(pid)
-    return pids
+    return stop_all(labelled(label), timeout=timeout)
 
 
 def family(pids: Iterable[int]) -> dict[int, int | None]:
