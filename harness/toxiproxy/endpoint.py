@@ -26,9 +26,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from drillbook.harness.toxiproxy.reactor import Inline
-from drillbook.harness.toxiproxy.relay import Relay
+from drillbook.harness.toxiproxy.relay import READ_SIZE, Relay
 
-READ_SIZE = 64 * 1024
 #: Above this many unsent bytes the writer is told to wait; below LOW_WATER it may go on
 #: (asyncio's transports use the same defaults).
 HIGH_WATER = 64 * 1024

@@ -25,6 +25,7 @@ import contextlib
 import socket
 from typing import Protocol
 
+#: How much one read takes, on the loop and in a relay thread alike.
 READ_SIZE = 64 * 1024
 
 
