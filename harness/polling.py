@@ -55,10 +55,6 @@ def cut_at(at: float | None, why: str = "") -> None:
     _cut.set(None if at is None else Cut(at, why))
 
 
-def current_cut() -> Cut | None:
-    return _cut.get()
-
-
 def wait_until(
     check: Callable[[], T],
     *,
