@@ -86,6 +86,12 @@ def test_scale_to_zero_and_back(kube_target: KubeTarget) -> None:
     deployments = Deployments(t.kube)
     deployments.scale(t.deployment, 0)
     deployments.wait_available(t.deployment, timeout=60)
+    # As kubectl rollout status, the wait may end on a status from before the pods were asked to
+    # stop (the twin reports a generation observed as soon as it is made; Kubernetes, before its
+    # ReplicaSet has synced): the pods are then gone within moments.
+    deadline = time.monotonic() + 30
+    while deployments.status(t.deployment).current != 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert deployments.status(t.deployment).current == 0 and settled_names(t) == set()
     deployments.scale(t.deployment, 3)
     deployments.wait_available(t.deployment, timeout=60)
