@@ -13,6 +13,12 @@ options, the server user's uid and the time zone initdb would pick. A template i
 place by a rename, so a reader sees a whole one or none (two first uses may both run initdb;
 one copy wins). ``DRILLBOOK_PG_TEMPLATES`` names another directory, or ``off`` to always run
 initdb.
+
+A :class:`Seed` goes one step further for a server that always begins with the same objects
+(the primary's application role, database and schema): the first init with that seed starts
+its copy once, applies the seed, stops it cleanly and keeps the result as a template of its
+own, keyed by the initdb key and the seed's. Later inits copy that: ``CREATE DATABASE`` and
+the checkpoint that would write its few hundred files are not on every cold start's path.
 """
 
 from __future__ import annotations
@@ -23,11 +29,28 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from drillbook.twin.postgres import PostgresCluster
 
 VARIABLE = "DRILLBOOK_PG_TEMPLATES"
 #: Written into a template's directory once its copy is complete (a partial one is never used).
 COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What a template holds beyond initdb's output: ``apply`` runs once against a started copy
+    (as the superuser). ``key`` must change whenever what ``apply`` creates does (a hash of its
+    SQL): a template is reused only for the same key. Applying it again must be harmless,
+    since a server whose cache is off gets it after its first start instead."""
+
+    key: str
+    apply: Callable[[PostgresCluster], None]
 
 
 def templates_dir() -> Path | None:
@@ -49,6 +72,11 @@ def templates_dir() -> Path | None:
 def key(bindir: Path, version: str, initdb_args: list[str], uid: int) -> str:
     parts = [str(bindir), version, *initdb_args, f"uid={uid}", f"TZ={os.environ.get('TZ', '')}"]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def seeded(name: str, seed: Seed) -> str:
+    """The key of the template ``seed`` makes from the initdb template ``name``."""
+    return f"{name}-{seed.key}"
 
 
 def template(name: str) -> Path | None:

@@ -141,7 +141,12 @@ class PostgresCluster:
     # -- lifecycle -------------------------------------------------------------
 
     def init(self, *, checksums: bool = True, conf: dict[str, Any] | None = None,
-             wal_segment_mb: int | None = None) -> PostgresCluster:
+             wal_segment_mb: int | None = None, seed: pg_template.Seed | None = None) -> PostgresCluster:
+        """A new data directory (initdb's output, copied when kept), configured, not started.
+
+        With a ``seed``, a kept template that holds it is copied instead; the first such init
+        makes it (see :mod:`pg_template`). With the cache off the seed is not applied here:
+        the caller applies it after the first start, as it would anyway."""
         self.prepare_parent()
         options = ["-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                    "--locale=C"]
@@ -151,16 +156,41 @@ class PostgresCluster:
             options.append(f"--wal-segsize={wal_segment_mb}")
         # initdb's output is the same for the same binaries and options: copied when kept.
         name = pg_template.key(self.bindir, self.version, options, self.user.uid)
-        kept = pg_template.template(name)
-        if kept is None or not pg_template.copy_into(kept, self.datadir):
-            self._run([str(self.bindir / "initdb"), "-D", str(self.datadir), *options], timeout=120)
-            pg_template.keep(self.datadir, name)
+        with_seed = pg_template.template(pg_template.seeded(name, seed)) if seed is not None else None
+        if with_seed is not None and pg_template.copy_into(with_seed, self.datadir):
+            self.template = with_seed
+        else:
             kept = pg_template.template(name)
-        self.template = kept
+            if kept is None or not pg_template.copy_into(kept, self.datadir):
+                self._run([str(self.bindir / "initdb"), "-D", str(self.datadir), *options], timeout=120)
+                pg_template.keep(self.datadir, name)
+                kept = pg_template.template(name)
+            self.template = kept
+            if seed is not None and kept is not None:
+                self.template = self._keep_seeded(pg_template.seeded(name, seed), seed) or kept
         self.write_hba()
         self.write_conf({**self.base_settings(), **(conf or {})})
         self.user.own(self.datadir)
         return self
+
+    def _keep_seeded(self, name: str, seed: pg_template.Seed) -> Path | None:
+        """Start this fresh copy on a port of its own, apply ``seed``, stop it cleanly and keep
+        the result as the template ``name``; the copy stays seeded. None if it was not kept."""
+        planned = self.port
+        self.write_hba()
+        self.write_conf(self.base_settings())
+        self.user.own(self.datadir)
+        self.port = free_port()
+        try:
+            self.start(move_if_taken=True)
+            try:
+                seed.apply(self)
+            finally:
+                self.stop("fast")
+        finally:
+            self.port = planned
+        pg_template.keep(self.datadir, name)
+        return pg_template.template(name)
 
     def write_hba(self) -> None:
         """Loopback only: ``postgres`` without a password (also for replication), others by scram."""

@@ -8,12 +8,14 @@ what committed when). The application's database and role are created here.
 
 from __future__ import annotations
 
+import hashlib
 from importlib.resources import files
 from typing import Any
 
 from psycopg import sql
 
 from drillbook.harness import pg
+from drillbook.twin import pg_template
 from drillbook.twin.archive import WalArchive
 from drillbook.twin.passwords import scram_sha256_verifier
 from drillbook.twin.postgres import PostgresCluster
@@ -44,9 +46,11 @@ def primary_settings(archive: WalArchive, *, archive_timeout_s: float) -> dict[s
 
 def init_primary(cluster: PostgresCluster, archive: WalArchive, *,
                  archive_timeout_s: float) -> PostgresCluster:
-    """``initdb`` with data checksums, configured as the primary (not started)."""
+    """``initdb`` with data checksums, configured as the primary (not started). It begins as a
+    kept template that already holds the application's role, database and schema
+    (:func:`app_seed`) where the template cache is on; :func:`create_app_database` completes it."""
     cluster.init(checksums=True, conf=primary_settings(archive, archive_timeout_s=archive_timeout_s),
-                 wal_segment_mb=WAL_SEGMENT_MB)
+                 wal_segment_mb=WAL_SEGMENT_MB, seed=app_seed())
     return cluster
 
 
@@ -54,17 +58,30 @@ def schema_sql() -> str:
     return files("drillbook.twin").joinpath("schema.sql").read_text()
 
 
-def create_app_database(cluster: PostgresCluster, password: str, timeout: float = 30.0) -> None:
-    """The ``compliant`` database, the ``compliant_app`` role (scram) and the schema."""
+def app_seed() -> pg_template.Seed:
+    """The application's role (no password: each environment sets its own), database and
+    schema, for the primary's template; keyed by the names and the schema's text."""
+    digest = hashlib.sha256(f"{APP_USER}\0{APP_DATABASE}\0{schema_sql()}".encode()).hexdigest()
+    return pg_template.Seed(key=f"app-{digest[:16]}", apply=create_app_objects)
+
+
+def create_app_objects(cluster: PostgresCluster, timeout: float = 30.0) -> None:
+    """The ``compliant_app`` role, the ``compliant`` database and the schema, where missing."""
     with pg.connect(cluster.dsn("postgres"), timeout) as conn:
         exists = pg.execute(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_USER,), timeout)
         if not exists:
             pg.execute(conn, sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(APP_USER)).as_string(conn),
                        timeout=timeout)
-    set_app_password(cluster, password, timeout=timeout)
     cluster.create_database(APP_DATABASE)
     with pg.connect(cluster.dsn(APP_DATABASE), timeout) as conn:
         pg.execute(conn, schema_sql(), timeout=timeout)
+
+
+def create_app_database(cluster: PostgresCluster, password: str, timeout: float = 30.0) -> None:
+    """The ``compliant`` database, the ``compliant_app`` role (scram) and the schema; on a
+    primary made from the seeded template only the password is new."""
+    create_app_objects(cluster, timeout)
+    set_app_password(cluster, password, timeout=timeout)
 
 
 def set_app_password(cluster: PostgresCluster, password: str, *, user: str = APP_USER,

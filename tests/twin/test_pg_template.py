@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from drillbook.harness import pg
 from drillbook.twin import pg_template
 from drillbook.twin.archive import WalArchive
 from drillbook.twin.postgres import PostgresCluster
-from drillbook.twin.primary import APP_DATABASE, create_app_database, init_primary
+from drillbook.twin.primary import APP_DATABASE, APP_USER, app_seed, create_app_database, init_primary
 from drillbook.twin.standby import (
     StandbyError,
     copy_before_first_start,
@@ -134,3 +135,45 @@ def test_without_a_template_the_standby_cannot_be_copied_from_one(monkeypatch: p
         assert primary.template is None
         with pytest.raises(StandbyError, match="copy it before it starts"):
             copy_template(primary, PostgresCluster(root / "standby" / "data"))
+
+
+def test_the_primary_begins_as_a_template_that_already_holds_the_application_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with server_tmp("seeded") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, str(root / "templates"))
+        archive = WalArchive(root / "archive")
+        first = PostgresCluster(root / "first" / "data", name="first", dbname=APP_DATABASE)
+        second = PostgresCluster(root / "second" / "data", name="second", dbname=APP_DATABASE)
+        first.prepare_parent()
+        archive.create(first.user)
+        seeded = pg_template.seeded
+        try:
+            init_primary(first, archive, archive_timeout_s=60)  # makes both templates
+            kept = sorted(p.name for p in (root / "templates").iterdir() if not p.name.startswith("."))
+            assert len(kept) == 2 and kept[1] == seeded(kept[0], app_seed())
+            assert first.template == root / "templates" / kept[1] / "data"
+            init_primary(second, archive, archive_timeout_s=60)  # copies the seeded one
+            assert second.template == first.template
+            second.start()
+            # The role, the database and the schema are there before create_app_database...
+            tables = second.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'users'",
+                                dbname=APP_DATABASE)
+            assert tables == [(1,)]
+            assert second.sql("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = %s",
+                              (APP_USER,), dbname="postgres") == [(True,)]
+            # ...which sets this environment's own password (no password is kept in a template).
+            create_app_database(second, "app-password-for-tests")
+            dsn = second.dsn(APP_DATABASE, user=APP_USER, password="app-password-for-tests")
+            assert pg.query(dsn, "SELECT count(*) FROM users", timeout=10.0) == [(0,)]
+        finally:
+            first.stop("immediate")
+            second.stop("immediate")
+
+
+def test_another_schema_gets_a_seeded_template_of_its_own() -> None:
+    def nothing(cluster: PostgresCluster) -> None:
+        return None
+
+    assert app_seed().key == app_seed().key
+    assert pg_template.seeded("k", app_seed()) != pg_template.seeded("k", pg_template.Seed("other", nothing))
