@@ -6,13 +6,20 @@ Each tier runs as `drillbook run --schedule TIER` does; the environment is start
 ``--cold`` instead runs each tier exactly as a user would, environment start and stop
 included.
 
+``--baseline REF`` also runs the same tiers with the code at git revision REF (checked out
+into a temporary directory and put first on ``PYTHONPATH``, so its ``drillbook`` package,
+plugin and drills are the ones that run), after this code's, on an environment of its own,
+and prints each tier's wall time beside this code's as a ratio (this / REF).
+
     python bench/bench_tiers.py [--tiers monthly,quarterly,annual] [--cold] [--per-drill]
+                                [--baseline REF]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,10 +31,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
+Row = tuple[str, int, float, int, str, float]
+
+
+def run(cmd: list[str], code: Path = ROOT) -> tuple[float, int]:
+    """Run ``cmd`` with the checkout ``code`` as its working directory and first on the path."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")])}
     start = time.monotonic()
-    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(cmd, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.monotonic() - start, done.returncode
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """The repository's files at ``ref`` (``git archive``), in ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref],
+                             capture_output=True, timeout=120)
+    if archive.returncode != 0:
+        raise SystemExit(f"--baseline {ref}: git archive failed: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True, timeout=120)
+    return into
 
 
 def records(results: Path) -> list[dict[str, object]]:
@@ -41,25 +64,52 @@ def main() -> None:
     parser.add_argument("--tiers", default="monthly,quarterly,annual")
     parser.add_argument("--cold", action="store_true", help="start and stop the environment per tier")
     parser.add_argument("--per-drill", action="store_true", help="print each drill's wall time")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also run the tiers with the code at this git revision")
     args = parser.parse_args()
+    tiers = args.tiers.split(",")
     base = Path(tempfile.mkdtemp(prefix="drillbook-bench-tiers-", dir="/tmp"))
+    base.chmod(0o755)
+    try:
+        rows = run_tiers(ROOT, "this code", tiers, base / "this", cold=args.cold, per_drill=args.per_drill)
+        print_rows(rows, cold=args.cold)
+        if args.baseline:
+            code = checkout(args.baseline, base / "baseline-code")
+            old = run_tiers(code, args.baseline, tiers, base / "baseline", cold=args.cold,
+                            per_drill=args.per_drill)
+            print(f"\n{args.baseline}:")
+            print_rows(old, cold=args.cold)
+            print(f"\nthis code / {args.baseline} (wall time ratio):")
+            for new, was in zip(rows, old, strict=True):
+                print(f"  {new[0]:10} {new[2]:8.1f} s / {was[2]:8.1f} s = {new[2] / was[2]:5.2f}")
+            print(f"  {'all':10} {sum(r[2] for r in rows):8.1f} s / {sum(r[2] for r in old):8.1f} s = "
+                  f"{sum(r[2] for r in rows) / sum(r[2] for r in old):5.2f}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def run_tiers(code: Path, label: str, tiers: list[str], base: Path, *, cold: bool,
+              per_drill: bool) -> list[Row]:
+    """Each tier as ``drillbook run --schedule TIER`` runs it, with the checkout ``code``."""
+    base.mkdir(parents=True)
     base.chmod(0o755)
     state = base / ".drillbook"
     drillbook = [sys.executable, "-m", "drillbook"]
-    rows = []
+    rows: list[Row] = []
+    print(f"{label}:")
     try:
-        if not args.cold:
-            up_s, code = run([*drillbook, "env", "up", "--state-dir", str(state), "--quiet"])
-            print(f"environment cold start (drillbook env up): {up_s:6.1f} s (exit {code})")
-        for tier in args.tiers.split(","):
+        if not cold:
+            up_s, status = run([*drillbook, "env", "up", "--state-dir", str(state), "--quiet"], code)
+            print(f"  environment cold start (drillbook env up): {up_s:6.1f} s (exit {status})")
+        for tier in tiers:
             results = base / f"results-{tier}"
-            wall, code = run([*drillbook, "run", "--schedule", tier, "--drill-results", str(results), "--",
-                              "--drill-state-dir", str(state), "-q"])
+            wall, status = run([*drillbook, "run", "--schedule", tier, "--drill-results", str(results), "--",
+                                "--drill-state-dir", str(state), "-q"], code)
             recs = records(results)
             statuses = sorted({str(r["status"]) for r in recs})
             drills_s = sum(float(r["measured"]["rto_s"] or 0) for r in recs)  # type: ignore[index]
-            rows.append((tier, len(recs), wall, code, ",".join(statuses), drills_s))
-            if args.per_drill:
+            rows.append((tier, len(recs), wall, status, ",".join(statuses), drills_s))
+            if per_drill:
                 for r in recs:
                     took = datetime.fromisoformat(str(r["finished_at"])) - datetime.fromisoformat(
                         str(r["started_at"])
@@ -73,20 +123,22 @@ def main() -> None:
                     drill = r["drill"]
                     print(f"  {tier}: {r['status']} {drill['nodeid']}: "  # type: ignore[index]
                           f"{'; '.join(r['reasons'])}"[:600])  # type: ignore[arg-type]
-        if not args.cold:
-            down_s, _ = run([*drillbook, "env", "down", "--state-dir", str(state)])
-            print(f"environment stop (drillbook env down):      {down_s:6.1f} s")
+        if not cold:
+            down_s, _ = run([*drillbook, "env", "down", "--state-dir", str(state)], code)
+            print(f"  environment stop (drillbook env down):      {down_s:6.1f} s")
     finally:
-        run([*drillbook, "env", "down", "--state-dir", str(state)])
-        shutil.rmtree(base, ignore_errors=True)
-    mode = "environment start/stop included" if args.cold else "environment already up"
+        run([*drillbook, "env", "down", "--state-dir", str(state)], code)
+    return rows
+
+
+def print_rows(rows: list[Row], *, cold: bool) -> None:
+    mode = "environment start/stop included" if cold else "environment already up"
     print(f"\ntier wall times ({mode}):")
     print(f"  {'tier':10} {'drills':>6} {'wall s':>8} {'exit':>5}  {'statuses':16} {'sum of rto_s':>12}")
     for tier, count, wall, code, statuses, rto_sum in rows:
         print(f"  {tier:10} {count:>6} {wall:>8.1f} {code:>5}  {statuses:16} {rto_sum:>12.1f}")
     total = sum(r[2] for r in rows)
     print(f"  {'all':10} {sum(r[1] for r in rows):>6} {total:>8.1f}")
-
 
 if __name__ == "__main__":
     main()
