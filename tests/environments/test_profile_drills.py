@@ -56,6 +56,22 @@ def test_the_network_partition_through_the_profiles_toxiproxy(local_env: SharedE
 
 
 
+def test_the_restart_in_order_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:
+    """1A on RDS's rule: the primary has the DR read replica, so it is not stopped (RDS refuses
+    StopDBInstance) but lost by its link, which the runbook's infrastructure fix restores."""
+    (record,) = run_on_profile(local_env, tmp_path,
+                               "test_infrastructure_failure.py::test_1a_restart_in_order")
+    outage = record["extra"]["database_outage"]
+    assert outage == {"link_cut": "app-db", "stopped": False, "not_stopped_because":
+                      "compliant-prod has read replica compliant-prod-replica-west "
+                      "(RDS refuses StopDBInstance)"}, outage
+    assert sorted(f["name"] for f in record["faults"]) == [
+        "deployment_scale", "deployment_scale", "dns_record", "network_partition", "network_partition"]
+    assert all(f["reverted_at"] and not f["revert_error"] for f in record["faults"]), record["faults"]
+    called = {c["permission"] for c in record["calls"] if c["permission"]}
+    assert "rds:StopDBInstance" not in called and "route53:ChangeResourceRecordSets" in called, called
+
+
 def test_the_failover_to_the_dr_region_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:
     """1B: the DR replica promoted through RDS, the DR pool scaled in the DR cluster's context,
     the record UPSERTed; the revert deletes the promoted replica (a final snapshot kept) and
