@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -48,11 +49,18 @@ CONDITIONAL: dict[str, str] = {
 
 
 @pytest.fixture(scope="module")
-def annual(local_env: SharedEnv, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+def annual(local_env: SharedEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[dict[str, Any]]]:
     """The journal records of one run of the annual tier (every drill) on the generated profile."""
+    from tests.twin.rds.support import DR_REGION, REPLICA, rds_client
+
     where = tmp_path_factory.mktemp("annual-on-the-profile")
-    return run_on_profile(local_env, where, grant=(caps.SUPERUSER,), args=("--drill-tier", "annual"),
-                          timeout=900.0)
+    yield run_on_profile(local_env, where, grant=(caps.SUPERUSER,), args=("--drill-tier", "annual"),
+                         timeout=900.0)
+    # 1B's revert keeps the promoted replica's data as a final snapshot; the shared twin need not.
+    west = rds_client(local_env.env, DR_REGION)
+    for snapshot in west.describe_db_snapshots(DBInstanceIdentifier=REPLICA)["DBSnapshots"]:
+        if snapshot["DBSnapshotIdentifier"].startswith(f"{REPLICA}-promoted-"):
+            west.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
 
 
 @pytest.fixture(scope="module")
