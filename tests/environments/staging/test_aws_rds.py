@@ -88,6 +88,17 @@ def test_stopping_a_stopped_instance_is_a_wrong_state(rds: Rds, stoppable: str) 
     assert caught.value.code == "InvalidDBInstanceState"
 
 
+def test_a_primary_with_a_read_replica_cannot_be_stopped_and_the_error_says_why(
+    rds: Rds, target: RdsTarget
+) -> None:
+    if target.name != "twin":
+        pytest.skip("moto stops a primary that has read replicas; RDS and the twin refuse")
+    _, replica = target.replica()
+    with pytest.raises(AwsWrongState, match=f"cannot be stopped: it has read replicas \\(.*{replica}\\)"):
+        rds.stop(target.primary)
+    assert rds.status(target.primary) == "available"
+
+
 def test_start_brings_it_back_and_starting_an_available_one_is_a_wrong_state(
     rds: Rds, stoppable: str
 ) -> None:
