@@ -1,11 +1,14 @@
 """Scenario 1: Complete Infrastructure Failure (RTO 2 hours, RPO 15 minutes).
 
 Both talk to the roles only. 1A, primary infrastructure recovery: every component of
-the platform goes down (the database stopped, the application's link to Redis cut, the
+the platform goes down (the application's links to the database and to Redis cut, the
 API record pointed at no load balancer: the front door lost, the API and the workers
-scaled to zero), then the runbook restarts them in the DR procedures' order (database,
-Redis, service, front door, workers) and runs their verification (health, login,
-database count, S3 listing). 1B, failover to the DR region: the
+scaled to zero; the database also stopped where the platform can stop it: RDS refuses
+StopDBInstance for a primary with a read replica, so with the DR replica attached it is
+left running, on every environment alike), then the runbook fixes the infrastructure
+(the database link healed: the procedures' network issue), restarts the components in
+the DR procedures' order (database, Redis, service, front door, workers) and runs their
+verification (health, login, database count, S3 listing). 1B, failover to the DR region: the
 primary region is lost (its pool, the API and the workers, scaled to zero; the
 application's link to the primary database cut where the network role has it); the
 runbook promotes the DR read replica (``aws rds promote-read-replica``), scales the
@@ -19,9 +22,11 @@ through the front door for the whole drill.
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 
-from drillbook.drills import control_planes, steps
+from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
 from drillbook.faults.base import Fault
@@ -33,6 +38,7 @@ from drillbook.faults.replica_promotion import ReplicaPromotion
 from drillbook.harness import pg
 from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATION, VERIFICATION, Drill
 from drillbook.harness.environments.base import Environment
+from drillbook.harness.environments.staging.database import with_endpoint
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.runbook import Runbook, Step
 
@@ -56,10 +62,21 @@ def declare_incident(ctx: Context) -> str:
 # -- 1A: restart in order -----------------------------------------------------------------
 
 
+def unstoppable_because(env: Environment) -> str | None:
+    """Why the platform refuses to stop the primary database, or None where it may. RDS's rule,
+    asked through the roles so that every environment answers alike: a primary with a read
+    replica attached cannot be stopped (StopDBInstance fails with InvalidDBInstanceState)."""
+    if env.has("replica") and env.replica.running():
+        return (f"{env.database.name} has read replica {env.replica.name} "
+                "(RDS refuses StopDBInstance)")
+    return None
+
+
 def lose_everything(ctx: Context) -> None:
     """Every component down at once, each through its role: the API and the workers scaled to
     zero, the API record pointed at no load balancer (the front door lost), the application's
-    link to Redis cut, the primary database stopped (immediate: as a crash)."""
+    links to Redis and to the database cut (the procedures' network issue) and, where the
+    platform can stop it, the primary database stopped too (immediate: as a crash)."""
     env, where = ctx.env, ctx.where()
     ctx.found["pool"] = {"app": int(env.app.status()["replicas"]),
                          "workers": int(env.workers.status()["replicas"])}
@@ -70,7 +87,15 @@ def lose_everything(ctx: Context) -> None:
     assert record is not None
     lost["front door"] = ctx.drill.inject(DnsRecord(**where, record=record, value=NO_LOAD_BALANCER))
     lost["cache"] = ctx.drill.inject(NetworkPartition(env.network.api_url(), CACHE_LINK, mode="down"))
-    lost["database"] = ctx.drill.inject(DatabaseStop(**where, mode="immediate"))
+    lost["database link"] = ctx.drill.inject(
+        NetworkPartition(env.network.api_url(), PRIMARY_DB_LINK, mode="down"))
+    refused = unstoppable_because(env)
+    if refused is None:
+        lost["database"] = ctx.drill.inject(DatabaseStop(**where, mode="immediate"))
+    outage = f"link {PRIMARY_DB_LINK} cut; " + (f"not stopped: {refused}" if refused else "stopped")
+    ctx.drill.extra["database_outage"] = {"link_cut": PRIMARY_DB_LINK, "stopped": refused is None,
+                                          "not_stopped_because": refused}
+    ctx.drill.note("database outage", outage)
     ctx.found["lost"] = lost
 
 
@@ -89,7 +114,8 @@ def verify_scope(ctx: Context) -> str:
     front_door = ctx.platform.health_probe().run()
     scope: dict[str, bool | int | str | None] = {
         "database": env.database.running(),
-        "cache link": CACHE_LINK in env.network.proxies() and env.network.client.proxy(CACHE_LINK).enabled,
+        "database link": env.network.client.proxy(PRIMARY_DB_LINK).enabled,
+        "cache link": env.network.client.proxy(CACHE_LINK).enabled,
         "front door": f"{'up' if front_door.passed else 'DOWN'} ({front_door.detail})",
         "api replicas ready": sum(r.ready for r in env.app.replicas()),
         "workers ready": sum(r.ready for r in env.workers.replicas()),
@@ -99,11 +125,30 @@ def verify_scope(ctx: Context) -> str:
     return ", ".join(f"{k}: {v}" for k, v in scope.items())
 
 
+def fix_infrastructure(ctx: Context) -> str:
+    """The procedures' "Fix Infrastructure", network issue (``aws ec2 describe-route-tables``,
+    ``describe-security-groups``): the application's route to its database restored."""
+    ctx.drill.heal(ctx.found["lost"]["database link"])
+    return f"link {PRIMARY_DB_LINK} restored"
+
+
+def through_the_link(env: Environment) -> str:
+    """The database role's DSN by the application's path: the network role's database link."""
+    host = urllib.parse.urlsplit(env.network.api_url()).hostname
+    return with_endpoint(env.database.dsn(), host, env.network.listen_port(PRIMARY_DB_LINK))
+
+
 def start_database(ctx: Context) -> str:
-    """``aws rds start-db-instance`` then ``aws rds wait db-instance-available``."""
-    if not ctx.env.database.running():
-        ctx.env.database.start(timeout=120.0)
-    return "database available"
+    """``aws rds start-db-instance`` (if it was stopped), ``aws rds wait db-instance-available``,
+    then the database answers by the application's path."""
+    stopped = "database" in ctx.found["lost"]
+    if stopped:
+        ctx.drill.heal(ctx.found["lost"]["database"])  # started; waits until it accepts connections
+    answers = f"database answers through {PRIMARY_DB_LINK}"
+    if not ctx.drill.verify(answers, lambda: pg.query(through_the_link(ctx.env), "SELECT 1")[0] == (1,)):
+        # The services restarted next would find no database: the restart stops here.
+        raise RuntimeError(f"the database does not answer through {PRIMARY_DB_LINK} (the application's path)")
+    return f"database {'started and ' if stopped else ''}available; answers through {PRIMARY_DB_LINK}"
 
 
 def start_redis(ctx: Context) -> str:
@@ -164,6 +209,12 @@ RESTART_IN_ORDER = Runbook(
         Step("declare incident", DETECTION, declare_incident, role="Incident Commander"),
         Step("check DNS", ASSESSMENT, check_dns, commands="dig api.yourdomain.com"),
         Step("verify scope", ASSESSMENT, verify_scope, role="Technical Lead"),
+        Step(
+            "fix infrastructure",
+            RESTORATION,
+            fix_infrastructure,
+            commands="aws ec2 describe-route-tables\naws ec2 describe-security-groups",
+        ),
         Step(
             "1. database first",
             RESTORATION,
@@ -227,15 +278,9 @@ def _every_component(env: Environment, platform: Platform) -> None:
         pytest.skip(f"environment {env.name!r} has no app_url: the outage is seen through the API")
     if not env.dns.record:
         pytest.skip(f"environment {env.name!r} names no API record ([dns] record)")
-    if CACHE_LINK not in env.network.proxies():
-        pytest.skip(f"environment {env.name!r}'s toxiproxy has no proxy {CACHE_LINK!r} (the Redis link)")
-    planes = env.control_planes()
-    if planes.rds_instance is not None and env.database.name == planes.rds_instance:
-        rds, instance_id = control_planes.rds(env)
-        replicas = rds.describe(instance_id).replicas
-        if replicas:  # RDS refuses StopDBInstance for them (InvalidDBInstanceState)
-            pytest.skip(f"RDS cannot stop {instance_id}, which has read replicas ({', '.join(replicas)}): "
-                        "1A's stop and start needs a primary without one")
+    for link, what in ((CACHE_LINK, "the Redis link"), (PRIMARY_DB_LINK, "the database link")):
+        if link not in env.network.proxies():
+            pytest.skip(f"environment {env.name!r}'s toxiproxy has no proxy {link!r} ({what})")
 
 
 @pytest.mark.usefixtures("_every_component")

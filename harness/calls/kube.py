@@ -41,11 +41,16 @@ class KubeRequest:
         return f"{self.verb} {self.resource}" if self.resource else f"{self.verb.upper()} {self.path}"
 
 
-def parse(method: str, url: str) -> tuple[KubeRequest, list[tuple[str, str]]]:
-    """The RBAC reading of ``method url`` and its query parameters."""
+def parse(method: str, url: str, *, server: str = "") -> tuple[KubeRequest, list[tuple[str, str]]]:
+    """The RBAC reading of ``method url`` and its query parameters. ``server`` is the cluster's
+    URL as the kubeconfig names it: an API server behind a path (``https://proxy/k8s/clusters/c1``,
+    the twin's DR cluster at ``/clusters/dr``) serves ``/api`` and ``/apis`` under that path."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query)
     segments = [s for s in parts.path.split("/") if s]
+    prefix = [s for s in urlsplit(server).path.split("/") if s]
+    if prefix and segments[: len(prefix)] == prefix:
+        segments = segments[len(prefix):]
     method = method.upper()
     if segments[:1] == ["api"] and len(segments) >= 2:
         group, rest = "", segments[2:]
@@ -86,7 +91,7 @@ def _client_class() -> Any:
             target = current()
             if target is None:
                 return super().call_api(method, url, *args, **kwargs)
-            request, query = parse(method, url)
+            request, query = parse(method, url, server=self.configuration.host)
             started, at = time.monotonic(), now_iso()
             params = kube_params(request.namespace, request.name, query)
             try:

@@ -52,6 +52,7 @@ MUTATIONS = (
     Mutation("no-reschedule", ("detect",), no_zone_left),
     Mutation("skip-deploy", ("deploy",), skipped("deployment skipped")),
     Mutation("skip-front-door", ("4. frontend",), skipped("front door not restarted")),
+    Mutation("skip-infrastructure-fix", ("fix infrastructure",), skipped("database link not restored")),
     Mutation("skip-dns", ("initiate failover (DNS)",), skipped("DNS not moved")),
     Mutation("skip-undo", ("rollout undo",), skipped("rollback skipped")),
     Mutation("wrong-variable", ("previous logs",), wrong_variable),

@@ -13,9 +13,13 @@ ZONE = "drillbook/drills/test_zone_failure.py::test_zone_failure"
 def test_the_restart_in_order_passes_unbroken(run_drill: RunDrill) -> None:
     record = run_drill(RESTART, hard_timeout=None)
     assert record["status"] == "PASS", record["pytest_output"]
+    # The twin's primary has the DR replica attached: like RDS, 1A cuts its link and does not stop it.
     assert sorted(f["name"] for f in record["faults"]) == [
-        "database_stop", "deployment_scale", "deployment_scale", "dns_record", "network_partition"]
+        "deployment_scale", "deployment_scale", "dns_record", "network_partition", "network_partition"]
     assert all(f["reverted_at"] and not f["revert_error"] for f in record["faults"])
+    outage = record["extra"]["database_outage"]
+    assert outage["link_cut"] == "app-db" and not outage["stopped"], outage
+    assert "RDS refuses StopDBInstance" in outage["not_stopped_because"], outage
 
 
 def test_the_front_door_not_restarted_is_not_pass(run_drill: RunDrill) -> None:
@@ -23,6 +27,16 @@ def test_the_front_door_not_restarted_is_not_pass(run_drill: RunDrill) -> None:
     record = run_drill(RESTART, mutation="skip-front-door")
     assert record["status"] != "PASS", record["pytest_output"]
     assert record["measured"]["rto_s"] is None, record["reasons"]
+
+
+def test_the_database_link_not_restored_is_not_pass(run_drill: RunDrill) -> None:
+    """The infrastructure fix skipped: the database runs but the application cannot reach it,
+    and the restart stops at the database's check."""
+    record = run_drill(RESTART, mutation="skip-infrastructure-fix")
+    assert record["status"] != "PASS", record["pytest_output"]
+    assert record["measured"]["rto_s"] is None, record["reasons"]
+    failed = [v["name"] for v in record["verification"] if not v["passed"]]
+    assert failed == ["database answers through app-db"], record["verification"]
 
 
 def test_the_region_failover_passes_unbroken(run_drill: RunDrill) -> None:

@@ -4,45 +4,10 @@ One test per drill module, so a failure names the drill."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from drillbook.harness import journal
-from drillbook.harness.suite import reference_path
+from tests.environments.profile_run import run_on_profile
 from tests.local_env import SharedEnv
-
-ROOT = Path(__file__).resolve().parents[2]
-DRILLS = reference_path()
-
-
-def run_on_profile(local_env: SharedEnv, tmp_path: Path, *drill_files: str,
-                   timeout: float = 400.0) -> list[dict[str, object]]:
-    """Write the twin's profile as ``twin`` and run ``drill_files`` with ``--drill-env twin``;
-    the journal's records."""
-    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "drillbook", "env", "profile", "--state-dir", str(local_env.state_dir),
-         "--name", "twin"], cwd=tmp_path, env=environ, text=True, capture_output=True, timeout=120,
-        stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr
-    (tmp_path / "drillbook.toml").write_text(done.stdout)
-    ini = tmp_path / "pytest.ini"
-    ini.write_text("[pytest]\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", *(str(DRILLS / f) for f in drill_files), "-c", str(ini),
-         "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-q", "--drill-env", "twin",
-         "--drill-state-dir", str(tmp_path / "state"), "-W", "ignore::UserWarning"],
-        cwd=tmp_path, env=environ, text=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-    )
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    records = journal.load_dicts(tmp_path / "drill-results")
-    assert records
-    for record in records:
-        assert record["status"] == "PASS", record
-        assert record["environment"]["kind"] == "staging" and record["environment"]["name"] == "twin"
-    return records
 
 
 def test_the_network_partition_through_the_profiles_toxiproxy(local_env: SharedEnv, tmp_path: Path) -> None:
@@ -54,6 +19,22 @@ def test_the_network_partition_through_the_profiles_toxiproxy(local_env: SharedE
     assert {"POST /proxies/{proxy}/toxics", "DELETE /proxies/{proxy}/toxics/{toxic}"} <= toxiproxy
 
 
+
+
+def test_the_restart_in_order_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:
+    """1A on RDS's rule: the primary has the DR read replica, so it is not stopped (RDS refuses
+    StopDBInstance) but lost by its link, which the runbook's infrastructure fix restores."""
+    (record,) = run_on_profile(local_env, tmp_path,
+                               "test_infrastructure_failure.py::test_1a_restart_in_order")
+    outage = record["extra"]["database_outage"]
+    assert outage == {"link_cut": "app-db", "stopped": False, "not_stopped_because":
+                      "compliant-prod has read replica compliant-prod-replica-west "
+                      "(RDS refuses StopDBInstance)"}, outage
+    assert sorted(f["name"] for f in record["faults"]) == [
+        "deployment_scale", "deployment_scale", "dns_record", "network_partition", "network_partition"]
+    assert all(f["reverted_at"] and not f["revert_error"] for f in record["faults"]), record["faults"]
+    called = {c["permission"] for c in record["calls"] if c["permission"]}
+    assert "rds:StopDBInstance" not in called and "route53:ChangeResourceRecordSets" in called, called
 
 
 def test_the_failover_to_the_dr_region_through_the_profile(local_env: SharedEnv, tmp_path: Path) -> None:

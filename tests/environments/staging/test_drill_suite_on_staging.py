@@ -1,6 +1,9 @@
 """The drill suite itself (drills/) run with ``--drill-env staging`` against the emulated
-staging platform: the drills with a staging form pass and are journaled as staging runs;
-the others are skipped, each naming the capability or the setting it needs."""
+staging platform (moto's server, the Kubernetes API emulator, the toxiproxy server): the drills
+with a staging form pass and are journaled as staging runs, their control-plane calls granted
+by the generated policy and Roles; the others are skipped, each naming the capability or the
+setting it needs. Whether the policy holds nothing more than an annual run calls is asked of
+the twin's generated profile, where every drill runs (tests/environments/test_profile_policy.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import json
 import pytest
 
 from drillbook.harness import journal
+from drillbook.harness.calls.declared import declarations
+from drillbook.harness.calls.policy import permissions
 from drillbook.harness.suite import reference_path
 from tests.environments.staging.platform import StagingPlatform
 
@@ -38,3 +43,9 @@ def test_the_drill_suite_on_the_staging_profile(pytester: pytest.Pytester,
     assert record["measured"]["rto_s"] > 0 and record["measured"]["lost_writes"] == 0
     assert [f["name"] for f in record["faults"]] == ["deployment_scale"]
     assert staging_platform.password not in json.dumps(record)
+    calls = record["calls"]
+    assert {c["caller_kind"] for c in calls} >= {"step", "fault", "revert"}
+    assert all(c["request_id"] for c in calls if c["service"] == "kubernetes")  # the API server's Audit-Id
+    called = {c["permission"] for c in calls if c["permission"]}
+    granted = permissions(declarations())
+    assert called and called <= granted, f"not in the generated policy/Role: {sorted(called - granted)}"

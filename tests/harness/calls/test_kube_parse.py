@@ -36,6 +36,17 @@ def test_rbac_reading(
     assert (request.permission, request.namespace, request.name) == (permission, namespace, name)
 
 
+def test_a_server_behind_a_path_is_read_under_it() -> None:
+    """The kubeconfig's server URL may carry a path (a proxy, the twin's DR cluster): RBAC reads
+    the request below it."""
+    server = BASE + "/clusters/dr"
+    url = server + "/apis/apps/v1/namespaces/shop/deployments/api-dr"
+    request, _ = parse("PATCH", url, server=server)
+    assert (request.permission, request.namespace) == ("apps/deployments:patch", "shop")
+    unread, _ = parse("PATCH", url)
+    assert unread.permission == ""  # without the server's path the request is off the resource API
+
+
 def test_operation_and_selector() -> None:
     request, query = parse("GET", BASE + "/api/v1/namespaces/shop/pods?labelSelector=app%3Dapi")
     assert request.operation == "list pods"

@@ -11,18 +11,7 @@ import yaml
 from drillbook.harness.calls.declared import declarations
 from drillbook.harness.calls.policy import iam_json, iam_policy, permissions, rbac_yaml
 from drillbook.harness.cli import main
-
-
-def _granted(policy: dict[str, object], documents: list[dict[str, object]]) -> set[str]:
-    statements = policy["Statement"]
-    assert isinstance(statements, list)
-    granted = {a for s in statements for a in s["Action"]}
-    for doc in documents:
-        for rule in doc["rules"]:  # type: ignore[attr-defined]
-            for group in rule["apiGroups"]:
-                for resource in rule["resources"]:
-                    granted |= {f"{group or 'core'}/{resource}:{v}" for v in rule["verbs"]}
-    return granted
+from tests.harness.calls.granted import granted_by
 
 
 def test_policy_and_roles_grant_exactly_the_declared_calls() -> None:
@@ -30,7 +19,7 @@ def test_policy_and_roles_grant_exactly_the_declared_calls() -> None:
     documents = list(yaml.safe_load_all(rbac_yaml(declared, namespace="shop")))
     assert [d["kind"] for d in documents] == ["Role", "ClusterRole"]
     assert documents[0]["metadata"] == {"name": "drillbook", "namespace": "shop"}
-    assert _granted(iam_policy(declared), documents) == permissions(declared)
+    assert granted_by(iam_policy(declared), documents) == permissions(declared)
     assert "rds:StopDBInstance" in permissions(declared)
     assert "core/pods/eviction:create" in permissions(declared)
     assert not any(p.endswith(":*") or p == "*" for p in permissions(declared))

@@ -136,9 +136,21 @@ class Rds:
         return aws_call(what, getattr(self.api, fn_name), hints=self.hints(instance_id), **kwargs)
 
     def _wrong_state(self, exc: AwsWrongState, instance_id: str, action: str) -> AwsWrongState:
-        status = self.status(instance_id)
+        instance = self.describe(instance_id)
+        attached = instance.replicas or instance.replica_source
+        if action == "stopped" and instance.status == "available" and attached:
+            # Not a passing state: RDS never stops a primary with read replicas, nor a replica.
+            why = (f"it has read replicas ({', '.join(instance.replicas)})" if instance.replicas
+                   else f"it is a read replica of {instance.replica_source}")
+            return AwsWrongState(
+                f"RDS instance {instance_id!r} cannot be stopped: {why}, and RDS stops no such instance "
+                f"(AWS said {exc.code}); name the read replica as the profile's [replica] role: the "
+                "drills see it there and do not stop this instance",
+                code=exc.code,
+                operation=exc.operation,
+            )
         return AwsWrongState(
-            f"RDS instance {instance_id!r} is {status!r}, so it cannot be {action} now "
+            f"RDS instance {instance_id!r} is {instance.status!r}, so it cannot be {action} now "
             f"(AWS said {exc.code}); wait until it is available, or revert the drill's fault first",
             code=exc.code,
             operation=exc.operation,

@@ -15,10 +15,10 @@ from drillbook.harness.environments.staging.waiting import wait_until
 
 CALLS = declare(
     __name__,
-    "list, create and delete RDS snapshots; restore one, or a point in time, into a new instance",
+    "list and create RDS snapshots; restore one, or a point in time, into a new instance",
     aws=AwsActions(
         "rds",
-        ("DescribeDBSnapshots", "CreateDBSnapshot", "DeleteDBSnapshot", "RestoreDBInstanceFromDBSnapshot",
+        ("DescribeDBSnapshots", "CreateDBSnapshot", "RestoreDBInstanceFromDBSnapshot",
          "RestoreDBInstanceToPointInTime"),
         implied=(("AddTagsToResource", "a restore that passes Tags (the drill's labels) is also authorised "
                   "as rds:AddTagsToResource"),),
@@ -177,14 +177,6 @@ class RdsSnapshots:
         if wait:
             return self.wait_available(snapshot_id, timeout=timeout)
         return RdsSnapshot.from_api(out["DBSnapshot"])
-
-    def delete(self, snapshot_id: str) -> None:
-        aws_call(
-            f"delete RDS snapshot {snapshot_id}",
-            self.rds.api.delete_db_snapshot,
-            hints=self._hints(snapshot_id),
-            DBSnapshotIdentifier=snapshot_id,
-        )
 
     def restore(
         self,
