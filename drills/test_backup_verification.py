@@ -129,7 +129,7 @@ def integrity_checksums(ctx: Context) -> str:
     """pg_checksums reads every page of the stopped copy (./scripts/verify-backup-integrity.sh)."""
     instance = ctx.found["instance"]
     instance.stop("fast")
-    report = checksums(cluster_of(instance))
+    report = checksums(cluster_of(ctx.env, instance))
     ctx.drill.verify("pg_checksums: every page of the restored copy", (report.passed, report.detail[-300:]))
     return report.detail.splitlines()[-1] if report.detail else ""
 

@@ -1,31 +1,38 @@
-"""The one door from a drill to the local twin's own objects: for the drills not yet written
-against the role drivers (they need the ``twin.internals`` capability, so they are skipped
-elsewhere before they get here) and for the parts that need the database's data directory
-(``database.data_directory``).
+"""The one door from a drill to the local twin's own objects, for the parts that need what only
+the twin's platform offers: the database's data directory (``database.data_directory``: the
+heap page overwritten by 2D, ``pg_checksums`` of a restored copy) and its servers' tools.
 
-Typed, so such a drill needs no ``type: ignore``; in one place, so what still reaches past
-the roles is listed by one import (tests/drills/test_imports.py keeps that list shrinking).
+Every role a drill uses is a staging driver, also locally (``DrivenLocalEnvironment``); this
+module is where a drill may still reach past them, typed (no ``type: ignore``) and in one place,
+so what reaches past the roles is listed by one import (tests/drills/test_imports.py keeps that
+list shrinking).
 """
 
 from __future__ import annotations
 
 from drillbook.harness.environments.base import DatabaseInstance, Environment, RoleUnavailable
-from drillbook.twin.database import LocalInstance
+from drillbook.twin.driven import DrivenLocalEnvironment
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.postgres import PostgresCluster
 
 
 def local(env: Environment) -> LocalEnvironment:
-    """``env`` as the local twin; any other environment raises RoleUnavailable."""
-    if not isinstance(env, LocalEnvironment):
-        raise RoleUnavailable(
-            f"environment {env.name!r} is not the local twin: this drill needs the capability twin.internals"
-        )
-    return env
+    """The local twin behind ``env``; any other environment raises RoleUnavailable."""
+    if isinstance(env, DrivenLocalEnvironment):
+        return env.twin
+    if isinstance(env, LocalEnvironment):
+        return env
+    raise RoleUnavailable(
+        f"environment {env.name!r} is not the local twin: this drill needs the capability twin.internals"
+    )
 
 
-def cluster_of(instance: DatabaseInstance) -> PostgresCluster:
-    """The data directory's server behind a local instance (for ``database.data_directory``)."""
-    if not isinstance(instance, LocalInstance):
-        raise RoleUnavailable(f"instance {instance.name!r} offers no data directory: it is not the twin's")
-    return instance.cluster
+def cluster_of(env: Environment, instance: DatabaseInstance) -> PostgresCluster:
+    """The twin's server behind ``instance`` (any instance its RDS API made), for
+    ``database.data_directory``; elsewhere RoleUnavailable."""
+    cluster = getattr(instance, "cluster", None)
+    if isinstance(cluster, PostgresCluster):
+        return cluster
+    if isinstance(env, DrivenLocalEnvironment):
+        return env.cluster_serving(instance.dsn())
+    raise RoleUnavailable(f"instance {instance.name!r} offers no data directory: it is not the twin's")

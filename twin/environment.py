@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.harness.config import Config
-from drillbook.harness.environments.base import ControlPlanes, Environment
+from drillbook.harness.environments.base import ControlPlanes, Environment, RoleUnavailable
 from drillbook.harness.environments.capabilities import LOCAL as LOCAL_CAPABILITIES
 from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
 from drillbook.harness.errors import DrillbookError
@@ -177,6 +177,7 @@ class LocalEnvironment(Environment):
         self.record = record
         environ = {LABEL_VARIABLE: record.label}
         book = ClusterBook(self.state, self.layout.clusters, environ=environ, logs=self.layout.logs)
+        self._book = book
         archive = WalArchive(self.layout.archive)
         roles: dict[str, Any] = {}
         primary = record.clusters.get("primary")
@@ -228,6 +229,14 @@ class LocalEnvironment(Environment):
     @property
     def local_replica(self) -> LocalReplica:
         return self.role("replica")  # type: ignore[no-any-return]
+
+    def cluster_at(self, port: int) -> PostgresCluster:
+        """The server listening on ``port``: any the twin runs, those its RDS API restored
+        since this object attached included (the state file is read again)."""
+        for record in self._book.records() if self.record is not None else []:
+            if record.port == port:
+                return self._book.cluster(record)
+        raise RoleUnavailable(f"no server of the local environment listens on port {port}")
 
     @property
     def aws_endpoint(self) -> AwsEndpoint:

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     with holding(env_name, config, settings.state_dir, run_id, say=_say):
         env = build_environment(env_name, config, settings.state_dir)
+        env.settle(progress=_say)
         target = reference_target(env, str(settings.state_dir.absolute()))
         explorer = Explorer(target, state_dir=settings.state_dir, results_dir=settings.results_dir,
                             budget_s=budget, seed=seed, env_name=env_name, found_dir=Path(args.found_dir),

@@ -11,6 +11,7 @@ Every call that touches the network has a timeout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -345,6 +346,11 @@ class Environment:
     def fingerprint(self) -> dict[str, Any]:
         """Versions of what the environment runs, for the journal."""
         return {}
+
+    def settle(self, progress: Callable[[str], None] | None = None) -> None:
+        """Wait until work still going on after ``up`` is done, before the first drill (the
+        twin's Multi-AZ standby, built in the background: its RDS instance is ``modifying``
+        until then). Nothing to wait for by default: a staging platform is as it is."""
 
     def control_planes(self) -> ControlPlanes:
         """The RDS instance and the Kubernetes cluster behind the roles, for faults that call them

@@ -14,9 +14,10 @@ def build_environment(name: str, config: Config, state_dir: Path) -> Environment
     """The environment called ``name``; not started (``up()`` is the caller's). A bad profile
     raises a ConfigError naming the key and the fix."""
     if name == "local":
-        from drillbook.twin.environment import LocalEnvironment
+        # The twin, its roles the staging drivers on its APIs (twin/driven.py): one code path.
+        from drillbook.twin.driven import DrivenLocalEnvironment
 
-        return LocalEnvironment(state_dir / "local", config=config)
+        return DrivenLocalEnvironment(state_dir / "local", config=config)
     profile = load_profile(config, name)
     if profile.kind == "containers":
         from drillbook.harness.environments.containers.environment import ContainersEnvironment

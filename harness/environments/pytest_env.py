@@ -62,6 +62,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[Environment]:
         started = environment.up(progress=say)
         for component, version in environment.versions().items():
             add_component_version(component, version)
+    environment.settle(progress=say)
     try:
         yield environment
     finally:
