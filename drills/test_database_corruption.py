@@ -20,7 +20,7 @@ from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
 from drillbook.drills.service_ledger import ServiceLedgerStore
-from drillbook.drills.twin_access import local
+from drillbook.drills.twin_access import cluster_of
 from drillbook.faults.postgres_bloat import PostgresBloat
 from drillbook.faults.postgres_heap_page import PostgresHeapPage
 from drillbook.faults.postgres_index_corruption import PostgresIndexCorruption
@@ -453,7 +453,7 @@ def amcheck_primary(ctx: Context) -> str:
     """Locate the damage: pg_amcheck on the primary reports the corrupt page."""
     from drillbook.twin.integrity import amcheck
 
-    report = amcheck(local(ctx.env).local_database.primary, "compliant")
+    report = amcheck(cluster_of(ctx.env, ctx.env.database), "compliant")
     ctx.drill.verify("pg_amcheck detects the overwritten page", (not report.passed, report.detail[:300]))
     return report.detail.splitlines()[0] if report.detail else "no output"
 
@@ -504,7 +504,7 @@ HEAP_PAGE = Runbook(
 @pytest.mark.requires_capability(DATA_DIRECTORY)
 def test_2d_heap_page_overwritten(drill: Drill, env: Environment, platform: Platform) -> None:
     ctx = start(drill, env, platform, users_probe(platform))
-    primary = local(env).local_database.primary
+    primary = cluster_of(env, env.database)
     backup = Path(ctx.state_dir) / "backups" / f"{drill.record_id}-users-page.bin"
     drill.inject(
         PostgresHeapPage(str(primary.datadir), primary.port, "users", str(backup), dbname="compliant")

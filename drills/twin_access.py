@@ -12,19 +12,7 @@ from __future__ import annotations
 
 from drillbook.harness.environments.base import DatabaseInstance, Environment, RoleUnavailable
 from drillbook.twin.driven import DrivenLocalEnvironment
-from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.postgres import PostgresCluster
-
-
-def local(env: Environment) -> LocalEnvironment:
-    """The local twin behind ``env``; any other environment raises RoleUnavailable."""
-    if isinstance(env, DrivenLocalEnvironment):
-        return env.twin
-    if isinstance(env, LocalEnvironment):
-        return env
-    raise RoleUnavailable(
-        f"environment {env.name!r} is not the local twin: this drill needs the capability twin.internals"
-    )
 
 
 def cluster_of(env: Environment, instance: DatabaseInstance) -> PostgresCluster:

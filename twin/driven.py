@@ -11,9 +11,10 @@ Route 53, Secrets Manager and S3 on moto, the toxiproxy API, Redis and PostgreSQ
 local run therefore makes the exact calls a staging run makes.
 
 What differs from a generated profile: the twin's capabilities (every one: its data directories
-are on this machine, its superuser is a real one, and ``twin.internals`` for the parts that use
-them through :mod:`drillbook.drills.twin_access`), its poll interval (tens of milliseconds), and
-the lifecycle (``up``/``down``/``status`` are the twin's).
+are on this machine, found behind an instance's endpoint by :meth:`cluster_serving` for the
+parts of drills that need them, through :mod:`drillbook.drills.twin_access`; its superuser is a
+real one), its poll interval (tens of milliseconds), and the lifecycle (``up``/``down``/
+``status`` are the twin's, with :meth:`settle` for its work in the background after ``up``).
 """
 
 from __future__ import annotations

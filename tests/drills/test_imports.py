@@ -15,8 +15,7 @@ FORBIDDEN = ("drillbook.twin", "drillbook.harness.environments.local")
 #: file -> the twin modules it still imports. Strike entries as drills and faults move to the roles.
 ALLOWED: dict[str, set[str]] = {
     # The one door to the twin's data directories (database.data_directory).
-    "drills/twin_access.py": {"drillbook.twin.driven", "drillbook.twin.environment",
-                              "drillbook.twin.postgres"},
+    "drills/twin_access.py": {"drillbook.twin.driven", "drillbook.twin.postgres"},
     "drills/platform.py": {"drillbook.twin.primary", "drillbook.twin.sample_data"},
     "drills/test_backup_verification.py": {"drillbook.twin.integrity", "drillbook.twin.sample_data"},
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.drills.twin_access import cluster_of, local
+from drillbook.drills.twin_access import cluster_of
 from drillbook.harness.config import Config
 from drillbook.harness.environments import capabilities as caps
 from drillbook.harness.environments.base import RoleUnavailable
@@ -78,7 +78,7 @@ def test_it_keeps_the_twins_capabilities_lifecycle_and_poll_interval(env: Driven
 def test_a_data_directory_is_found_behind_an_instance_of_the_rds_api(env: DrivenLocalEnvironment) -> None:
     cluster = cluster_of(env, env.database)
     assert (Path(cluster.datadir) / "PG_VERSION").is_file()
-    assert cluster.port == local(env).local_database.primary.port
+    assert cluster.port == env.twin.local_database.primary.port
 
 
 def test_an_endpoint_the_twin_does_not_serve_has_no_data_directory(env: DrivenLocalEnvironment) -> None:
@@ -86,9 +86,9 @@ def test_an_endpoint_the_twin_does_not_serve_has_no_data_directory(env: DrivenLo
         env.cluster_serving("postgresql://postgres@127.0.0.1:1/compliant")
 
 
-def test_the_twin_behind_it_is_the_one_door_past_the_drivers(env: DrivenLocalEnvironment) -> None:
-    assert isinstance(local(env), LocalEnvironment)
-    assert local(env).state_dir == env.state_dir
+def test_the_twin_behind_it_is_the_lifecycle(env: DrivenLocalEnvironment) -> None:
+    assert isinstance(env.twin, LocalEnvironment)
+    assert env.twin.state_dir == env.state_dir
 
 
 def test_settle_waits_for_the_primary_the_rds_api_calls_available(env: DrivenLocalEnvironment) -> None:
