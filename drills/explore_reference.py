@@ -14,6 +14,7 @@ from drillbook.drills.platform import Platform
 from drillbook.faults.base import Fault
 from drillbook.faults.cache_flush import CacheFlush
 from drillbook.faults.database_failover import DatabaseFailover
+from drillbook.faults.database_reboot import DatabaseReboot
 from drillbook.faults.database_stop import DatabaseStop
 from drillbook.faults.deployment_kill import DeploymentKill
 from drillbook.faults.deployment_restart import DeploymentRestart
@@ -60,17 +61,22 @@ def link_choices(api: str, link: str) -> list[FaultChoice]:
 
 
 def restart_modes(env: Environment) -> list[str]:
-    """A stop (``fast``, ``immediate``) and, where the environment publishes its RDS primary, a
-    failover to the Multi-AZ standby: one choice, so a schedule never stops the primary and fails
-    it over at once (the failover would wait for an instance that another fault keeps stopped)."""
+    """A stop (``fast``, ``immediate``) where the platform may stop the primary, else a reboot
+    (RDS stops no primary with a read replica attached, as the twin's has); and, where the
+    environment publishes its RDS primary, a failover to the Multi-AZ standby. One choice, so a
+    schedule never stops the primary and fails it over at once (the failover would wait for an
+    instance that another fault keeps stopped)."""
     rds = (env.access().get("endpoints") or {}).get("database", {}).get("instance_id")
-    return ["fast", "immediate", *(["failover"] if rds else [])]
+    stoppable = not (env.has("replica") and env.replica.running())
+    return [*(["fast", "immediate"] if stoppable else ["reboot"]), *(["failover"] if rds else [])]
 
 
 def database_restart(env_name: str, state_dir: str, mode: str) -> Fault:
     if mode == "failover":
         # Through the RDS API: the standby takes over behind the same endpoint.
         return DatabaseFailover(env_name, state_dir)
+    if mode == "reboot":
+        return DatabaseReboot(env_name, state_dir)
     return DatabaseStop(env_name, state_dir, mode)
 
 

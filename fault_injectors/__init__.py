@@ -36,6 +36,7 @@ _EXPORTS = {
     "DnsRecord": "drillbook.faults.dns_record",
     "DatabaseSwitchover": "drillbook.faults.database_switchover",
     "DatabaseFailover": "drillbook.faults.database_failover",
+    "DatabaseReboot": "drillbook.faults.database_reboot",
     "DatabaseStop": "drillbook.faults.database_stop",
     "PlatformOutage": "drillbook.faults.platform_outage",
     "DrCache": "drillbook.faults.dr_cache",
@@ -55,6 +56,7 @@ __all__ = [
     "AccountSuspension",
     "BadRelease",
     "DatabaseFailover",
+    "DatabaseReboot",
     "DatabaseStop",
     "DatabaseSwitchover",
     "DeploymentBadRelease",
@@ -96,6 +98,7 @@ if TYPE_CHECKING:
     from drillbook.faults.bad_release import BadRelease
     from drillbook.faults.base import Fault
     from drillbook.faults.database_failover import DatabaseFailover
+    from drillbook.faults.database_reboot import DatabaseReboot
     from drillbook.faults.database_stop import DatabaseStop
     from drillbook.faults.database_switchover import DatabaseSwitchover
     from drillbook.faults.deployment_bad_release import DeploymentBadRelease

@@ -31,6 +31,8 @@ class DatabaseFailover(Fault):
     """
 
     name = "database_failover"
+    #: RebootDBInstance's ForceFailover (database_reboot: a plain reboot).
+    force_failover = True
     blast_radius = "the primary database: every connection drops while the standby takes over"
     rollback = "nothing to undo: wait until the instance is available (the old primary is now the standby)"
 
@@ -60,12 +62,12 @@ class DatabaseFailover(Fault):
 
     def inject(self) -> None:
         rds, instance = self._target()
-        if not rds.describe(instance).multi_az:
+        if self.force_failover and not rds.describe(instance).multi_az:
             raise FaultError(f"RDS instance {instance!r} is not Multi-AZ: no standby to fail over to")
         deadline = time.monotonic() + self.ready_timeout
         while True:
             try:
-                rds.reboot(instance, force_failover=True, wait=False, timeout=self.timeout)
+                rds.reboot(instance, force_failover=self.force_failover, wait=False, timeout=self.timeout)
                 return
             except AwsWrongState:
                 # Not available yet, or its standby not streaming again after the last failover.

@@ -19,7 +19,7 @@ from pathlib import Path
 from drillbook.twin import processes
 
 def record(env, name):
-    rec = env.state.read()
+    rec = env.twin.state.read()  # the environment named local: the drivers on the twin
     pids = [processes.current(p)[0] for p in rec.processes.values()]
     pids += [int((Path(c.datadir) / "postmaster.pid").read_text().split()[0]) for c in rec.clusters.values()]
     ports = [p.port for p in rec.processes.values() if p.port] + [c.port for c in rec.clusters.values()]
@@ -70,7 +70,8 @@ def test_an_environment_already_up_is_used_and_left_running(pytester: pytest.Pyt
     outer = LocalEnvironment(state_dir / "local")
     outer.up()
     try:
-        pytester.makepyfile(test_inner="def test_up(env):\n    assert env.is_up() and not env.started_here\n")
+        pytester.makepyfile(
+            test_inner="def test_up(env):\n    assert env.is_up() and not env.twin.started_here\n")
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--drill-state-dir", str(state_dir),
                                                timeout=300)
         result.assert_outcomes(passed=1)

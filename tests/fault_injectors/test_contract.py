@@ -17,6 +17,7 @@ from types import ModuleType
 
 import pytest
 
+from drillbook.harness.errors import DrillbookError
 from drillbook.harness.redact import redact
 from drillbook.harness.registry import GROUP, registered_faults
 from tests.fault_injectors.cases import ContractCase
@@ -62,6 +63,9 @@ def test_inject_then_revert_restores_steady_state(name: str, request: pytest.Fix
     params = case.fault.describe()
     assert json.loads(json.dumps(params)) == params, f"{name}: describe() must be JSON"
     assert redact(params) == params, f"{name}: describe() must not hold secrets"
+    if case.refused is not None:
+        _refused(name, case)
+        return
     case.fault.inject()
     try:
         if case.broken is not None:
@@ -79,9 +83,22 @@ def test_rebuilt_from_describe_reverts(name: str, request: pytest.FixtureRequest
     """What ``drillbook revert`` does after the runner died."""
     case: ContractCase = _case_module(name).make(request)
     assert case.settled(), f"{name}: steady state must hold before the fault"
+    if case.refused is not None:
+        _refused(name, case)
+        return
     case.fault.inject()
     rebuilt = type(case.fault).from_params(json.loads(json.dumps(case.fault.describe())))
     rebuilt.revert()
     rebuilt.settle(case.timeout)
     assert case.wait(case.steady), f"{name}: a fault rebuilt from describe() did not revert"
     case.fault.revert()
+
+
+def _refused(name: str, case: ContractCase) -> None:
+    """A fault the platform refuses here: a clear error, and the platform as it was."""
+    assert case.refused is not None
+    with pytest.raises(DrillbookError, match=case.refused):
+        case.fault.inject()
+    assert case.steady(), f"{name}: a refused fault changed something"
+    case.fault.revert()
+    assert case.wait(case.steady), f"{name}: reverting a refused fault changed something"

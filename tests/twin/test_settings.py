@@ -9,6 +9,7 @@ import pytest
 from drillbook.harness.config import Config
 from drillbook.harness.environments.factory import build_environment
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.twin.driven import DrivenLocalEnvironment
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.sample_data import parse_size
 from drillbook.twin.settings import LocalSettings
@@ -51,7 +52,7 @@ def test_sizes() -> None:
 
 def test_the_factory_builds_the_local_environment_under_the_state_dir(tmp_path: Path) -> None:
     env = build_environment("local", config(replicas=2), tmp_path)
-    assert isinstance(env, LocalEnvironment)
-    assert env.state_dir == tmp_path / "local" and env.settings.replicas == 2
+    assert isinstance(env, DrivenLocalEnvironment) and isinstance(env.twin, LocalEnvironment)
+    assert env.state_dir == tmp_path / "local" and env.twin.settings.replicas == 2
     assert not env.is_up() and env.status() == [] and env.phase() == "down"
     assert not env.has("database")

@@ -19,6 +19,9 @@ class ContractCase:
     #: Checks the fault took effect; None for faults with no observable effect (noop).
     broken: Callable[[], bool] | None = None
     timeout: float = 15.0
+    #: The platform refuses this fault here, and the error must say so (a regex of it): inject
+    #: raises it, nothing changes, revert does no harm (RDS stops no primary with a read replica).
+    refused: str | None = None
 
     def wait(self, check: Callable[[], bool]) -> bool:
         deadline = time.monotonic() + self.timeout

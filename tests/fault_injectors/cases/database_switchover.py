@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from drillbook.faults.database_switchover import DatabaseSwitchover
@@ -12,19 +14,23 @@ def make(request: pytest.FixtureRequest) -> ContractCase:
     shared = shared_local_env(request.config)
     env = shared.env
     original = env.app.env()["DATABASE_URL"]
-    # A writable copy of the primary to switch over to (the workers write).
+    # A writable copy of the primary to switch over to (the workers write), made through the
+    # environment's database role as a drill makes it (an RDS restore, its own endpoint).
     restored = RestoredDatabase(**shared.where(), instance="contract-switch", snapshot="latest")
     restored.inject()
     request.addfinalizer(restored.revert)
     assert restored.restored is not None
-    fault = DatabaseSwitchover(**shared.where(), instance="contract", port=restored.restored.port)  # type: ignore[attr-defined]
+    endpoint = urlsplit(restored.restored.dsn())
+    assert endpoint.hostname and endpoint.port
+    fault = DatabaseSwitchover(**shared.where(), instance="contract", host=endpoint.hostname,
+                               port=endpoint.port)
 
-    def proxies() -> set[str]:
-        return set(env.network.proxies())
+    def serving_port() -> int | None:
+        return urlsplit(env.app.env()["DATABASE_URL"]).port
 
     return ContractCase(
         fault,
-        steady=lambda: env.app.env()["DATABASE_URL"] == original and "app-db-contract" not in proxies(),
-        broken=lambda: env.app.env()["DATABASE_URL"] != original and "app-db-contract" in proxies(),
+        steady=lambda: env.app.env()["DATABASE_URL"] == original,
+        broken=lambda: serving_port() == endpoint.port,
         timeout=60,
     )
