@@ -71,6 +71,7 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
                                         "--found-dir", str(found_dir))
             first = re.search(r"failure found after (\d+) example\(s\), (\d+)s", out)
             tried = re.search(r"(\d+) schedules tried", out)
+            reused = re.search(r"\((\d+) more draw\(s\) of a schedule already played\)", out)
             spent = _spent(out, path)
             size = re.search(r"FOUND .*?: (.*) -> (\S+)$", out, re.M)
             faults = size.group(1).count(" at +") if size else 0
@@ -84,7 +85,8 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
             rows.append((seed, first.group(2) if first else "-", first.group(1) if first else "-",
                          tried.group(1) if tried else "-", spent, f"{took:.0f}", faults, pytest_code))
             print(f"seed {seed}: found after {rows[-1][1]}s ({rows[-1][2]} examples), {rows[-1][3]} examples "
-                  f"in all, {spent}, total {took:.0f}s, minimal schedule {faults} fault(s), drill file under "
+                  f"in all (and {reused.group(1) if reused else 0} draws answered without playing), "
+                  f"{spent}, total {took:.0f}s, minimal schedule {faults} fault(s), drill file under "
                   f"pytest exit {pytest_code}", flush=True)
             print(f"seed {seed}: minimal schedule: {size.group(1) if size else '(none found)'}", flush=True)
             schedules.append((seed, size.group(1) if size else "(none found)"))
