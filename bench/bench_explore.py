@@ -5,8 +5,8 @@
    service, faults, recovery, reverts, journal record).
 2. Time to find and to shrink the planted weakness of release 1.2.0, over several seeds:
    ``drillbook explore --budget B --seed N`` with ``[environments.local] release = "1.2.0"``;
-   time to the first failure, time shrinking and confirming, the size of the minimal
-   schedule, and whether its drill file fails under plain pytest.
+   time to the first failure, time shrinking and confirming, the minimal schedule (its
+   faults and their number), and whether its drill file fails under plain pytest.
 
 Each release runs in a project directory of its own (a ``drillbook.toml`` and a state
 directory), brought up with ``drillbook env up`` and down at the end.
@@ -63,6 +63,7 @@ def examples_per_minute(base: Path, budget: str) -> None:
 def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
     path = project(base, "1.2.0")
     rows = []
+    schedules: list[tuple[int, str]] = []
     try:
         for seed in seeds:
             found_dir = path / f"found-{seed}"
@@ -70,6 +71,7 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
                                         "--found-dir", str(found_dir))
             first = re.search(r"failure found after (\d+) example\(s\), (\d+)s", out)
             tried = re.search(r"(\d+) schedules tried", out)
+            reused = re.search(r"\((\d+) more draw\(s\) of a schedule already played\)", out)
             spent = _spent(out, path)
             size = re.search(r"FOUND .*?: (.*) -> (\S+)$", out, re.M)
             faults = size.group(1).count(" at +") if size else 0
@@ -83,14 +85,20 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
             rows.append((seed, first.group(2) if first else "-", first.group(1) if first else "-",
                          tried.group(1) if tried else "-", spent, f"{took:.0f}", faults, pytest_code))
             print(f"seed {seed}: found after {rows[-1][1]}s ({rows[-1][2]} examples), {rows[-1][3]} examples "
-                  f"in all, {spent}, total {took:.0f}s, minimal schedule {faults} fault(s), drill file under "
+                  f"in all (and {reused.group(1) if reused else 0} draws answered without playing), "
+                  f"{spent}, total {took:.0f}s, minimal schedule {faults} fault(s), drill file under "
                   f"pytest exit {pytest_code}", flush=True)
+            print(f"seed {seed}: minimal schedule: {size.group(1) if size else '(none found)'}", flush=True)
+            schedules.append((seed, size.group(1) if size else "(none found)"))
     finally:
         drillbook(path, "env", "down", timeout=300)
     print("seed | found after (s) | examples to find | examples in all | search/shrink/confirm | "
           "total (s) | faults | pytest exit")
     for row in rows:
         print(" | ".join(str(c) for c in row))
+    print("minimal schedule per seed:")
+    for seed, text in schedules:
+        print(f"  seed {seed}: {text}")
 
 
 def _spent(out: str, project: Path) -> str:

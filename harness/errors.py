@@ -6,6 +6,8 @@ objective)``); errors about bad input name the value and the fix.
 
 from __future__ import annotations
 
+import signal
+
 
 class DrillbookError(Exception):
     """Root of every error drillbook raises on purpose."""
@@ -59,4 +61,13 @@ class JournalError(DrillbookError):
 
 
 class DrillInterrupted(KeyboardInterrupt):
-    """The runner received SIGTERM; raised so every ``finally`` (and revert) runs."""
+    """The runner received SIGTERM (or SIGINT, where the command asked for it); raised so every
+    ``finally`` (and revert) runs. ``exit_code`` is the shell's for that signal (143, 130)."""
+
+    def __init__(self, message: str, signum: int = signal.SIGTERM) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

@@ -1,6 +1,10 @@
 """SIGTERM becomes an exception in the main thread, so every ``finally`` (every
 revert) runs, exactly as for Ctrl-C. While faults are being reverted the signal
-is held back and raised afterwards, so a revert is never cut in half."""
+is held back and raised afterwards, so a revert is never cut in half.
+
+A command that runs drills in its own process (``drillbook explore``) takes SIGINT the same
+way (``install(sigint=True)``): Ctrl-C then waits for a revert under way instead of cutting it,
+and a second Ctrl-C while the first is being handled does not stop the reverts it started."""
 
 from __future__ import annotations
 
@@ -13,18 +17,19 @@ from typing import Any
 
 from drillbook.harness.errors import DrillInterrupted
 
-_state = {"critical": 0, "pending": False, "raised": False}
-_previous: Any = None
+_state: dict[str, Any] = {"critical": 0, "pending": None, "raised": False}
+#: The handlers replaced by :func:`install`, by signal number.
+_previous: dict[int, Any] = {}
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
     if _state["raised"]:
         return  # already stopping (a SIGTERM to the group and one passed on by `drillbook run`)
     if _state["critical"]:
-        _state["pending"] = True
+        _state["pending"] = _state["pending"] or signum
         return
     _state["raised"] = True
-    raise DrillInterrupted(f"received signal {signal.Signals(signum).name}")
+    raise DrillInterrupted(f"received signal {signal.Signals(signum).name}", signum)
 
 
 def main_thread_only() -> None:
@@ -39,30 +44,35 @@ def main_thread_only() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-def install() -> None:
-    global _previous
-    if threading.current_thread() is not threading.main_thread() or _previous is not None:
+def install(*, sigint: bool = False) -> None:
+    """Handle SIGTERM (and with ``sigint`` SIGINT, unless this process was started with it
+    ignored, as a background job is) until :func:`uninstall`."""
+    if threading.current_thread() is not threading.main_thread() or _previous:
         return
-    _state["raised"] = False
-    _previous = signal.signal(signal.SIGTERM, _handler)
+    _state.update(raised=False, pending=None)
+    _previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _handler)
+    if sigint and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        _previous[signal.SIGINT] = signal.signal(signal.SIGINT, _handler)
 
 
 def uninstall() -> None:
-    global _previous
-    if _previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _previous)
-        _previous = None
+    if _previous and threading.current_thread() is threading.main_thread():
+        for signum, previous in _previous.items():
+            signal.signal(signum, previous)
+        _previous.clear()
 
 
 @contextmanager
 def critical() -> Iterator[None]:
-    """Hold SIGTERM back for the duration of the block, then deliver it."""
+    """Hold the signals back for the duration of the block, then deliver the first."""
     _state["critical"] += 1
     try:
         yield
     finally:
         _state["critical"] -= 1
         if not _state["critical"] and _state["pending"]:
-            _state["pending"] = False
+            signum, _state["pending"] = _state["pending"], None
             _state["raised"] = True
-            raise DrillInterrupted("received signal SIGTERM (held back while reverting)")
+            raise DrillInterrupted(
+                f"received signal {signal.Signals(signum).name} (held back while reverting)", signum
+            )

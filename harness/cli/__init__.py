@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from drillbook.harness.errors import DrillbookError
+from drillbook.harness.errors import DrillbookError, DrillInterrupted
 
 COMMANDS = (
     "init", "run", "explore", "revert", "verify", "env", "report", "signoff", "history", "postmortem", "plan",
@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # a file or directory named on the command line cannot be used
         print(f"drillbook {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except DrillInterrupted as exc:  # a handled SIGTERM (or SIGINT): the shell's code for it
+        print(f"drillbook {args.command}: interrupted ({exc})", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print(f"drillbook {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -60,7 +60,9 @@ def render(run: ExploreRun) -> str:
         "",
         f"- Schedules tried: {len(run.examples)} ("
         + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
-        + ")",
+        + ")"
+        + (f"; {run.reused} draw(s) of a schedule already played answered without playing it"
+           if run.reused else ""),
         f"- Distinct failures: {len(run.distinct_failures)}"
         + (f" ({'; '.join(run.distinct_failures)})" if run.distinct_failures else ""),
         f"- Minimal failing schedules: {len(run.findings)}",

@@ -48,7 +48,9 @@ class ExploreRun:
     search_s: float = 0.0
     shrink_s: float = 0.0
     confirm_s: float = 0.0
-    replayed: int = 0  # examples replayed from the example database
+    #: Draws of a schedule already played in this search, answered with its verdict instead
+    #: of being played again.
+    reused: int = 0
 
     @property
     def distinct_failures(self) -> list[str]:

@@ -47,6 +47,16 @@ class Schedule:
     def text(self) -> str:
         return "; ".join(f.text() for f in self.faults) or "(no fault)"
 
+    def key(self) -> str:
+        """The same for every way of writing the same schedule: the faults in one order, times
+        to the millisecond (the search's ticks are tenths), parameters by name. A search plays
+        each key once (docs/explore.md)."""
+        items = sorted(
+            (f.fault, round(f.start_s, 3), round(f.duration_s, 3), json.dumps(f.params, sort_keys=True))
+            for f in self.faults
+        )
+        return json.dumps(items, separators=(",", ":"))
+
     def to_json(self) -> str:
         return json.dumps(
             [

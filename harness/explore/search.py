@@ -74,6 +74,8 @@ class Explorer:
         self.confirm = confirm
         self.say = say or (lambda message: None)
         self._stopped: BaseException | None = None
+        #: The keys (``Schedule.key``) of the schedules that passed in this search.
+        self._passed: set[str] = set()
 
     @property
     def database_dir(self) -> Path:
@@ -90,31 +92,44 @@ class Explorer:
         first_failure: list[float] = []
         smallest: list[int] = []
         failing: dict[str, InvariantBroken] = {}
+        self._passed = set()
 
         def example(schedule: Schedule) -> None:
             now = time.monotonic()
             if self._stopped is not None:
                 reject()
-            # A schedule that failed once is a failing schedule: Hypothesis's replays of it (before
-            # shrinking, and the final one) get that failure again instead of a new run, which a
-            # timing-dependent failure may not repeat (Hypothesis would stop, calling it flaky).
-            # Whether it fails every time is checked once shrinking is done (``_confirmed``).
-            known = failing.get(schedule.to_json())
+            # Each distinct schedule is played once per search: Hypothesis draws the same one
+            # again (before shrinking, while shrinking, and the final replay of the minimal
+            # one), and each such draw gets the verdict of its first play. Hypothesis needs the
+            # same answer for the same input, which a replay at the edge of failing may not give
+            # (it would stop, calling the failure flaky), and a play costs a drill. Whether a
+            # failure repeats is checked once shrinking is done (``_confirmed``).
+            key = schedule.key()
+            known = failing.get(key)
             if known is not None:
+                run.reused += 1
                 raise known
             if not first_failure and now - began > self.budget_s:
                 reject()
             if first_failure and now - first_failure[0] > self.shrink_s:
                 reject()
+            if key in self._passed:
+                run.reused += 1
+                self.say(f"drawn again, passed before (not played again): {schedule.text()}")
+                return
             stage = "shrink" if first_failure else "search"
             try:
                 failure = self._try(run, schedule, stage)
-            except (DrillbookError, KeyboardInterrupt) as exc:
+            except DrillbookError as exc:
+                # The platform cannot run examples: the search stops, not shrinks this.
                 self._stopped = exc
                 return
+            # A signal (DrillInterrupted, Ctrl-C) goes on through Hypothesis, which stops at
+            # once; the example's drill reverted its faults on its way out.
             if failure is None:
+                self._passed.add(key)
                 return
-            failing[schedule.to_json()] = failure
+            failing[key] = failure
             if not first_failure:
                 first_failure.append(time.monotonic())
                 run.search_s = first_failure[0] - began
@@ -205,7 +220,7 @@ class Explorer:
             return confirmed
         # If the smallest does not fail every time, the steps before it, smallest first, and
         # last the confirmed schedule itself.
-        larger = failing.get(confirmed.schedule.to_json())
+        larger = failing.get(confirmed.schedule.key())
         return self._confirmed(run, reduced, chain + ([larger] if larger is not None else []))
 
     def _reduced(self, run: ExploreRun, finding: Finding, failing: dict[str, InvariantBroken],
@@ -224,10 +239,15 @@ class Explorer:
                 smaller_found = False
                 for index, dropped in enumerate(schedule.faults):
                     smaller = Schedule(schedule.faults[:index] + schedule.faults[index + 1:])
+                    if smaller.key() in self._passed:
+                        self.say(f"reduce: without {dropped.text()} it passed before (not played again)")
+                        continue
                     self.say(f"reduce: {len(schedule.faults)} fault(s), trying without {dropped.text()}")
-                    failure = failing.get(smaller.to_json()) or self._try(run, smaller, "reduce")
-                    if failure is not None:
-                        failing[smaller.to_json()] = failure
+                    failure = failing.get(smaller.key()) or self._try(run, smaller, "reduce")
+                    if failure is None:
+                        self._passed.add(smaller.key())
+                    else:
+                        failing[smaller.key()] = failure
                         if chain is not None:
                             chain.append(failure)
                         schedule, smaller_found = smaller, True

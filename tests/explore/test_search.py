@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from drillbook.faults.network_latency import NetworkLatency
+from drillbook.faults.network_partition import NetworkPartition
 from drillbook.harness import journal
-from drillbook.harness.explore import Explorer, NotRecoveredInTime
+from drillbook.harness.explore import Explorer, FaultChoice, FaultSpace, NotRecoveredInTime, Target
 from drillbook.harness.explore.report import render
 from drillbook.harness.explore.run import ExploreRun, Finding
 from drillbook.harness.explore.schedule import Schedule, Scheduled
+from drillbook.harness.probes import http_probe
 from tests.explore.toy import ToyPlatform, toy_target
 
 
@@ -45,6 +48,26 @@ def test_the_healthy_platform_keeps_every_invariant(healthy_toy: ToyPlatform, tm
     assert not run.findings, "\n".join(lines)
     assert len(run.examples) >= 3
 
+
+
+def test_each_distinct_schedule_is_played_once(healthy_toy: ToyPlatform, tmp_path: Path) -> None:
+    """A space of three schedules: Hypothesis draws them again (distinct draws that build the
+    same schedule), and every draw after the first gets the verdict without a drill."""
+    assert healthy_toy.toxiproxy is not None
+    api = healthy_toy.toxiproxy.url
+    space = FaultSpace(
+        (FaultChoice("network_partition toy-store", lambda p: NetworkPartition(api, "toy-store")),
+         FaultChoice("network_latency toy-cache", lambda p: NetworkLatency(api, "toy-cache", 100))),
+        max_faults=2, max_concurrent=2, horizon_s=0, min_duration_s=0.3, max_duration_s=0.3,
+    )
+    target = Target("three", space, lambda: [http_probe(healthy_toy.url + "/health", timeout=2.0)], rto_s=1.5)
+    lines: list[str] = []
+    run = Explorer(target, state_dir=tmp_path / "state", results_dir=None, budget_s=30.0, seed=1,
+                   say=lines.append).run()
+    keys = [example.schedule.key() for example in run.examples]
+    assert len(keys) == len(set(keys)) == 3, "\n".join(lines)
+    assert run.reused >= 1 and any("not played again" in line for line in lines), "\n".join(lines)
+    assert not run.findings
 
 
 CONFTEST = """

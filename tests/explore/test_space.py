@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from drillbook.faults.noop import NoopFault
 from drillbook.harness.errors import InvalidDrillConfig
 from drillbook.harness.explore import FaultChoice, FaultSpace, Schedule, Target, schedules
+from drillbook.harness.explore.schedule import Scheduled
 
 ROOT = Path(__file__).resolve().parents[2]
 CHOICES = tuple(FaultChoice(f"noop {i}", lambda p: NoopFault(), st.just({"i": i})) for i in range(4))
@@ -27,6 +28,16 @@ def test_schedules_stay_within_the_budget_and_round_trip(schedule: Schedule) -> 
     assert schedule.max_concurrent() <= 2
     assert all(0.5 <= f.duration_s <= 3.0 and 0 <= f.start_s <= 3.0 for f in schedule.faults)
     assert Schedule.from_json(schedule.to_json()) == schedule
+    assert Schedule.from_json(schedule.to_json()).key() == schedule.key()
+
+
+def test_the_key_is_the_same_for_every_way_of_writing_a_schedule() -> None:
+    a = Scheduled("noop 1", {"b": 1, "a": 2}, 0.1 + 0.2, 0.5)
+    b = Scheduled("noop 0", {}, 0.0, 1.0)
+    same = Schedule((Scheduled("noop 1", {"a": 2, "b": 1}, 0.3, 0.5), b))
+    assert Schedule((a, b)).key() == Schedule((b, a)).key() == same.key()
+    assert Schedule((a, b)).key() != Schedule((a,)).key()
+    assert Schedule((a, b)).key() != Schedule((Scheduled("noop 1", {"a": 2, "b": 1}, 0.3, 0.6), b)).key()
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ hotfix of 1.1.0 (Scenario 5, Option C): the variable became optional, so it
 starts as configured. An unknown version is what a typo in an image tag gives:
 ImagePullBackOff.
 
-``1.2.0`` "fails fast on a sick cache": a database error while a cache call is slow
-opens its cache breaker for good (``--cache-breaker latch``, see breaker.py), so the
+``1.2.0`` "fails fast on a sick cache": a database error while a cache call is slow or
+has just failed opens its cache breaker for good (``--cache-breaker latch``, see breaker.py), so the
 replica stays unready after both recover, until it is restarted. No single fault
 shows it; ``drillbook explore`` finds it (docs/explore.md).
 """

@@ -8,7 +8,8 @@ shared unevenly between replicas. Whether a short database outage met a slow cac
 faults latched the replicas on one run and not on the next, and ``drillbook explore``
 could not shrink it (a replay that passes looks like a smaller schedule that passes). With
 the monitor a replica sees a database error every ``PERIOD_S`` while the database is lost
-and a cache call in flight while the cache is slow, whatever its traffic: whether the
+and a cache call in flight while the cache is slow (a failed one while it is cut or reset),
+whatever its traffic: whether the
 breaker latches depends on the faults, not on the requests.
 
 Each side is one loop in a thread of its own, one call at a time (one pooled database

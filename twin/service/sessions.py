@@ -79,7 +79,7 @@ class Sessions:
     def _guarded(self) -> Iterator[None]:
         if self.breaker.open:
             raise RedisError("circuit open: the cache breaker opened after a database error while "
-                             "the cache was slow, and stays open until the replica restarts")
+                             "the cache was slow or failing, and stays open until the replica restarts")
         with self.breaker.call():
             yield
 
