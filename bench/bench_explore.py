@@ -6,7 +6,8 @@
 2. Time to find and to shrink the planted weakness of release 1.2.0, over several seeds:
    ``drillbook explore --budget B --seed N`` with ``[environments.local] release = "1.2.0"``;
    time to the first failure, time shrinking and confirming, the minimal schedule (its
-   faults and their number), and whether its drill file fails under plain pytest.
+   faults and their number), and whether its drill file fails under plain pytest; then each
+   drill file under plain pytest against the healthy release, where it must pass.
 
 Each release runs in a project directory of its own (a ``drillbook.toml`` and a state
 directory), brought up with ``drillbook env up`` and down at the end.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,8 +62,10 @@ def examples_per_minute(base: Path, budget: str) -> None:
         drillbook(path, "env", "down", timeout=300)
 
 
-def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
+def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> list[Path]:
+    """Each seed's search on the weak release; the drill files written (one per seed that found)."""
     path = project(base, "1.2.0")
+    drills: list[Path] = []
     rows = []
     schedules: list[tuple[int, str]] = []
     try:
@@ -78,6 +82,7 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
             pytest_code = None
             if size:
                 drill = Path(size.group(2))
+                drills.append(drill if drill.is_absolute() else path / drill)
                 done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                        str(drill)], cwd=path, env={**os.environ, "PYTHONPATH": str(ROOT)},
                                       capture_output=True, text=True, timeout=600)
@@ -99,6 +104,27 @@ def find_and_shrink(base: Path, budget: str, seeds: list[int]) -> None:
     print("minimal schedule per seed:")
     for seed, text in schedules:
         print(f"  seed {seed}: {text}")
+    return drills
+
+
+def on_the_healthy_release(base: Path, drills: list[Path]) -> None:
+    """Each written drill file under plain pytest against the healthy release (1.0.0): it must
+    pass there, as it fails on 1.2.0 (it reproduces the weakness, not a flaw of the platform)."""
+    if not drills:
+        return
+    path = project(base, "1.0.0")
+    try:
+        for drill in drills:
+            copy = path / "found" / drill.name  # in the healthy project: its drillbook.toml, its twin
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copy(drill, copy)
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(copy)],
+                                  cwd=path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                  capture_output=True, text=True, timeout=600)
+            print(f"{drill.name} on 1.0.0: pytest exit {done.returncode} "
+                  f"({'passes' if done.returncode == 0 else 'FAILS'})", flush=True)
+    finally:
+        drillbook(path, "env", "down", timeout=300)
 
 
 def _spent(out: str, project: Path) -> str:
@@ -121,7 +147,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-explore-") as tmp:
         if not args.skip_healthy:
             examples_per_minute(Path(tmp), args.healthy_budget)
-        find_and_shrink(Path(tmp), args.budget, [int(s) for s in args.seeds.split(",")])
+        drills = find_and_shrink(Path(tmp), args.budget, [int(s) for s in args.seeds.split(",")])
+        on_the_healthy_release(Path(tmp), drills)
 
 
 if __name__ == "__main__":
