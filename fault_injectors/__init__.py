@@ -40,9 +40,6 @@ _EXPORTS = {
     "DatabaseStop": "drillbook.faults.database_stop",
     "PlatformOutage": "drillbook.faults.platform_outage",
     "DrCache": "drillbook.faults.dr_cache",
-    "ReplicaKill": "drillbook.faults.replica_kill",
-    "BadRelease": "drillbook.faults.bad_release",
-    "ZoneFailure": "drillbook.faults.zone_failure",
     "RdsStop": "drillbook.faults.rds_stop",
     "RdsRebootFailover": "drillbook.faults.rds_reboot_failover",
     "RdsDelete": "drillbook.faults.rds_delete",
@@ -54,7 +51,6 @@ _EXPORTS = {
 
 __all__ = [
     "AccountSuspension",
-    "BadRelease",
     "DatabaseFailover",
     "DatabaseReboot",
     "DatabaseStop",
@@ -85,17 +81,14 @@ __all__ = [
     "RdsDelete",
     "RdsRebootFailover",
     "RdsStop",
-    "ReplicaKill",
     "ReplicaPromotion",
     "RestoredDatabase",
     "SecurityCompromise",
     "ToxicFault",
-    "ZoneFailure",
 ]
 
 if TYPE_CHECKING:
     from drillbook.faults.account_suspension import AccountSuspension
-    from drillbook.faults.bad_release import BadRelease
     from drillbook.faults.base import Fault
     from drillbook.faults.database_failover import DatabaseFailover
     from drillbook.faults.database_reboot import DatabaseReboot
@@ -127,10 +120,8 @@ if TYPE_CHECKING:
     from drillbook.faults.rds_delete import RdsDelete
     from drillbook.faults.rds_reboot_failover import RdsRebootFailover
     from drillbook.faults.rds_stop import RdsStop
-    from drillbook.faults.replica_kill import ReplicaKill
     from drillbook.faults.replica_promotion import ReplicaPromotion
     from drillbook.faults.restored_database import RestoredDatabase
     from drillbook.faults.security_compromise import SecurityCompromise
-    from drillbook.faults.zone_failure import ZoneFailure
 
 __getattr__ = exporter(__name__, globals(), _EXPORTS)

@@ -21,15 +21,12 @@ ALLOWED: dict[str, set[str]] = {
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},
     "drills/test_security_breach.py": {"drillbook.twin.passwords", "drillbook.twin.sample_data"},
     "fault_injectors/_postgres.py": {"drillbook.twin.pgbin"},
-    "fault_injectors/bad_release.py": {"drillbook.twin.service.images", "drillbook.twin.supervisor"},
     "fault_injectors/dr_cache.py": {"drillbook.twin.processes", "drillbook.twin.cache",
                                     "drillbook.twin.postgres", "drillbook.twin.redis"},
     "fault_injectors/platform_outage.py": {"drillbook.twin.components"},
     "fault_injectors/postgres_heap_page.py": {"drillbook.twin.postgres"},
-    "fault_injectors/replica_kill.py": {"drillbook.twin.supervisor"},
     "fault_injectors/restored_database.py": {"drillbook.twin.primary"},
     "fault_injectors/security_compromise.py": {"drillbook.twin.sample_data"},
-    "fault_injectors/zone_failure.py": {"drillbook.twin.supervisor"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,14 @@ class Impostor(NoopFault):
 
     name = "noop"
 '''
+
+
+PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
+
+
+def declared_faults() -> set[str]:
+    """The fault entry points this checkout's pyproject.toml declares."""
+    return set(tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"][registry.GROUP])
 
 
 def distribution(root: Path, monkeypatch: pytest.MonkeyPatch, name: str, entry_point: str) -> Iterator[None]:
@@ -76,9 +85,12 @@ def test_a_broken_entry_point_is_skipped_with_a_warning_naming_it_and_the_fix(br
     with pytest.warns(registry.BrokenEntryPoint) as caught:
         faults = registry.registered_faults()
     assert {"noop", "process_kill"} <= set(faults)  # the other faults still load
-    message = str(caught[0].message)
+    (message,) = [str(w.message) for w in caught if "vanished" in str(w.message)]
     assert "vanished = stale_faults_gone.module:Vanished" in message and "stale-faults" in message
     assert "ModuleNotFoundError" in message and "reinstall" in message
-    assert set(registry.broken()) == {"vanished"}
+    # Besides the plug-in's, only entry points this checkout no longer declares may be broken: an
+    # editable install older than the checkout still names the faults retired since.
+    assert "vanished" in registry.broken()
+    assert not (set(registry.broken()) - {"vanished"}) & declared_faults()
     with pytest.raises(UnknownFault, match=r"skipped: fault entry point vanished"):
         registry.build("vanished", {})
