@@ -38,7 +38,6 @@ _EXPORTS = {
     "DatabaseFailover": "drillbook.faults.database_failover",
     "DatabaseReboot": "drillbook.faults.database_reboot",
     "DatabaseStop": "drillbook.faults.database_stop",
-    "PlatformOutage": "drillbook.faults.platform_outage",
     "DrCache": "drillbook.faults.dr_cache",
     "RdsStop": "drillbook.faults.rds_stop",
     "RdsRebootFailover": "drillbook.faults.rds_reboot_failover",
@@ -71,7 +70,6 @@ __all__ = [
     "NetworkPartition",
     "NetworkReset",
     "NoopFault",
-    "PlatformOutage",
     "PostgresBloat",
     "PostgresHeapPage",
     "PostgresIndexCorruption",
@@ -110,7 +108,6 @@ if TYPE_CHECKING:
     from drillbook.faults.network_reset import NetworkReset
     from drillbook.faults.network_toxic import ToxicFault
     from drillbook.faults.noop import NoopFault
-    from drillbook.faults.platform_outage import PlatformOutage
     from drillbook.faults.postgres_bloat import PostgresBloat
     from drillbook.faults.postgres_heap_page import PostgresHeapPage
     from drillbook.faults.postgres_index_corruption import PostgresIndexCorruption

@@ -23,7 +23,6 @@ ALLOWED: dict[str, set[str]] = {
     "fault_injectors/_postgres.py": {"drillbook.twin.pgbin"},
     "fault_injectors/dr_cache.py": {"drillbook.twin.processes", "drillbook.twin.cache",
                                     "drillbook.twin.postgres", "drillbook.twin.redis"},
-    "fault_injectors/platform_outage.py": {"drillbook.twin.components"},
     "fault_injectors/postgres_heap_page.py": {"drillbook.twin.postgres"},
     "fault_injectors/restored_database.py": {"drillbook.twin.primary"},
     "fault_injectors/security_compromise.py": {"drillbook.twin.sample_data"},
