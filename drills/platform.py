@@ -25,8 +25,7 @@ from drillbook.harness.environments.staging.database import with_endpoint
 from drillbook.harness.ledger.postgres import PostgresLedgerStore
 from drillbook.harness.ledger.store import LedgerStore
 from drillbook.harness.probes import Probe, http_probe, sql_probe
-from drillbook.twin.primary import APP_DATABASE
-from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
+from drillbook.harness.reference_app import APP_DATABASE, TEST_USER_EMAIL, TEST_USER_PASSWORD
 
 TIMEOUT = 3.0
 

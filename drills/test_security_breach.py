@@ -59,9 +59,9 @@ from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATI
 from drillbook.harness.environments.base import Environment
 from drillbook.harness.phases import expected_phases
 from drillbook.harness.redact import register_secret
+from drillbook.harness.reference_app import TEST_USER_EMAIL, TEST_USER_PASSWORD
 from drillbook.harness.runbook import Runbook, Step
-from drillbook.twin.passwords import scram_sha256_verifier
-from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
+from drillbook.harness.scram import scram_sha256_verifier
 
 SCENARIO = "security-breach"
 #: Sample accounts the compromise uses: the victim's token is stolen, the target's password guessed.

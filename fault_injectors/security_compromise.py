@@ -16,7 +16,7 @@ import redis
 from drillbook.faults.base import Fault
 from drillbook.harness.errors import FaultError, InvalidDrillConfig
 from drillbook.harness.redact import register_secret
-from drillbook.twin.sample_data import TEST_USER_PASSWORD
+from drillbook.harness.reference_app import TEST_USER_PASSWORD
 
 #: The credential the attacker holds for ``target``: the sample data's published password,
 #: as a leaked password list would have it.

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import secrets
 
+from drillbook.harness.scram import scram_sha256_verifier as scram_sha256_verifier
+
 SCHEME = "pbkdf2_sha256"
 #: Enough for a local reference platform whose logins are probed many times a second.
 DEFAULT_ITERATIONS = 10_000
@@ -31,23 +33,3 @@ def verify_password(password: str, encoded: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(digest.hex(), digest_hex)
-
-
-def scram_sha256_verifier(password: str, *, iterations: int = 4096, salt: bytes | None = None) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802/7677).
-
-    ``ALTER ROLE ... PASSWORD '<verifier>'`` sets the password without the clear
-    text ever reaching the server (or its log), as psql's ``\\password`` does.
-    """
-    import base64
-
-    salt = salt if salt is not None else secrets.token_bytes(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-
-    def b64(raw: bytes) -> str:
-        return base64.b64encode(raw).decode()
-
-    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"

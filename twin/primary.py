@@ -15,18 +15,18 @@ from typing import Any
 from psycopg import sql
 
 from drillbook.harness import pg
+from drillbook.harness.reference_app import APP_DATABASE as APP_DATABASE
+from drillbook.harness.reference_app import APP_USER as APP_USER
 from drillbook.twin import pg_template
 from drillbook.twin.archive import WalArchive
 from drillbook.twin.passwords import scram_sha256_verifier
 from drillbook.twin.postgres import PostgresCluster
 
-APP_DATABASE = "compliant"
 #: WAL segment size (``initdb --wal-segsize``). PostgreSQL's 16 MB is sized for busy
 #: servers; this one writes a little, and ``archive_timeout`` closes a segment every few
 #: seconds, each zero-filled, archived (copied and fsynced) and later replayed in full:
 #: with 1 MB segments a monthly drill run writes 401 MB to disk instead of 1,545 MB.
 WAL_SEGMENT_MB = 1
-APP_USER = "compliant_app"
 
 
 def primary_settings(archive: WalArchive, *, archive_timeout_s: float) -> dict[str, Any]:

@@ -19,13 +19,11 @@ import psycopg
 
 from drillbook.harness import pg
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.reference_app import TEST_USER_EMAIL as TEST_USER_EMAIL
+from drillbook.harness.reference_app import TEST_USER_PASSWORD as TEST_USER_PASSWORD
 from drillbook.twin.passwords import hash_password
 from drillbook.twin.postgres import PostgresCluster
 from drillbook.twin.primary import APP_DATABASE
-
-#: The reference's smoke-test login (DR procedures, Scenario 1, "Test authentication").
-TEST_USER_EMAIL = "test@example.com"
-TEST_USER_PASSWORD = "test123"  # a published sample credential
 
 NAMED_SIZES = {"small": 1024**2, "10MB": 10 * 1024**2, "100MB": 100 * 1024**2, "1GB": 1024**3}
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}

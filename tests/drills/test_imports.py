@@ -16,16 +16,13 @@ FORBIDDEN = ("drillbook.twin", "drillbook.harness.environments.local")
 ALLOWED: dict[str, set[str]] = {
     # The one door to the twin's data directories (database.data_directory).
     "drills/twin_access.py": {"drillbook.twin.driven", "drillbook.twin.postgres"},
-    "drills/platform.py": {"drillbook.twin.primary", "drillbook.twin.sample_data"},
     "drills/test_backup_verification.py": {"drillbook.twin.integrity", "drillbook.twin.sample_data"},
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},
-    "drills/test_security_breach.py": {"drillbook.twin.passwords", "drillbook.twin.sample_data"},
     "fault_injectors/_postgres.py": {"drillbook.twin.pgbin"},
     "fault_injectors/dr_cache.py": {"drillbook.twin.processes", "drillbook.twin.cache",
                                     "drillbook.twin.postgres", "drillbook.twin.redis"},
     "fault_injectors/postgres_heap_page.py": {"drillbook.twin.postgres"},
     "fault_injectors/restored_database.py": {"drillbook.twin.primary"},
-    "fault_injectors/security_compromise.py": {"drillbook.twin.sample_data"},
 }
 
 
