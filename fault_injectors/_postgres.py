@@ -9,8 +9,8 @@ from pathlib import Path
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from drillbook.harness.errors import FaultError, InvalidDrillConfig
+from drillbook.harness.pgbin import find_bindir
 from drillbook.harness.redact import redact_text
-from drillbook.twin.pgbin import find_bindir
 
 
 def resolve_dsn(dsn: str | None, dsn_env: str | None) -> str:

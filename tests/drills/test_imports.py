@@ -18,7 +18,6 @@ ALLOWED: dict[str, set[str]] = {
     "drills/twin_access.py": {"drillbook.twin.driven", "drillbook.twin.postgres"},
     "drills/test_backup_verification.py": {"drillbook.twin.integrity", "drillbook.twin.sample_data"},
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},
-    "fault_injectors/_postgres.py": {"drillbook.twin.pgbin"},
     "fault_injectors/dr_cache.py": {"drillbook.twin.processes", "drillbook.twin.cache",
                                     "drillbook.twin.postgres", "drillbook.twin.redis"},
     "fault_injectors/postgres_heap_page.py": {"drillbook.twin.postgres"},
