@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from psycopg import sql
+
 from drillbook.faults._env import open_environment
 from drillbook.faults.base import Change
+from drillbook.harness import pg
 from drillbook.harness.environments.base import DatabaseInstance
 from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.harness.reference_app import APP_USER
+from drillbook.harness.scram import scram_sha256_verifier
 
 
 class RestoredDatabase(Change):
@@ -82,12 +87,14 @@ class RestoredDatabase(Change):
         application's role the one Secrets Manager holds now, as the service will use it."""
         env = open_environment(self.env_name, self.state_dir)
         names = getattr(env, "platform", None)
-        cluster = getattr(self.restored, "cluster", None)
-        if names is None or cluster is None or not env.has("secrets"):
+        if names is None or self.restored is None or not env.has("secrets"):
             return
-        from drillbook.twin.primary import set_app_password
-
-        set_app_password(cluster, env.secrets.get(names.db_password_secret_id))
+        # Through the instance's admin DSN as a SCRAM verifier: the clear text never reaches the server.
+        verifier = scram_sha256_verifier(env.secrets.get(names.db_password_secret_id))
+        with pg.connect(self.restored.dsn("postgres"), 10.0) as conn:
+            statement = sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                sql.Identifier(APP_USER), sql.Literal(verifier))
+            pg.execute(conn, statement.as_string(conn), timeout=10.0)
 
     def revert(self) -> None:
         open_environment(self.env_name, self.state_dir).database.discard(self.instance)

@@ -21,7 +21,6 @@ ALLOWED: dict[str, set[str]] = {
     "fault_injectors/dr_cache.py": {"drillbook.twin.processes", "drillbook.twin.cache",
                                     "drillbook.twin.postgres", "drillbook.twin.redis"},
     "fault_injectors/postgres_heap_page.py": {"drillbook.twin.postgres"},
-    "fault_injectors/restored_database.py": {"drillbook.twin.primary"},
 }
 
 
