@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from psycopg import sql
 
@@ -84,16 +85,22 @@ class RestoredDatabase(Change):
 
     def _current_password(self) -> None:
         """A backup taken before a password rotation carries the revoked password: give the
-        application's role the one Secrets Manager holds now, as the service will use it."""
+        application's role the one Secrets Manager holds now, as the service will use it. The
+        secret is the one the application reads (its ``DB_PASSWORD_SECRET_ID``), on any
+        environment whose app role says so; the role is its ``DATABASE_URL``'s user."""
         env = open_environment(self.env_name, self.state_dir)
-        names = getattr(env, "platform", None)
-        if names is None or self.restored is None or not env.has("secrets"):
+        if self.restored is None or not env.has("secrets") or not env.has("app"):
             return
+        settings = env.app.env()
+        secret_id = settings.get("DB_PASSWORD_SECRET_ID")
+        if not secret_id:
+            return
+        user = urlsplit(settings.get("DATABASE_URL") or "").username or APP_USER
         # Through the instance's admin DSN as a SCRAM verifier: the clear text never reaches the server.
-        verifier = scram_sha256_verifier(env.secrets.get(names.db_password_secret_id))
+        verifier = scram_sha256_verifier(env.secrets.get(secret_id))
         with pg.connect(self.restored.dsn("postgres"), 10.0) as conn:
-            statement = sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                sql.Identifier(APP_USER), sql.Literal(verifier))
+            statement = sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(user),
+                                                                    sql.Literal(verifier))
             pg.execute(conn, statement.as_string(conn), timeout=10.0)
 
     def revert(self) -> None:
