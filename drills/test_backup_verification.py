@@ -33,10 +33,10 @@ from drillbook.harness.drill import ACTIVATION, ASSESSMENT, DETECTION, RESTORATI
 from drillbook.harness.environments.base import Environment
 from drillbook.harness.environments.capabilities import DATA_DIRECTORY
 from drillbook.harness.phases import expected_phases
+from drillbook.harness.reference_app import TEST_USER_EMAIL, TEST_USER_PASSWORD
 from drillbook.harness.runbook import Runbook, Step
 from drillbook.harness.sql_integrity import amcheck
 from drillbook.twin.integrity import checksums
-from drillbook.twin.sample_data import TEST_USER_EMAIL, TEST_USER_PASSWORD
 
 #: How long the restored copy may take to answer once it accepts connections.
 RESTORED_ANSWER_S = 30.0

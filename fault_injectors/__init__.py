@@ -38,7 +38,6 @@ _EXPORTS = {
     "DatabaseFailover": "drillbook.faults.database_failover",
     "DatabaseReboot": "drillbook.faults.database_reboot",
     "DatabaseStop": "drillbook.faults.database_stop",
-    "DrCache": "drillbook.faults.dr_cache",
     "RdsStop": "drillbook.faults.rds_stop",
     "RdsRebootFailover": "drillbook.faults.rds_reboot_failover",
     "RdsDelete": "drillbook.faults.rds_delete",
@@ -59,7 +58,6 @@ __all__ = [
     "DeploymentRelease",
     "DeploymentScale",
     "DnsRecord",
-    "DrCache",
     "Fault",
     "K8sBadRollout",
     "K8sPodKill",
@@ -97,7 +95,6 @@ if TYPE_CHECKING:
     from drillbook.faults.deployment_release import DeploymentRelease
     from drillbook.faults.deployment_scale import DeploymentScale
     from drillbook.faults.dns_record import DnsRecord
-    from drillbook.faults.dr_cache import DrCache
     from drillbook.faults.k8s_bad_rollout import K8sBadRollout
     from drillbook.faults.k8s_pod_kill import K8sPodKill
     from drillbook.faults.k8s_scale_to_zero import K8sScaleToZero

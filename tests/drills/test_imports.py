@@ -16,10 +16,8 @@ FORBIDDEN = ("drillbook.twin", "drillbook.harness.environments.local")
 ALLOWED: dict[str, set[str]] = {
     # The one door to the twin's data directories (database.data_directory).
     "drills/twin_access.py": {"drillbook.twin.driven", "drillbook.twin.postgres"},
-    "drills/test_backup_verification.py": {"drillbook.twin.integrity", "drillbook.twin.sample_data"},
+    "drills/test_backup_verification.py": {"drillbook.twin.integrity"},
     "drills/test_database_corruption.py": {"drillbook.twin.integrity"},
-    "fault_injectors/dr_cache.py": {"drillbook.twin.processes", "drillbook.twin.cache",
-                                    "drillbook.twin.postgres", "drillbook.twin.redis"},
     "fault_injectors/postgres_heap_page.py": {"drillbook.twin.postgres"},
 }
 
