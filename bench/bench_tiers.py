@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from datetime import datetime
 from pathlib import Path
 
@@ -50,7 +51,23 @@ def checkout(ref: str, into: Path) -> Path:
     if archive.returncode != 0:
         raise SystemExit(f"--baseline {ref}: git archive failed: {archive.stderr.decode().strip()}")
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True, timeout=120)
+    shadow_metadata(into)
     return into
+
+
+def shadow_metadata(code: Path) -> None:
+    """A ``dist-info`` of the checkout's own, first on the path with it: ``importlib.metadata``
+    then reads REF's entry points (its faults, its pytest plugins) instead of the installed
+    drillbook's, which name modules REF may not have (its registry then fails every drill)."""
+    project = tomllib.loads((code / "pyproject.toml").read_text())["project"]
+    info = code / f"drillbook-{project['version']}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: drillbook\nVersion: {project['version']}\n")
+    lines: list[str] = []
+    for group, entries in {"console_scripts": project.get("scripts", {}),
+                           **project.get("entry-points", {})}.items():
+        lines += [f"[{group}]", *(f"{name} = {target}" for name, target in entries.items()), ""]
+    (info / "entry_points.txt").write_text("\n".join(lines))
 
 
 def records(results: Path) -> list[dict[str, object]]:
