@@ -21,6 +21,16 @@ from drillbook.harness.environments.staging.settings import AwsSettings
 TIMEOUT_S = 300.0
 
 
+def unstoppable_because(env: Environment) -> str | None:
+    """Why the platform refuses to stop the primary database, or None where it may. RDS's rule,
+    asked through the roles so that every environment answers alike: a primary with a read
+    replica attached cannot be stopped (StopDBInstance fails with InvalidDBInstanceState)."""
+    if env.has("replica") and env.replica.running():
+        return (f"{env.database.name} has read replica {env.replica.name} "
+                "(RDS refuses StopDBInstance)")
+    return None
+
+
 def missing(env: Environment) -> str | None:
     """Why the drills that need both control planes cannot run on ``env`` (None: they can)."""
     planes = env.control_planes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from drillbook.drills.control_planes import unstoppable_because
 from drillbook.drills.platform import Platform
 from drillbook.faults.base import Fault
 from drillbook.faults.cache_flush import CacheFlush
@@ -67,8 +68,8 @@ def restart_modes(env: Environment) -> list[str]:
     schedule never stops the primary and fails it over at once (the failover would wait for an
     instance that another fault keeps stopped)."""
     rds = (env.access().get("endpoints") or {}).get("database", {}).get("instance_id")
-    stoppable = not (env.has("replica") and env.replica.running())
-    return [*(["fast", "immediate"] if stoppable else ["reboot"]), *(["failover"] if rds else [])]
+    stops = ["fast", "immediate"] if unstoppable_because(env) is None else ["reboot"]
+    return [*stops, *(["failover"] if rds else [])]
 
 
 def database_restart(env_name: str, state_dir: str, mode: str) -> Fault:

@@ -28,6 +28,7 @@ import pytest
 
 from drillbook.drills import steps
 from drillbook.drills.context import Context
+from drillbook.drills.control_planes import unstoppable_because
 from drillbook.drills.platform import Platform
 from drillbook.faults.base import Fault
 from drillbook.faults.database_stop import DatabaseStop
@@ -60,16 +61,6 @@ def declare_incident(ctx: Context) -> str:
 
 
 # -- 1A: restart in order -----------------------------------------------------------------
-
-
-def unstoppable_because(env: Environment) -> str | None:
-    """Why the platform refuses to stop the primary database, or None where it may. RDS's rule,
-    asked through the roles so that every environment answers alike: a primary with a read
-    replica attached cannot be stopped (StopDBInstance fails with InvalidDBInstanceState)."""
-    if env.has("replica") and env.replica.running():
-        return (f"{env.database.name} has read replica {env.replica.name} "
-                "(RDS refuses StopDBInstance)")
-    return None
 
 
 def lose_everything(ctx: Context) -> None:

@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 from drillbook.harness.config import Config
 from drillbook.harness.environments.base import ControlPlanes, Environment, RoleUnavailable
 from drillbook.harness.environments.lifecycle import ComponentStatus, DownReport
+from drillbook.harness.environments.staging.database import RdsDatabase
 from drillbook.harness.environments.staging.environment import StagingEnvironment
 from drillbook.harness.environments.staging.settings import load_staging
 from drillbook.harness.environments.twin_profile import render_profile
-from drillbook.harness.polling import wait_until
 from drillbook.harness.probes import Probe
 from drillbook.twin.environment import EnvironmentNotUp, LocalEnvironment, Progress
 from drillbook.twin.postgres import PostgresCluster
@@ -91,12 +91,8 @@ class DrivenLocalEnvironment(Environment):
         if not self.has("database"):
             return
         database = self.database
-        status = getattr(getattr(database, "rds", None), "status", None)
-        if status is None:
-            return
-        wait_until(lambda: status(database.name), what=f"RDS instance {database.name} available",
-                   until=lambda state: state == "available", timeout=SETTLE_TIMEOUT_S,
-                   interval=self.poll_interval, progress=progress, progress_every=5.0)
+        assert isinstance(database, RdsDatabase)  # the twin's profile names an RDS instance
+        database.rds.wait_status(database.name, "available", timeout=SETTLE_TIMEOUT_S, progress=progress)
 
     @property
     def state_dir(self) -> Path:

@@ -11,7 +11,7 @@ def make(request: pytest.FixtureRequest) -> ContractCase:
     """The twin's primary has the DR region's read replica, and RDS stops no instance with one:
     through the environment's database role (the RDS API), the fault is refused, saying why and
     what to do, and nothing stops. (Its stop and start through the RDS API, on an instance RDS
-    may stop, are tests/twin/rds's; 1A and explore ask first: ``unstoppable_because``.)"""
+    may stop, are tests/twin/rds's; 1A and explore ask first: ``control_planes.unstoppable_because``.)"""
     shared = shared_local_env(request.config)
     database = shared.env.database
 
