@@ -157,11 +157,11 @@ class PostgresCluster:
         # initdb's output is the same for the same binaries and options: copied when kept.
         name = pg_template.key(self.bindir, self.version, options, self.user.uid)
         with_seed = pg_template.template(pg_template.seeded(name, seed)) if seed is not None else None
-        if with_seed is not None and pg_template.copy_into(with_seed, self.datadir):
+        if with_seed is not None and pg_template.materialize(with_seed, self.datadir):
             self.template = with_seed
         else:
             kept = pg_template.template(name)
-            if kept is None or not pg_template.copy_into(kept, self.datadir):
+            if kept is None or not pg_template.materialize(kept, self.datadir):
                 self._run([str(self.bindir / "initdb"), "-D", str(self.datadir), *options], timeout=120)
                 pg_template.keep(self.datadir, name)
                 kept = pg_template.template(name)

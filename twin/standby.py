@@ -107,7 +107,7 @@ def copy_template(primary: PostgresCluster, standby: PostgresCluster) -> None:
     if standby.datadir.exists():
         raise StandbyError(f"{standby.datadir} exists; remove the old standby first")
     standby.prepare_parent()
-    if not pg_template.copy_into(primary.template, standby.datadir):
+    if not pg_template.materialize(primary.template, standby.datadir):
         raise StandbyError(f"copying {primary.template} to {standby.datadir} failed")
     standby.write_hba()
     standby.user.own(standby.datadir)

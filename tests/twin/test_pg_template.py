@@ -177,3 +177,62 @@ def test_another_schema_gets_a_seeded_template_of_its_own() -> None:
 
     assert app_seed().key == app_seed().key
     assert pg_template.seeded("k", app_seed()) != pg_template.seeded("k", pg_template.Seed("other", nothing))
+
+
+def test_a_new_cluster_takes_a_ready_copy_by_rename_and_a_background_copy_replaces_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with server_tmp("spares") as root:
+        monkeypatch.setenv(pg_template.VARIABLE, str(root / "templates"))
+        PostgresCluster(root / "initdb" / "data").init(wal_segment_mb=1)  # initdb: kept
+        first = PostgresCluster(root / "a" / "data", name="a").init(wal_segment_mb=1)
+        source = first.template
+        assert source is not None
+        # The first copy found no spare: it copied, then asked for the spares to be made.
+        wait_for(lambda: len(pg_template.ready_spares(source)) == pg_template.SPARES, timeout=60,
+                 what="the spares made in the background")
+        oldest = pg_template.ready_spares(source)[0]
+        inode = (oldest / "PG_VERSION").stat().st_ino
+        second = PostgresCluster(root / "b" / "data", name="b").init(wal_segment_mb=1)
+        assert (second.datadir / "PG_VERSION").stat().st_ino == inode  # moved, not copied
+        assert not oldest.parent.exists()
+        wait_for(lambda: len(pg_template.ready_spares(source)) == pg_template.SPARES, timeout=60,
+                 what="the spare taken replaced")
+        try:
+            first.start()
+            second.start()
+            assert system_identifier(first) == system_identifier(second)
+            assert second.sql("SHOW port") == [(str(second.port),)]
+        finally:
+            first.stop("immediate")
+            second.stop("immediate")
+
+
+def test_with_no_spare_left_a_cluster_is_copied(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    source = tmp_path / "name" / "data"
+    source.mkdir(parents=True)
+    (source / "PG_VERSION").write_text("15\n")
+    assert not pg_template.take_spare(source, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_one_refill_at_a_time_and_a_killed_one_leaves_nothing_half_made(tmp_path: Path) -> None:
+    import fcntl
+
+    source = tmp_path / "name" / "data"
+    source.mkdir(parents=True)
+    (source / "PG_VERSION").write_text("15\n")
+    (tmp_path / "name" / pg_template.COMPLETE).write_text("")
+    home = pg_template.spares_dir(source)
+    home.mkdir()
+    (home / ".making-dead").mkdir()  # a refill killed half-way
+    with open(home / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert pg_template.refill(source, want=2) == 0  # another refill runs: nothing done
+    assert pg_template.refill(source, want=2) == 2
+    assert not (home / ".making-dead").exists()
+    spares = pg_template.ready_spares(source)
+    assert [(s / "PG_VERSION").read_text() for s in spares] == ["15\n", "15\n"]
+    assert pg_template.take_spare(source, tmp_path / "taken")
+    assert pg_template.ready_spares(source) == spares[1:]  # the oldest went first
+    assert pg_template.refill(source, want=2) == 1
