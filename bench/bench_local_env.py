@@ -41,6 +41,8 @@ from drillbook.twin.snapshots import SnapshotCatalogue
 from drillbook.twin.standby import build_standby, promote, replication_lag
 
 T = TypeVar("T")
+#: What `drillbook env status` shows for a component that is as it should be (the lease: free).
+HEALTHY = ("healthy", "free")
 
 
 def timed(action: Callable[[], T]) -> tuple[float, T]:
@@ -76,12 +78,15 @@ def bench_cold_start(runs: int, settle_s: float = 0.0) -> None:
             env = LocalEnvironment(root / "local")
             try:
                 up_s, _ = timed(env.up)
+                # As `drillbook env status` has it, the moment up returned (not timed).
+                unhealthy = [f"{c.name} {c.health}" for c in env.status() if c.health not in HEALTHY]
             finally:
                 down_s, report = timed(env.down)
             ups.append(up_s)
             downs.append(down_s)
+            health = "every component healthy" if not unhealthy else "NOT HEALTHY: " + ", ".join(unhealthy)
             print(f"  run {run}: up (healthy through the front door) {up_s:6.2f}s   down {down_s:5.2f}s"
-                  f"   clean={report.clean}", flush=True)
+                  f"   clean={report.clean}   status: {health}", flush=True)
     print(f"cold start to healthy: median {statistics.median(ups):.2f}s (min {min(ups):.2f}s, "
           f"max {max(ups):.2f}s, {runs} runs); down: median {statistics.median(downs):.2f}s\n", flush=True)
 
