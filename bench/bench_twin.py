@@ -66,6 +66,8 @@ from tests.twin.rds.support import (
 #: ~10 ms of CPU (the moto process answering, this one parsing): on 2 cores, polling every
 #: 50 ms slowed the work it waited for by a third; every 100 ms it costs ~10 %.
 POLL_S = 0.1
+#: The interval in use (``--poll``).
+POLLING = {"interval": POLL_S}
 #: The moto process logs each background action: "<action> <identifier>: done in 1.23s".
 DONE = re.compile(r"INFO (?P<action>.+) (?P<ident>\S+): done in (?P<seconds>[0-9.]+)s$")
 
@@ -81,7 +83,7 @@ def until(check: Callable[[], bool], timeout: float = 300.0) -> None:
     while not check():
         if time.monotonic() > deadline:
             raise TimeoutError("condition not reached")
-        time.sleep(POLL_S)
+        time.sleep(POLLING["interval"])
 
 
 def median_ms(values: list[float]) -> str:
@@ -333,12 +335,17 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
+    parser.add_argument("--poll", type=float, default=POLL_S,
+                        help=f"seconds between the API side's DescribeDB* polls (default {POLL_S:g})")
     parser.add_argument(
         "--sections",
         default="kube,rds,start",
         help=f"what to measure: {', '.join([*SECTIONS, 'start'])} (default kube,rds,start)",
     )
     args = parser.parse_args()
+    if args.poll <= 0:
+        parser.error("--poll must be a positive number of seconds, e.g. 0.05")
+    POLLING["interval"] = args.poll
     wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(wanted) - {*SECTIONS, "start"}
     if unknown:
