@@ -48,13 +48,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drillbook.twin.spread import spread
+
 if TYPE_CHECKING:
     from drillbook.twin.postgres import PostgresCluster
 
 VARIABLE = "DRILLBOOK_PG_TEMPLATES"
 #: Written into a template's directory once its copy is complete (a partial one is never used).
 COMPLETE = "complete"
-#: Ready copies kept of each template (a cold start takes two: the primary and its DR replica).
+#: Ready copies kept of each template (a cold start takes two: the primary and its DR replica);
+#: ``DRILLBOOK_PG_SPARES`` sets another number (0: none kept, every cluster is copied).
+SPARES_VARIABLE = "DRILLBOOK_PG_SPARES"
 SPARES = 2
 SPARES_DIR = "spares"
 
@@ -124,7 +128,7 @@ def keep(datadir: Path, name: str) -> None:
     if root is None:
         return
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        root.mkdir(parents=True, exist_ok=True)
+        spread(root)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
         try:
             if not copy_into(datadir, staging / "data"):
@@ -176,15 +180,24 @@ def materialize(source: Path, datadir: Path) -> bool:
     """``datadir`` as a copy of the template ``source``: a spare taken if one is ready, else a
     copy; either way a background process then makes the spares whole again. False (nothing
     left) if the copy failed."""
-    made = take_spare(source, datadir) or copy_into(source, datadir)
-    replenish(source)
+    want = spares_wanted()
+    made = (want > 0 and take_spare(source, datadir)) or copy_into(source, datadir)
+    replenish(source, want=want)
     return made
 
 
+def spares_wanted() -> int:
+    """:data:`SPARES`, or what ``DRILLBOOK_PG_SPARES`` says (a bad value: the default)."""
+    try:
+        return max(0, int(os.environ.get(SPARES_VARIABLE, SPARES)))
+    except ValueError:
+        return SPARES
+
+
 def replenish(source: Path, *, want: int = SPARES) -> None:
-    """Start a detached process, at the lowest CPU and I/O priority, that copies ``source``
-    until it has ``want`` spares (:func:`refill`); nothing if it has them already."""
-    if len(ready_spares(source)) >= want:
+    """Start a detached process, at the lowest CPU priority, that copies ``source`` until it
+    has ``want`` spares (:func:`refill`); nothing if it has them already."""
+    if want <= 0 or len(ready_spares(source)) >= want:
         return
     argv = [sys.executable, "-m", "drillbook.twin.pg_template", "refill", str(source), "--want", str(want)]
     with contextlib.suppress(OSError):
@@ -205,7 +218,7 @@ def refill(source: Path, *, want: int = SPARES) -> int:
     all (made aside, then renamed); what a killed refill left aside is removed by the next."""
     home = spares_dir(source)
     try:
-        home.mkdir(exist_ok=True)
+        spread(home)
         with open(home / ".lock", "a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

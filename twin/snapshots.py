@@ -24,6 +24,7 @@ from typing import Any
 from drillbook.harness.environments.base import Snapshot
 from drillbook.harness.errors import DrillbookError
 from drillbook.twin.postgres import ClusterError, PostgresCluster, directory_size
+from drillbook.twin.spread import spread
 from drillbook.twin.trash import discard_tree
 
 META = "snapshot.json"
@@ -53,9 +54,9 @@ class SnapshotCatalogue:
         if kind not in KINDS:
             raise SnapshotError(f"snapshot kind {kind!r} is not one of {', '.join(KINDS)}")
         snap_id = snapshot_id or new_id(kind)
-        home = self.directory / snap_id
+        home = spread(self.directory) / snap_id
         try:
-            home.mkdir(parents=True)
+            home.mkdir()
         except FileExistsError:
             raise SnapshotError(f"a snapshot {snap_id!r} exists in {self.directory}; use another id") \
                 from None

@@ -43,6 +43,7 @@ from drillbook.twin.primary import (
 from drillbook.twin.redis import RedisServer
 from drillbook.twin.shutdown import stop_environment
 from drillbook.twin.snapshots import SnapshotCatalogue
+from drillbook.twin.spread import spread
 from drillbook.twin.standby import copy_before_first_start, copy_template, create_slot, start_standby
 from drillbook.twin.state import LABEL_VARIABLE, ClusterRecord, EnvRecord, ProcessRecord
 
@@ -103,6 +104,9 @@ class Startup:
 
     def run(self) -> None:
         self.layout.root.mkdir(parents=True, exist_ok=True)
+        # Each server's and snapshot's files in a block group of their own (see spread).
+        spread(self.layout.clusters)
+        spread(self.layout.snapshots)
         self.state.write(EnvRecord(label=self.label, facts={"settings": _settings_facts(self.env),
                                                             "app_label": self.app_label}))
         try:

@@ -1,0 +1,57 @@
+"""Directories whose subdirectories the file system places apart: ext4's TOPDIR flag.
+
+ext4 puts a new directory's files in the block group of the directory, and a new directory
+near its parent's. On an ext4 without a journal (these machines' root file system) a new
+inode is looked for past every inode of its group freed a short while ago, one block lookup
+each: where PostgreSQL data directories (1,300 files each) are made and removed all day, in
+the same few groups, making one took 0.5-1.5 s of system time instead of 0.05 s. With the
+TOPDIR flag (``chattr +T``) on the directory that holds them, ext4 spreads its subdirectories
+over groups with free inodes as it does top-level directories: each new data directory,
+snapshot or spare copy starts in a group of its own. Harmless elsewhere; best effort (a file
+system without the flag, or another owner, leaves the directory as it is).
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+
+# linux/fs.h (the _IOR/_IOW('f', 1/2, long) encoding of 64-bit Linux).
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_TOPDIR_FL = 0x00020000
+
+
+def spread(directory: Path) -> Path:
+    """Create ``directory`` if needed and set its TOPDIR flag; the directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            flags = array.array("i", [0])
+            fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
+            if not flags[0] & FS_TOPDIR_FL:
+                flags[0] |= FS_TOPDIR_FL
+                fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
+        finally:
+            os.close(fd)
+    return directory
+
+
+def is_spread(directory: Path) -> bool:
+    """Whether ``directory`` has the TOPDIR flag (False where flags cannot be read)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
+        return bool(flags[0] & FS_TOPDIR_FL)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
