@@ -38,6 +38,7 @@ from drillbook.twin.pitr import RecoveryTarget, recover_to, restore_snapshot
 from drillbook.twin.postgres import PostgresCluster, directory_size
 from drillbook.twin.primary import APP_DATABASE, create_app_database, init_primary
 from drillbook.twin.snapshots import SnapshotCatalogue
+from drillbook.twin.spread import spread
 from drillbook.twin.standby import build_standby, promote, replication_lag
 
 T = TypeVar("T")
@@ -56,6 +57,7 @@ def scratch(prefix: str) -> Iterator[Path]:
     # Outside /tmp/pytest-of-*: the servers' user must traverse every ancestor.
     path = Path(tempfile.mkdtemp(prefix=f"drillbook-bench-{prefix}-", dir="/tmp"))
     path.chmod(0o755)
+    spread(path)  # as an environment's pg/ is: each server in a block group of its own
     try:
         yield path
     finally:

@@ -16,6 +16,7 @@ from drillbook.twin.archive import WalArchive
 from drillbook.twin.postgres import PostgresCluster
 from drillbook.twin.primary import APP_DATABASE, create_app_database, init_primary
 from drillbook.twin.snapshots import SnapshotCatalogue
+from drillbook.twin.spread import spread
 from drillbook.twin.standby import build_standby
 
 
@@ -72,6 +73,7 @@ def server_tmp(prefix: str) -> Iterator[Path]:
     """
     path = Path(tempfile.mkdtemp(prefix=f"drillbook-{prefix}-", dir="/tmp"))
     path.chmod(0o755)
+    spread(path)  # each server's files in a block group of its own, as in an environment
     try:
         yield path
     finally:
