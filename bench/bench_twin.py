@@ -45,6 +45,8 @@ from bench_local_env import bench_cold_start, scratch
 from bench_twin_kube import bench as kube_calls
 from bench_twin_kube import report as kube_report
 
+from drillbook.harness.errors import InvalidDrillConfig
+from drillbook.twin import sample_data
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.rds import multi_az
 from drillbook.twin.rds.inventory import rds_snapshot_id
@@ -335,6 +337,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
+    parser.add_argument("--data-size", default="small",
+                        help="the environment's sample data: small (default), 10MB, 100MB, 1GB")
     parser.add_argument("--poll", type=float, default=POLL_S,
                         help=f"seconds between the API side's DescribeDB* polls (default {POLL_S:g})")
     parser.add_argument(
@@ -346,6 +350,10 @@ def main() -> int:
     if args.poll <= 0:
         parser.error("--poll must be a positive number of seconds, e.g. 0.05")
     POLLING["interval"] = args.poll
+    try:
+        sample_data.parse_size(args.data_size)
+    except InvalidDrillConfig as exc:
+        parser.error(str(exc))
     wanted = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(wanted) - {*SECTIONS, "start"}
     if unknown:
@@ -356,7 +364,7 @@ def main() -> int:
     apis = [s for s in wanted if s in SECTIONS]
     if apis:
         with scratch("twin") as root:
-            env = LocalEnvironment(root / "local", settings=LocalSettings(snapshot_interval_s=0))
+            env = LocalEnvironment(root / "local", settings=LocalSettings(snapshot_interval_s=0, data_size=args.data_size))
             try:
                 env.up()
                 for section in [s for s in SECTIONS if s in apis]:  # kube before rds
