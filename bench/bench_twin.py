@@ -364,7 +364,8 @@ def main() -> int:
     apis = [s for s in wanted if s in SECTIONS]
     if apis:
         with scratch("twin") as root:
-            env = LocalEnvironment(root / "local", settings=LocalSettings(snapshot_interval_s=0, data_size=args.data_size))
+            settings = LocalSettings(snapshot_interval_s=0, data_size=args.data_size)
+            env = LocalEnvironment(root / "local", settings=settings)
             try:
                 env.up()
                 for section in [s for s in SECTIONS if s in apis]:  # kube before rds
