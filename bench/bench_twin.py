@@ -8,8 +8,8 @@ RDS (section ``rds``), on an environment of its own, through boto3 as a drill ca
    available, against the same primitive called directly (``LocalDatabase.snapshot``,
    ``.restore``, ``.restore_to_time``, ``multi_az.failover``, ``LocalReplica.promote``), runs
    interleaved; the ratio of the medians (goal: at most 1.1). The API side polls
-   DescribeDBInstances every 100 ms (a waiter polls every 30 s): up to ~110 ms of an API
-   figure is the poll's. Also shown: the server's work alone (the moto process's log of
+   DescribeDBInstances every 50 ms, as the drivers do on the twin (a waiter polls every 30 s):
+   up to ~55 ms of an API figure is the poll's. Also shown: the server's work alone (the moto process's log of
    each background action), without the call and the poll.
 
 Kubernetes (section ``kube``), on the same environment's app plane, through the official
@@ -64,10 +64,10 @@ from tests.twin.rds.support import (
     status,
 )
 
-#: How often the API side polls DescribeDBInstances (a waiter polls every 30 s). A poll costs
-#: ~10 ms of CPU (the moto process answering, this one parsing): on 2 cores, polling every
-#: 50 ms slowed the work it waited for by a third; every 100 ms it costs ~10 %.
-POLL_S = 0.1
+#: How often the API side polls DescribeDBInstances: as often as the drivers do on the twin
+#: (``DrivenLocalEnvironment.poll_interval``; a boto3 waiter polls every 30 s). A poll costs
+#: ~5 ms of CPU (the moto process answering, this one parsing): ~10 % of a core.
+POLL_S = 0.05
 #: The interval in use (``--poll``).
 POLLING = {"interval": POLL_S}
 #: The moto process logs each background action: "<action> <identifier>: done in 1.23s".
