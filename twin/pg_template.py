@@ -217,7 +217,10 @@ def refill(source: Path, *, want: int = SPARES) -> int:
     per template at a time (a lock): a second returns at once. A copy appears whole or not at
     all (made aside, then renamed); what a killed refill left aside is removed by the next."""
     home = spares_dir(source)
+    if not (source.parent / COMPLETE).is_file():  # gone (a test's cache, deleted): nothing to do
+        return 0
     try:
+        home.mkdir(exist_ok=True)  # never its parents: a deleted template stays deleted
         spread(home)
         with open(home / ".lock", "a") as lock:
             try:

@@ -55,3 +55,12 @@ def is_spread(directory: Path) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def supported(directory: Path) -> bool:
+    """Whether ``directory``'s file system keeps the flag (a probe made and removed in it)."""
+    probe = spread(directory / f".spread-probe-{os.getpid()}")
+    try:
+        return is_spread(probe)
+    finally:
+        probe.rmdir()

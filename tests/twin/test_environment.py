@@ -33,7 +33,7 @@ from drillbook.twin import processes
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.primary import APP_USER
 from drillbook.twin.settings import LocalSettings
-from drillbook.twin.spread import is_spread, spread
+from drillbook.twin.spread import is_spread, supported
 from drillbook.twin.state import EnvRecord
 from tests.twin.dataplane_support import server_tmp, wait_for
 
@@ -260,9 +260,6 @@ def test_the_primary_stops_like_a_crash_and_starts_again(env: LocalEnvironment) 
 
 def test_each_server_and_snapshot_starts_in_a_block_group_of_its_own(env: LocalEnvironment) -> None:
     layout = env.layout
-    probe = spread(layout.root / ".probe")
-    supported = is_spread(probe)
-    probe.rmdir()
-    if not supported:
+    if not supported(layout.root):
         pytest.skip(f"{layout.root}'s file system has no TOPDIR flag")
     assert is_spread(layout.clusters) and is_spread(layout.snapshots)

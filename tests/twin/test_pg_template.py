@@ -236,3 +236,9 @@ def test_one_refill_at_a_time_and_a_killed_one_leaves_nothing_half_made(tmp_path
     assert pg_template.take_spare(source, tmp_path / "taken")
     assert pg_template.ready_spares(source) == spares[1:]  # the oldest went first
     assert pg_template.refill(source, want=2) == 1
+
+
+def test_a_refill_for_a_deleted_template_makes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "name" / "data"  # its cache was deleted (a test's, at its end)
+    assert pg_template.refill(source, want=2) == 0
+    assert not (tmp_path / "name").exists()
