@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from drillbook.harness import journal, undolog
@@ -155,6 +155,7 @@ def test_arbitrary_bytes_are_a_record_or_a_named_error(raw: bytes) -> None:
 
 @FAST
 @given(path=record_paths, value=json_values)
+@example(path=["extra", "schedule", "rto_s"], value=None)  # found by CI: the tier as an object
 def test_a_record_with_any_value_anywhere_is_read_or_named(path: list[str | int], value: Any) -> None:
     with scratch() as root:
         target = root / "000001-r.json"
@@ -170,9 +171,16 @@ def test_a_record_with_any_value_anywhere_is_read_or_named(path: list[str | int]
             return
         from datetime import UTC, datetime
 
-        built = model.build_run(records, ReportOptions(), generated_at=datetime.now(UTC), generator="fuzz")
         from drillbook.reports import render
 
+        # The run's records may pass where the history's columns refuse the record (a label
+        # that is a structure): then the report names it, as the history reader does.
+        try:
+            built = model.build_run(records, ReportOptions(), generated_at=datetime.now(UTC),
+                                    generator="fuzz")
+        except DrillbookError as exc:
+            assert target.name in str(exc)
+            return
         render.run_markdown(built)
         render.run_json(built)
 
