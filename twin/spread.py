@@ -14,7 +14,6 @@ system without the flag, or another owner, leaves the directory as it is).
 from __future__ import annotations
 
 import array
-import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -28,31 +27,30 @@ FS_TOPDIR_FL = 0x00020000
 def spread(directory: Path) -> Path:
     """Create ``directory`` if needed and set its TOPDIR flag; the directory."""
     directory.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            flags = array.array("i", [0])
-            fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
-            if not flags[0] & FS_TOPDIR_FL:
-                flags[0] |= FS_TOPDIR_FL
-                fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
-        finally:
-            os.close(fd)
+    flags = _flags(directory)
+    if flags is not None and not flags & FS_TOPDIR_FL:
+        _flags(directory, flags | FS_TOPDIR_FL)
     return directory
 
 
 def is_spread(directory: Path) -> bool:
     """Whether ``directory`` has the TOPDIR flag (False where flags cannot be read)."""
+    return bool((_flags(directory) or 0) & FS_TOPDIR_FL)
+
+
+def _flags(directory: Path, new: int | None = None) -> int | None:
+    """The directory's inode flags (after setting them to ``new``, if given); None where the
+    file system has none, or the directory cannot be opened or changed."""
     try:
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
-        return False
+        return None
     try:
-        flags = array.array("i", [0])
-        fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
-        return bool(flags[0] & FS_TOPDIR_FL)
+        flags = array.array("i", [0 if new is None else new])
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS if new is None else FS_IOC_SETFLAGS, flags, True)
+        return flags[0]
     except OSError:
-        return False
+        return None
     finally:
         os.close(fd)
 

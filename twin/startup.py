@@ -104,9 +104,9 @@ class Startup:
 
     def run(self) -> None:
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        # Each server's and snapshot's files in a block group of their own (see spread).
+        # Each server's files in a block group of their own (see spread; a snapshot catalogue
+        # spreads its own directory).
         spread(self.layout.clusters)
-        spread(self.layout.snapshots)
         self.state.write(EnvRecord(label=self.label, facts={"settings": _settings_facts(self.env),
                                                             "app_label": self.app_label}))
         try:
