@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drillbook.twin.detached import start_detached
 from drillbook.twin.spread import spread
 
 if TYPE_CHECKING:
@@ -200,16 +201,9 @@ def replenish(source: Path, *, want: int = SPARES) -> None:
     if want <= 0 or len(ready_spares(source)) >= want:
         return
     argv = [sys.executable, "-m", "drillbook.twin.pg_template", "refill", str(source), "--want", str(want)]
-    with contextlib.suppress(OSError):
-        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_lowest_priority)
-
-
-def _lowest_priority() -> None:
-    # The copy's cost is system time (making inodes): CPU priority is what keeps it out of the
+    # Lowest CPU priority: the copy's cost is system time (making inodes), kept out of the
     # way of the start that asked for it.
-    with contextlib.suppress(OSError):
-        os.nice(19)
+    start_detached(argv, lowest_priority=True)
 
 
 def refill(source: Path, *, want: int = SPARES) -> int:

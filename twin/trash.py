@@ -12,9 +12,10 @@ discard in the same directory (or when the environment is removed).
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
+
+from drillbook.twin.detached import start_detached
 
 MARK = ".discarded-"
 
@@ -38,19 +39,7 @@ def sweep(directory: Path) -> None:
     leftovers = [str(p) for p in pending(directory)]
     if not leftovers:
         return
-    try:
-        # The shell starts rm in the background and exits at once: rm is nobody's child
-        # to wait for, and it outlives this process.
-        subprocess.run(
-            ["sh", "-c", 'rm -rf -- "$@" &', "sh", *leftovers],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
+    if not start_detached(["rm", "-rf", "--", *leftovers]):
         for leftover in leftovers:
             shutil.rmtree(leftover, ignore_errors=True)
 
