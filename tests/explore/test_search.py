@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from drillbook.faults.network_latency import NetworkLatency
 from drillbook.faults.network_partition import NetworkPartition
@@ -23,16 +28,40 @@ def _explorer(platform: ToyPlatform, tmp_path: Path, budget_s: float, lines: lis
                     budget_s=budget_s, shrink_s=90.0, seed=1, say=lines.append)
 
 
-def test_the_weakness_is_found_and_shrunk_to_its_two_faults(weak_toy: ToyPlatform, tmp_path: Path) -> None:
-    lines: list[str] = []
-    run = _explorer(weak_toy, tmp_path, 120.0, lines).run()
+@dataclass
+class WeakSearch:
+    """One search of the weak toy platform (seed 1), which writes its finding as a drill file."""
+
+    explorer: Explorer
+    run: ExploreRun
+    lines: list[str]
+    results_dir: Path
+
+
+@pytest.fixture(scope="module")
+def weak_search(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeakSearch]:
+    """Shared by the tests that read what the search found: it takes a worker 100 s, and
+    they only read its outcome (the files it wrote are copied by whoever changes them)."""
+    tmp_path = tmp_path_factory.mktemp("weak-search")
+    platform = ToyPlatform(weak=True).start()
+    try:
+        lines: list[str] = []
+        explorer = _explorer(platform, tmp_path, 120.0, lines)
+        explorer.found_dir = tmp_path / "project" / "drills" / "found"
+        yield WeakSearch(explorer, explorer.run(), lines, tmp_path / "results")
+    finally:
+        platform.stop()
+
+
+def test_the_weakness_is_found_and_shrunk_to_its_two_faults(weak_search: WeakSearch) -> None:
+    run, lines = weak_search.run, weak_search.lines
     assert run.findings, "\n".join(lines)
     found = run.findings[0]
     assert found.invariant == NotRecoveredInTime.invariant
     faults = sorted(f.fault for f in found.schedule.faults)
     assert faults == ["network_latency toy-cache", "network_partition toy-store"], found.schedule.text()
     # every example is a drill of its own, with its own journal record
-    records = journal.record_files(tmp_path / "results")
+    records = journal.record_files(weak_search.results_dir)
     assert len(records) == len(run.examples) >= 2
     assert len({p.name for p in records}) == len(records)
     assert any("shrink" in line for line in lines)
@@ -83,21 +112,21 @@ def toy_platform():
 
 
 def test_the_minimal_schedule_is_a_drill_file_that_fails_on_the_weak_platform_only(
-    weak_toy: ToyPlatform, tmp_path: Path
+    weak_search: WeakSearch, tmp_path: Path
 ) -> None:
-    lines: list[str] = []
-    explorer = _explorer(weak_toy, tmp_path, 120.0, lines)
-    explorer.found_dir = tmp_path / "project" / "drills" / "found"
-    run = explorer.run()
-    assert run.findings and run.findings[0].drill_file is not None, "\n".join(lines)
-    drill_file = run.findings[0].drill_file
-    assert drill_file.parent == explorer.found_dir and drill_file.name.startswith("test_")
+    run, found_dir = weak_search.run, weak_search.explorer.found_dir
+    assert run.findings and run.findings[0].drill_file is not None, "\n".join(weak_search.lines)
+    written = run.findings[0].drill_file
+    assert found_dir is not None and written.parent == found_dir and written.name.startswith("test_")
+    # a copy of the project, so that the conftest written below is this test's alone
+    project = tmp_path / "found"
+    shutil.copytree(found_dir, project)
     root = Path(__file__).resolve().parents[2]
     for weak, code in ((True, 1), (False, 0)):
-        (drill_file.parent / "conftest.py").write_text(CONFTEST.format(weak=weak))
+        (project / "conftest.py").write_text(CONFTEST.format(weak=weak))
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", drill_file.name],
-            cwd=drill_file.parent, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", written.name],
+            cwd=project, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
             text=True, timeout=120,
         )
         assert done.returncode == code, done.stdout[-3000:] + done.stderr[-2000:]
