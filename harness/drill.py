@@ -453,6 +453,11 @@ class Drill:
         """The final result once :meth:`finish` ran, else None."""
         return self._finished
 
+    @property
+    def acted(self) -> bool:
+        """Whether the drill injected a fault or made a change (each is in its undo log)."""
+        return bool(self._faults)
+
     # -- the end of a drill ----------------------------------------------------
 
     def finish(self, exc: BaseException | None = None) -> DrillResult:

@@ -350,6 +350,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         # The body's own calls (between steps: waits, verification) are the drill's.
         with scope(drill_obj.calls, CallerKind.DRILL):
             outcome = yield
+    except pytest.skip.Exception as exc:
+        if drill_obj.acted:  # skipped half-way: what it did is reverted and on the record
+            _properties(item, _finish(item.config, drill_obj, exc))
+        else:  # skipped before acting, as a fixture skips: no drill ran, no record
+            drill_obj.finish(exc)
+        raise
     except BaseException as exc:
         result = _finish(item.config, drill_obj, exc)
         _properties(item, result)

@@ -171,6 +171,35 @@ def test_after():
     assert rec["status"] == "FAIL" and "runbook step exploded" in rec["reasons"][0]
 
 
+def test_a_skip_before_acting_is_no_drill_and_a_skip_after_is_reverted_on_the_record(
+    pytester: pytest.Pytester,
+) -> None:
+    """``pytest.skip`` in a drill's body: before any fault, as a fixture's skip (no record);
+    after one, the fault is reverted and the record says the drill did not finish."""
+    result = run(
+        pytester,
+        """
+@pytest.mark.drill(scenario="not here", tier="monthly")
+def test_early(drill):
+    drill.steady_state(lambda: state["up"])
+    pytest.skip("this platform has no standby")
+
+@pytest.mark.drill(scenario="half-way", tier="monthly")
+def test_late(drill):
+    drill.steady_state(lambda: state["up"])
+    drill.inject(Outage())
+    pytest.skip("the runbook's next step needs a standby")
+
+def test_after():
+    assert state["up"], "the fault must have been reverted"
+""",
+    )
+    result.assert_outcomes(skipped=2, passed=1)
+    (rec,) = records(pytester)
+    assert rec["drill"]["scenario"] == "half-way" and rec["status"] == "FAIL", rec
+    assert "needs a standby" in rec["reasons"][0]
+
+
 def test_a_failed_revert_fails_loudly_and_stays_in_the_undo_log(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,
