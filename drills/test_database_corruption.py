@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from drillbook import Probe
+from drillbook import InvalidDrillConfig, Probe, parse_duration
 from drillbook.drills import steps
 from drillbook.drills.context import Context
 from drillbook.drills.platform import Platform
@@ -34,8 +34,29 @@ from drillbook.harness.runbook import Runbook, Step
 
 pytestmark = pytest.mark.requires_capability(SUPERUSER)
 SCENARIO = "database-corruption"
-#: PITR margin before the fault (the DR procedures say 10 minutes; locally a few seconds).
-PITR_MARGIN_S = float(os.environ.get("DRILLBOOK_PITR_MARGIN", "3"))
+
+
+def pitr_margin_s() -> float:
+    """The PITR target's margin before the fault: ``DRILLBOOK_PITR_MARGIN``, seconds or a
+    duration ("3", "3s", "10m"); 3 s by default (the DR procedures say 10 minutes; locally a
+    few seconds do). InvalidDrillConfig names a bad value and the accepted forms."""
+    raw = os.environ.get("DRILLBOOK_PITR_MARGIN", "3").strip()
+    try:
+        value: object = float(raw)
+    except ValueError:
+        value = raw
+    return parse_duration(value, what="DRILLBOOK_PITR_MARGIN")
+
+
+@pytest.fixture
+def pitr_margin() -> float:
+    """``pitr_margin_s()``, read before the drill acts: a bad value is one line, no drill."""
+    try:
+        return pitr_margin_s()
+    except InvalidDrillConfig as exc:
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
+
 INDEX = "projects_owner_id_idx"
 #: A project of the test user written while the index is not maintained.
 WINDOW_WRITE = (
@@ -315,7 +336,7 @@ RESTORE = restore_runbook(
 
 def pitr(ctx: Context) -> str:
     """``aws rds restore-db-instance-to-point-in-time --restore-time $TARGET_TIME`` (M before the fault)."""
-    margin = PITR_MARGIN_S
+    margin = float(ctx.found["pitr_margin_s"])
     target = steps.wall_minus(ctx, margin)
     ctx.found["pitr_target"] = target
     ctx.drill.extra["pitr_target"] = target.isoformat()
@@ -402,13 +423,14 @@ def test_2b_rows_deleted_restore_snapshot(drill: Drill, env: Environment, platfo
     severity=1,
     component="database",
 )
-def test_2c_table_lost_pitr(drill: Drill, env: Environment, platform: Platform) -> None:
+def test_2c_table_lost_pitr(pitr_margin: float, drill: Drill, env: Environment, platform: Platform) -> None:
     ctx = start(drill, env, platform, projects_probe(platform))
+    ctx.found["pitr_margin_s"] = pitr_margin
     # The ledger must cover the margin before the fault, and half a second before it
     # (writes the recovery must keep).
     ledger = ctx.found["ledgers"][0]
     steps.wait_for_acks(
-        ctx, ledger.acked_count() + int((PITR_MARGIN_S + 0.5) / drill.settings.ledger_interval)
+        ctx, ledger.acked_count() + int((pitr_margin + 0.5) / drill.settings.ledger_interval)
     )
     drill.inject(table_loss(ctx, "drop"))
     PITR.run(drill, ctx)
@@ -440,8 +462,8 @@ def test_2c_table_lost_pitr(drill: Drill, env: Environment, platform: Platform) 
     drill.verify(
         "rpo_s covers the margin",
         (
-            rec.rpo_s is not None and rec.rpo_s >= PITR_MARGIN_S - slack,
-            f"rpo_s {rec.rpo_s}, margin {PITR_MARGIN_S}s (less {slack:.3f}s of acknowledgement latency)",
+            rec.rpo_s is not None and rec.rpo_s >= pitr_margin - slack,
+            f"rpo_s {rec.rpo_s}, margin {pitr_margin}s (less {slack:.3f}s of acknowledgement latency)",
         ),
     )
 
