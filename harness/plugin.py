@@ -350,15 +350,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         # The body's own calls (between steps: waits, verification) are the drill's.
         with scope(drill_obj.calls, CallerKind.DRILL):
             outcome = yield
-    except pytest.skip.Exception as exc:
-        if drill_obj.acted:  # skipped half-way: what it did is reverted and on the record
-            _properties(item, _finish(item.config, drill_obj, exc))
-        else:  # skipped before acting, as a fixture skips: no drill ran, no record
-            drill_obj.finish(exc)
-        raise
     except BaseException as exc:
-        result = _finish(item.config, drill_obj, exc)
-        _properties(item, result)
+        if isinstance(exc, pytest.skip.Exception) and not drill_obj.acted:
+            drill_obj.finish(exc)  # skipped before acting, as a fixture skips: no drill ran, no record
+        else:  # a skip half-way too: what it did is reverted and on the record
+            _properties(item, _finish(item.config, drill_obj, exc))
         raise
     result = _finish(item.config, drill_obj, None)
     _properties(item, result)

@@ -35,7 +35,6 @@ class WeakSearch:
     explorer: Explorer
     run: ExploreRun
     lines: list[str]
-    results_dir: Path
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +47,7 @@ def weak_search(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeakSearch
         lines: list[str] = []
         explorer = _explorer(platform, tmp_path, 120.0, lines)
         explorer.found_dir = tmp_path / "project" / "drills" / "found"
-        yield WeakSearch(explorer, explorer.run(), lines, tmp_path / "results")
+        yield WeakSearch(explorer, explorer.run(), lines)
     finally:
         platform.stop()
 
@@ -61,7 +60,8 @@ def test_the_weakness_is_found_and_shrunk_to_its_two_faults(weak_search: WeakSea
     faults = sorted(f.fault for f in found.schedule.faults)
     assert faults == ["network_latency toy-cache", "network_partition toy-store"], found.schedule.text()
     # every example is a drill of its own, with its own journal record
-    records = journal.record_files(weak_search.results_dir)
+    assert weak_search.explorer.results_dir is not None
+    records = journal.record_files(weak_search.explorer.results_dir)
     assert len(records) == len(run.examples) >= 2
     assert len({p.name for p in records}) == len(records)
     assert any("shrink" in line for line in lines)
