@@ -134,8 +134,8 @@ def deployment(ctl: Controller, d: Deployment, overlay: dict[str, Any]) -> Rende
             "progressDeadlineSeconds": int(d.progress_deadline_s),
         },
         "status": {
-            # The supervisor applies a change as it is made: every generation is observed.
-            "observedGeneration": d.generation,
+            # The generation the supervisor's control loop has acted on (its next pass, at once).
+            "observedGeneration": d.observed_generation,
             "replicas": live,
             "updatedReplicas": status["updated"],
             "readyReplicas": status["ready"],

@@ -223,6 +223,9 @@ class Controller(Operations):
         for _ in range(decision.create):
             self._create_pod(deployment)
         self._track_progress(deployment)
+        if deployment.observed_generation != deployment.generation:
+            deployment.observed_generation = deployment.generation
+            self._dirty = True
 
     # -- pods --------------------------------------------------------------------------
 

@@ -98,6 +98,10 @@ class Deployment:
     revision_history_limit: int = 10
     #: Bumped on every change of the desired state (replicas, release): ``metadata.generation``.
     generation: int = 1
+    #: The generation the control loop last acted on (``status.observedGeneration``): a change
+    #: is observed once a pass has started or stopped the pods it asks for, so that a reader
+    #: (``kubectl rollout status``) never takes the status from before it for the status after.
+    observed_generation: int = 0
 
     @property
     def current(self) -> Release:

@@ -87,8 +87,8 @@ def test_scale_to_zero_and_back(kube_target: KubeTarget) -> None:
     deployments.scale(t.deployment, 0)
     deployments.wait_available(t.deployment, timeout=60)
     # As kubectl rollout status, the wait may end on a status from before the pods were asked to
-    # stop (the twin reports a generation observed as soon as it is made; Kubernetes, before its
-    # ReplicaSet has synced): the pods are then gone within moments.
+    # stop (on Kubernetes, before the ReplicaSet's status has synced): the pods are then gone
+    # within moments. The twin observes a change once its control loop has acted on it.
     deadline = time.monotonic() + 30
     while deployments.status(t.deployment).current != 0 and time.monotonic() < deadline:
         time.sleep(0.05)

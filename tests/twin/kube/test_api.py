@@ -267,7 +267,16 @@ def test_scale_status_and_access_reviews(twin: Twin, api: client.ApiClient) -> N
     apps.patch_namespaced_deployment_scale("api", NS, {"spec": {"replicas": 2}}, _request_timeout=T)
     after = apps.read_namespaced_deployment("api", NS, _request_timeout=T)
     assert after.spec.replicas == 2 and after.metadata.generation == before.metadata.generation + 1
-    assert after.status.observed_generation == after.metadata.generation
+
+    def read() -> Any:
+        return apps.read_namespaced_deployment("api", NS, _request_timeout=T)
+
+    observed = wait_for(
+        lambda: (d := read()).status.observed_generation == after.metadata.generation and d,
+        10,
+        "the scale observed",
+    )
+    assert observed.status.replicas == 2  # once observed, the pod going away is not counted
     wait_for(
         lambda: len([p for p in twin.plane.api.status()["pods"] if not p["terminating"]]) == 2,
         30,
