@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from drillbook.faults.k8s_zone_drain import K8sZoneDrain
 from drillbook.faults.rds_reboot_failover import RdsRebootFailover
-from drillbook.harness.environments.base import Environment, RoleUnavailable
+from drillbook.harness.environments.base import Environment, RebuildableReplica, RoleUnavailable
 from drillbook.harness.environments.staging.aws.rds import Rds
 from drillbook.harness.environments.staging.k8s.cluster import Cluster
 from drillbook.harness.environments.staging.k8s.nodes import Nodes
@@ -24,8 +24,11 @@ TIMEOUT_S = 300.0
 def unstoppable_because(env: Environment) -> str | None:
     """Why the platform refuses to stop the primary database, or None where it may. RDS's rule,
     asked through the roles so that every environment answers alike: a primary with a read
-    replica attached cannot be stopped (StopDBInstance fails with InvalidDBInstanceState)."""
-    if env.has("replica") and env.replica.running():
+    replica attached cannot be stopped (StopDBInstance fails with InvalidDBInstanceState). A
+    replica promoted (1B's outcome, until it is rebuilt) or gone is attached no more."""
+    replica = env.replica if env.has("replica") else None
+    promoted = isinstance(replica, RebuildableReplica) and replica.promoted()
+    if replica is not None and replica.running() and not promoted:
         return (f"{env.database.name} has read replica {env.replica.name} "
                 "(RDS refuses StopDBInstance)")
     return None
