@@ -360,8 +360,7 @@ class DrillResult:
     @property
     def schedule(self) -> str | None:
         """The tier the suite ran as (``--drill-tier``); None for an ad hoc run."""
-        value = self.extra.get("schedule")
-        return str(value) if value else None
+        return label(self.extra.get("schedule"), "extra.schedule") or None
 
     @property
     def consecutive(self) -> int:
@@ -406,6 +405,7 @@ class DrillResult:
             raise ValueError(f"schema_version is {value_kind(schema)}, expected a whole number")
         top = _build(_Top, {k: v for k, v in data.items() if k not in _NESTED}, "")
         extra = dict(top.extra)
+        label(extra.get("schedule"), "extra.schedule")  # a label, as the history reads it
         changes = data.get("changes")
         if changes is None:  # written before the key
             changes = extra.get("changes") or []
@@ -414,7 +414,7 @@ class DrillResult:
         people = data.get("people")
         return cls(
             run_id=top.run_id,
-            drill=_build(DrillInfo, _table(data, "drill") or {"nodeid": "", "scenario": "unknown"}, "drill"),
+            drill=_build(DrillInfo, _drill_table(data), "drill"),
             environment=_build(EnvironmentInfo, _environment(data.get("environment")), "environment"),
             targets=_build(Targets, _table(data, "targets"), "targets"),
             measured=_build(Measured, _table(data, "measured"), "measured"),
@@ -514,6 +514,28 @@ def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+#: The drill's labels: text, read as :func:`label` reads them (the history's frame too).
+_LABELS = ("scenario", "tier", "option", "component", "description")
+
+
+def _drill_table(data: dict[str, Any]) -> dict[str, Any]:
+    table = {"nodeid": "", **_table(data, "drill")}
+    for key in _LABELS:
+        if key in table:
+            table[key] = label(table[key], f"drill.{key}")
+    table["scenario"] = table.get("scenario") or "unknown"
+    return table
+
+
+def label(value: Any, where: str) -> str | None:
+    """A label of a record (a scenario, a tier, an option) as text: any scalar, as older records
+    wrote some as numbers; None for none (null or false); an object or an array is damage.
+    The one rule for every reader of records, so a run's report and the history agree."""
+    if isinstance(value, dict | list):
+        raise ValueError(f"{where} is {value_kind(value)}, expected a text")
+    return None if value is None or value is False else str(value)
+
+
 def _list(cls: type[T], data: dict[str, Any], key: str) -> list[T]:
     value = data.get(key) or []
     if not isinstance(value, list):
@@ -566,8 +588,10 @@ def _accepts(accepted: tuple[type, ...], value: Any) -> bool:
 
 
 def value_kind(value: Any) -> str:
-    """A JSON value's kind for an error message: "a string", "an array", "a float (nan)"."""
+    """A JSON value's kind for an error message: "a string", "an array", "a number (nan)"."""
     if value is None:
         return "null"
     name = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value))
+    if name is None and isinstance(value, int | float):
+        return f"a number ({value!r})"[:60]
     return name or f"a {type(value).__name__} ({value!r})"[:60]

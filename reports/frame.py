@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drillbook.harness import journal
-from drillbook.harness.records import DRILL_KIND, kind_of, value_kind
+from drillbook.harness.records import DRILL_KIND, kind_of, label, value_kind
 from drillbook.harness.redact import redact_text
 from drillbook.reports import rowcache
 
@@ -95,11 +95,8 @@ def row(data: dict[str, Any], name: str) -> Row:
 
 
 def _text(table: dict[str, Any], where: str, key: str) -> str:
-    """A label column: any scalar as text (older records wrote some as numbers), never a structure."""
-    value = table.get(key)
-    if isinstance(value, dict | list):
-        raise ValueError(f"{where + '.' if where else ''}{key} is {value_kind(value)}, expected a text")
-    return "" if value is None or value is False else str(value)
+    """A label column, as every reader of records reads a label (``records.label``)."""
+    return label(table.get(key), f"{where}.{key}" if where else key) or ""
 
 
 def _object(data: dict[str, Any], key: str) -> dict[str, Any]:

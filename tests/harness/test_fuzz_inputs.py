@@ -156,25 +156,30 @@ def test_arbitrary_bytes_are_a_record_or_a_named_error(raw: bytes) -> None:
 @FAST
 @given(path=record_paths, value=json_values)
 @example(path=["extra", "schedule", "rto_s"], value=None)  # found by CI: the tier as an object
+@example(path=["drill", "tier"], value=3)  # a label as a number: both readers take it as text
+@example(path=["drill", "option"], value=False)  # none, for both
 def test_a_record_with_any_value_anywhere_is_read_or_named(path: list[str | int], value: Any) -> None:
     with scratch() as root:
         target = root / "000001-r.json"
         target.write_text(json.dumps(mutated(a_record(), path, value)))
+        history: DrillbookError | None = None
         try:
             frame.load_frame(root)
         except DrillbookError as exc:
             assert target.name in str(exc)
+            history = exc
         try:
             records = journals.run_records(root)
         except DrillbookError as exc:
             assert target.name in str(exc)
             return
+        # The history reads a part of what a run's report reads, by the same rules (a label is
+        # any scalar, never a structure): a record the run's reader takes, the history takes.
+        assert history is None, history
         from datetime import UTC, datetime
 
         from drillbook.reports import render
 
-        # The run's records may pass where the history's columns refuse the record (a label
-        # that is a structure): then the report names it, as the history reader does.
         try:
             built = model.build_run(records, ReportOptions(), generated_at=datetime.now(UTC),
                                     generator="fuzz")
