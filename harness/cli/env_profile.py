@@ -30,7 +30,7 @@ def add_profile(actions: Subparsers) -> None:
     common(p)
     p.add_argument("--name", default="twin", help="the profile's name (default: twin)")
     p.add_argument("--grant", action="append", default=[], metavar="CAPABILITY",
-                   help=f"grant a capability the twin has (repeatable): {', '.join(caps.GRANTABLE)}")
+                   help=f"grant a capability the twin has (repeatable): {', '.join(caps.KNOWN)}")
     p.set_defaults(handler=run_profile)
 
 

@@ -20,20 +20,13 @@ from drillbook.harness.errors import InvalidDrillConfig
 
 DATA_DIRECTORY = "database.data_directory"
 SUPERUSER = "database.superuser"
-#: Transitional: a drill not yet written against the role drivers reaches the local
-#: twin's own objects. Only the local environment has it; no profile can grant it.
-TWIN_INTERNALS = "twin.internals"
 
 #: Every capability, with what having it means (``pytest --markers`` and the docs list these).
 KNOWN: dict[str, str] = {
     DATA_DIRECTORY: "files of the database's data directory can be read and written "
     "(pg_checksums, a heap page overwritten); RDS has no such access",
     SUPERUSER: "SQL as a PostgreSQL superuser (RDS gives rds_superuser only)",
-    TWIN_INTERNALS: "the drill reaches the local twin's own objects (not yet converted to the "
-    "role drivers); only the local environment has it",
 }
-#: What a profile may grant: what its platform may really offer.
-GRANTABLE = tuple(name for name in KNOWN if name != TWIN_INTERNALS)
 #: The local environment (the twin) can do everything.
 LOCAL = frozenset(KNOWN)
 
@@ -57,8 +50,6 @@ def missing(needed: Iterable[str], have: Iterable[str]) -> list[str]:
 
 def why_missing(capability: str, env_name: str) -> str:
     """The reason a skipped drill or a part not run gives."""
-    if capability not in GRANTABLE:
-        return f"needs capability {capability!r}, which environment {env_name!r} lacks"
     return (
         f"needs capability {capability!r}, which environment {env_name!r} lacks "
         f'(grant it with capabilities = ["{capability}"] in [environments.{env_name}] if the platform has it)'

@@ -123,12 +123,7 @@ def _capabilities(table: Table) -> frozenset[str]:
         if name not in caps.KNOWN:
             raise table.error(
                 "capabilities",
-                f"unknown capability {name!r}; a profile may grant {', '.join(caps.GRANTABLE)}",
-            )
-        if name not in caps.GRANTABLE:
-            raise table.error(
-                "capabilities", f"{name!r} cannot be granted: {caps.KNOWN[name]}; "
-                f"a profile may grant {', '.join(caps.GRANTABLE)}"
+                f"unknown capability {name!r}; a profile may grant {', '.join(caps.KNOWN)}",
             )
     return frozenset(granted)
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from drillbook.harness.environments import capabilities as caps
-from drillbook.harness.errors import InvalidDrillConfig
 
 #: The twin answers in milliseconds; a profile for AWS keeps the default (5 s).
 TWIN_POLL_INTERVAL = "200ms"
@@ -86,12 +85,8 @@ def render_profile(name: str, endpoints: dict[str, Any], *, grant: Iterable[str]
 
 
 def check_grants(grant: Iterable[str]) -> list[str]:
-    """The capabilities to grant, sorted; one unknown or not grantable raises InvalidDrillConfig."""
-    granted = sorted(caps.check_names(grant, where="--grant"))
-    for capability in granted:
-        if capability not in caps.GRANTABLE:
-            raise InvalidDrillConfig(f"--grant {capability}: {caps.KNOWN[capability]}; it cannot be granted")
-    return granted
+    """The capabilities to grant, sorted; an unknown one raises InvalidDrillConfig."""
+    return sorted(caps.check_names(grant, where="--grant"))
 
 
 def _q(value: str) -> str:

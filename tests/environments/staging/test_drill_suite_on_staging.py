@@ -32,7 +32,7 @@ def test_the_drill_suite_on_the_staging_profile(pytester: pytest.Pytester,
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed") == 1, result.stdout.str()[-4000:]
     assert outcomes.get("skipped", 0) >= 10 and not outcomes.get("failed") and not outcomes.get("errors")
-    # The heap-page overwrite (2D) needs the data directory; no drill needs twin.internals any more.
+    # The heap-page overwrite (2D) needs the data directory; no drill reaches the twin's internals.
     result.stdout.fnmatch_lines(["*needs capability 'database.data_directory', which environment 'staging'*"])
     assert "twin.internals" not in result.stdout.str()
     # 1A, 1B, 3, 4, 5 and the partition watch the service's API: skipped without app_url, no record.
