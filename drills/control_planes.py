@@ -15,6 +15,7 @@ from drillbook.harness.environments.staging.aws.rds import Rds
 from drillbook.harness.environments.staging.k8s.cluster import Cluster
 from drillbook.harness.environments.staging.k8s.nodes import Nodes
 from drillbook.harness.environments.staging.settings import AwsSettings
+from drillbook.harness.errors import DrillbookError
 
 #: How long a zone's drain or a failover may take before the drill gives up on it (the twin:
 #: seconds; the drill's hard timeout bounds the whole recovery anyway).
@@ -24,13 +25,18 @@ TIMEOUT_S = 300.0
 def unstoppable_because(env: Environment) -> str | None:
     """Why the platform refuses to stop the primary database, or None where it may. RDS's rule,
     asked through the roles so that every environment answers alike: a primary with a read
-    replica attached cannot be stopped (StopDBInstance fails with InvalidDBInstanceState). A
-    replica promoted (1B's outcome, until it is rebuilt) or gone is attached no more."""
-    replica = env.replica if env.has("replica") else None
-    promoted = isinstance(replica, RebuildableReplica) and replica.promoted()
-    if replica is not None and replica.running() and not promoted:
-        return (f"{env.database.name} has read replica {env.replica.name} "
-                "(RDS refuses StopDBInstance)")
+    replica attached cannot be stopped (StopDBInstance fails with InvalidDBInstanceState),
+    whatever the replica's status. A replica promoted (1B's outcome, until it is rebuilt) or
+    gone is attached no more; where that cannot be told, it is taken as attached."""
+    if not env.has("replica"):
+        return None
+    replica = env.replica
+    try:
+        attached = not replica.promoted() if isinstance(replica, RebuildableReplica) else replica.running()
+    except DrillbookError as exc:
+        return f"whether read replica {replica.name} is still attached cannot be told ({exc})"
+    if attached:
+        return f"{env.database.name} has read replica {replica.name} (RDS refuses StopDBInstance)"
     return None
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
+
 from drillbook.harness.environments.base import DatabaseInstance, Snapshot
 from drillbook.harness.errors import DrillbookError, InvalidDrillConfig
 from drillbook.harness.polling import WaitTimeout, wait_until
@@ -249,7 +251,17 @@ class LocalReplica(LocalInstance):
             raise StandbyError(f"{self.name} still {exc.last_state} after {timeout:.0f}s") from None
 
     def promoted(self) -> bool:
-        return self.standby.running() and not self.standby.in_recovery()
+        """Running as a writable primary, or gone (deleted: as the RDS role answers); a server
+        that does not answer is not (yet) promoted."""
+        record = self.book.state.read()
+        if record is None or self.standby.name not in record.clusters:
+            return True
+        if not self.standby.running():
+            return False
+        try:
+            return not self.standby.in_recovery()
+        except psycopg.Error:
+            return False
 
     def promote(self, timeout: float = 600.0) -> LocalInstance:
         """Make the replica a writable primary (``aws rds promote-read-replica``)."""

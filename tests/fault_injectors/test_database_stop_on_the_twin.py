@@ -15,7 +15,7 @@ from drillbook.harness import pg
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.settings import LocalSettings
 from tests.twin.dataplane_support import server_tmp, wait_for
-from tests.twin.rds.support import DR_REGION, PRIMARY, REPLICA, rds_client, status
+from tests.twin.rds.support import DR_REGION, PRIMARY, REPLICA, rds_client, status, wait_available
 
 
 def answers(dsn: str) -> bool:
@@ -28,7 +28,10 @@ def answers(dsn: str) -> bool:
 def test_the_fault_stops_the_primary_once_it_has_no_replica_and_its_revert_starts_it() -> None:
     with server_tmp("db-stop") as root:
         state_dir = root / ".drillbook"
-        env = LocalEnvironment(state_dir / "local", settings=LocalSettings(snapshot_interval_s=0))
+        # A light environment (it runs beside the suite's others): one API replica, no workers,
+        # a Single-AZ primary (no standby being built, when the primary would be "modifying").
+        light = LocalSettings(snapshot_interval_s=0, multi_az=False, replicas=1, workers=0)
+        env = LocalEnvironment(state_dir / "local", settings=light)
         env.up()
         try:
             assert unstoppable_because(env) is not None
@@ -39,6 +42,7 @@ def test_the_fault_stops_the_primary_once_it_has_no_replica_and_its_revert_start
                 DBInstanceIdentifier=REPLICA, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
             )
             assert unstoppable_because(env) is None  # promoted: a replica no more
+            wait_available(rds_client(env), PRIMARY)
             dsn = env.database.dsn()
             assert answers(dsn)
             fault = DatabaseStop(env_name="local", state_dir=str(state_dir), timeout=120)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from drillbook.harness import pg
 from drillbook.harness.environments.base import DatabaseInstance, Snapshot
+from drillbook.harness.environments.staging.aws.errors import AwsNotFound
 from drillbook.harness.environments.staging.aws.rds import Rds, RdsInstance
 from drillbook.harness.environments.staging.aws.rds_snapshots import RdsSnapshot, RdsSnapshots, RestoreOptions
 from drillbook.harness.environments.staging.secretref import SecretReader, SecretRef
@@ -272,8 +273,11 @@ class RdsReplica(RdsInstanceRole):
 
     def promoted(self) -> bool:
         """Available and no longer replicating (or gone: a rebuild cut short after the delete)."""
-        current = self.rds.describe(self.name) if self.rds.exists(self.name) else None
-        return current is None or (current.status == "available" and current.replica_source is None)
+        try:
+            current = self.rds.describe(self.name)
+        except AwsNotFound:
+            return True
+        return current.status == "available" and current.replica_source is None
 
     def rebuild(self, timeout: float = 3600.0) -> None:
         """The read replica again after a promotion, as on RDS: the promoted instance deleted
