@@ -555,7 +555,7 @@ def _build(cls: type[T], data: Any, where: str) -> T:
         value = data[name]
         if not _accepts(accepted, value):
             label = f"{where}.{name}" if where else name
-            wanted = " or ".join(sorted({t.__name__ if t is not type(None) else "null" for t in accepted}))
+            wanted = " or ".join(sorted({_WORDS.get(t, t.__name__) for t in accepted}))
             raise ValueError(f"{label} is {value_kind(value)}, expected {wanted}")
         values[name] = float(value) if float in accepted and isinstance(value, int) else value
     try:
@@ -587,11 +587,20 @@ def _accepts(accepted: tuple[type, ...], value: Any) -> bool:
     return any(t is not Any and isinstance(value, t) for t in accepted) or Any in accepted
 
 
+#: A field's type as an error message names it.
+_WORDS: dict[Any, str] = {
+    str: "a text", int: "a whole number", float: "a number", bool: "true or false",
+    dict: "an object", list: "an array", type(None): "null",
+}
+
+
 def value_kind(value: Any) -> str:
-    """A JSON value's kind for an error message: "a string", "an array", "a number (nan)"."""
+    """A JSON value's kind for an error message: "a string", "an array", "a number (3)"."""
     if value is None:
         return "null"
     name = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"a non-finite number ({value!r})"
     if name is None and isinstance(value, int | float):
         return f"a number ({value!r})"[:60]
     return name or f"a {type(value).__name__} ({value!r})"[:60]
