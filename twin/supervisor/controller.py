@@ -155,7 +155,10 @@ class Controller(Operations):
         self._restart_due()
         self._schedule_pending()
         for deployment in self.state.deployments.values():
-            self._reconcile(deployment)
+            try:
+                self._reconcile(deployment)
+            except Exception as exc:  # one deployment's bug must not stall the others' rollouts
+                self._event(deployment.name, "ReconcileError", f"{type(exc).__name__}: {exc}")
         self._probe()
         self._publish()
 
