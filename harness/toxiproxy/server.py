@@ -160,10 +160,12 @@ async def _serve(host: str, port: int, config: Path | None, selector: selectors.
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await app.start(host, port)
     try:
+        # The config's proxies listen before the API answers (as toxiproxy populates before it
+        # listens): whoever waits for /version finds them there.
         if config is not None:
             await app.populate(config)
+        await app.start(host, port)
         await stop.wait()
         log.info("toxiproxy-server stopping: closing proxies and cutting connections")
     finally:
