@@ -6,12 +6,11 @@ revert, from the fault's description alone as ``drillbook revert`` rebuilds it, 
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from drillbook.drills.control_planes import unstoppable_because
 from drillbook.faults.database_stop import DatabaseStop
-from drillbook.harness import pg
+from drillbook.harness.probes import sql_probe
 from drillbook.twin.environment import LocalEnvironment
 from drillbook.twin.settings import LocalSettings
 from tests.twin.dataplane_support import server_tmp, wait_for
@@ -19,10 +18,7 @@ from tests.twin.rds.support import DR_REGION, PRIMARY, REPLICA, rds_client, stat
 
 
 def answers(dsn: str) -> bool:
-    try:
-        return pg.query(dsn, "SELECT count(*) FROM pg_stat_activity", timeout=3.0) is not None
-    except psycopg.Error:
-        return False
+    return sql_probe(dsn, timeout=3.0).run().passed
 
 
 def test_the_fault_stops_the_primary_once_it_has_no_replica_and_its_revert_starts_it() -> None:
