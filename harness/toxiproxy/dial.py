@@ -49,8 +49,10 @@ class Dial(Inline):
         timeout: float,
         on_connected: Callable[[socket.socket], None],
         on_failed: Callable[[BaseException], None],
+        before_connect: Callable[[socket.socket, tuple[object, ...]], None] | None = None,
     ) -> None:
         self.upstream = upstream
+        self.before_connect = before_connect
         self.selector = selector
         self.loop = loop
         self.on_connected = on_connected
@@ -98,6 +100,8 @@ class Dial(Inline):
             if not _NONBLOCK:
                 sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.before_connect is not None:
+                self.before_connect(sock, sockaddr)
             code = sock.connect_ex(sockaddr)
             if code == 0:
                 self._finish(sock)

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from drillbook.harness.toxiproxy.reactor import Inline
 from drillbook.harness.toxiproxy.relay import READ_SIZE, Relay
+from drillbook.harness.toxiproxy.splice import Lane
 
 #: Above this many unsent bytes the writer is told to wait; below LOW_WATER it may go on
 #: (asyncio's transports use the same defaults).
@@ -84,6 +85,10 @@ class Endpoint(Inline):
         self._lingers = False
         #: Relay threads reading or writing this socket.
         self.relays: set[Relay] = set()
+        #: Bytes sent on the socket from the loop (relay threads tell the lane instead).
+        self.sent_total = 0
+        #: The spliced direction that writes to this socket (splice.py): told of every byte sent.
+        self.lane: Lane | None = None
 
     @property
     def buffered(self) -> int:
@@ -163,6 +168,9 @@ class Endpoint(Inline):
             except OSError:
                 self.abort()
                 return True
+            self.sent_total += sent
+            if sent and self.lane is not None:
+                self.lane.sent(sent)
             if sent == len(data):
                 return True
             data = data[sent:]
@@ -182,6 +190,9 @@ class Endpoint(Inline):
                 self.abort()
                 return
             self._buffered -= sent
+            self.sent_total += sent
+            if sent and self.lane is not None:
+                self.lane.sent(sent)
             if sent < len(data):
                 self._buffer[0] = data[sent:]
                 break

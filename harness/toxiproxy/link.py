@@ -93,8 +93,10 @@ class Link:
         reset: Callable[[], None],
         rng: random.Random,
         on_crash: Callable[[BaseException], None],
+        splice: Callable[[], bool] = lambda: False,
     ) -> None:
         self.direction = direction
+        self._splice = splice
         self.source = source
         self.dest = dest
         source.reader = self
@@ -128,6 +130,9 @@ class Link:
     # -- toxics ----------------------------------------------------------------
 
     def add_toxic(self, spec: ToxicSpec) -> None:
+        if self.dest.lane is not None:
+            # The next bytes the client sends come through the proxy, and the toxic.
+            self.dest.lane.set_toxic_free(False)
         self._relayed = 0
         if self.relay is not None:
             self.relay.stop()
@@ -165,6 +170,9 @@ class Link:
         await stage.interrupt()
         index = self.stages.index(stage)
         self.stages.remove(stage)
+        if not self.stages and self.dest.lane is not None:
+            # Back to the kernel once the proxy has written what it holds.
+            self.dest.lane.set_toxic_free(True)
         producer = self.stages[index - 1].stub if index > 0 else self.feed
         if stage.active and stage.spec.toxic.closes_on_removal:
             stage.stub.output.close()
@@ -194,6 +202,11 @@ class Link:
     # -- the relay thread --------------------------------------------------------------
 
     def _promote(self) -> None:
+        if self._splice():
+            # The kernel carries the connection from now on; what still comes through
+            # the loop (while a toxic is on, or a reader is slow) may get a thread later.
+            self._relayed = 0
+            return
         source, dest = self.source, self.dest
         if (
             not DONTWAIT
@@ -204,7 +217,7 @@ class Link:
             or dest.buffered
         ):
             return
-        relay = Relay(self, source.sock, dest.sock, asyncio.get_running_loop())
+        relay = Relay(self, source.sock, dest.sock, asyncio.get_running_loop(), lane=dest.lane)
         source.make_blocking()
         dest.make_blocking()
         try:

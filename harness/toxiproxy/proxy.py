@@ -9,7 +9,7 @@ import selectors
 import socket
 from typing import Any
 
-from drillbook.harness.toxiproxy import address, errors
+from drillbook.harness.toxiproxy import address, errors, splice
 from drillbook.harness.toxiproxy.chain import ToxicChain, ToxicSpec
 from drillbook.harness.toxiproxy.connection import Connection
 from drillbook.harness.toxiproxy.dial import Dial
@@ -39,6 +39,9 @@ class Proxy:
         self._dials: dict[Dial, socket.socket] = {}
         # toxicity and jitter draws; one generator, as seeding one per connection costs a syscall.
         self._rng = random.Random()
+        self._splicer = splice.splicer()
+        self._splice_key: bytes | None = None
+        self._guard_timer: asyncio.TimerHandle | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,8 @@ class Proxy:
             reason = (exc.strerror or str(exc)).lower()
             raise errors.ApiError(f"listen tcp {self.listen}: listen: {reason}", 500) from exc
         self.listen = address.join(sock.getsockname())
+        if self._splicer is not None:
+            self._splice_key = self._splicer.listen(sock)
         self.enabled = True
         log.info("proxy %s: listening on %s -> %s", self.name, self.listen, self.upstream)
 
@@ -76,9 +81,15 @@ class Proxy:
         if not self.enabled:
             return
         self.enabled = False
+        if self._guard_timer is not None:
+            self._guard_timer.cancel()
+            self._guard_timer = None
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
+        if self._splice_key is not None and self._splicer is not None:
+            self._splicer.unlisten(self._splice_key)
+            self._splice_key = None
         dials, self._dials = self._dials, {}
         for dial, client in dials.items():
             dial.cancel()
@@ -101,6 +112,7 @@ class Proxy:
             timeout=DIAL_TIMEOUT,
             on_connected=lambda upstream: self._connected(dial, client, upstream),
             on_failed=lambda exc: self._failed(dial, client, exc),
+            before_connect=self._splicer.dialing_from if self._splicer is not None else None,
         )
         self._dials[dial] = client
         dial.start()
@@ -124,9 +136,24 @@ class Proxy:
             selector=self._selector,
             rng=self._rng,
             on_done=self.connections.discard,
+            splicer=self._splicer,
         )
+        connection.on_spliced = self._spliced
         self.connections.add(connection)
         connection.start()
+
+    def _spliced(self, connection: Connection) -> None:
+        if self._guard_timer is None and self._loop is not None:
+            self._guard_timer = self._loop.call_later(splice.GUARD_INTERVAL, self._guard)
+
+    def _guard(self) -> None:
+        """Hand a spliced direction whose reader is slow back to the proxy (splice.py)."""
+        self._guard_timer = None
+        spliced = [c for c in self.connections if c.spliced is not None]
+        for connection in spliced:
+            connection.check_backlog()
+        if spliced and self._loop is not None:
+            self._guard_timer = self._loop.call_later(splice.GUARD_INTERVAL, self._guard)
 
     # -- toxics on open connections ------------------------------------------------
 

@@ -22,8 +22,12 @@ from __future__ import annotations
 import _thread
 import asyncio
 import contextlib
+import select
 import socket
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from drillbook.harness.toxiproxy.splice import Lane
 
 #: How much one read takes, on the loop and in a relay thread alike.
 READ_SIZE = 64 * 1024
@@ -38,9 +42,16 @@ class Owner(Protocol):
 
 class Relay:
     def __init__(
-        self, owner: Owner, source: socket.socket, dest: socket.socket, loop: asyncio.AbstractEventLoop
+        self,
+        owner: Owner,
+        source: socket.socket,
+        dest: socket.socket,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        lane: Lane | None = None,
     ) -> None:
         self.owner = owner
+        self.lane = lane
         self.source = source
         self.dest = dest
         self.loop = loop
@@ -60,19 +71,26 @@ class Relay:
         self._wanted = False
 
     def _run(self) -> None:
-        recv, sendall = self.source.recv, self.dest.sendall
+        recv, sendall, lane = self.source.recv, self.dest.sendall, self.lane
         data: bytes | None = None
         failed = False
         try:
             while True:
                 try:
                     data = recv(READ_SIZE)
+                except BlockingIOError:
+                    # A blocking socket the kernel splice holds (splice.py) may return
+                    # EAGAIN when woken with nothing to read: wait for bytes, then read.
+                    _wait_readable(self.source)
+                    continue
                 except OSError:
                     data = b""
                 if not self._wanted or not data:
                     break
                 try:
                     sendall(data)
+                    if lane is not None:
+                        lane.sent(len(data))
                 except OSError:
                     failed = True
                 if failed or not self._wanted:
@@ -86,3 +104,13 @@ class Relay:
     def _report(self, data: bytes | None, failed: bool) -> None:
         self.finished.set_result(None)
         self.owner.relay_stopped(self, data, failed)
+
+
+def _wait_readable(sock: socket.socket) -> None:
+    """Until ``sock`` has bytes, its end of stream or an error (or it is shut down)."""
+    poller = select.poll()
+    try:
+        poller.register(sock, select.POLLIN)
+        poller.poll()
+    except (OSError, ValueError):
+        pass

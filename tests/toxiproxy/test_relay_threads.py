@@ -22,6 +22,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_splice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the user-space relay: where the kernel splice can run
+    (test_splice.py), it would carry the busy connections instead."""
+    monkeypatch.setenv("DRILLBOOK_TOXIPROXY_SPLICE", "0")
+
+
 def _threads() -> int:
     return sum(1 for _ in Path("/proc/self/task").iterdir())
 
