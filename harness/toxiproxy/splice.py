@@ -108,9 +108,11 @@ CONGESTED = 256 * 1024
 UNCONGESTED = 64 * 1024
 #: How often a proxy with spliced connections checks their destinations' backlogs (s).
 GUARD_INTERVAL = 0.01
-#: ``SO_PRIORITY`` of a proxy's upstream sockets to this machine's loopback: the
-#: sock_ops program knows them by it (no qdisc acts on loopback's packets).
-UPSTREAM_PRIORITY = 6
+#: ``SO_PRIORITY`` of a process's upstream sockets to this machine's loopback is this plus
+#: its pid (mod 2**16): its sock_ops program knows them by it, and no other process's
+#: program takes them (no qdisc acts on loopback's packets; only a process that may use
+#: BPF, and so set any priority, splices).
+PRIORITY_BASE = 0x64620000
 #: ``ioctl`` for the bytes a socket holds and has not sent (Linux).
 SIOCOUTQNSD = 0x894B
 
@@ -125,7 +127,7 @@ _AF_INET = 2
 _SK_PASS = 1
 
 
-def sockops_program(listening: int, dialing: int, passed: int, slots: int, captured: int) -> bytes:
+def sockops_program(listening: int, dialing: int, passed: int, slots: int, captured: int, tag: int) -> bytes:
     """Take the established connections whose far end is ours (the comments are its C)."""
     return bpf.assemble([
         insn(MOV, R6, R1),
@@ -154,7 +156,7 @@ def sockops_program(listening: int, dialing: int, passed: int, slots: int, captu
         insn(LDXDW, R1, R6, _OPS_SK),
         (JEQI, R1, 0, "out"),
         insn(LDXW, R1, R1, _SOCK_PRIORITY),
-        (JNEI, R1, UPSTREAM_PRIORITY, "out"),          # if (ctx->sk->priority != TAG) return 1
+        (JNEI, R1, tag, "out"),                        # if (ctx->sk->priority != TAG) return 1
         insn(LDXW, R1, R6, _OPS_LOCAL_IP4),
         insn(STXW, FP, R1, -8),
         insn(LDXW, R1, R6, _OPS_LOCAL_PORT),
@@ -347,6 +349,7 @@ class Splicer:
 
     def __init__(self, cgroup: str) -> None:
         self.bpf = b = bpf.Bpf()
+        self.tag = PRIORITY_BASE + os.getpid() % 0x10000
         try:
             self.listening = b.create_map(bpf.HASH, 8, 4, 1024)
             self.dialing = b.create_map(bpf.LRU_HASH, 8, 4, SLOTS)
@@ -365,7 +368,9 @@ class Splicer:
             b.attach_to_map(msg, self.captured, bpf.ATTACH_SK_MSG_VERDICT)
             ops = b.load(
                 bpf.PROG_SOCK_OPS,
-                sockops_program(self.listening, self.dialing, self.passed, self.slots, self.captured),
+                sockops_program(
+                    self.listening, self.dialing, self.passed, self.slots, self.captured, self.tag
+                ),
                 bpf.ATTACH_CGROUP_SOCK_OPS,
                 b"drillbook_ops",
             )
@@ -397,7 +402,7 @@ class Splicer:
         the socket, so that the upstream's end of the connection is taken."""
         if sock.family == socket.AF_INET and str(upstream[0]).startswith("127."):
             with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, UPSTREAM_PRIORITY)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, self.tag)
 
     # -- connections -----------------------------------------------------------------
 
