@@ -332,14 +332,20 @@ class Lane:
 class Spliced:
     """A connection's two lanes: client -> upstream and upstream -> client."""
 
-    def __init__(self, to_upstream: Lane, to_client: Lane) -> None:
+    def __init__(self, splicer: Splicer, to_upstream: Lane, to_client: Lane) -> None:
         self.to_upstream = to_upstream
         self.to_client = to_client
+        #: The client's and the upstream's keys this connection put in ``slots``.
+        self.keys: list[bytes] = []
+        self._splicer = splicer
 
     def close(self) -> None:
-        """The connection is over. Its sockets leave the maps as they close, and its
-        keys are dropped when a later connection has the same 4-tuple (the sock_ops
-        program) or to make room (the maps are LRU): no system call here."""
+        """The connection is over: the client may still send on its socket, which must
+        then find no slot (a slot goes to another connection later). Its sockets leave
+        the other maps as they close; their counts go to make room (LRU)."""
+        for key in self.keys:
+            self._splicer.bpf.delete(self._splicer.slots, key)
+        self.keys = []
         self.to_upstream.release()
         self.to_client.release()
 
@@ -433,20 +439,20 @@ class Splicer:
                 return None
             to_upstream, to_client = self._free.popleft(), self._free.popleft()
         spliced = Spliced(
+            self,
             Lane(self, to_upstream, forwarded=forwarded[0], toxic_free=toxic_free[0]),
             Lane(self, to_client, forwarded=forwarded[1], toxic_free=toxic_free[1]),
         )
         try:
             for slot, sock in ((to_upstream, upstream), (to_client, client)):
                 self.bpf.update(self.targets, struct.pack("=I", slot), struct.pack("=I", sock.fileno()))
-            if c_key in taken:
-                self.bpf.update(self.slots, c_key, struct.pack("=I", to_upstream))
-            if p_key in taken:
-                self.bpf.update(self.slots, p_key, struct.pack("=I", to_client))
+            for key, slot in ((c_key, to_upstream), (p_key, to_client)):
+                if key in taken:
+                    spliced.keys.append(key)
+                    self.bpf.update(self.slots, key, struct.pack("=I", slot))
         except OSError as exc:
             log.debug("toxiproxy: connection not spliced: %s", exc)
             spliced.close()
-            self.bpf.delete(self.slots, c_key)
             return None
         return spliced
 
