@@ -27,12 +27,13 @@ F_MMAPABLE = 1 << 10
 ANY, NOEXIST = 0, 1
 #: Helper functions, by number.
 MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, MAP_DELETE_ELEM, MSG_REDIRECT_MAP, SOCK_HASH_UPDATE = 1, 2, 3, 60, 70
+SOCK_OPS_CB_FLAGS_SET = 59
 
 # Registers and the instructions the programs use.
 R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, FP = range(11)
 MOV, MOVI, ADDI, LSHI, BE, CALL, EXIT = 0xBF, 0xB7, 0x07, 0x67, 0xDC, 0x85, 0x95
 LDXW, LDXDW, STXW, STXDW, XADDDW = 0x61, 0x79, 0x63, 0x7B, 0xDB
-JEQI, JNEI, JNE = 0x15, 0x55, 0x5D
+JA, JEQI, JNEI, JNE = 0x05, 0x15, 0x55, 0x5D
 
 #: A line of a program: instructions, a label, or a jump to a label ``(code, dst, src or imm, label)``.
 Line = bytes | str | tuple[int, int, int, str]

@@ -65,6 +65,7 @@ from drillbook.harness.toxiproxy.bpf import (
     CALL,
     EXIT,
     FP,
+    JA,
     JEQI,
     JNE,
     JNEI,
@@ -86,6 +87,7 @@ from drillbook.harness.toxiproxy.bpf import (
     R7,
     R8,
     SOCK_HASH_UPDATE,
+    SOCK_OPS_CB_FLAGS_SET,
     STXDW,
     STXW,
     XADDDW,
@@ -117,7 +119,8 @@ PRIORITY_BASE = 0x64620000
 SIOCOUTQNSD = 0x894B
 
 # sock_ops callbacks, and the context's fields (struct bpf_sock_ops, struct sk_msg_md).
-_ACTIVE_ESTABLISHED, _PASSIVE_ESTABLISHED = 4, 5
+_ACTIVE_ESTABLISHED, _PASSIVE_ESTABLISHED, _STATE_CB = 4, 5, 10
+_STATE_CB_FLAG, _TCP_CLOSE, _OPS_NEW_STATE = 4, 7, 8
 _OPS_OP, _OPS_FAMILY, _OPS_REMOTE_IP4, _OPS_LOCAL_IP4 = 0, 20, 24, 28
 _OPS_REMOTE_PORT, _OPS_LOCAL_PORT, _OPS_SK = 64, 68, 184
 _SOCK_PRIORITY = 20  # struct bpf_sock
@@ -133,6 +136,8 @@ def sockops_program(listening: int, dialing: int, passed: int, slots: int, captu
         insn(MOV, R6, R1),
         insn(LDXW, R1, R6, _OPS_FAMILY),
         (JNEI, R1, _AF_INET, "out"),                   # if (family != AF_INET) return 1
+        insn(LDXW, R1, R6, _OPS_OP),
+        (JEQI, R1, _STATE_CB, "state"),
         insn(LDXW, R1, R6, _OPS_REMOTE_IP4),
         insn(STXW, FP, R1, -8),
         insn(LDXW, R1, R6, _OPS_REMOTE_PORT),
@@ -177,6 +182,9 @@ def sockops_program(listening: int, dialing: int, passed: int, slots: int, captu
         insn(MOV, R2, FP), insn(ADDI, R2, imm=-8),
         insn(CALL, imm=MAP_LOOKUP_ELEM),
         (JEQI, R0, 0, "out"),                          # if (!dialing[far]) return 1
+        map_fd(R1, dialing),
+        insn(MOV, R2, FP), insn(ADDI, R2, imm=-8),
+        insn(CALL, imm=MAP_DELETE_ELEM),               # delete dialing[far]: it has served
         "take",
         insn(LDXW, R1, R6, _OPS_LOCAL_IP4), insn(STXW, FP, R1, -24),
         insn(LDXW, R1, R6, _OPS_REMOTE_IP4), insn(STXW, FP, R1, -20),
@@ -189,7 +197,10 @@ def sockops_program(listening: int, dialing: int, passed: int, slots: int, captu
         insn(MOV, R3, FP), insn(ADDI, R3, imm=-32),
         insn(MOVI, R4, imm=bpf.ANY),
         insn(CALL, imm=MAP_UPDATE_ELEM),               # passed[key] = 0
-        (JNEI, R0, 0, "out"),                          # no count, no splice
+        (JNEI, R0, 0, "out"),                          # no room: no count, no splice
+        insn(MOV, R1, R6),
+        insn(MOVI, R2, imm=_STATE_CB_FLAG),
+        insn(CALL, imm=SOCK_OPS_CB_FLAGS_SET),         # tell us when it closes (below)
         map_fd(R1, slots),
         insn(MOV, R2, FP), insn(ADDI, R2, imm=-24),
         insn(CALL, imm=MAP_DELETE_ELEM),               # delete slots[key]: an earlier connection's
@@ -198,6 +209,19 @@ def sockops_program(listening: int, dialing: int, passed: int, slots: int, captu
         insn(MOV, R3, FP), insn(ADDI, R3, imm=-24),
         insn(MOVI, R4, imm=bpf.ANY),
         insn(CALL, imm=SOCK_HASH_UPDATE),              # bpf_sock_hash_update(ctx, &captured, &key, BPF_ANY)
+        (JEQI, R0, 0, "out"),
+        (JA, 0, 0, "forget"),                          # not put in the map: forget its count
+        "state",
+        insn(LDXW, R1, R6, _OPS_NEW_STATE),
+        (JNEI, R1, _TCP_CLOSE, "out"),                 # a taken socket closed:
+        "forget",
+        insn(LDXW, R1, R6, _OPS_LOCAL_IP4), insn(STXW, FP, R1, -24),    # delete passed[key]
+        insn(LDXW, R1, R6, _OPS_REMOTE_IP4), insn(STXW, FP, R1, -20),
+        insn(LDXW, R1, R6, _OPS_LOCAL_PORT), insn(STXW, FP, R1, -16),
+        insn(LDXW, R1, R6, _OPS_REMOTE_PORT), insn(STXW, FP, R1, -12),
+        map_fd(R1, passed),
+        insn(MOV, R2, FP), insn(ADDI, R2, imm=-24),
+        insn(CALL, imm=MAP_DELETE_ELEM),
         "out",
         insn(MOVI, R0, imm=1),
         insn(EXIT),
@@ -359,8 +383,8 @@ class Splicer:
         try:
             self.listening = b.create_map(bpf.HASH, 8, 4, 1024)
             self.dialing = b.create_map(bpf.LRU_HASH, 8, 4, SLOTS)
-            self.passed = b.create_map(bpf.LRU_HASH, 16, 8, SLOTS * 2)
-            self.slots = b.create_map(bpf.LRU_HASH, 16, 4, SLOTS * 2)
+            self.passed = b.create_map(bpf.HASH, 16, 8, SLOTS * 4)
+            self.slots = b.create_map(bpf.HASH, 16, 4, SLOTS * 2)
             self.records = b.create_map(bpf.ARRAY, 4, RECORD, SLOTS, bpf.F_MMAPABLE)
             self.captured = b.create_map(bpf.SOCKHASH, 16, 4, SLOTS * 2)
             self.targets = b.create_map(bpf.SOCKMAP, 4, 4, SLOTS)

@@ -305,3 +305,16 @@ def _reachable(api: ToxiproxyClient) -> bool:
     except Exception:  # not up yet
         return False
     return True
+
+
+def test_no_count_outlives_its_connection(echo_proxy: ProxyInfo) -> None:
+    """The program's count of a socket goes when the socket closes (a full map would
+    stop the splice, and a leak would fill it)."""
+    assert SPLICER is not None
+    keys = []
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", echo_proxy.listen_port), timeout=10) as sock:
+            _busy(sock)
+            keys.append(splice._key(sock.getsockname()[:2], sock.getpeername()[:2]))
+            assert SPLICER.bpf.lookup(SPLICER.passed, keys[-1], 8) is not None
+    wait_for(lambda: all(SPLICER.bpf.lookup(SPLICER.passed, key, 8) is None for key in keys), timeout=10)
